@@ -1,0 +1,1 @@
+"""Agent and supervisor sessions, their phones and their states."""

@@ -1,0 +1,106 @@
+"""Render Asterisk's configuration from ``asterisk-conf/`` and the settings.
+
+Templates are Jinja2 (``{{ }}`` does not clash with the dialplan's ``${}``),
+strict about undefined names, so a missing setting fails the render instead
+of writing an empty value into a live config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from hotline.config import Settings
+from trunks.numbers import parse_lines
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = REPO_ROOT / "asterisk-conf"
+PROMPTS_SUBDIR = "sounds/hotline"
+# Files that describe an Asterisk process rather than the contact centre:
+# the lab's other instance reuses them.
+INSTANCE_FILES = (
+    "asterisk.conf",
+    "modules.conf",
+    "logger.conf",
+    "rtp.conf",
+    "indications.conf",
+    "manager.conf",
+    "cdr.conf",
+    "cel.conf",
+    "musiconhold.conf",
+    "confbridge.conf",
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    password: str
+    context: str
+    label: str
+
+
+def accounts(settings: Settings) -> list[Account]:
+    agents = [Account(a, settings.password_for(a), "from-agents", f"坐席{a}") for a in settings.agents]
+    supervisors = [
+        Account(s, settings.password_for(s), "from-agents", f"班长{s}") for s in settings.supervisors
+    ]
+    return agents + supervisors
+
+
+def system_context(settings: Settings) -> dict[str, object]:
+    """Everything the system's templates may name."""
+    all_accounts = accounts(settings)
+    return {
+        "system_name": "hotline",
+        "instance_dir": settings.asterisk_instance_dir,
+        "bind_host": settings.bind_host,
+        "sip_port": settings.sip_port,
+        "rtp_start": settings.rtp_start,
+        "rtp_end": settings.rtp_end,
+        "ami_port": settings.ami_port,
+        "ami_user": settings.ami_user,
+        "ami_secret": settings.ami_secret,
+        "ami_permit": settings.ami_permit,
+        "carrier_host": settings.carrier_host,
+        "carrier_port": settings.carrier_port,
+        "controller_host": settings.controller_host,
+        "fastagi_port": settings.fastagi_port,
+        "recordings_dir": settings.recordings_dir,
+        "prompts_dir": f"{settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}",
+        "lines": parse_lines(settings.lines),
+        "accounts": all_accounts,
+        "agents": [a for a in all_accounts if a.name in settings.agents],
+        "fallback_queue_seconds": settings.fallback_queue_seconds,
+        "voicemail_box": "12345",
+        "voicemail_pin": settings.voicemail_pin,
+    }
+
+
+def render_tree(
+    template_dirs: Iterable[Path], names: Iterable[str], context: Mapping[str, object], out_dir: Path
+) -> list[Path]:
+    """Render the named templates (the first directory holding a name wins) into ``out_dir``."""
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in sorted(set(names)):
+        target = out_dir / name
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(environment.get_template(name).render(**context), encoding="utf-8")
+        temporary.replace(target)
+        written.append(target)
+    return written
+
+
+def render_system(settings: Settings, out_dir: Path) -> list[Path]:
+    names = [p.name for p in CONF_DIR.glob("*.conf")]
+    return render_tree([CONF_DIR], names, system_context(settings), out_dir)

@@ -1,0 +1,170 @@
+"""Live calls, rebuilt from AMI events: pure logic, no I/O.
+
+A call is everything that shares Asterisk's ``Linkedid``: the caller's channel
+and the legs dialled for it. The tracker turns channel-level AMI events into a
+few call-level events a person can follow (ringing, answered, bridged to an
+agent, hung up), each carrying the caller's number and name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+
+Event = Mapping[str, object]
+
+
+@dataclass
+class Call:
+    call_id: str
+    caller_number: str
+    caller_name: str
+    line: str
+    started_at: float
+    state: str = "ringing"
+    agent: str = ""
+    channels: set[str] = field(default_factory=set)
+    bridged: set[str] = field(default_factory=set)
+
+    def summary(self) -> dict[str, object]:
+        data = asdict(self)
+        data["channels"] = sorted(self.channels)
+        data["bridged"] = sorted(self.bridged)
+        return data
+
+
+def account_of(channel: str) -> str:
+    """``PJSIP/1001-0000000a`` -> ``1001``."""
+    technology, _, rest = channel.partition("/")
+    return rest.rsplit("-", 1)[0] if technology.upper() == "PJSIP" else ""
+
+
+class CallTracker:
+    def __init__(self, is_agent: Callable[[str], bool], clock: Callable[[], float]) -> None:
+        self._is_agent = is_agent
+        self._clock = clock
+        self.calls: dict[str, Call] = {}
+        self._call_of_channel: dict[str, str] = {}
+
+    def handle(self, event: Event) -> list[dict[str, object]]:
+        """Apply one AMI event; returns the call events it causes (often none)."""
+        kind = str(event.get("Event", ""))
+        handler = getattr(self, f"_on_{kind.lower()}", None)
+        return handler(event) if handler else []
+
+    def reconcile(self, channels: Iterable[Event]) -> list[dict[str, object]]:
+        """Rebuild the table from ``CoreShowChannels`` after a (re)connect.
+
+        Calls that vanished while we were away are reported as hung up.
+        """
+        before = self.calls
+        self.calls, self._call_of_channel = {}, {}
+        for channel in channels:
+            self._add_channel(
+                channel, state="answered" if channel.get("ChannelStateDesc") == "Up" else "ringing"
+            )
+            if channel.get("BridgeId"):
+                self._bridge(channel)
+        gone = [call for call_id, call in before.items() if call_id not in self.calls]
+        return [self._emit("call.hangup", call, cause="gone while the controller was away") for call in gone]
+
+    # -- AMI events --------------------------------------------------------
+
+    def _on_newchannel(self, event: Event) -> list[dict[str, object]]:
+        call, is_new = self._add_channel(event, state="ringing")
+        return [self._emit("call.ringing", call)] if is_new else []
+
+    def _on_newstate(self, event: Event) -> list[dict[str, object]]:
+        call = self._call_for(event)
+        if call is None or event.get("ChannelStateDesc") != "Up" or call.state != "ringing":
+            return []
+        if str(event.get("Uniqueid")) != call.call_id:
+            return []
+        call.state = "answered"
+        return [self._emit("call.answered", call)]
+
+    def _on_newcallerid(self, event: Event) -> list[dict[str, object]]:
+        call = self._call_for(event)
+        if call is not None and str(event.get("Uniqueid")) == call.call_id:
+            call.caller_number = str(event.get("CallerIDNum", call.caller_number))
+            call.caller_name = str(event.get("CallerIDName", call.caller_name))
+        return []
+
+    def _on_bridgeenter(self, event: Event) -> list[dict[str, object]]:
+        call = self._call_for(event)
+        if call is None:
+            return []
+        if self._bridge(event) and call.state != "bridged":
+            call.state = "bridged"
+            return [self._emit("call.bridged", call)]
+        return []
+
+    def _on_bridgeleave(self, event: Event) -> list[dict[str, object]]:
+        call = self._call_for(event)
+        if call is not None:
+            call.bridged.discard(str(event.get("Channel", "")))
+        return []
+
+    def _on_hangup(self, event: Event) -> list[dict[str, object]]:
+        channel = str(event.get("Channel", ""))
+        call_id = self._call_of_channel.pop(channel, None)
+        call = self.calls.get(call_id) if call_id else None
+        if call is None:
+            return []
+        call.channels.discard(channel)
+        call.bridged.discard(channel)
+        if call.channels:
+            return []
+        del self.calls[call.call_id]
+        return [self._emit("call.hangup", call, cause=str(event.get("Cause-txt", "")))]
+
+    # -- helpers -----------------------------------------------------------
+
+    def _call_for(self, event: Event) -> Call | None:
+        call_id = self._call_of_channel.get(str(event.get("Channel", "")))
+        return self.calls.get(call_id) if call_id else None
+
+    def _add_channel(self, event: Event, state: str) -> tuple[Call, bool]:
+        call_id = str(event.get("Linkedid") or event.get("Uniqueid"))
+        channel = str(event.get("Channel", ""))
+        call = self.calls.get(call_id)
+        is_new = call is None
+        if call is None:
+            call = Call(
+                call_id=call_id,
+                caller_number=str(event.get("CallerIDNum", "")),
+                caller_name=str(event.get("CallerIDName", "")),
+                line=str(event.get("Exten", "")),
+                started_at=self._clock(),
+                state=state,
+            )
+            self.calls[call_id] = call
+        call.channels.add(channel)
+        self._call_of_channel[channel] = call_id
+        return call, is_new
+
+    def _bridge(self, event: Event) -> bool:
+        """Record a channel in a bridge; True when an agent's leg is bridged."""
+        call = self._call_for(event)
+        if call is None:
+            return False
+        channel = str(event.get("Channel", ""))
+        call.bridged.add(channel)
+        account = account_of(channel)
+        if account and self._is_agent(account):
+            call.agent = account
+        return (
+            bool(call.agent) and call.agent in {account_of(c) for c in call.bridged} and len(call.bridged) > 1
+        )
+
+    def _emit(self, kind: str, call: Call, **extra: object) -> dict[str, object]:
+        return {
+            "type": kind,
+            "call_id": call.call_id,
+            "caller_number": call.caller_number,
+            "caller_name": call.caller_name,
+            "line": call.line,
+            "agent": call.agent,
+            "at": self._clock(),
+            **extra,
+        }

@@ -1,0 +1,190 @@
+"""One typed settings object, loaded once from the environment and a local file.
+
+Every setting has an environment name (``HOTLINE_<FIELD>``). The local file
+(``hotline.env`` by default, ignored by git) holds the same ``KEY=value``
+lines; the environment wins over it. Secrets that are missing are generated on
+first load and written to that file, so they never live in the repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ENV_PREFIX = "HOTLINE_"
+DEFAULT_CONFIG_FILE = "hotline.env"
+SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin")
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("var")
+    bind_host: str = "127.0.0.1"
+    web_port: int = 8080
+    fastagi_port: int = 4573
+    redis_port: int = 6390
+    redis_url: str = ""
+    database_url: str = ""
+    # The system's Asterisk ("sut" in the lab).
+    ami_port: int = 5038
+    ami_user: str = "hotline"
+    ami_secret: str = ""
+    # Who may log in to AMI (Asterisk's permit syntax) and where Asterisk finds FastAGI.
+    ami_permit: str = "127.0.0.1/255.255.255.255"
+    controller_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+    # Where Asterisk's file system is, seen from the controller: "/" in a
+    # deployment, the chroot in the lab.
+    asterisk_root: Path = Path("/")
+    asterisk_instance_dir: str = "/var/lib/hotline/sut"
+    # Numbers the carrier delivers: 12345 and kept department numbers ("12315=市场监管").
+    lines: str = "12345"
+    fallback_queue_seconds: int = 120
+    voicemail_pin: str = ""
+    # Agent and supervisor SIP accounts; passwords are per-account secrets.
+    agents: tuple[str, ...] = ("1001", "1002", "1003", "1004", "1005")
+    supervisors: tuple[str, ...] = ("9001",)
+    account_passwords: Mapping[str, str] = field(default_factory=dict)
+    # The carrier, as seen from the system: its address and source port.
+    carrier_host: str = "127.0.0.1"
+    carrier_port: int = 25060
+    # The lab's second Asterisk, which plays carrier and phones.
+    pstn_ami_port: int = 25038
+    pstn_ami_secret: str = ""
+    pstn_phone_port: int = 25070
+    pstn_rtp_start: int = 20000
+    pstn_rtp_end: int = 20999
+    pstn_instance_dir: str = "/var/lib/hotline/pstn"
+    lab_phones: tuple[str, ...] = ("1001", "1002", "1003", "9001")
+    chroot_cache: Path = Path("/var/cache/hotline-lab")
+    ami_action_timeout: float = 10.0
+    agi_command_timeout: float = 60.0
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"redis://{self.bind_host}:{self.redis_port}/0"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.home / 'hotline.db').resolve()}"
+
+    def host_path(self, asterisk_path: str) -> Path:
+        """Translate a path as Asterisk sees it into the controller's view."""
+        return self.asterisk_root / asterisk_path.lstrip("/")
+
+    @property
+    def recordings_dir(self) -> str:
+        """The recordings folder, as Asterisk sees it."""
+        return f"{self.asterisk_instance_dir}/recordings"
+
+    def password_for(self, account: str) -> str:
+        try:
+            return self.account_passwords[account]
+        except KeyError:
+            raise ConfigError(f"no SIP password for account {account}") from None
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return self.agents + self.supervisors
+
+
+def _parse(name: str, kind: object, raw: str) -> object:
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a whole number, got {raw!r}") from None
+    if kind in (float, "float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
+    if kind in (Path, "Path"):
+        return Path(raw)
+    if kind in (tuple[str, ...], "tuple[str, ...]"):
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
+    return raw
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Read ``KEY=value`` lines; blank lines and ``#`` comments are skipped."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise ConfigError(f"{path}:{number}: expected KEY=value, got {line!r}")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def config_file_path(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get(f"{ENV_PREFIX}CONFIG_FILE", DEFAULT_CONFIG_FILE))
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: bool = True) -> Settings:
+    """Build the settings; generate and save missing secrets unless told not to."""
+    environ = os.environ if environ is None else environ
+    path = config_file_path(environ)
+    merged = {**read_env_file(path), **{k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}}
+    values: dict[str, object] = {}
+    for spec in fields(Settings):
+        if spec.name == "account_passwords":
+            continue
+        raw = merged.get(f"{ENV_PREFIX}{spec.name.upper()}")
+        if raw is not None:
+            values[spec.name] = _parse(spec.name, spec.type, raw)
+    settings = Settings(**values)  # type: ignore[arg-type]
+
+    missing: dict[str, str] = {}
+    for name in SECRET_FIELDS:
+        if not getattr(settings, name):
+            missing[f"{ENV_PREFIX}{name.upper()}"] = (
+                str(secrets.randbelow(10**8)).zfill(8)
+                if name == "voicemail_pin"
+                else secrets.token_urlsafe(18)
+            )
+    passwords = {}
+    for account in settings.accounts:
+        key = f"{ENV_PREFIX}PASSWORD_{account}"
+        if key in merged:
+            passwords[account] = merged[key]
+        else:
+            passwords[account] = missing[key] = secrets.token_urlsafe(12)
+    if missing:
+        if not create_secrets:
+            raise ConfigError(f"missing secrets: {', '.join(sorted(missing))}")
+        _append_secrets(path, missing)
+        settings = dataclasses.replace(
+            settings,
+            **{
+                name: missing.get(f"{ENV_PREFIX}{name.upper()}", getattr(settings, name))
+                for name in SECRET_FIELDS
+            },
+        )
+    return dataclasses.replace(settings, account_passwords=passwords)
+
+
+def _append_secrets(path: Path, new: Mapping[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    with path.open("a", encoding="utf-8") as handle:
+        if fresh:
+            handle.write("# hotline local settings and generated secrets. Never commit this file.\n")
+        for key, value in sorted(new.items()):
+            handle.write(f"{key}={value}\n")
+    path.chmod(0o600)

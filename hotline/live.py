@@ -1,0 +1,74 @@
+"""Live state and the event stream, in Redis, so the controller can restart.
+
+Events go to a capped Redis stream: the websocket reads from it, a restarted
+controller or a second one sees the same history, and a slow reader loses
+nothing newer than the cap. Live calls are one hash, rewritten whole on
+reconcile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from redis.asyncio import Redis
+
+EVENTS_STREAM = "hotline:events"
+CALLS_HASH = "hotline:calls"
+
+
+class LiveState:
+    def __init__(self, redis: Redis, *, stream_maxlen: int = 100_000) -> None:
+        self.redis = redis
+        self.stream_maxlen = stream_maxlen
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def publish(self, event: Mapping[str, object]) -> str:
+        entry_id = await self.redis.xadd(
+            EVENTS_STREAM,
+            {"event": json.dumps(event, ensure_ascii=False)},
+            maxlen=self.stream_maxlen,
+            approximate=True,
+        )
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def last_event_id(self) -> str:
+        entries = await self.redis.xrevrange(EVENTS_STREAM, count=1)
+        if not entries:
+            return "0-0"
+        entry_id = entries[0][0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def read_events(
+        self, after: str, *, block_ms: int = 1000, count: int = 100
+    ) -> list[tuple[str, dict[str, object]]]:
+        """Events after ``after`` (an entry id), waiting up to ``block_ms`` for one."""
+        reply = await self.redis.xread({EVENTS_STREAM: after}, block=block_ms, count=count)
+        events: list[tuple[str, dict[str, object]]] = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                raw = fields.get(b"event") or fields.get("event")
+                key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                events.append((key, json.loads(raw)))
+        return events
+
+    async def put_call(self, call_id: str, summary: Mapping[str, object]) -> None:
+        await self.redis.hset(CALLS_HASH, call_id, json.dumps(summary, ensure_ascii=False))
+
+    async def remove_call(self, call_id: str) -> None:
+        await self.redis.hdel(CALLS_HASH, call_id)
+
+    async def replace_calls(self, calls: Mapping[str, Mapping[str, object]]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(CALLS_HASH)
+            if calls:
+                pipe.hset(
+                    CALLS_HASH, mapping={k: json.dumps(v, ensure_ascii=False) for k, v in calls.items()}
+                )
+            await pipe.execute()
+
+    async def calls(self) -> dict[str, dict[str, object]]:
+        raw = await self.redis.hgetall(CALLS_HASH)
+        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}

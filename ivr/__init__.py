@@ -1,0 +1,1 @@
+"""FastAGI call flows: greeting, intake, connecting the caller to an agent."""

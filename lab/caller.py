@@ -1,0 +1,111 @@
+"""``hotline call``: a real call from the lab's PSTN into the system.
+
+The PSTN instance originates a SIP call to the system's trunk with the given
+caller number and name; once answered it sends keys and plays speech on a
+schedule (espeak-ng Mandarin at 8 kHz, or a WAV file), then holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.ami import AmiClient
+from ivr.prompts import speech_name
+from lab.lab import Lab
+
+VALID_KEYS = set("0123456789*#ABCDabcdw")
+
+
+class CallError(RuntimeError):
+    """The call could not be placed; the message says why."""
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    caller_number: str
+    to: str = "12345"
+    caller_name: str = ""
+    dtmf: str = ""
+    say: str = ""
+    wav: Path | None = None
+    hold: int = 60
+    dtmf_after: float = 3.0
+    say_after: float = 9.0
+    end_key: str = ""
+
+    def validate(self) -> None:
+        if not self.caller_number.isdigit():
+            raise CallError(f"--from must be digits, got {self.caller_number!r}")
+        if not self.to.isdigit():
+            raise CallError(f"--to must be digits, got {self.to!r}")
+        if set(self.dtmf + self.end_key) - VALID_KEYS:
+            raise CallError(f"--dtmf may hold only 0-9 * # A-D, got {self.dtmf!r}")
+        if self.say and self.wav:
+            raise CallError("give --say or --wav, not both")
+        if self.wav and not self.wav.is_file():
+            raise CallError(f"--wav: no such file {self.wav}")
+        if not 1 <= self.hold <= 3600:
+            raise CallError("--hold must be between 1 and 3600 seconds")
+        if '"' in self.caller_name or "\n" in self.caller_name:
+            raise CallError("--name cannot contain quotes or line breaks")
+
+
+def prepare_audio(lab: Lab, plan: CallPlan) -> str:
+    """The speech as a file the PSTN instance can play (path without extension), or ""."""
+    sounds = lab.pstn_sounds_dir()
+    if plan.say:
+        target = f"{sounds}/{speech_name(plan.say)}"
+        lab.speak(plan.say, target)
+        return target
+    if plan.wav:
+        target = f"{sounds}/wav-{uuid.uuid4().hex[:12]}"
+        staged = lab.root / f"{target.lstrip('/')}.in{plan.wav.suffix}"
+        staged.write_bytes(plan.wav.read_bytes())
+        lab.run(
+            ["sox", f"{target}.in{plan.wav.suffix}", "-r", "8000", "-c", "1", "-b", "16", f"{target}.wav"]
+        )
+        staged.unlink()
+        return target
+    return ""
+
+
+async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> str:
+    """Originate the call; returns its id once the system answered."""
+    plan.validate()
+    audio = prepare_audio(lab, plan)
+    settings = lab.settings
+    call_id = f"lab-{uuid.uuid4().hex[:12]}"
+    ami = AmiClient(settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn")
+    await ami.connect()
+    try:
+        caller_id = f'"{plan.caller_name}" <{plan.caller_number}>' if plan.caller_name else plan.caller_number
+        variables = {
+            "LAB_DTMF": plan.dtmf,
+            "LAB_DTMF_AFTER": plan.dtmf_after,
+            "LAB_SAY": audio,
+            "LAB_SAY_AFTER": plan.say_after if audio else 0,
+            "LAB_END_KEY": plan.end_key,
+            "LAB_HOLD": plan.hold,
+        }
+        result = await ami.originate(
+            {
+                "Channel": f"PJSIP/{plan.to}@sut",
+                "Context": "lab-caller",
+                "Exten": "s",
+                "Priority": "1",
+                "CallerID": caller_id,
+                "ChannelId": call_id,
+                "Timeout": str(int(answer_timeout * 1000)),
+                "Variable": [f"{k}={v}" for k, v in variables.items()],
+            },
+            timeout=answer_timeout + 10,
+        )
+    finally:
+        await ami.close()
+    if result.get("Response") != "Success":
+        raise CallError(
+            f"call to {plan.to} not answered: {result.get('Reason', '')} {result.get('Response', '')}"
+        )
+    return call_id

@@ -1,0 +1,106 @@
+"""Build or reuse the Debian sid chroot that holds Asterisk 22 for the lab.
+
+Asterisk is not in Debian 12, and adding sid to the host's apt sources breaks
+glibc, so sid packages live only inside this chroot. It is cached outside the
+repository, keyed by its package list, and rebuilt only when that list changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SUITE = "sid"
+PACKAGES = (
+    "asterisk",
+    "asterisk-modules",
+    "asterisk-core-sounds-en-wav",
+    "espeak-ng",
+    "sox",
+    "baresip",
+)
+HOST_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
+LEGACY_SOURCES = Path("/etc/apt/sources.list")
+DEFAULT_CACHE = Path("/var/cache/hotline-lab")
+READY_MARK = ".hotline-chroot-ready"
+
+
+class ChrootError(RuntimeError):
+    """The chroot could not be built; the message says what to do."""
+
+
+def cache_key(packages: tuple[str, ...] = PACKAGES, suite: str = SUITE) -> str:
+    """A short digest of what the chroot holds: a change rebuilds it."""
+    text = "\n".join([suite, *sorted(packages)])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def chroot_path(cache_dir: Path = DEFAULT_CACHE) -> Path:
+    return cache_dir / f"sid-{cache_key()}"
+
+
+def is_ready(root: Path) -> bool:
+    return (root / READY_MARK).exists()
+
+
+def host_mirror() -> str:
+    """The Debian mirror the host already uses; never a host written in the repo."""
+    if HOST_SOURCES.exists():
+        for line in HOST_SOURCES.read_text().splitlines():
+            if line.strip().startswith("URIs:"):
+                for uri in line.split()[1:]:
+                    if "security" not in uri:
+                        return uri
+    if LEGACY_SOURCES.exists():
+        for line in LEGACY_SOURCES.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[0] == "deb" and "security" not in parts[1]:
+                return parts[1]
+    raise ChrootError("no Debian mirror found in the host's apt sources")
+
+
+def ensure_chroot(cache_dir: Path = DEFAULT_CACHE, log=print) -> Path:
+    """Return a ready chroot, building it by debootstrap when it is missing."""
+    root = chroot_path(cache_dir)
+    if is_ready(root):
+        return root
+    if shutil.which("debootstrap") is None:
+        raise ChrootError("debootstrap is not installed (apt-get install debootstrap)")
+    building = root.with_name(root.name + ".building")
+    if building.exists():
+        shutil.rmtree(building)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    mirror = host_mirror()
+    log(f"building the Asterisk chroot in {root} (about a minute)")
+    command = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(building),
+        mirror,
+    ]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(
+                ("I: Retrieving", "I: Validating", "I: Extracting", "I: Unpacking", "I: Configuring")
+            ):
+                continue
+            log("  " + line.rstrip())
+        if proc.wait() != 0:
+            raise ChrootError(f"debootstrap failed with exit code {proc.returncode}")
+    (building / READY_MARK).write_text(cache_key() + "\n")
+    os.replace(building, root)
+    for stale in cache_dir.glob("sid-*"):
+        if stale != root and not stale.name.endswith(".building"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return root
+
+
+if __name__ == "__main__":
+    print(ensure_chroot(log=lambda message: print(message, file=sys.stderr, flush=True)))

@@ -1,0 +1,224 @@
+"""``hotline lab up|down|status``: the chroot, Redis, and the two Asterisk instances."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hotline.asterisk_conf import (
+    CONF_DIR,
+    INSTANCE_FILES,
+    PROMPTS_SUBDIR,
+    Account,
+    render_system,
+    render_tree,
+)
+from hotline.config import Settings
+from ivr.prompts import PROMPTS, SPEECH_VERSION, synthesize
+from lab.chroot import chroot_path, ensure_chroot, is_ready
+from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
+from lab.processes import ManagedProcess
+
+PSTN_DIR = Path(__file__).resolve().parent / "pstn"
+HOTLINES = ("12315", "12333", "12329", "110", "119", "120")
+PSTN_SOUNDS = {
+    **{f"line-{number}": f"您好，这里是{number}。" for number in HOTLINES},
+    "phone-greeting": "您好，12345热线，请讲。",
+}
+Log = Callable[[str], None]
+
+
+class LabError(RuntimeError):
+    """The lab could not be brought up; the message says what failed."""
+
+
+class Lab:
+    def __init__(self, settings: Settings, log: Log = print) -> None:
+        self.settings = settings
+        self.log = log
+        self.state_dir = (settings.home / "lab").resolve()
+        self.root = chroot_path(settings.chroot_cache)
+
+    # -- parts ---------------------------------------------------------------
+
+    @property
+    def sut(self) -> AsteriskInstance:
+        return AsteriskInstance("sut", self.root, self.settings.asterisk_instance_dir, self.state_dir)
+
+    @property
+    def pstn(self) -> AsteriskInstance:
+        return AsteriskInstance("pstn", self.root, self.settings.pstn_instance_dir, self.state_dir)
+
+    @property
+    def redis(self) -> ManagedProcess:
+        s = self.settings
+        data = (s.home / "redis").resolve()
+        argv = (
+            "redis-server",
+            "--bind",
+            s.bind_host,
+            "--port",
+            str(s.redis_port),
+            "--dir",
+            str(data),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+        )
+        return ManagedProcess("redis", argv, self.state_dir, f":{s.redis_port}")
+
+    def pstn_sounds_dir(self) -> str:
+        return f"{self.settings.pstn_instance_dir}/sounds/hotline"
+
+    def pstn_recordings_dir(self) -> str:
+        return f"{self.settings.pstn_instance_dir}/recordings"
+
+    def run(self, argv: list[str]) -> None:
+        result = run_in_chroot(self.root, argv)
+        if result.returncode != 0:
+            raise LabError(f"{argv[0]} failed in the chroot: {result.stderr.strip()}")
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def up(self) -> list[str]:
+        """Start whatever is not running; returns the names of what this call started."""
+        if shutil.which("redis-server") is None:
+            raise LabError("redis-server is not installed (apt-get install redis-server)")
+        ensure_chroot(self.settings.chroot_cache, log=self.log)
+        started = []
+        (self.settings.home / "redis").mkdir(parents=True, exist_ok=True)
+        if self.redis.start():
+            started.append("redis")
+        wait_for_port(self.settings.bind_host, self.settings.redis_port, "redis")
+        for instance, render in ((self.sut, self._render_sut), (self.pstn, self._render_pstn)):
+            fresh = instance.process.pid() is None
+            instance.prepare(render, fresh=fresh)
+            if fresh:
+                self.log(f"starting asterisk {instance.name}")
+                instance.process.start()
+                started.append(f"asterisk-{instance.name}")
+            else:
+                instance.cli("core reload")
+        self._speak_prompts()
+        for instance in (self.sut, self.pstn):
+            instance.wait_booted()
+        self.wait_for_phones()
+        return started
+
+    def down(self) -> list[str]:
+        stopped = []
+        for process in (self.pstn.process, self.sut.process, self.redis):
+            if process.stop():
+                stopped.append(process.name)
+        return stopped
+
+    def status(self) -> dict[str, object]:
+        s = self.settings
+        processes = {p.name: p.pid() for p in (self.sut.process, self.pstn.process, self.redis)}
+        tcp = {
+            "sut_ami": s.ami_port,
+            "pstn_ami": s.pstn_ami_port,
+            "fastagi": s.fastagi_port,
+            "redis": s.redis_port,
+            "web": s.web_port,
+        }
+        return {
+            "chroot": {"path": str(self.root), "ready": is_ready(self.root)},
+            "processes": {name: {"running": pid is not None, "pid": pid} for name, pid in processes.items()},
+            "ports": {
+                **{
+                    name: {"port": port, "proto": "tcp", "listening": port_open(s.bind_host, port)}
+                    for name, port in tcp.items()
+                },
+                "sut_sip": {"port": s.sip_port, "proto": "udp"},
+                "pstn_trunk_sip": {"port": s.carrier_port, "proto": "udp"},
+                "pstn_phone_sip": {"port": s.pstn_phone_port, "proto": "udp"},
+            },
+            "host": s.bind_host,
+            "agents": list(s.agents),
+            "supervisors": list(s.supervisors),
+            "lab_phones": list(s.lab_phones),
+        }
+
+    def wait_for_phones(self, timeout: float = 30) -> None:
+        """Outbound registrations start 1-10 s after boot: wait for the contacts, not a fixed time."""
+        deadline = time.monotonic() + timeout
+        missing: list[str] = list(self.settings.lab_phones)
+        while time.monotonic() < deadline:
+            contacts = self.sut.cli("pjsip show contacts")
+            missing = [p for p in self.settings.lab_phones if f" {p}/sip:{p}@" not in contacts]
+            if not missing:
+                return
+            time.sleep(0.3)
+        raise LabError(f"lab phones not registered to the system after {timeout}s: {', '.join(missing)}")
+
+    # -- rendering -----------------------------------------------------------
+
+    def _render_sut(self, out_dir: Path) -> None:
+        render_system(self.settings, out_dir)
+
+    def _render_pstn(self, out_dir: Path) -> None:
+        s = self.settings
+        context = {
+            "system_name": "pstn",
+            "instance_dir": s.pstn_instance_dir,
+            "bind_host": s.bind_host,
+            "rtp_start": s.pstn_rtp_start,
+            "rtp_end": s.pstn_rtp_end,
+            "ami_port": s.pstn_ami_port,
+            "ami_user": "lab",
+            "ami_secret": s.pstn_ami_secret,
+            "ami_permit": s.ami_permit,
+            "trunk_port": s.carrier_port,
+            "phone_port": s.pstn_phone_port,
+            "sut_host": s.bind_host,
+            "sut_port": s.sip_port,
+            "phones": [Account(p, s.password_for(p), "", p) for p in s.lab_phones],
+            "hotlines": HOTLINES,
+            "recordings_dir": self.pstn_recordings_dir(),
+            "sounds_dir": self.pstn_sounds_dir(),
+        }
+        names = [p.name for p in PSTN_DIR.glob("*.conf")] + list(INSTANCE_FILES)
+        render_tree([PSTN_DIR, CONF_DIR], names, context, out_dir)
+
+    def _speak_prompts(self) -> None:
+        """Synthesise prompts once; a changed text is synthesised again."""
+        targets = [
+            (f"{self.settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}", PROMPTS),
+            (self.pstn_sounds_dir(), PSTN_SOUNDS),
+        ]
+        for directory, texts in targets:
+            for name, text in texts.items():
+                self.speak(text, f"{directory}/{name}")
+
+    def speak(self, text: str, target: str) -> None:
+        """``target.wav`` (a path inside the chroot) says ``text``, cached by a stamp file."""
+        stamp = self.root / f"{target.lstrip('/')}.txt"
+        key = f"{SPEECH_VERSION}\n{text}"
+        if stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+            return
+        synthesize(text, target, self.run)
+        stamp.write_text(key, encoding="utf-8")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for_port(host: str, port: int, what: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            return
+        time.sleep(0.05)
+    raise InstanceError(f"{what} is not listening on {host}:{port} after {timeout}s")

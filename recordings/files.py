@@ -1,0 +1,48 @@
+"""Recording file names (as Asterisk sees them) and a loudness measure.
+
+Names carry the call id, so a ticket, a call and its audio are joined by one key.
+"""
+
+from __future__ import annotations
+
+import array
+import math
+import re
+import sys
+import wave
+from pathlib import Path
+
+SAFE_ID = re.compile(r"[^0-9A-Za-z._-]")
+
+
+def _safe(call_id: str) -> str:
+    return SAFE_ID.sub("_", call_id)
+
+
+def intake_path(recordings_dir: str, call_id: str) -> str:
+    """The caller's own description, recorded by the IVR (no extension: Asterisk adds it)."""
+    return f"{recordings_dir}/{_safe(call_id)}-intake"
+
+
+def conversation_path(recordings_dir: str, call_id: str) -> str:
+    """MixMonitor's mixed file of the whole conversation (with extension)."""
+    return f"{recordings_dir}/{_safe(call_id)}-call.wav"
+
+
+def rms_dbfs(path: Path) -> float:
+    """Loudness of a 16-bit PCM WAV file in dBFS; -inf for digital silence."""
+    with wave.open(str(path), "rb") as audio:
+        if audio.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit PCM is measured")
+        samples = array.array("h", audio.readframes(audio.getnframes()))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    if not samples:
+        return float("-inf")
+    mean_square = sum(s * s for s in samples) / len(samples)
+    return 10 * math.log10(mean_square / 32768**2) if mean_square else float("-inf")
+
+
+def duration_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as audio:
+        return audio.getnframes() / audio.getframerate()

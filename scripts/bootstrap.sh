@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the host packages the project needs (Debian 12). Never touches apt
+# sources: Asterisk comes from a sid chroot the lab builds, not from the host.
+set -euo pipefail
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v redis-server >/dev/null || need+=(redis-server)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# The tests validate docker-compose.yml; Debian's docker-compose does when no compose plugin exists.
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  # Debian starts its own redis service; the project runs its own on another port.
+fi

@@ -1,0 +1,147 @@
+"""The real lab for end-to-end tests: two Asterisks in the sid chroot, Redis, the controller.
+
+Ports and folders differ from `make run`'s, so both can run on one machine.
+These tests are never skipped: `make test` builds the chroot before pytest runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from hotline.config import Settings, load_settings
+from lab.chroot import chroot_path
+from lab.lab import Lab
+
+TEST_ENV = {
+    "HOTLINE_WEB_PORT": "18080",
+    "HOTLINE_FASTAGI_PORT": "14573",
+    "HOTLINE_REDIS_PORT": "16390",
+    "HOTLINE_AMI_PORT": "15038",
+    "HOTLINE_SIP_PORT": "15060",
+    "HOTLINE_RTP_START": "11000",
+    "HOTLINE_RTP_END": "11999",
+    "HOTLINE_CARRIER_PORT": "35060",
+    "HOTLINE_PSTN_AMI_PORT": "35038",
+    "HOTLINE_PSTN_PHONE_PORT": "35070",
+    "HOTLINE_PSTN_RTP_START": "21000",
+    "HOTLINE_PSTN_RTP_END": "21999",
+    "HOTLINE_ASTERISK_INSTANCE_DIR": "/var/lib/hotline-test/sut",
+    "HOTLINE_PSTN_INSTANCE_DIR": "/var/lib/hotline-test/pstn",
+    "HOTLINE_AGENTS": "1001,1002,1003",
+    "HOTLINE_LAB_PHONES": "1001,1002,1003,9001",
+    "HOTLINE_FALLBACK_QUEUE_SECONDS": "30",
+}
+
+
+@pytest.fixture(scope="session")
+def lab_env(tmp_path_factory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("hotline")
+    return {
+        **TEST_ENV,
+        "HOTLINE_HOME": str(home / "var"),
+        "HOTLINE_CONFIG_FILE": str(home / "hotline.env"),
+        "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(lab_env) -> Settings:
+    return load_settings(lab_env)
+
+
+@pytest.fixture(scope="session")
+def lab(settings) -> Iterator[Lab]:
+    lab = Lab(settings, log=lambda line: print(line, file=sys.stderr))
+    lab.down()
+    lab.up()
+    yield lab
+    lab.down()
+
+
+class ControllerProcess:
+    def __init__(self, env: dict[str, str], settings: Settings, log_path: Path) -> None:
+        self.env, self.settings, self.log_path = env, settings, log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.bind_host}:{self.settings.web_port}"
+
+    def start(self) -> None:
+        env = {**os.environ, **self.env}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hotline", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 20) -> None:
+        """Polls /healthz synchronously, so async tests can restart the controller too."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        log = self.log_path.read_text()[-2000:]
+        raise AssertionError(f"controller not healthy in {timeout}s; log: {log}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=15)
+        self.process = None
+
+
+@pytest.fixture
+def controller(lab, lab_env, settings, tmp_path) -> Iterator[ControllerProcess]:
+    process = ControllerProcess(lab_env, settings, tmp_path / "controller.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+class EventStream:
+    """Collects the controller's websocket events in the background."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.events: list[dict] = []
+
+    async def __aenter__(self) -> EventStream:
+        self._session = aiohttp.ClientSession()
+        self._ws = await self._session.ws_connect(self.url)
+        self._task = asyncio.create_task(self._collect())
+        return self
+
+    async def _collect(self) -> None:
+        async for message in self._ws:
+            self.events.append(json.loads(message.data))
+
+    async def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 60) -> dict:
+        async with asyncio.timeout(timeout):
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                await asyncio.sleep(0.05)
+
+    async def __aexit__(self, *exc) -> None:
+        self._task.cancel()
+        await self._ws.close()
+        await self._session.close()

@@ -1,0 +1,125 @@
+"""The first call, end to end, with real SIP, RTP, DTMF and Mandarin speech.
+
+A caller on the lab's PSTN dials 12345, presses 1 and describes their problem;
+the FastAGI IVR records it, rings the agent idle longest, whose phone answers;
+the controller's event stream shows the call from ring to hang-up with the
+Chinese caller name intact, and every recording has sound in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+
+from redis.asyncio import Redis
+
+from hotline.ami import AmiClient
+from hotline.live import CALLS_HASH
+from lab.caller import CallPlan, place_call
+from recordings.files import duration_seconds, rms_dbfs
+from tests.lab.conftest import EventStream
+
+AUDIBLE_DBFS = -45.0
+numbers = (f"1390000{n:04d}" for n in itertools.count(1))
+
+
+def caller_plan(**overrides) -> CallPlan:
+    plan = {
+        "caller_number": next(numbers),
+        "caller_name": "张三客服",
+        "dtmf": "1",
+        "dtmf_after": 1.0,
+        "say": "楼下饭店油烟很大，影响休息",
+        "say_after": 5.0,
+        "end_key": "#",
+        "hold": 8,
+    }
+    return CallPlan(**{**plan, **overrides})
+
+
+def of_call(number: str, kind: str):
+    return lambda event: event.get("caller_number") == number and event.get("type") == kind
+
+
+def speak_after_the_beep(lab, settings) -> float:
+    """Seconds from the key press until the intake records: the describe prompt, then the beep."""
+    prompt = settings.host_path(f"{settings.asterisk_instance_dir}/sounds/hotline/describe.wav")
+    return duration_seconds(prompt) + 1.5
+
+
+async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, controller, settings):
+    plan = caller_plan(say_after=speak_after_the_beep(lab, settings))
+    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        await place_call(lab, plan)
+        bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), timeout=60)
+        hangup = await stream.wait_for(of_call(plan.caller_number, "call.hangup"), timeout=60)
+
+    mine = [e for e in stream.events if e.get("caller_number") == plan.caller_number]
+    kinds = [e["type"] for e in mine]
+    for expected in ("call.ringing", "call.answered", "ivr.menu", "ivr.intake_recorded", "acd.offered"):
+        assert expected in kinds
+    assert kinds.index("call.ringing") < kinds.index("call.bridged") < kinds.index("call.hangup")
+    assert {e["caller_name"] for e in mine} == {"张三客服"}
+    assert next(e for e in mine if e["type"] == "ivr.menu")["digit"] == "1"
+    assert bridged["agent"] in settings.lab_phones and hangup["call_id"] == bridged["call_id"]
+
+    intake = settings.host_path(next(e for e in mine if e["type"] == "ivr.intake_recorded")["recording"])
+    assert duration_seconds(intake) > 1.5
+    assert rms_dbfs(intake) > AUDIBLE_DBFS, "the caller's description was recorded as silence"
+    conversation = settings.host_path(f"{settings.recordings_dir}/{bridged['call_id']}-call.wav")
+    assert rms_dbfs(conversation) > AUDIBLE_DBFS
+
+    phone_files = sorted(
+        lab.root.joinpath(lab.pstn_recordings_dir().lstrip("/")).glob(f"phone-{bridged['agent']}-*.wav"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    assert phone_files, "the agent's phone recorded nothing"
+    assert rms_dbfs(phone_files[-1]) > AUDIBLE_DBFS, "the agent heard silence"
+
+
+async def test_with_the_controller_stopped_an_agent_still_answers(lab, controller, settings):
+    controller.stop()
+    ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret)
+    bridged: list[str] = []
+    channels: dict[str, str] = {}
+    plan = caller_plan(dtmf="", say="", end_key="", hold=12)
+
+    def watch(event) -> None:
+        if event.get("Event") == "Newchannel" and event.get("CallerIDNum") == plan.caller_number:
+            channels[event["Linkedid"]] = event["Channel"]
+        if event.get("Event") == "BridgeEnter" and event.get("Linkedid") in channels:
+            bridged.append(event["Channel"])
+
+    ami.on_event(watch)
+    await ami.connect()
+    try:
+        await place_call(lab, plan)
+        async with asyncio.timeout(40):
+            while not any(c.split("/")[1].split("-")[0] in settings.agents for c in bridged):
+                await asyncio.sleep(0.1)
+    finally:
+        await ami.close()
+    assert any(c.startswith("PJSIP/carrier-") for c in bridged), "the caller was not in the bridge"
+
+
+async def test_a_restarted_controller_reconciles_a_call_in_progress(lab, controller, settings):
+    plan = caller_plan(say_after=speak_after_the_beep(lab, settings), hold=25)
+    redis = Redis.from_url(settings.effective_redis_url)
+    try:
+        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+            await place_call(lab, plan)
+            bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), timeout=60)
+        controller.stop()
+        await redis.hdel(CALLS_HASH, bridged["call_id"])  # what a crash mid-write would leave
+        controller.start()
+        async with asyncio.timeout(10):
+            while not await redis.hexists(CALLS_HASH, bridged["call_id"]):
+                await asyncio.sleep(0.1)
+        call = json.loads(await redis.hget(CALLS_HASH, bridged["call_id"]))
+        assert call["caller_number"] == plan.caller_number and call["agent"] == bridged["agent"]
+        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+            await stream.wait_for(of_call(plan.caller_number, "call.hangup"), timeout=40)
+        assert not await redis.hexists(CALLS_HASH, bridged["call_id"])
+    finally:
+        await redis.aclose()

@@ -1,0 +1,50 @@
+"""The rendered configuration: complete, strict, secrets only from settings."""
+
+import subprocess
+
+import jinja2
+import pytest
+
+from hotline.asterisk_conf import CONF_DIR, render_system, render_tree
+from hotline.config import load_settings
+from trunks.numbers import LineSpecError, parse_lines
+
+
+def test_render_carries_accounts_lines_and_secrets(tmp_path):
+    settings = load_settings(
+        {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_LINES": "12345,12315=市场监管"}
+    )
+    written = {p.name: p.read_text() for p in render_system(settings, tmp_path / "etc")}
+    assert f"password = {settings.password_for('1001')}" in written["pjsip.conf"]
+    assert f"secret = {settings.ami_secret}" in written["manager.conf"]
+    assert "exten => 12315,1" in written["extensions.conf"]
+    assert "member => PJSIP/1001,0,坐席1001" in written["queues.conf"]
+    assert "PJSIP/9001" not in written["queues.conf"]  # supervisors take no queue calls
+    assert "{{" not in "".join(written.values())
+
+
+def test_templates_hold_no_secrets():
+    tracked = subprocess.run(
+        ["git", "grep", "-lE", "(secret|password) *= *[A-Za-z0-9]{6,}", "--", str(CONF_DIR)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tracked.stdout == ""
+
+
+def test_a_missing_value_fails_the_render(tmp_path):
+    (tmp_path / "t.conf").write_text("port = {{ nope }}\n")
+    with pytest.raises(jinja2.UndefinedError):
+        render_tree([tmp_path], ["t.conf"], {}, tmp_path / "out")
+
+
+def test_lines_spec():
+    lines = parse_lines("12315=市场监管, 12333")
+    assert [(line.number, line.kept) for line in lines] == [
+        ("12345", False),
+        ("12315", True),
+        ("12333", True),
+    ]
+    with pytest.raises(LineSpecError):
+        parse_lines("12a45")

@@ -1,0 +1,62 @@
+"""Call events as a person would follow them, from a real call's AMI event order."""
+
+from hotline.calls import CallTracker, account_of
+
+CALLER = {
+    "Channel": "PJSIP/carrier-00000001",
+    "Uniqueid": "h-1.0",
+    "Linkedid": "h-1.0",
+    "CallerIDNum": "13800138000",
+    "CallerIDName": "张三",
+    "Exten": "12345",
+}
+AGENT = {
+    "Channel": "PJSIP/1001-00000002",
+    "Uniqueid": "h-1.1",
+    "Linkedid": "h-1.0",
+    "CallerIDNum": "1001",
+    "CallerIDName": "坐席1001",
+    "Exten": "1001",
+}
+
+
+def tracker() -> CallTracker:
+    return CallTracker(is_agent=lambda account: account == "1001", clock=lambda: 100.0)
+
+
+def play(t: CallTracker, *events: dict) -> list[dict]:
+    return [e for event in events for e in t.handle(event)]
+
+
+def test_a_call_from_ring_to_hangup():
+    t = tracker()
+    events = play(
+        t,
+        {"Event": "Newchannel", **CALLER},
+        {"Event": "Newstate", **CALLER, "ChannelStateDesc": "Up"},
+        {"Event": "Newchannel", **AGENT},
+        {"Event": "Newstate", **AGENT, "ChannelStateDesc": "Up"},
+        {"Event": "BridgeEnter", **CALLER, "BridgeUniqueid": "b1"},
+        {"Event": "BridgeEnter", **AGENT, "BridgeUniqueid": "b1"},
+        {"Event": "Hangup", **AGENT, "Cause-txt": "Normal Clearing"},
+        {"Event": "Hangup", **CALLER, "Cause-txt": "Normal Clearing"},
+    )
+    assert [e["type"] for e in events] == ["call.ringing", "call.answered", "call.bridged", "call.hangup"]
+    assert all(e["caller_name"] == "张三" and e["caller_number"] == "13800138000" for e in events)
+    assert events[2]["agent"] == "1001"
+    assert t.calls == {}
+
+
+def test_reconcile_rebuilds_live_calls_and_reports_vanished_ones():
+    t = tracker()
+    play(t, {"Event": "Newchannel", **CALLER})
+    gone = t.reconcile(
+        [{**AGENT, "Linkedid": "h-2.0", "Uniqueid": "h-2.0", "ChannelStateDesc": "Up", "BridgeId": "b"}]
+    )
+    assert [e["type"] for e in gone] == ["call.hangup"] and gone[0]["call_id"] == "h-1.0"
+    assert set(t.calls) == {"h-2.0"} and t.calls["h-2.0"].state == "answered"
+
+
+def test_account_of_channel_names():
+    assert account_of("PJSIP/1001-0000000a") == "1001"
+    assert account_of("Local/1001@x-1;1") == ""

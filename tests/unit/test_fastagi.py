@@ -1,0 +1,167 @@
+"""The FastAGI server against a scripted Asterisk: scans, async HANGUP, timeouts, routing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hotline.fastagi import AgiHangup, AgiSession, AgiTimeout, FastAgiServer, parse_result
+
+
+def environment(script: str, *args: str) -> bytes:
+    lines = [
+        f"agi_network_script: {script}",
+        "agi_uniqueid: 1700000000.1",
+        "agi_callerid: 13800138000",
+        "agi_calleridname: 张三",
+    ]
+    lines += [f"agi_arg_{i}: {arg}" for i, arg in enumerate(args, 1)]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+@pytest.fixture
+async def server():
+    agi = FastAgiServer("127.0.0.1", 0, header_timeout=0.5, command_timeout=0.5)
+    await agi.start()
+    yield agi
+    await agi.close()
+
+
+async def asterisk(server: FastAgiServer, script: str, replies: dict[str, bytes], *args: str) -> list[str]:
+    """Play Asterisk: send the environment, answer each command, return the commands seen."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(environment(script, *args))
+    seen = []
+    while line := await reader.readline():
+        command = line.decode().strip()
+        seen.append(command)
+        reply = next((r for prefix, r in replies.items() if command.startswith(prefix)), None)
+        if reply is not None:
+            writer.write(reply)
+    writer.close()
+    return seen
+
+
+async def test_routes_by_script_with_query_and_arguments(server):
+    got = {}
+
+    async def handler(session: AgiSession) -> None:
+        got.update(script=session.script, params=session.params, args=session.args, name=session.caller_name)
+        await session.answer()
+
+    server.route("ivr", handler)
+    seen = await asterisk(server, "ivr?line=12315", {"ANSWER": b"200 result=0\n"}, "first", "二")
+    assert seen == ["ANSWER"]
+    assert got == {"script": "ivr", "params": {"line": "12315"}, "args": ["first", "二"], "name": "张三"}
+
+
+async def test_bare_connect_and_close_does_not_stall_the_event_loop(server):
+    ticks = 0
+
+    async def ticker():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def handler(session: AgiSession) -> None:
+        await session.answer()
+
+    server.route("ivr", handler)
+    task = asyncio.create_task(ticker())
+    for _ in range(20):  # a port scan: connect, close
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.close()
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.0\r\n\r\n")  # a stray HTTP client
+    before = ticks
+    await asyncio.sleep(0.2)
+    assert ticks - before >= 5
+    assert await asterisk(server, "ivr", {"ANSWER": b"200 result=0\n"}) == ["ANSWER"]
+    task.cancel()
+    writer.close()
+
+
+async def test_silent_connection_is_dropped_after_the_header_timeout(server):
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"agi_network_script: ivr\n")  # never finishes the environment
+    async with asyncio.timeout(2):
+        assert await reader.read() == b""
+    writer.close()
+
+
+async def test_async_hangup_line_does_not_shift_the_next_reply(server):
+    results = []
+
+    async def handler(session: AgiSession) -> None:
+        results.append(await session.command('STREAM FILE x ""'))
+        results.append(await session.command("GET VARIABLE DIALSTATUS"))
+        results.append(session.hung_up)
+
+    server.route("ivr", handler)
+    await asterisk(
+        server,
+        "ivr",
+        {
+            "STREAM": b"HANGUP\n200 result=0 endpos=8000\n",
+            "GET VARIABLE": b"200 result=1 (ANSWER)\n",
+        },
+    )
+    assert results[0].extras == {"endpos": "8000"}
+    assert results[1].data == "ANSWER"
+    assert results[2] is True
+
+
+async def test_a_stuck_command_times_out(server):
+    outcome = []
+
+    async def handler(session: AgiSession) -> None:
+        try:
+            await session.command("WAIT FOR DIGIT 1")
+        except AgiTimeout:
+            outcome.append("timeout")
+
+    server.route("ivr", handler)
+    await asterisk(server, "ivr", {})
+    assert outcome == ["timeout"]
+
+
+async def test_dead_channel_raises_hangup(server):
+    outcome = []
+
+    async def handler(session: AgiSession) -> None:
+        try:
+            await session.answer()
+        except AgiHangup:
+            outcome.append("hangup")
+
+    server.route("ivr", handler)
+    await asterisk(server, "ivr", {"ANSWER": b"511 Command Not Permitted on a dead channel\n"})
+    assert outcome == ["hangup"]
+
+
+async def test_unknown_script_closes_without_commands(server):
+    assert await asterisk(server, "nope", {}) == []
+
+
+def test_plain_function_handlers_are_refused_when_routed(server):
+    def handler(session):
+        return None
+
+    with pytest.raises(TypeError, match="async"):
+        server.route("ivr", handler)
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "result", "data", "digit"),
+    [
+        ("200 result=49", 200, "49", "", "1"),
+        ("200 result= (timeout)", 200, "", "timeout", ""),
+        ("200 result=0 (dtmf) endpos=1234", 200, "0", "dtmf", ""),
+        ("510 Invalid or unknown command", 510, "", "Invalid or unknown command", ""),
+    ],
+)
+def test_parse_result(line, code, result, data, digit):
+    parsed = parse_result(line)
+    assert (parsed.code, parsed.result, parsed.data, parsed.digit) == (code, result, data, digit)
