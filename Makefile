@@ -20,7 +20,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/python -m lab.chroot
+	$(VENV)/bin/hotline lab build
 	$(VENV)/bin/pytest -q
 
 bench: setup

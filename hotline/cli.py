@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="the two-Asterisk lab in a sid chroot")
     lab_commands = lab.add_subparsers(dest="lab_command", required=True)
+    lab_commands.add_parser("build", help="build (or reuse) the Asterisk chroot")
     lab_commands.add_parser("up")
     lab_commands.add_parser("down")
     status = lab_commands.add_parser("status")
@@ -149,11 +150,14 @@ def run_here(argv: list[str]) -> None:
 
 
 def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
+    from lab.chroot import ChrootError, ensure_chroot
     from lab.lab import Lab, LabError
 
     lab = Lab(settings, log=lambda line: print(line, file=sys.stderr, flush=True))
     try:
-        if args.lab_command == "up":
+        if args.lab_command == "build":
+            print(ensure_chroot(settings.chroot_cache, log=lab.log))
+        elif args.lab_command == "up":
             started = lab.up()
             print(f"lab up: started {', '.join(started) or 'nothing (already running)'}")
         elif args.lab_command == "down":
@@ -170,7 +174,7 @@ def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
             for name, port in status["ports"].items():
                 state = "" if "listening" not in port else ("listening" if port["listening"] else "closed")
                 print(f"{name:15} {port['proto']} {status['host']}:{port['port']} {state}")
-    except LabError as exc:
+    except (LabError, ChrootError) as exc:
         print(f"hotline lab: {exc}", file=sys.stderr)
         return 1
     return 0

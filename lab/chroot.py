@@ -11,7 +11,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 SUITE = "sid"
@@ -100,7 +99,3 @@ def ensure_chroot(cache_dir: Path = DEFAULT_CACHE, log=print) -> Path:
         if stale != root and not stale.name.endswith(".building"):
             shutil.rmtree(stale, ignore_errors=True)
     return root
-
-
-if __name__ == "__main__":
-    print(ensure_chroot(log=lambda message: print(message, file=sys.stderr, flush=True)))

@@ -45,9 +45,13 @@ TEST_ENV = {
 }
 
 
+TEST_HOME = Path(__file__).resolve().parents[2] / "var" / "test-lab"
+
+
 @pytest.fixture(scope="session")
-def lab_env(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("hotline")
+def lab_env() -> dict[str, str]:
+    """A fixed home, so a run that was killed leaves pid files the next run stops."""
+    home = TEST_HOME
     return {
         **TEST_ENV,
         "HOTLINE_HOME": str(home / "var"),
@@ -68,6 +72,8 @@ def lab(settings) -> Iterator[Lab]:
     lab.up()
     yield lab
     lab.down()
+    listening = [name for name, port in lab.status()["ports"].items() if port.get("listening")]
+    assert listening == [], f"lab down left these listening: {listening}"
 
 
 class ControllerProcess:
