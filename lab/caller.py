@@ -7,6 +7,7 @@ schedule (espeak-ng Mandarin at 8 kHz, or a WAV file), then holds.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,7 @@ def prepare_audio(lab: Lab, plan: CallPlan) -> str:
 async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> str:
     """Originate the call; returns its id once the system answered."""
     plan.validate()
-    audio = prepare_audio(lab, plan)
+    audio = await asyncio.to_thread(prepare_audio, lab, plan)  # espeak-ng and sox block
     settings = lab.settings
     call_id = f"lab-{uuid.uuid4().hex[:12]}"
     ami = AmiClient(settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn")

@@ -54,6 +54,10 @@ class ManagedProcess:
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")
+        # Until the child has exec'ed, /proc shows our own command line: wait for its own.
+        deadline = time.monotonic() + 5
+        while self.pid() is None and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
         return True
 
     def stop(self, timeout: float = 10.0) -> bool:
