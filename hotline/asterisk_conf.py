@@ -18,7 +18,6 @@ from trunks.numbers import parse_lines
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "asterisk-conf"
-PROMPTS_SUBDIR = "sounds/hotline"
 # Files that describe an Asterisk process rather than the contact centre:
 # the lab's other instance reuses them.
 INSTANCE_FILES = (
@@ -70,7 +69,7 @@ def system_context(settings: Settings) -> dict[str, object]:
         "controller_host": settings.controller_host,
         "fastagi_port": settings.fastagi_port,
         "recordings_dir": settings.recordings_dir,
-        "prompts_dir": f"{settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}",
+        "prompts_dir": settings.prompts_dir,
         "lines": parse_lines(settings.lines),
         "accounts": all_accounts,
         "agents": [a for a in all_accounts if a.name in settings.agents],

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hotline.asterisk_conf import PROMPTS_SUBDIR, render_system
+from hotline.asterisk_conf import render_system
 from hotline.config import ConfigError, Settings, config_file_path, load_settings
 from hotline.controller import Controller
 from hotline.logs import setup_logging
 from hotline.web import create_app
-from ivr.prompts import PROMPTS, synthesize
+from ivr.prompts import PROMPTS, prompt_path, synthesize
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,11 +137,10 @@ def cmd_render_conf(args: argparse.Namespace, settings: Settings) -> int:
     for path in render_system(settings, args.out):
         print(path)
     if args.prompts:
-        prompts_dir = f"{settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}"
-        settings.host_path(prompts_dir).mkdir(parents=True, exist_ok=True)
+        settings.host_path(settings.prompts_dir).mkdir(parents=True, exist_ok=True)
         for name, text in PROMPTS.items():
-            synthesize(text, str(settings.host_path(f"{prompts_dir}/{name}")), run_here)
-            print(f"{prompts_dir}/{name}.wav")
+            synthesize(text, str(settings.host_path(prompt_path(settings.prompts_dir, name))), run_here)
+            print(f"{prompt_path(settings.prompts_dir, name)}.wav")
     return 0
 
 

@@ -87,6 +87,11 @@ class Settings:
         """The recordings folder, as Asterisk sees it."""
         return f"{self.asterisk_instance_dir}/recordings"
 
+    @property
+    def prompts_dir(self) -> str:
+        """The IVR's prompts, as Asterisk sees them."""
+        return f"{self.asterisk_instance_dir}/sounds/hotline"
+
     def password_for(self, account: str) -> str:
         try:
             return self.account_passwords[account]

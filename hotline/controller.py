@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 
 from agents.board import AgentBoard
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
-from hotline.asterisk_conf import PROMPTS_SUBDIR
 from hotline.calls import CallTracker
 from hotline.config import Settings
 from hotline.db import create_engine, ping
@@ -54,7 +53,7 @@ class Controller:
             board=self.board,
             publish=self.publish,
             recordings_dir=settings.recordings_dir,
-            prompts_dir=f"{settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}",
+            prompts_dir=settings.prompts_dir,
         )
         self.fastagi.route("ivr", self._answer_hotline)
         self.ami.on_event(self._on_ami_event)

@@ -11,7 +11,6 @@ from pathlib import Path
 from hotline.asterisk_conf import (
     CONF_DIR,
     INSTANCE_FILES,
-    PROMPTS_SUBDIR,
     Account,
     render_system,
     render_tree,
@@ -190,7 +189,7 @@ class Lab:
     def _speak_prompts(self) -> None:
         """Synthesise prompts once; a changed text is synthesised again."""
         targets = [
-            (f"{self.settings.asterisk_instance_dir}/{PROMPTS_SUBDIR}", PROMPTS),
+            (self.settings.prompts_dir, PROMPTS),
             (self.pstn_sounds_dir(), PSTN_SOUNDS),
         ]
         for directory, texts in targets:

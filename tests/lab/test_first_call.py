@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from hotline.ami import AmiClient
 from hotline.live import CALLS_HASH
+from ivr.prompts import prompt_path
 from lab.caller import CallPlan, place_call
 from recordings.files import duration_seconds, rms_dbfs
 from tests.lab.conftest import EventStream
@@ -44,7 +45,7 @@ def of_call(number: str, kind: str):
 
 def speak_after_the_beep(lab, settings) -> float:
     """Seconds from the key press until the intake records: the describe prompt, then the beep."""
-    prompt = settings.host_path(f"{settings.asterisk_instance_dir}/sounds/hotline/describe.wav")
+    prompt = settings.host_path(f"{prompt_path(settings.prompts_dir, 'describe')}.wav")
     return duration_seconds(prompt) + 1.5
 
 

@@ -6,6 +6,7 @@ import wave
 import pytest
 
 from hotline.ami import AmiClient
+from ivr.prompts import prompt_path
 from recordings.files import rms_dbfs
 
 
@@ -16,7 +17,7 @@ async def test_a_legacy_line_answers_and_records_the_system(lab, settings, numbe
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret)
     await ami.connect()
     try:
-        prompt = f"{settings.asterisk_instance_dir}/sounds/hotline/connecting"
+        prompt = prompt_path(settings.prompts_dir, "connecting")
         result = await ami.originate(
             {
                 "Channel": f"PJSIP/{number}@carrier",
