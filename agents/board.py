@@ -63,9 +63,3 @@ class AgentBoard:
         if phone is not None:
             phone.offered_call = ""
             phone.idle_since = self._clock()
-
-    def snapshot(self) -> list[dict[str, object]]:
-        return [
-            {"account": p.account, "device_state": p.device_state, "available": p.available}
-            for p in self.phones.values()
-        ]

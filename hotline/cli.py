@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "hotline: bringing up Redis and Asterisk (first time: builds the chroot, about a minute)", flush=True
     )
     started = lab.up()
-    print_summary(lab.status(), settings)
+    print_summary(settings)
     try:
         asyncio.run(serve(settings))
     finally:
@@ -113,7 +113,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def print_summary(status: dict, settings: Settings) -> None:
+def print_summary(settings: Settings) -> None:
     host = settings.bind_host
     print(
         f"""

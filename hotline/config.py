@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -103,22 +103,25 @@ class Settings:
         return self.agents + self.supervisors
 
 
-def _parse(name: str, kind: object, raw: str) -> object:
-    if kind in (int, "int"):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a whole number, got {raw!r}") from None
-    if kind in (float, "float"):
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from None
-    if kind in (Path, "Path"):
-        return Path(raw)
-    if kind in (tuple[str, ...], "tuple[str, ...]"):
-        return tuple(item.strip() for item in raw.split(",") if item.strip())
-    return raw
+def _split_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+# Field annotations are strings (postponed evaluation), so converters are keyed by them.
+_CONVERTERS: dict[str, tuple[Callable[[str], object], str]] = {
+    "int": (int, "a whole number"),
+    "float": (float, "a number"),
+    "Path": (Path, "a path"),
+    "tuple[str, ...]": (_split_list, "a comma-separated list"),
+}
+
+
+def _parse(name: str, annotation: str, raw: str) -> object:
+    convert, expected = _CONVERTERS.get(annotation, (str, "text"))
+    try:
+        return convert(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be {expected}, got {raw!r}") from None
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -152,7 +155,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
             continue
         raw = merged.get(f"{ENV_PREFIX}{spec.name.upper()}")
         if raw is not None:
-            values[spec.name] = _parse(spec.name, spec.type, raw)
+            values[spec.name] = _parse(spec.name, str(spec.type), raw)
     settings = Settings(**values)  # type: ignore[arg-type]
 
     missing: dict[str, str] = {}

@@ -200,10 +200,6 @@ class AgiSession:
         result = await self.command(f"GET VARIABLE {quote(name)}")
         return result.data if result.value == 1 else ""
 
-    async def hangup(self) -> None:
-        with contextlib.suppress(AgiHangup):
-            await self.command("HANGUP")
-
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
 

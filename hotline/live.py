@@ -68,7 +68,3 @@ class LiveState:
                     CALLS_HASH, mapping={k: json.dumps(v, ensure_ascii=False) for k, v in calls.items()}
                 )
             await pipe.execute()
-
-    async def calls(self) -> dict[str, dict[str, object]]:
-        raw = await self.redis.hgetall(CALLS_HASH)
-        return {(k.decode() if isinstance(k, bytes) else k): json.loads(v) for k, v in raw.items()}
