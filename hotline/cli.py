@@ -105,11 +105,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         asyncio.run(serve(settings))
     finally:
-        for name in reversed(started):
-            process = {p.name: p for p in (lab.sut.process, lab.pstn.process, lab.redis)}[name]
-            process.stop()
-        if started:
-            print(f"hotline: stopped {', '.join(reversed(started))}")
+        stopped = lab.stop(started)
+        if stopped:
+            print(f"hotline: stopped {', '.join(stopped)}")
     return 0
 
 

@@ -111,15 +111,18 @@ class Lab:
         return started
 
     def down(self) -> list[str]:
-        stopped = []
-        for process in (self.pstn.process, self.sut.process, self.redis):
-            if process.stop():
-                stopped.append(process.name)
-        return stopped
+        return self.stop([p.name for p in self._processes()])
+
+    def stop(self, names: list[str]) -> list[str]:
+        """Stop the named processes, phones' side first; returns what was running."""
+        return [p.name for p in self._processes() if p.name in names and p.stop()]
+
+    def _processes(self) -> tuple[ManagedProcess, ...]:
+        return (self.pstn.process, self.sut.process, self.redis)
 
     def status(self) -> dict[str, object]:
         s = self.settings
-        processes = {p.name: p.pid() for p in (self.sut.process, self.pstn.process, self.redis)}
+        processes = {p.name: p.pid() for p in self._processes()}
         tcp = {
             "sut_ami": s.ami_port,
             "pstn_ami": s.pstn_ami_port,

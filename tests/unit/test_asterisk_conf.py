@@ -24,13 +24,14 @@ def test_render_carries_accounts_lines_and_secrets(tmp_path):
 
 
 def test_templates_hold_no_secrets():
-    tracked = subprocess.run(
+    scan = subprocess.run(
         ["git", "grep", "-lE", "(secret|password) *= *[A-Za-z0-9]{6,}", "--", str(CONF_DIR)],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert tracked.stdout == ""
+    assert scan.returncode in (0, 1), f"git grep could not scan: {scan.stderr}"  # 1 means no match
+    assert scan.stdout == ""
 
 
 def test_a_missing_value_fails_the_render(tmp_path):
