@@ -5,7 +5,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY . /app
-RUN pip install --no-cache-dir '.[postgres]'
+RUN pip install --no-cache-dir .
 ENV HOTLINE_HOME=/var/lib/hotline/controller
 ENTRYPOINT ["hotline"]
 CMD ["serve"]

@@ -19,6 +19,7 @@ from hotline.controller import Controller
 from hotline.logs import setup_logging
 from hotline.web import create_app
 from ivr.prompts import PROMPTS, prompt_path, synthesize
+from ticketing.cli import add_policy_commands, run_policy_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--dtmf-after", type=float, default=3.0, help="seconds after answer before the keys")
     call.add_argument("--say-after", type=float, default=9.0, help="seconds after the keys before speaking")
     call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
+    add_policy_commands(commands)
     return parser
 
 
@@ -201,10 +203,15 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
+    return run_policy_command(args, settings.ticket_policy, None)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "run": cmd_run,
     "render-conf": cmd_render_conf,
     "lab": cmd_lab,
     "call": cmd_call,
+    "policy": cmd_policy,
 }

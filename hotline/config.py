@@ -67,6 +67,8 @@ class Settings:
     pstn_instance_dir: str = "/var/lib/hotline/pstn"
     lab_phones: tuple[str, ...] = ("1001", "1002", "1003", "9001")
     chroot_cache: Path = Path("/var/cache/hotline-lab")
+    # Deadline rules: a preset (zhijiang, yunnan, yingkou) or a TOML file's path.
+    ticket_policy: str = "zhijiang"
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 
