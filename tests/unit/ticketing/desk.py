@@ -1,0 +1,64 @@
+"""A test desk: a ticket, a clock and the people who act on it, all in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ticketing.calendar import package_calendar
+from ticketing.policy import load_policy
+from ticketing.vocabulary import Role
+from ticketing.workflow import Actor, Context, Ticket, apply, decide, parse_intake, receive
+
+TZ = ZoneInfo("Asia/Shanghai")
+AGENT = Actor("王芳", Role.AGENT)
+SUPERVISOR = Actor("李班长", Role.SUPERVISOR)
+CITY_MGMT = Actor("城管局张三", Role.UNIT, "cgj")
+MARKET = Actor("市场监管局赵四", Role.UNIT, "scjg")
+WATER = Actor("水务公司钱五", Role.UNIT, "water")
+
+INTAKE = {
+    "type": "投诉",
+    "channel": "phone",
+    "description": "楼下饭店油烟很大，晚上十点后还在营业",
+    "category": "urban.environment",
+    "region": "zj.majiadian",
+    "caller_name": "张三",
+    "caller_phone": "13800138000",
+}
+
+
+class Desk:
+    def __init__(self, preset: str = "zhijiang", start: str = "2026-11-02T09:00", **intake: Any) -> None:
+        self.policy = load_policy(preset)
+        self.calendar = package_calendar(self.policy.service_day)
+        self.now = datetime.fromisoformat(start).replace(tzinfo=TZ)
+        self.events = [receive(parse_intake({**INTAKE, **intake}), "T1", self.ctx(AGENT))]
+        self.ticket: Ticket = apply(None, self.events[0])
+
+    def ctx(self, actor: Actor) -> Context:
+        return Context(actor, self.now, self.policy, self.calendar)
+
+    def later(self, **delta: float) -> Desk:
+        self.now += timedelta(**delta)
+        return self
+
+    def do(self, actor: Actor, command: str, **payload: Any) -> Ticket:
+        event = decide(self.ticket, command, payload, self.ctx(actor))
+        self.events.append(event)
+        self.ticket = apply(self.ticket, event)
+        return self.ticket
+
+    def dispatched(self, unit: Actor = CITY_MGMT, **payload: Any) -> Desk:
+        self.do(AGENT, "dispatch", unit=unit.unit, **payload)
+        return self
+
+    def signed(self, unit: Actor = CITY_MGMT) -> Desk:
+        self.dispatched(unit).do(unit, "sign")
+        return self
+
+    def replied(self, unit: Actor = CITY_MGMT) -> Desk:
+        self.do(unit, "reply", text="已约谈店主，安装油烟净化器")
+        self.do(SUPERVISOR, "approve_reply")
+        return self

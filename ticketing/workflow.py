@@ -1,0 +1,729 @@
+"""The work order's life as a state machine: commands become events, events become state.
+
+``decide`` checks a command against the transition table, the actor's role and
+the deadlines, and returns one ``Event`` or raises ``TicketError``; it computes
+any new deadline then, so an event carries everything it changes and a later
+policy edit never rewrites history. ``apply`` folds an event into the state and
+does no checking at all: replaying a ticket's events always gives its state.
+Neither touches a clock, a database or the network.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ticketing.calendar import Deadline, WorkCalendar
+from ticketing.errors import TicketError, forbidden, invalid
+from ticketing.policy import Duration, Policy, latest_request
+from ticketing.vocabulary import (
+    GUIDANCE,
+    PLATFORM_ROLES,
+    Channel,
+    Rejection,
+    Role,
+    Satisfaction,
+    Status,
+    TicketType,
+)
+
+S = Status
+AGENT, SUPERVISOR, UNIT, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.UNIT, Role.ADMIN
+REVIEWERS = frozenset({SUPERVISOR, ADMIN})
+OPEN_AT_UNIT = frozenset({S.DISPATCHED, S.IN_PROGRESS, S.RETURN_REQUESTED})
+#: Unreachable callbacks before a supervisor may archive without the citizen's verdict.
+CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
+PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may issue a command, from which statuses; ``lead`` means the lead unit only."""
+
+    roles: frozenset[Role]
+    sources: frozenset[Status]
+    lead: bool = False
+    assisting: bool = False
+
+
+PLATFORM = PLATFORM_ROLES
+#: The transition table: command → who, from where. Where it leads is in ``decide``.
+RULES: dict[str, Rule] = {
+    "reject": Rule(PLATFORM, frozenset({S.RECEIVED})),
+    "answer": Rule(PLATFORM, frozenset({S.RECEIVED})),
+    "dispatch": Rule(PLATFORM, frozenset({S.RECEIVED})),
+    "redispatch": Rule(PLATFORM, OPEN_AT_UNIT),
+    "merge": Rule(PLATFORM, frozenset({S.RECEIVED, S.DISPATCHED})),
+    "sign": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED}), lead=True),
+    "request_return": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED, S.IN_PROGRESS}), lead=True),
+    "approve_return": Rule(REVIEWERS, frozenset({S.RETURN_REQUESTED})),
+    "refuse_return": Rule(REVIEWERS, frozenset({S.RETURN_REQUESTED})),
+    "request_extension": Rule(frozenset({UNIT}), frozenset({S.IN_PROGRESS}), lead=True),
+    "approve_extension": Rule(REVIEWERS, frozenset({S.IN_PROGRESS})),
+    "refuse_extension": Rule(REVIEWERS, frozenset({S.IN_PROGRESS})),
+    "assist_reply": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED, S.IN_PROGRESS}), assisting=True),
+    "reply": Rule(frozenset({UNIT}), frozenset({S.IN_PROGRESS}), lead=True),
+    "approve_reply": Rule(REVIEWERS, frozenset({S.REPLIED})),
+    "reject_reply": Rule(REVIEWERS, frozenset({S.REPLIED})),
+    "record_callback": Rule(PLATFORM, frozenset({S.AWAITING_CALLBACK})),
+    "evaluate": Rule(REVIEWERS, frozenset({S.UNDER_EVALUATION})),
+    "archive": Rule(REVIEWERS, frozenset({S.NOT_ACCEPTED, S.MERGED, S.AWAITING_CALLBACK})),
+    "remind": Rule(PLATFORM, OPEN_AT_UNIT),
+    "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}),
+    "mark_hot": Rule(PLATFORM, frozenset(S) - {S.ARCHIVED}),
+    "note": Rule(frozenset(Role), frozenset(S) - {S.ARCHIVED}, lead=True, assisting=True),
+}
+COMMANDS = frozenset(RULES)
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.role == UNIT) != bool(self.unit):
+            raise ValueError("a unit user belongs to exactly one unit; platform users to none")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision needs besides the ticket: who, when, and the city's rules."""
+
+    actor: Actor
+    now: datetime
+    policy: Policy
+    calendar: WorkCalendar
+
+    def after(self, duration: Duration, start: datetime | None = None) -> Deadline:
+        return duration.after(start or self.now, self.calendar)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    at: datetime
+    actor: str
+    role: Role
+    unit: str | None = None
+    reason: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the platform takes down from the citizen (受理)."""
+
+    ticket_type: TicketType
+    channel: Channel
+    description: str
+    category: str
+    region: str
+    caller_name: str = ""
+    caller_phone: str = ""
+    callback_phone: str = ""
+    address: str = ""
+    confidential: bool = False
+    share_number: bool = False
+    urgent: bool = False
+    call_id: str = ""
+    attachments: tuple[Mapping[str, Any], ...] = ()
+    source: str = ""
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The current state of one work order, derived from its events."""
+
+    number: str
+    status: Status
+    intake: Intake
+    accepted_at: datetime
+    version: int = 0
+    lead_unit: str | None = None
+    assist_units: tuple[str, ...] = ()
+    past_units: tuple[str, ...] = ()
+    complex_case: bool = False
+    urgent: bool = False
+    hot: bool = False
+    dispatched_at: datetime | None = None
+    signed_at: datetime | None = None
+    dispatch_due: datetime | None = None
+    sign_due: datetime | None = None
+    return_due: datetime | None = None
+    handling_due: datetime | None = None
+    onsite_due: datetime | None = None
+    callback_due: datetime | None = None
+    handling_duration: str = ""
+    estimated_years: tuple[int, ...] = ()
+    return_reason: str = ""
+    extension_pending: Mapping[str, Any] | None = None
+    extensions_granted: int = 0
+    reply: str = ""
+    replied_at: datetime | None = None
+    replied_late: bool = False
+    answered_directly: bool = False
+    rejection: str = ""
+    redo_count: int = 0
+    satisfaction: str = ""
+    callback_attempts: int = 0
+    reminders: int = 0
+    supervised: bool = False
+    merged_into: str = ""
+    merged: tuple[str, ...] = ()
+    evaluation: str = ""
+
+
+# ---------------------------------------------------------------------------- intake
+
+
+def parse_intake(data: Mapping[str, Any]) -> Intake:
+    """Validate intake fields; every refusal names the field."""
+    if not isinstance(data, Mapping):
+        raise invalid("body", "must be a JSON object")
+
+    def text(name: str, *, required: bool = False, limit: int = 200) -> str:
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            raise invalid(name, "must be text")
+        value = value.strip()
+        if required and not value:
+            raise invalid(name, "is required")
+        if len(value) > limit:
+            raise invalid(name, f"is longer than {limit} characters")
+        return value
+
+    def flag(name: str) -> bool:
+        value = data.get(name, False)
+        if not isinstance(value, bool):
+            raise invalid(name, "must be true or false")
+        return value
+
+    def phone(name: str) -> str:
+        value = text(name, limit=24)
+        if value and not PHONE.match(value):
+            raise invalid(name, f"is not a phone number: {value!r}")
+        return value
+
+    def labelled(name: str, kind: type, default: str | None = None) -> Any:
+        raw = data.get(name, default)
+        if raw is None:
+            raise invalid(name, "is required")
+        try:
+            return kind.parse(str(raw))
+        except ValueError as exc:
+            raise invalid(name, str(exc)) from None
+
+    attachments = data.get("attachments", [])
+    if not isinstance(attachments, list) or not all(
+        isinstance(a, Mapping) and isinstance(a.get("name"), str) for a in attachments
+    ):
+        raise invalid("attachments", "must be a list of objects with a name")
+    caller_phone = phone("caller_phone")
+    return Intake(
+        ticket_type=labelled("type", TicketType),
+        channel=labelled("channel", Channel, "phone"),
+        description=text("description", required=True, limit=5000),
+        category=text("category", required=True, limit=40),
+        region=text("region", required=True, limit=40),
+        caller_name=text("caller_name", limit=50),
+        caller_phone=caller_phone,
+        callback_phone=phone("callback_phone") or caller_phone,
+        address=text("address", limit=200),
+        confidential=flag("confidential"),
+        share_number=flag("share_number"),
+        urgent=flag("urgent"),
+        call_id=text("call_id", limit=80),
+        attachments=tuple(dict(a) for a in attachments),
+        source=text("source", limit=40),
+        external_id=text("external_id", limit=80),
+    )
+
+
+def receive(intake: Intake, number: str, ctx: Context) -> Event:
+    """The first event of every ticket (受理)."""
+    if ctx.actor.role not in PLATFORM:
+        raise forbidden("only the platform takes in tickets")
+    data: dict[str, Any] = {"number": number, "intake": intake_json(intake)}
+    if ctx.policy.dispatch:
+        data["dispatch_due"] = _deadline(ctx.policy.dispatch.due(ctx.now), data)
+    return _event(ctx, "received", data=data)
+
+
+def intake_json(intake: Intake) -> dict[str, Any]:
+    values = dataclasses.asdict(intake)
+    values["ticket_type"] = intake.ticket_type.value
+    values["channel"] = intake.channel.value
+    values["attachments"] = [dict(a) for a in intake.attachments]
+    return values
+
+
+def intake_from_json(values: Mapping[str, Any]) -> Intake:
+    return Intake(
+        **{
+            **values,
+            "ticket_type": TicketType(values["ticket_type"]),
+            "channel": Channel(values["channel"]),
+            "attachments": tuple(values.get("attachments", ())),
+        }
+    )
+
+
+# ---------------------------------------------------------------------------- decide
+
+
+def decide(ticket: Ticket, command: str, payload: Mapping[str, Any], ctx: Context) -> Event:
+    rule = RULES.get(command)
+    if rule is None:
+        raise TicketError("unknown-command", f"unknown command {command!r}", 404, commands=sorted(COMMANDS))
+    if not isinstance(payload, Mapping):
+        raise invalid("body", "must be a JSON object")
+    _check_actor(ticket, command, rule, ctx.actor)
+    if ticket.status not in rule.sources:
+        raise TicketError(
+            "illegal-transition",
+            f"{command} is not allowed while the ticket is {ticket.status.label} ({ticket.status.value})",
+            ticket_status=ticket.status.value,
+            command=command,
+        )
+    return DECIDERS[command](ticket, payload, ctx)
+
+
+def _check_actor(ticket: Ticket, command: str, rule: Rule, actor: Actor) -> None:
+    if actor.role not in rule.roles:
+        raise forbidden(f"{actor.role.label}不能执行 {command}")
+    if actor.role != UNIT:
+        return
+    is_lead = actor.unit == ticket.lead_unit
+    is_assisting = actor.unit in ticket.assist_units
+    if (rule.lead and is_lead) or (rule.assisting and is_assisting):
+        return
+    raise TicketError("not-your-ticket", f"工单 {ticket.number} 不由 {actor.unit} 承办", 403)
+
+
+def _reason(payload: Mapping[str, Any], *, required: bool = True) -> str:
+    reason = payload.get("reason", "")
+    if not isinstance(reason, str) or (required and not reason.strip()):
+        raise TicketError("reason-required", "a reason is required", 422, field="reason")
+    return reason.strip()
+
+
+def _text(payload: Mapping[str, Any], name: str) -> str:
+    value = payload.get(name, "")
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(name, "is required")
+    return value.strip()
+
+
+def _units(payload: Mapping[str, Any], name: str) -> list[str]:
+    value = payload.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(u, str) and u for u in value):
+        raise invalid(name, "must be a list of unit codes")
+    return list(dict.fromkeys(value))
+
+
+def _flag(payload: Mapping[str, Any], name: str) -> bool:
+    value = payload.get(name, False)
+    if not isinstance(value, bool):
+        raise invalid(name, "must be true or false")
+    return value
+
+
+def _event(ctx: Context, kind: str, reason: str = "", data: Mapping[str, Any] | None = None) -> Event:
+    return Event(kind, ctx.now, ctx.actor.name, ctx.actor.role, ctx.actor.unit, reason, dict(data or {}))
+
+
+def _deadline(deadline: Deadline, data: dict[str, Any]) -> str:
+    """Record a deadline; remember any year it was only estimated for."""
+    if deadline.unknown_years:
+        data["estimated_years"] = sorted(set(data.get("estimated_years", [])) | set(deadline.unknown_years))
+    return deadline.at.isoformat()
+
+
+def _reject(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    try:
+        rejection = Rejection.parse(str(payload.get("rejection", "")))
+    except ValueError as exc:
+        raise invalid("rejection", str(exc)) from None
+    return _event(
+        ctx,
+        "not_accepted",
+        _reason(payload, required=False),
+        {"rejection": rejection.value, "guidance": GUIDANCE[rejection]},
+    )
+
+
+def _answer(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    data: dict[str, Any] = {"answer": _text(payload, "answer")}
+    if ctx.policy.callback:
+        data["callback_due"] = _deadline(ctx.after(ctx.policy.callback), data)
+    return _event(ctx, "answered", data=data)
+
+
+def _dispatch(ticket: Ticket, payload: Mapping[str, Any], ctx: Context, kind: str = "dispatched") -> Event:
+    unit = _text(payload, "unit")
+    assisting = [u for u in _units(payload, "assist_units") if u != unit]
+    complex_case = _flag(payload, "complex") or ticket.complex_case
+    urgent = _flag(payload, "urgent") or ticket.urgent or ticket.intake.urgent
+    policy = ctx.policy
+    handling = policy.handling(ticket.intake.ticket_type, complex_case=complex_case, urgent=urgent)
+    data: dict[str, Any] = {
+        "unit": unit,
+        "assist_units": assisting,
+        "complex": complex_case,
+        "urgent": urgent,
+        "handling_duration": str(handling),
+    }
+    sign = ctx.after(policy.sign)
+    data["sign_due"] = _deadline(sign, data)
+    data["return_due"] = _deadline(
+        ctx.after(policy.return_window, sign.at if policy.return_from == "sign" else ctx.now), data
+    )
+    data["handling_due"] = _deadline(ctx.after(handling), data)
+    if urgent:
+        data["onsite_due"] = _deadline(ctx.after(policy.urgent_onsite), data)
+    if ticket.dispatch_due and ctx.now > ticket.dispatch_due:
+        data["late"] = True
+    return _event(ctx, kind, _reason(payload, required=kind == "redispatched"), data)
+
+
+def _redispatch(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    if payload.get("unit") == ticket.lead_unit:
+        raise TicketError("same-unit", f"工单已由 {ticket.lead_unit} 承办", 409)
+    return _dispatch(ticket, payload, ctx, "redispatched")
+
+
+def _merge(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    into = _text(payload, "into")
+    if into == ticket.number:
+        raise TicketError("merge-into-self", "a ticket cannot be merged into itself", 422)
+    return _event(ctx, "merged", _reason(payload, required=False), {"into": into})
+
+
+def _sign(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    late = bool(ticket.sign_due and ctx.now > ticket.sign_due)
+    data: dict[str, Any] = {"late": late}
+    if ctx.policy.return_from == "sign":
+        data["return_due"] = _deadline(ctx.after(ctx.policy.return_window), data)
+    return _event(ctx, "signed", data=data)
+
+
+def _request_return(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    reason = _reason(payload)
+    if ticket.return_due and ctx.now > ticket.return_due:
+        raise TicketError(
+            "return-window-closed",
+            f"退回期限已过（{ticket.return_due:%Y-%m-%d %H:%M}），请正常办理",
+            return_due=ticket.return_due.isoformat(),
+        )
+    return _event(ctx, "return_requested", reason)
+
+
+def _approve_return(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "return_approved", _reason(payload, required=False), {"unit": ticket.lead_unit})
+
+
+def _refuse_return(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "return_refused", _reason(payload))
+
+
+def _request_extension(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    reason = _reason(payload)
+    policy = ctx.policy
+    if ticket.extension_pending:
+        raise TicketError("extension-pending", "已有延期申请待审核")
+    if ticket.extensions_granted >= policy.extension_max:
+        raise TicketError(
+            "extension-limit-reached",
+            f"延期次数已达上限（{policy.extension_max} 次）",
+            max_count=policy.extension_max,
+        )
+    if ticket.handling_due:
+        last = latest_request(policy, ctx.calendar, ticket.handling_due).at
+        if ctx.now > last:
+            raise TicketError(
+                "extension-request-too-late",
+                f"延期须在 {last:%Y-%m-%d %H:%M} 前申请（办结期限前 {policy.extension_request_before}）",
+                latest=last.isoformat(),
+            )
+    return _event(ctx, "extension_requested", reason)
+
+
+def _pending(ticket: Ticket) -> None:
+    if not ticket.extension_pending:
+        raise TicketError("no-extension-pending", "没有待审核的延期申请")
+
+
+def _approve_extension(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    _pending(ticket)
+    length = ctx.policy.extension_for(Duration.parse(ticket.handling_duration, "handling_duration"))
+    base = ticket.handling_due or ctx.now
+    data: dict[str, Any] = {"length": str(length)}
+    data["handling_due"] = _deadline(ctx.after(length, max(base, ctx.now)), data)
+    return _event(ctx, "extension_approved", _reason(payload, required=False), data)
+
+
+def _refuse_extension(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    _pending(ticket)
+    return _event(ctx, "extension_refused", _reason(payload))
+
+
+def _assist_reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "assist_replied", data={"text": _text(payload, "text")})
+
+
+def _reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    late = bool(ticket.handling_due and ctx.now > ticket.handling_due)
+    return _event(ctx, "replied", data={"text": _text(payload, "text"), "late": late})
+
+
+def _approve_reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    data: dict[str, Any] = {}
+    if ctx.policy.callback:
+        data["callback_due"] = _deadline(ctx.after(ctx.policy.callback), data)
+    return _event(ctx, "reply_approved", _reason(payload, required=False), data)
+
+
+def _reject_reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "reply_rejected", _reason(payload))
+
+
+def _record_callback(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    try:
+        result = Satisfaction.parse(str(payload.get("result", "")))
+    except ValueError as exc:
+        raise invalid("result", str(exc)) from None
+    unit_fault = _flag(payload, "unit_fault")
+    data: dict[str, Any] = {"result": result.value, "unit_fault": unit_fault}
+    reason = _reason(payload, required=False)
+    if result == Satisfaction.DISSATISFIED:
+        if ticket.redo_count >= 1:
+            data["outcome"] = "evaluation"  # second 不满意 → 专业评价
+        elif unit_fault or not ticket.lead_unit:
+            data["outcome"] = "redo"
+            if ticket.lead_unit:
+                duration = Duration.parse(ticket.handling_duration, "handling_duration")
+                data["handling_due"] = _deadline(ctx.after(duration), data)
+        else:
+            if not reason:
+                raise TicketError(
+                    "reason-required", "不满意但非承办单位责任时，须说明核实情况", 422, field="reason"
+                )
+            data["outcome"] = "archive"
+    elif result == Satisfaction.UNREACHABLE:
+        data["outcome"] = "retry"
+    else:
+        data["outcome"] = "archive"
+    return _event(ctx, "callback_recorded", reason, data)
+
+
+def _evaluate(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    verdict = payload.get("verdict")
+    if verdict not in ("reasonable", "unreasonable"):
+        raise invalid("verdict", "must be 'reasonable' (诉求合理) or 'unreasonable' (诉求不合理)")
+    return _event(ctx, "evaluated", _reason(payload), {"verdict": verdict})
+
+
+def _archive(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    if ticket.status == S.AWAITING_CALLBACK and ticket.callback_attempts < CALLBACK_ATTEMPTS_BEFORE_ARCHIVE:
+        raise TicketError(
+            "callback-not-attempted",
+            f"须先回访：已尝试 {ticket.callback_attempts} 次，"
+            f"至少 {CALLBACK_ATTEMPTS_BEFORE_ARCHIVE} 次未联系上方可归档",
+        )
+    return _event(ctx, "archived", _reason(payload, required=False))
+
+
+def _remind(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "reminded", _reason(payload, required=False))
+
+
+def _supervise(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "supervised", _reason(payload))
+
+
+def _mark_hot(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "marked_hot", _reason(payload, required=False))
+
+
+def _note(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    return _event(ctx, "noted", data={"text": _text(payload, "text")})
+
+
+DECIDERS = {
+    "reject": _reject,
+    "answer": _answer,
+    "dispatch": _dispatch,
+    "redispatch": _redispatch,
+    "merge": _merge,
+    "sign": _sign,
+    "request_return": _request_return,
+    "approve_return": _approve_return,
+    "refuse_return": _refuse_return,
+    "request_extension": _request_extension,
+    "approve_extension": _approve_extension,
+    "refuse_extension": _refuse_extension,
+    "assist_reply": _assist_reply,
+    "reply": _reply,
+    "approve_reply": _approve_reply,
+    "reject_reply": _reject_reply,
+    "record_callback": _record_callback,
+    "evaluate": _evaluate,
+    "archive": _archive,
+    "remind": _remind,
+    "supervise": _supervise,
+    "mark_hot": _mark_hot,
+    "note": _note,
+}
+assert set(DECIDERS) == set(RULES), "every command has a rule and a decider"
+
+
+# ---------------------------------------------------------------------------- apply
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def apply(ticket: Ticket | None, event: Event) -> Ticket:
+    """Fold one event into the state. No checks: ``decide`` already made them."""
+    data = event.data
+    if event.kind == "received":
+        intake = intake_from_json(data["intake"])
+        return Ticket(
+            number=data["number"],
+            status=S.RECEIVED,
+            intake=intake,
+            accepted_at=event.at,
+            version=1,
+            urgent=intake.urgent,
+            dispatch_due=_when(data.get("dispatch_due")),
+            estimated_years=tuple(data.get("estimated_years", ())),
+        )
+    if ticket is None:
+        raise ValueError(f"event {event.kind} before the ticket was received")
+    changes: dict[str, Any] = {"version": ticket.version + 1}
+    if "estimated_years" in data:
+        changes["estimated_years"] = tuple(sorted(set(ticket.estimated_years) | set(data["estimated_years"])))
+    for key in ("sign_due", "return_due", "handling_due", "onsite_due", "callback_due"):
+        if key in data:
+            changes[key] = _when(data[key])
+    kind = event.kind
+    if kind == "not_accepted":
+        changes.update(status=S.NOT_ACCEPTED, rejection=data["rejection"])
+    elif kind == "answered":
+        changes.update(
+            status=S.AWAITING_CALLBACK, reply=data["answer"], replied_at=event.at, answered_directly=True
+        )
+    elif kind in ("dispatched", "redispatched"):
+        past = ticket.past_units + ((ticket.lead_unit,) if ticket.lead_unit else ())
+        changes.update(
+            status=S.DISPATCHED,
+            lead_unit=data["unit"],
+            assist_units=tuple(data["assist_units"]),
+            past_units=past,
+            complex_case=data["complex"],
+            urgent=data["urgent"],
+            handling_duration=data["handling_duration"],
+            dispatched_at=event.at,
+            signed_at=None,
+            extension_pending=None,
+            extensions_granted=0,
+            return_reason="",
+        )
+        if not data["urgent"]:
+            changes["onsite_due"] = None
+    elif kind == "merged":
+        changes.update(status=S.MERGED, merged_into=data["into"])
+    elif kind == "absorbed":
+        changes.update(merged=(*ticket.merged, data["ticket"]))
+    elif kind == "signed":
+        changes.update(status=S.IN_PROGRESS, signed_at=event.at)
+    elif kind == "return_requested":
+        changes.update(status=S.RETURN_REQUESTED, return_reason=event.reason)
+    elif kind == "return_approved":
+        changes.update(
+            status=S.RECEIVED,
+            lead_unit=None,
+            assist_units=(),
+            past_units=(*ticket.past_units, data["unit"]),
+            sign_due=None,
+            return_due=None,
+            handling_due=None,
+            onsite_due=None,
+        )
+    elif kind == "return_refused":
+        changes.update(status=S.IN_PROGRESS, signed_at=ticket.signed_at or event.at)
+    elif kind == "extension_requested":
+        changes.update(extension_pending={"reason": event.reason, "at": event.at.isoformat()})
+    elif kind == "extension_approved":
+        changes.update(extension_pending=None, extensions_granted=ticket.extensions_granted + 1)
+    elif kind == "extension_refused":
+        changes.update(extension_pending=None)
+    elif kind == "replied":
+        changes.update(
+            status=S.REPLIED,
+            reply=data["text"],
+            replied_at=event.at,
+            replied_late=data["late"],
+            extension_pending=None,
+        )
+    elif kind == "reply_approved":
+        changes.update(status=S.AWAITING_CALLBACK)
+    elif kind == "reply_rejected":
+        changes.update(status=S.IN_PROGRESS)
+    elif kind == "callback_recorded":
+        changes.update(_callback_changes(ticket, data))
+    elif kind == "evaluated":
+        changes.update(status=S.ARCHIVED, evaluation=data["verdict"])
+    elif kind == "archived":
+        changes.update(status=S.ARCHIVED)
+    elif kind == "reminded":
+        changes.update(reminders=ticket.reminders + 1)
+    elif kind == "supervised":
+        changes.update(supervised=True)
+    elif kind == "marked_hot":
+        changes.update(hot=True)
+    elif kind not in ("noted", "assist_replied"):
+        raise ValueError(f"unknown event kind {kind!r}")
+    return dataclasses.replace(ticket, **changes)
+
+
+def _callback_changes(ticket: Ticket, data: Mapping[str, Any]) -> dict[str, Any]:
+    outcome = data["outcome"]
+    changes: dict[str, Any] = {"satisfaction": data["result"]}
+    if outcome == "archive":
+        changes["status"] = S.ARCHIVED
+    elif outcome == "evaluation":
+        changes["status"] = S.UNDER_EVALUATION
+    elif outcome == "retry":
+        changes["callback_attempts"] = ticket.callback_attempts + 1
+    elif ticket.lead_unit:  # redo by the same unit, under supervision
+        changes.update(
+            status=S.IN_PROGRESS, redo_count=ticket.redo_count + 1, supervised=True, extension_pending=None
+        )
+    else:  # a direct answer the citizen found wanting: dispatch it this time
+        changes.update(status=S.RECEIVED, redo_count=ticket.redo_count + 1, answered_directly=False)
+    return changes
+
+
+def replay(events: Iterable[Event]) -> Ticket:
+    ticket: Ticket | None = None
+    for event in events:
+        ticket = apply(ticket, event)
+    if ticket is None:
+        raise ValueError("a ticket needs at least its received event")
+    return ticket
+
+
+def absorbed(primary: Ticket, duplicate: str, ctx: Context) -> Event:
+    """The primary ticket's side of a merge (并单): it now answers for the duplicate too."""
+    if primary.status in (S.ARCHIVED, S.MERGED, S.NOT_ACCEPTED):
+        raise TicketError("merge-target-closed", f"工单 {primary.number} 已{primary.status.label}，不能并入")
+    return _event(ctx, "absorbed", data={"ticket": duplicate})
