@@ -5,6 +5,8 @@ set -euo pipefail
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v redis-server >/dev/null || need+=(redis-server)
+# The ticket tests run on a private PostgreSQL cluster (lab/postgres.py) as well as SQLite.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # The tests validate docker-compose.yml; Debian's docker-compose does when no compose plugin exists.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)

@@ -727,3 +727,41 @@ def absorbed(primary: Ticket, duplicate: str, ctx: Context) -> Event:
     if primary.status in (S.ARCHIVED, S.MERGED, S.NOT_ACCEPTED):
         raise TicketError("merge-target-closed", f"工单 {primary.number} 已{primary.status.label}，不能并入")
     return _event(ctx, "absorbed", data={"ticket": duplicate})
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+_MOMENTS = frozenset(f.name for f in dataclasses.fields(Ticket) if "datetime" in str(f.type))
+_TUPLES = frozenset(f.name for f in dataclasses.fields(Ticket) if str(f.type).startswith("tuple"))
+
+
+def ticket_to_json(ticket: Ticket) -> dict[str, Any]:
+    """The snapshot stored beside the events (and the platform's full view of a ticket)."""
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(Ticket):
+        value = getattr(ticket, spec.name)
+        if spec.name == "intake":
+            value = intake_json(value)
+        elif spec.name in _MOMENTS:
+            value = value.isoformat() if value else None
+        elif spec.name in _TUPLES:
+            value = list(value)
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        values[spec.name] = value
+    return values
+
+
+def ticket_from_json(values: Mapping[str, Any]) -> Ticket:
+    fields: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "intake":
+            value = intake_from_json(value)
+        elif name == "status":
+            value = Status(value)
+        elif name in _MOMENTS:
+            value = _when(value)
+        elif name in _TUPLES:
+            value = tuple(value)
+        fields[name] = value
+    return Ticket(**fields)

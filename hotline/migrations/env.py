@@ -1,0 +1,11 @@
+"""Alembic runs on the connection ``hotline.db.migrate`` hands it (no alembic.ini, no URL here)."""
+
+from alembic import context
+
+import ticketing.tables  # noqa: F401  (registers the tables on Base.metadata)
+from hotline.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,95 @@
+"""What each role may see of a ticket (Zhijiang 第二十五、二十六条). Pure: no I/O.
+
+- Platform staff see the whole ticket, except that a confidential ticket is
+  shown only to the roles the deployment names (supervisors and admins by default).
+- A unit sees only tickets it leads or assists, and of the caller only what it
+  needs: the number masked unless the caller agreed to share it; nothing at
+  all of the person behind a 举报 or a confidential ticket.
+- ``personal_fields`` lists what personal data a view exposes, for the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ticketing.errors import TicketError
+from ticketing.vocabulary import PLATFORM_ROLES, Role, TicketType
+from ticketing.workflow import Actor, Event, Ticket, ticket_to_json
+
+DEFAULT_CONFIDENTIAL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+IDENTITY = ("caller_name", "caller_phone", "callback_phone", "address")
+HIDDEN = "（不公开）"
+
+
+def mask_phone(number: str) -> str:
+    digits = number.replace("-", "")
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def can_see(
+    ticket: Ticket, actor: Actor, confidential_roles: Iterable[Role] = DEFAULT_CONFIDENTIAL_ROLES
+) -> bool:
+    if actor.role in PLATFORM_ROLES:
+        return not ticket.intake.confidential or actor.role in set(confidential_roles)
+    return actor.unit == ticket.lead_unit or actor.unit in ticket.assist_units
+
+
+def require_visible(
+    ticket: Ticket, actor: Actor, confidential_roles: Iterable[Role] = DEFAULT_CONFIDENTIAL_ROLES
+) -> None:
+    if can_see(ticket, actor, confidential_roles):
+        return
+    if actor.role in PLATFORM_ROLES:
+        raise TicketError("confidential", f"工单 {ticket.number} 为保密件，仅限指定角色查看", 403)
+    raise TicketError("not-your-ticket", f"工单 {ticket.number} 不由 {actor.unit} 承办", 403)
+
+
+def view(
+    ticket: Ticket, actor: Actor, confidential_roles: Iterable[Role] = DEFAULT_CONFIDENTIAL_ROLES
+) -> dict[str, Any]:
+    """The ticket as this actor may see it (call ``require_visible`` first)."""
+    data = ticket_to_json(ticket)
+    data["status_label"] = ticket.status.label
+    data["type_label"] = ticket.intake.ticket_type.label
+    if actor.role in PLATFORM_ROLES:
+        return data
+    intake = data["intake"]
+    if ticket.intake.confidential or ticket.intake.ticket_type == TicketType.REPORT:
+        for key in IDENTITY:
+            intake[key] = HIDDEN if intake[key] else ""
+    elif not ticket.intake.share_number:
+        for key in ("caller_phone", "callback_phone"):
+            intake[key] = mask_phone(intake[key]) if intake[key] else ""
+    intake["call_id"] = ""
+    intake["source"] = intake["external_id"] = ""
+    return data
+
+
+def personal_fields(shown: dict[str, Any]) -> list[str]:
+    """The personal data a view exposes (masked numbers included: they are still personal data)."""
+    intake = shown["intake"]
+    return [key for key in IDENTITY if intake.get(key) and intake[key] != HIDDEN]
+
+
+def history(events: list[Event], actor: Actor) -> list[dict[str, Any]]:
+    """A ticket's events; a unit does not get the intake's personal data through them either."""
+    entries = []
+    for event in events:
+        data = dict(event.data)
+        if actor.role not in PLATFORM_ROLES and "intake" in data:
+            data = {key: value for key, value in data.items() if key != "intake"}
+        entries.append(
+            {
+                "kind": event.kind,
+                "at": event.at.isoformat(),
+                "actor": event.actor,
+                "role": event.role.value,
+                "unit": event.unit,
+                "reason": event.reason,
+                "data": data,
+            }
+        )
+    return entries

@@ -1,0 +1,155 @@
+"""The ticket desk: what the API and the CLI call. It checks references, applies privacy and audits reads."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ticketing import privacy
+from ticketing.calendar import WorkCalendar, package_calendar
+from ticketing.directory import Directory
+from ticketing.errors import TicketError
+from ticketing.policy import Policy
+from ticketing.store import TicketFilter, TicketStore
+from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
+from ticketing.workflow import Actor, Context, Ticket, parse_intake
+
+Clock = Callable[[], datetime]
+#: Same caller, or same category and region, within this window → a likely duplicate (并单).
+DUPLICATE_WINDOW = timedelta(days=7)
+CLOSED = frozenset({Status.ARCHIVED, Status.MERGED, Status.NOT_ACCEPTED})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TicketDesk:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: Policy,
+        calendar: WorkCalendar | None = None,
+        clock: Clock = utc_now,
+        confidential_roles: frozenset[Role] = privacy.DEFAULT_CONFIDENTIAL_ROLES,
+    ) -> None:
+        self.store = TicketStore(engine)
+        self.directory = Directory(engine)
+        self.policy = policy
+        base = calendar or package_calendar()
+        self.calendar = WorkCalendar(base.holidays, base.workdays, base.known_years, policy.service_day)
+        self.clock = clock
+        self.confidential_roles = confidential_roles
+
+    async def start(self) -> None:
+        """Seed a new database's directory and layer the administrator's calendar days on top."""
+        await self.directory.seed_if_empty()
+        await self.reload_calendar()
+
+    async def reload_calendar(self) -> None:
+        overrides, years = await self.store.calendar_overrides()
+        self.calendar = self.calendar.with_overrides(overrides, years)
+
+    def context(self, actor: Actor) -> Context:
+        return Context(actor, self.clock().astimezone(self.policy.timezone), self.policy, self.calendar)
+
+    # ------------------------------------------------------------------ writing
+
+    async def take_in(self, data: Any, actor: Actor) -> tuple[dict[str, Any], bool]:
+        """Accept a ticket from any channel; returns the platform's view and whether it is new."""
+        intake = parse_intake(data)
+        category = await self.directory.category(intake.category)
+        await self.directory.region(intake.region)
+        if category.urgent and not intake.urgent:
+            intake = dataclasses.replace(intake, urgent=True)
+        ticket, created = await self.store.create(intake, self.context(actor))
+        return privacy.view(ticket, actor, self.confidential_roles), created
+
+    async def act(self, number: str, command: str, payload: Any, actor: Actor) -> dict[str, Any]:
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        if isinstance(payload, dict) and command in ("dispatch", "redispatch"):
+            units = [payload.get("unit"), *(payload.get("assist_units") or [])]
+            await self.directory.require_units([u for u in units if isinstance(u, str)])
+        updated = await self.store.act(number, command, payload, self.context(actor))
+        return await self._shown(updated, actor)
+
+    # ------------------------------------------------------------------ reading
+
+    async def show(self, number: str, actor: Actor) -> dict[str, Any]:
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        shown = await self._shown(ticket, actor)
+        shown["events"] = privacy.history(await self.store.events(number), actor)
+        if actor.role in PLATFORM_ROLES:
+            shown["suggested_unit"] = await self.directory.suggest_unit(
+                ticket.intake.category, ticket.intake.region
+            )
+        return shown
+
+    async def _shown(self, ticket: Ticket, actor: Actor) -> dict[str, Any]:
+        shown = privacy.view(ticket, actor, self.confidential_roles)
+        if actor.role == Role.UNIT:
+            fields = privacy.personal_fields(shown)
+            if fields:
+                await self.store.record_read(
+                    self.clock(), actor.name, actor.role, actor.unit, ticket.number, fields
+                )
+        return shown
+
+    async def list(self, actor: Actor, where: TicketFilter) -> list[dict[str, Any]]:
+        """A page of tickets; units see only theirs, and list rows carry no personal data."""
+        if actor.role == Role.UNIT:
+            where = dataclasses.replace(where, unit=actor.unit)
+        rows = []
+        for ticket in await self.store.list(where):
+            if privacy.can_see(ticket, actor, self.confidential_roles):
+                rows.append(summary(ticket))
+        return rows
+
+    async def duplicates(self, number: str, actor: Actor) -> list[dict[str, Any]]:
+        """Open tickets that look like the same matter: same caller, or same place and topic, recently."""
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        since = ticket.accepted_at - DUPLICATE_WINDOW
+        candidates: dict[str, Ticket] = {}
+        intake = ticket.intake
+        filters = [
+            TicketFilter(category=intake.category, region=intake.region, accepted_from=since, limit=200)
+        ]
+        if intake.caller_phone:
+            filters.append(TicketFilter(caller_phone=intake.caller_phone, accepted_from=since, limit=200))
+        for where in filters:
+            for other in await self.store.list(where):
+                if other.number != number and other.status not in CLOSED:
+                    candidates[other.number] = other
+        return [summary(t) for t in sorted(candidates.values(), key=lambda t: t.accepted_at)]
+
+    async def audit_trail(self, number: str, actor: Actor) -> list[dict[str, Any]]:
+        if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise TicketError("forbidden", "only supervisors and administrators read the audit trail", 403)
+        await self.store.get(number)
+        return await self.store.audit_trail(number)
+
+
+def summary(ticket: Ticket) -> dict[str, Any]:
+    """A list row: what the work is and where it stands, no personal data."""
+    return {
+        "number": ticket.number,
+        "status": ticket.status.value,
+        "status_label": ticket.status.label,
+        "type": ticket.intake.ticket_type.value,
+        "category": ticket.intake.category,
+        "region": ticket.intake.region,
+        "lead_unit": ticket.lead_unit,
+        "accepted_at": ticket.accepted_at.isoformat(),
+        "handling_due": ticket.handling_due.isoformat() if ticket.handling_due else None,
+        "urgent": ticket.urgent,
+        "hot": ticket.hot,
+        "supervised": ticket.supervised,
+        "estimated": bool(ticket.estimated_years),
+    }

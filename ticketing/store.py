@@ -1,0 +1,283 @@
+"""The ticket store: each change is one transaction that appends the event and moves the snapshot.
+
+Concurrency is optimistic: the snapshot is updated only where its version is
+still the one the decision was made on, and ``(ticket, seq)`` is unique, so two
+writers can never both append event N. The loser re-reads and decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hotline.db import writer
+from ticketing.calendar import DayOverride
+from ticketing.errors import TicketError, not_found
+from ticketing.tables import (
+    AssistRow,
+    AuditRow,
+    CalendarDayRow,
+    CalendarYearRow,
+    CounterRow,
+    EventRow,
+    TicketRow,
+)
+from ticketing.vocabulary import Role, Status
+from ticketing.workflow import (
+    Context,
+    Event,
+    Intake,
+    Ticket,
+    absorbed,
+    apply,
+    decide,
+    receive,
+    ticket_from_json,
+    ticket_to_json,
+)
+
+RETRIES = 5
+
+
+class _Stale(Exception):
+    """Someone else changed the ticket between our read and our write."""
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: Status | None = None
+    unit: str | None = None
+    category: str | None = None
+    region: str | None = None
+    caller_phone: str | None = None
+    overdue_at: datetime | None = None
+    accepted_from: datetime | None = None
+    accepted_to: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class TicketStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
+
+    # ------------------------------------------------------------------ writing
+
+    async def create(self, intake: Intake, ctx: Context) -> tuple[Ticket, bool]:
+        """Take in a ticket; a repeat of the same ``(source, external_id)`` returns the first one."""
+        for _ in range(RETRIES):
+            if intake.external_id:
+                existing = await self.find_external(intake.source, intake.external_id)
+                if existing:
+                    return existing, False
+            try:
+                async with self.writes.begin() as session:
+                    number = await self._next_number(session, ctx)
+                    event = receive(intake, number, ctx)
+                    ticket = apply(None, event)
+                    session.add(TicketRow(**_row_values(ticket)))
+                    await session.flush()
+                    session.add(_event_row(ticket.number, 1, event))
+                return ticket, True
+            except IntegrityError:
+                continue  # a racing duplicate from the same sender, or a number race: look again
+        raise TicketError("conflict", "could not store the ticket; try again", 503)
+
+    async def act(self, number: str, command: str, payload: dict[str, Any], ctx: Context) -> Ticket:
+        for _ in range(RETRIES):
+            try:
+                async with self.writes.begin() as session:
+                    ticket = await self._load(session, number, lock=True)
+                    event = decide(ticket, command, payload, ctx)
+                    updated = await self._append(session, ticket, event)
+                    if event.kind == "merged":
+                        primary = await self._load(session, event.data["into"], lock=True)
+                        await self._append(session, primary, absorbed(primary, number, ctx))
+                return updated
+            except (_Stale, IntegrityError):
+                continue
+        raise TicketError("conflict", f"工单 {number} 正被他人修改，请重试", 409)
+
+    async def _append(self, session: AsyncSession, ticket: Ticket, event: Event) -> Ticket:
+        updated = apply(ticket, event)
+        result = await session.execute(
+            update(TicketRow)
+            .where(TicketRow.number == ticket.number, TicketRow.version == ticket.version)
+            .values(**_row_values(updated))
+        )
+        if result.rowcount != 1:
+            raise _Stale
+        session.add(_event_row(ticket.number, updated.version, event))
+        if updated.assist_units != ticket.assist_units:
+            await session.execute(delete(AssistRow).where(AssistRow.ticket_number == ticket.number))
+            session.add_all(AssistRow(ticket_number=ticket.number, unit_code=u) for u in updated.assist_units)
+        await session.flush()
+        return updated
+
+    async def _load(self, session: AsyncSession, number: str, *, lock: bool = False) -> Ticket:
+        """Read the snapshot; ``lock`` makes PostgreSQL writers queue (SQLite has one writer anyway)."""
+        row = await session.get(TicketRow, number, with_for_update=lock, populate_existing=lock)
+        if row is None:
+            raise not_found("ticket", number)
+        return ticket_from_json(row.state)
+
+    async def _next_number(self, session: AsyncSession, ctx: Context) -> str:
+        day = ctx.now.strftime("%Y%m%d")
+        insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(CounterRow)
+            .values(day=day, last=1)
+            .on_conflict_do_update(index_elements=[CounterRow.day], set_={"last": CounterRow.last + 1})
+            .returning(CounterRow.last)
+        )
+        last = (await session.execute(statement)).scalar_one()
+        return f"{day}{last:06d}"
+
+    # ------------------------------------------------------------------ reading
+
+    async def get(self, number: str) -> Ticket:
+        async with self.sessions() as session:
+            return await self._load(session, number)
+
+    async def find_external(self, source: str, external_id: str) -> Ticket | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(TicketRow.state).where(
+                        TicketRow.source == source, TicketRow.external_id == external_id
+                    )
+                )
+            ).scalar_one_or_none()
+        return None if row is None else ticket_from_json(row)
+
+    async def events(self, number: str) -> list[Event]:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(EventRow).where(EventRow.ticket_number == number).order_by(EventRow.seq)
+                )
+            ).scalars()
+            return [Event(r.kind, r.at, r.actor, Role(r.role), r.unit_code, r.reason, r.data) for r in rows]
+
+    async def list(self, where: TicketFilter) -> list[Ticket]:
+        query = select(TicketRow.state).order_by(TicketRow.accepted_at.desc(), TicketRow.number.desc())
+        if where.status:
+            query = query.where(TicketRow.status == where.status.value)
+        if where.unit:
+            assisted = select(AssistRow.ticket_number).where(AssistRow.unit_code == where.unit)
+            query = query.where(or_(TicketRow.lead_unit == where.unit, TicketRow.number.in_(assisted)))
+        if where.category:
+            query = query.where(TicketRow.category_code == where.category)
+        if where.region:
+            query = query.where(TicketRow.region_code == where.region)
+        if where.caller_phone:
+            query = query.where(TicketRow.caller_phone == where.caller_phone)
+        if where.overdue_at:
+            query = query.where(
+                TicketRow.handling_due < where.overdue_at,
+                TicketRow.status.in_([Status.DISPATCHED.value, Status.IN_PROGRESS.value]),
+            )
+        if where.accepted_from:
+            query = query.where(TicketRow.accepted_at >= where.accepted_from)
+        if where.accepted_to:
+            query = query.where(TicketRow.accepted_at < where.accepted_to)
+        async with self.sessions() as session:
+            rows = (await session.execute(query.limit(where.limit).offset(where.offset))).scalars()
+            return [ticket_from_json(state) for state in rows]
+
+    async def count(self) -> int:
+        async with self.sessions() as session:
+            return (await session.execute(select(func.count()).select_from(TicketRow))).scalar_one()
+
+    # ------------------------------------------------------------------ audit and calendar
+
+    async def record_read(
+        self, at: datetime, user: str, role: Role, unit: str | None, number: str, fields: Sequence[str]
+    ) -> None:
+        async with self.writes.begin() as session:
+            session.add(
+                AuditRow(
+                    at=at,
+                    user_name=user,
+                    role=role.value,
+                    unit_code=unit,
+                    ticket_number=number,
+                    fields=",".join(fields),
+                )
+            )
+
+    async def audit_trail(self, number: str) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(AuditRow).where(AuditRow.ticket_number == number).order_by(AuditRow.id)
+                )
+            ).scalars()
+            return [
+                {
+                    "at": r.at.isoformat(),
+                    "user": r.user_name,
+                    "role": r.role,
+                    "unit": r.unit_code,
+                    "fields": r.fields.split(","),
+                }
+                for r in rows
+            ]
+
+    async def calendar_overrides(self) -> tuple[list[DayOverride], list[int]]:
+        async with self.sessions() as session:
+            days = (await session.execute(select(CalendarDayRow))).scalars()
+            overrides = [DayOverride(d.day, d.is_workday, d.note) for d in days]
+            years = list((await session.execute(select(CalendarYearRow.year))).scalars())
+        return overrides, years
+
+    async def set_calendar_days(self, days: Iterable[DayOverride], declare_year: int | None = None) -> None:
+        async with self.writes.begin() as session:
+            for day in days:
+                await session.merge(CalendarDayRow(day=day.day, is_workday=day.is_workday, note=day.note))
+            if declare_year is not None:
+                await session.merge(CalendarYearRow(year=declare_year, note="declared by an administrator"))
+
+
+def _row_values(ticket: Ticket) -> dict[str, Any]:
+    intake = ticket.intake
+    return {
+        "number": ticket.number,
+        "status": ticket.status.value,
+        "ticket_type": intake.ticket_type.value,
+        "channel": intake.channel.value,
+        "category_code": intake.category,
+        "region_code": intake.region,
+        "lead_unit": ticket.lead_unit,
+        "caller_phone": intake.caller_phone,
+        "accepted_at": ticket.accepted_at,
+        "handling_due": ticket.handling_due,
+        "version": ticket.version,
+        "source": intake.source,
+        "external_id": intake.external_id or None,
+        "state": ticket_to_json(ticket),
+    }
+
+
+def _event_row(number: str, seq: int, event: Event) -> EventRow:
+    return EventRow(
+        ticket_number=number,
+        seq=seq,
+        kind=event.kind,
+        at=event.at,
+        actor=event.actor,
+        role=event.role.value,
+        unit_code=event.unit,
+        reason=event.reason,
+        data=dict(event.data),
+    )

@@ -1,0 +1,151 @@
+"""Ticketing's tables. ``ticket_events`` is the record; ``tickets`` is its snapshot, kept in step."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, Document, Moment
+
+
+class UnitRow(Base):
+    """A handling unit (承办单位): 一级 units and the 二级 units under them."""
+
+    __tablename__ = "units"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    region_code: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CategoryRow(Base):
+    """The topic tree (事项分类); ``urgent`` marks emergency classes (突发: water, power, gas…)."""
+
+    __tablename__ = "categories"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RegionRow(Base):
+    """The region tree: district → town/street → community."""
+
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RoutingRow(Base):
+    """The routing catalogue (派单目录): category (and optionally region) → suggested unit."""
+
+    __tablename__ = "routing_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    __table_args__ = (UniqueConstraint("category_code", "region_code", name="uq_routing_category_region"),)
+
+
+class UserRow(Base):
+    """Someone who calls the API; only a hash of their token is kept."""
+
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    ticket_type: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    lead_unit: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    caller_phone: Mapped[str] = mapped_column(String(24), index=True)
+    accepted_at: Mapped[datetime] = mapped_column(Moment(), index=True)
+    handling_due: Mapped[datetime | None] = mapped_column(Moment(), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(40), default="")
+    external_id: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[dict[str, Any]] = mapped_column(Document)
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_ticket_external"),)
+
+
+class AssistRow(Base):
+    """Assisting units (协办) of a ticket, so a unit can list what it helps with."""
+
+    __tablename__ = "ticket_assists"
+    ticket_number: Mapped[str] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True, index=True)
+
+
+class EventRow(Base):
+    """One change to one ticket. Rows are only ever inserted."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_number: Mapped[str] = mapped_column(ForeignKey("tickets.number"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(Moment())
+    actor: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(Document)
+    __table_args__ = (
+        UniqueConstraint("ticket_number", "seq", name="uq_event_ticket_seq"),
+        Index("ix_events_kind_at", "kind", "at"),
+    )
+
+
+class CounterRow(Base):
+    """Per-day ticket numbers: 20261121000001, …"""
+
+    __tablename__ = "ticket_counters"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class AuditRow(Base):
+    """Every read of personal data by a unit user (Zhijiang 第二十五、二十六条)."""
+
+    __tablename__ = "audit_reads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Moment(), index=True)
+    user_name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    ticket_number: Mapped[str] = mapped_column(ForeignKey("tickets.number"), index=True)
+    fields: Mapped[str] = mapped_column(String(200))
+
+
+class CalendarDayRow(Base):
+    """An administrator's override: this day is (not) a working day."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CalendarYearRow(Base):
+    """A year whose holidays an administrator has entered in full, so deadlines in it are not estimates."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note: Mapped[str] = mapped_column(String(100), default="")
