@@ -20,6 +20,7 @@ from hotline.logs import setup_logging
 from hotline.web import create_app
 from ivr.prompts import PROMPTS, prompt_path, synthesize
 from ticketing.cli import add_policy_commands, run_policy_command
+from ticketing.http import add_ticket_routes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +76,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 async def serve(settings: Settings) -> None:
     controller = Controller(settings)
     await controller.start()
-    runner = web.AppRunner(create_app(controller.health, controller.live))
+    app = create_app(controller.health, controller.live)
+    add_ticket_routes(app, controller.desk, controller.users)
+    runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_host, settings.web_port).start()
     print(

@@ -21,11 +21,14 @@ from redis.asyncio import Redis
 from agents.board import AgentBoard
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
 from hotline.calls import CallTracker
-from hotline.config import Settings
-from hotline.db import create_engine, ping
+from hotline.config import ConfigError, Settings
+from hotline.db import create_engine, migrate, ping
 from hotline.fastagi import AgiSession, FastAgiServer
 from hotline.live import LiveState
+from hotline.users import Users
 from ivr.flows import IvrServices, answer_hotline
+from ticketing.policy import PolicyError, load_policy
+from ticketing.service import TicketDesk
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,12 @@ class Controller:
         self.redis = Redis.from_url(settings.effective_redis_url)
         self.live = LiveState(self.redis)
         self.engine = create_engine(settings.effective_database_url)
+        try:
+            policy = load_policy(settings.ticket_policy)
+        except PolicyError as exc:
+            raise ConfigError(f"HOTLINE_TICKET_POLICY: {exc}") from None
+        self.desk = TicketDesk(self.engine, policy)
+        self.users = Users(self.engine)
         self.board = AgentBoard(settings.agents, clock)
         self.tracker = CallTracker(is_agent=lambda account: account in self.board.phones, clock=clock)
         self.fastagi = FastAgiServer(
@@ -65,6 +74,8 @@ class Controller:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
         await self.live.ping()
         await ping(self.engine)
+        await migrate(self.engine)
+        await self.desk.start()
         await self.fastagi.start()
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))

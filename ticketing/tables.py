@@ -55,17 +55,6 @@ class RoutingRow(Base):
     __table_args__ = (UniqueConstraint("category_code", "region_code", name="uq_routing_category_region"),)
 
 
-class UserRow(Base):
-    """Someone who calls the API; only a hash of their token is kept."""
-
-    __tablename__ = "users"
-    name: Mapped[str] = mapped_column(String(60), primary_key=True)
-    role: Mapped[str] = mapped_column(String(20))
-    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
 class TicketRow(Base):
     __tablename__ = "tickets"
     number: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+import hotline.users  # noqa: F401  (its table is part of the schema)
 from hotline.db import Base
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError

@@ -1,0 +1,71 @@
+"""People who use the API, and their bearer tokens (only a SHA-256 of each token is stored)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, writer
+from ticketing.errors import TicketError, invalid
+from ticketing.tables import UnitRow
+from ticketing.vocabulary import Role
+from ticketing.workflow import Actor
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Users:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
+
+    async def add(self, name: str, role: str, unit: str | None = None) -> str:
+        """Create a user (or give an existing one a new token); returns the token, shown once."""
+        try:
+            parsed = Role.parse(role)
+        except ValueError as exc:
+            raise invalid("role", str(exc)) from None
+        if not name.strip():
+            raise invalid("name", "is required")
+        try:
+            actor = Actor(name.strip(), parsed, unit)
+        except ValueError as exc:
+            raise invalid("unit", str(exc)) from None
+        token = secrets.token_urlsafe(24)
+        async with self.writes.begin() as session:
+            if unit and await session.get(UnitRow, unit) is None:
+                raise TicketError("unknown-unit", f"no unit {unit}", 422, field="unit")
+            await session.merge(
+                UserRow(
+                    name=actor.name,
+                    role=parsed.value,
+                    unit_code=unit,
+                    token_hash=token_hash(token),
+                    active=True,
+                )
+            )
+        return token
+
+    async def authenticate(self, token: str) -> Actor | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(select(UserRow).where(UserRow.token_hash == token_hash(token)))
+            ).scalar_one_or_none()
+        if row is None or not row.active:
+            return None
+        return Actor(row.name, Role(row.role), row.unit_code)

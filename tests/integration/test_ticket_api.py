@@ -1,0 +1,242 @@
+"""The ticket REST API: roles on every route, stable error ids, never a 500, OpenAPI served."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from hotline.users import Users
+from ticketing.http import ROUTES, add_ticket_routes
+from ticketing.policy import load_policy
+from ticketing.service import TicketDesk
+
+TZ = ZoneInfo("Asia/Shanghai")
+COMPLAINT = {
+    "type": "投诉",
+    "description": "小区门口占道经营",
+    "category": "urban.management",
+    "region": "zj.majiadian.c02",
+    "caller_name": "李四",
+    "caller_phone": "13900139000",
+}
+
+
+@pytest.fixture
+async def api(engine):
+    desk = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: datetime(2026, 11, 2, 9, 0, tzinfo=TZ))
+    await desk.start()
+    users = Users(engine)
+    app = web.Application()
+    add_ticket_routes(app, desk, users)
+    tokens = {
+        "agent": await users.add("王芳", "agent"),
+        "supervisor": await users.add("李班长", "supervisor"),
+        "admin": await users.add("管理员", "admin"),
+        "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
+        "other_unit": await users.add("水务", "unit", "water"),
+    }
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield client, tokens
+    await client.close()
+
+
+def auth(tokens: dict[str, str], who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[who]}"}
+
+
+async def call(client: TestClient, tokens, who: str, method: str, path: str, **kwargs):
+    response = await client.request(method, path, headers=auth(tokens, who), **kwargs)
+    return response.status, await response.json()
+
+
+async def test_no_token_or_a_bad_one_is_401(api) -> None:
+    client, _ = api
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        response = await client.get("/api/tickets", headers=headers)
+        assert response.status == 401 and (await response.json())["error_id"] == "unauthenticated"
+
+
+async def test_a_ticket_over_http_from_intake_to_archive(api) -> None:
+    client, tokens = api
+    status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    assert status == 201 and ticket["status_label"] == "待分办"
+    number = ticket["number"]
+    status, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{number}")
+    assert shown["suggested_unit"] == "cgj.majiadian" and shown["events"][0]["kind"] == "received"
+    status, _ = await call(
+        client, tokens, "agent", "POST", f"/api/tickets/{number}/dispatch", json={"unit": "cgj.majiadian"}
+    )
+    assert status == 200
+    status, rows = await call(client, tokens, "unit", "GET", "/api/tickets")
+    assert [r["number"] for r in rows] == [number]
+    status, seen = await call(client, tokens, "unit", "GET", f"/api/tickets/{number}")
+    assert seen["intake"]["caller_phone"] == "139****9000"
+    for command, body, who in [
+        ("sign", {}, "unit"),
+        ("reply", {"text": "已劝离占道摊贩"}, "unit"),
+        ("approve_reply", {}, "supervisor"),
+        ("record_callback", {"result": "satisfied"}, "agent"),
+    ]:
+        status, ticket = await call(
+            client, tokens, who, "POST", f"/api/tickets/{number}/{command}", json=body
+        )
+        assert status == 200, ticket
+    assert ticket["status"] == "archived"
+    status, trail = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{number}/audit")
+    assert trail and trail[0]["user"] == "城管中队"
+
+
+async def test_refusals_carry_stable_error_ids(api) -> None:
+    client, tokens = api
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    number = ticket["number"]
+    cases = [
+        ("unit", "POST", "/api/tickets", {"json": COMPLAINT}, 403, "forbidden"),
+        (
+            "agent",
+            "POST",
+            "/api/tickets",
+            {"json": {**COMPLAINT, "caller_phone": "abc"}},
+            422,
+            "invalid-field",
+        ),
+        ("agent", "POST", "/api/tickets", {"data": "{not json", "headers": {}}, 400, "bad-json"),
+        ("agent", "GET", "/api/tickets/20000101000001", {}, 404, "not-found"),
+        ("agent", "POST", f"/api/tickets/{number}/sign", {"json": {}}, 403, "forbidden"),
+        ("agent", "POST", f"/api/tickets/{number}/reply", {"json": {}}, 403, "forbidden"),
+        (
+            "supervisor",
+            "POST",
+            f"/api/tickets/{number}/approve_reply",
+            {"json": {}},
+            409,
+            "illegal-transition",
+        ),
+        ("agent", "POST", f"/api/tickets/{number}/explode", {"json": {}}, 404, "unknown-command"),
+        (
+            "agent",
+            "POST",
+            f"/api/tickets/{number}/dispatch",
+            {"json": {"unit": "nowhere"}},
+            422,
+            "unknown-unit",
+        ),
+        ("other_unit", "GET", f"/api/tickets/{number}", {}, 403, "not-your-ticket"),
+        ("agent", "GET", "/api/tickets?status=lost", {}, 422, "invalid-field"),
+        ("agent", "GET", f"/api/tickets/{number}/audit", {}, 403, "forbidden"),
+        ("agent", "POST", "/api/units", {"json": {"code": "x", "name": "y"}}, 403, "forbidden"),
+    ]
+    for who, method, path, kwargs, expected, error_id in cases:
+        headers = {**auth(tokens, who), **kwargs.pop("headers", {})}
+        response = await client.request(method, path, headers=headers, **kwargs)
+        body = await response.json()
+        assert (response.status, body["error_id"]) == (expected, error_id), (path, body)
+    _, again = await call(client, tokens, "agent", "GET", f"/api/tickets/{number}")
+    assert again["version"] == 1  # none of that changed the ticket
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "text",
+        None,
+        7,
+        {"unit": 5},
+        {"assist_units": "cgj"},
+        {"unit": ["a"]},
+        {"complex": "yes"},
+        {"reason": {"a": 1}},
+        {"result": None},
+    ],
+)
+async def test_odd_bodies_never_give_a_500(api, body) -> None:
+    client, tokens = api
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    for command in ("dispatch", "reject", "answer", "merge", "mark_hot", "note"):
+        response = await client.post(
+            f"/api/tickets/{ticket['number']}/{command}", json=body, headers=auth(tokens, "agent")
+        )
+        assert 200 <= response.status < 500, (command, body, await response.text())
+    response = await client.post("/api/tickets", json=body, headers=auth(tokens, "agent"))
+    assert response.status in (400, 422)
+
+
+async def test_forwarded_tickets_are_idempotent_over_http(api) -> None:
+    client, tokens = api
+    forwarded = {**COMPLAINT, "channel": "forward", "source": "yichang", "external_id": "YC-1"}
+    first_status, first = await call(client, tokens, "agent", "POST", "/api/tickets", json=forwarded)
+    again_status, again = await call(client, tokens, "agent", "POST", "/api/tickets", json=forwarded)
+    assert (first_status, again_status) == (201, 200) and first["number"] == again["number"]
+
+
+async def test_units_are_managed_by_admins_and_retired_not_deleted(api) -> None:
+    client, tokens = api
+    status, unit = await call(
+        client,
+        tokens,
+        "admin",
+        "POST",
+        "/api/units",
+        json={"code": "cgj.dongshi", "name": "董市城管中队", "parent_code": "cgj"},
+    )
+    assert status == 201 and unit["level"] == 2
+    status, body = await call(
+        client, tokens, "admin", "POST", "/api/units", json={"code": "cgj.dongshi", "name": "重复"}
+    )
+    assert (status, body["error_id"]) == (409, "unit-exists")
+    status, body = await call(client, tokens, "admin", "POST", "/api/units", json={"code": "x"})
+    assert (status, body["field"]) == (422, "name")
+    status, body = await call(
+        client, tokens, "admin", "PATCH", "/api/units/cgj.dongshi", json={"active": False}
+    )
+    assert status == 200 and body["active"] is False
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    status, body = await call(
+        client,
+        tokens,
+        "agent",
+        "POST",
+        f"/api/tickets/{ticket['number']}/dispatch",
+        json={"unit": "cgj.dongshi"},
+    )
+    assert (status, body["error_id"]) == (422, "unknown-unit")
+    status, units = await call(client, tokens, "unit", "GET", "/api/units")
+    assert "cgj.dongshi" in {u["code"] for u in units}
+
+
+async def test_calendar_and_policy_endpoints(api) -> None:
+    client, tokens = api
+    status, body = await call(
+        client,
+        tokens,
+        "admin",
+        "PUT",
+        "/api/calendar/days/2027-01-01",
+        json={"is_workday": False, "note": "元旦"},
+    )
+    assert status == 200 and body["note"] == "元旦"
+    status, body = await call(
+        client, tokens, "admin", "PUT", "/api/calendar/days/2027-13-01", json={"is_workday": False}
+    )
+    assert (status, body["field"]) == (422, "day")
+    status, body = await call(client, tokens, "admin", "PUT", "/api/calendar/years/2027")
+    assert status == 200 and body["known"]
+    status, policy = await call(client, tokens, "unit", "GET", "/api/policy")
+    assert policy["name"] == "zhijiang"
+
+
+async def test_openapi_describes_every_route_with_its_roles(api) -> None:
+    client, _ = api
+    response = await client.get("/api/openapi.json")
+    document = await response.json()
+    assert document["openapi"].startswith("3.")
+    for route in ROUTES:
+        operation = document["paths"][route.path][route.method.lower()]
+        assert operation["x-roles"] and operation["summary"]
+        assert "error_id" in document["components"]["schemas"]["Error"]["required"]

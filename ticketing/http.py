@@ -1,0 +1,417 @@
+"""REST routes for tickets, units and the directory: one table of routes, from which the OpenAPI is built.
+
+Every route names the roles that may call it; the caller is found from a
+bearer token. Refusals come back as ``{"error_id", "message", …}`` with a 4xx
+status, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hotline.users import Users
+from ticketing.calendar import DayOverride
+from ticketing.errors import TicketError, invalid
+from ticketing.service import TicketDesk
+from ticketing.store import TicketFilter
+from ticketing.tables import CategoryRow, RegionRow
+from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
+from ticketing.workflow import COMMANDS, Actor
+
+log = logging.getLogger(__name__)
+EVERYONE = frozenset(Role)
+PLATFORM = PLATFORM_ROLES
+ADMINS = frozenset({Role.ADMIN})
+Handler = Callable[["Call"], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, already authenticated and parsed."""
+
+    request: web.Request
+    actor: Actor
+    body: Any
+
+    @property
+    def desk(self) -> TicketDesk:
+        return self.request.app[DESK_KEY]
+
+    def match(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[Role]
+    summary: str
+    body: dict[str, Any] | None = None
+    query: tuple[str, ...] = ()
+    status: int = 200
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
+USERS_KEY = web.AppKey("users", Users)
+
+
+# ------------------------------------------------------------------ handlers
+
+
+async def create_ticket(call: Call) -> web.Response:
+    view, created = await call.desk.take_in(call.body, call.actor)
+    return web.json_response(view, status=201 if created else 200, dumps=_dumps)
+
+
+async def list_tickets(call: Call) -> list[dict[str, Any]]:
+    query = call.request.query
+    try:
+        status = Status.parse(query["status"]) if "status" in query else None
+        limit = min(int(query.get("limit", 50)), 500)
+        offset = int(query.get("offset", 0))
+    except ValueError as exc:
+        raise invalid("query", str(exc)) from None
+    where = TicketFilter(
+        status=status,  # type: ignore[arg-type]
+        unit=query.get("unit"),
+        category=query.get("category"),
+        region=query.get("region"),
+        overdue_at=call.desk.clock() if query.get("overdue") in ("1", "true") else None,
+        limit=max(limit, 1),
+        offset=max(offset, 0),
+    )
+    return await call.desk.list(call.actor, where)
+
+
+async def show_ticket(call: Call) -> dict[str, Any]:
+    return await call.desk.show(call.match("number"), call.actor)
+
+
+async def act_on_ticket(call: Call) -> dict[str, Any]:
+    return await call.desk.act(call.match("number"), call.match("command"), call.body, call.actor)
+
+
+async def ticket_duplicates(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.duplicates(call.match("number"), call.actor)
+
+
+async def ticket_audit(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.audit_trail(call.match("number"), call.actor)
+
+
+async def list_units(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.directory.units()
+
+
+async def show_unit(call: Call) -> dict[str, Any]:
+    return await call.desk.directory.unit(call.match("code"))
+
+
+async def create_unit(call: Call) -> dict[str, Any]:
+    return await call.desk.directory.create_unit(call.body)
+
+
+async def update_unit(call: Call) -> dict[str, Any]:
+    return await call.desk.directory.update_unit(call.match("code"), call.body)
+
+
+async def list_categories(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.directory.tree(CategoryRow)
+
+
+async def list_regions(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.directory.tree(RegionRow)
+
+
+async def suggest_unit(call: Call) -> dict[str, Any]:
+    query = call.request.query
+    for name in ("category", "region"):
+        if not query.get(name):
+            raise invalid(name, "is required")
+    unit = await call.desk.directory.suggest_unit(query["category"], query["region"])
+    return {"unit": unit}
+
+
+async def set_calendar_day(call: Call) -> dict[str, Any]:
+    try:
+        day = date.fromisoformat(call.match("day"))
+    except ValueError:
+        raise invalid("day", f"not a date: {call.match('day')!r}") from None
+    body = call.body if isinstance(call.body, dict) else {}
+    if not isinstance(body.get("is_workday"), bool):
+        raise invalid("is_workday", "must be true or false")
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise invalid("note", "must be text")
+    await call.desk.store.set_calendar_days([DayOverride(day, body["is_workday"], note)])
+    await call.desk.reload_calendar()
+    return {"day": day.isoformat(), "is_workday": body["is_workday"], "note": note}
+
+
+async def declare_year(call: Call) -> dict[str, Any]:
+    try:
+        year = int(call.match("year"))
+    except ValueError:
+        raise invalid("year", "must be a year like 2027") from None
+    await call.desk.store.set_calendar_days([], declare_year=year)
+    await call.desk.reload_calendar()
+    return {"year": year, "known": True}
+
+
+async def show_policy(call: Call) -> dict[str, Any]:
+    return call.desk.policy.to_json()
+
+
+_COMMAND_BODY = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string"},
+        "unit": {"type": "string"},
+        "assist_units": {"type": "array", "items": {"type": "string"}},
+        "text": {"type": "string"},
+        "answer": {"type": "string"},
+        "result": {
+            "type": "string",
+            "enum": ["satisfied", "basically_satisfied", "dissatisfied", "unreachable"],
+        },
+        "unit_fault": {"type": "boolean"},
+        "verdict": {"type": "string", "enum": ["reasonable", "unreasonable"]},
+        "rejection": {"type": "string"},
+        "into": {"type": "string"},
+        "complex": {"type": "boolean"},
+        "urgent": {"type": "boolean"},
+    },
+}
+_INTAKE_BODY = {
+    "type": "object",
+    "required": ["type", "description", "category", "region"],
+    "properties": {
+        "type": {"type": "string", "description": "consult/咨询, help/求助, complaint/投诉, report/举报, …"},
+        "channel": {"type": "string", "default": "phone"},
+        "description": {"type": "string", "maxLength": 5000},
+        "category": {"type": "string"},
+        "region": {"type": "string"},
+        "caller_name": {"type": "string"},
+        "caller_phone": {"type": "string"},
+        "callback_phone": {"type": "string"},
+        "address": {"type": "string"},
+        "confidential": {"type": "boolean"},
+        "share_number": {"type": "boolean", "description": "the caller agreed that units may see the number"},
+        "urgent": {"type": "boolean"},
+        "call_id": {"type": "string"},
+        "attachments": {"type": "array", "items": {"type": "object"}},
+        "source": {"type": "string"},
+        "external_id": {
+            "type": "string",
+            "description": "the sender's id; a repeat returns the first ticket",
+        },
+    },
+}
+_UNIT_BODY = {
+    "type": "object",
+    "properties": {k: {"type": "string"} for k in ("code", "name", "parent_code", "region_code", "phone")}
+    | {"active": {"type": "boolean"}},
+}
+
+ROUTES: list[Route] = [
+    Route(
+        "POST", "/api/tickets", create_ticket, PLATFORM, "受理: take in a ticket", _INTAKE_BODY, status=201
+    ),
+    Route(
+        "GET",
+        "/api/tickets",
+        list_tickets,
+        EVERYONE,
+        "list tickets (units: only their own)",
+        query=("status", "unit", "category", "region", "overdue", "limit", "offset"),
+    ),
+    Route(
+        "GET",
+        "/api/tickets/{number}",
+        show_ticket,
+        EVERYONE,
+        "one ticket with its history, as the caller may see it",
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{number}/{command}",
+        act_on_ticket,
+        EVERYONE,
+        "a workflow command: " + ", ".join(sorted(COMMANDS)),
+        _COMMAND_BODY,
+    ),
+    Route("GET", "/api/tickets/{number}/duplicates", ticket_duplicates, PLATFORM, "likely duplicates (并单)"),
+    Route(
+        "GET",
+        "/api/tickets/{number}/audit",
+        ticket_audit,
+        frozenset({Role.SUPERVISOR, Role.ADMIN}),
+        "who read the caller's personal data",
+    ),
+    Route("GET", "/api/units", list_units, EVERYONE, "handling units (承办单位)"),
+    Route("POST", "/api/units", create_unit, ADMINS, "add a unit", _UNIT_BODY, status=201),
+    Route("GET", "/api/units/{code}", show_unit, EVERYONE, "one unit"),
+    Route("PATCH", "/api/units/{code}", update_unit, ADMINS, "rename, move or retire a unit", _UNIT_BODY),
+    Route("GET", "/api/categories", list_categories, EVERYONE, "the topic tree"),
+    Route("GET", "/api/regions", list_regions, EVERYONE, "the region tree"),
+    Route(
+        "GET",
+        "/api/routing/suggest",
+        suggest_unit,
+        PLATFORM,
+        "派单目录: the unit for a category and region",
+        query=("category", "region"),
+    ),
+    Route("GET", "/api/policy", show_policy, EVERYONE, "the deadline policy in force"),
+    Route(
+        "PUT",
+        "/api/calendar/days/{day}",
+        set_calendar_day,
+        ADMINS,
+        "mark a day as working day or holiday",
+        {
+            "type": "object",
+            "required": ["is_workday"],
+            "properties": {"is_workday": {"type": "boolean"}, "note": {"type": "string"}},
+        },
+    ),
+    Route(
+        "PUT",
+        "/api/calendar/years/{year}",
+        declare_year,
+        ADMINS,
+        "declare a year's holidays complete, so its deadlines are no longer estimates",
+    ),
+]
+
+
+# ------------------------------------------------------------------ plumbing
+
+
+def add_ticket_routes(
+    app: web.Application, desk: TicketDesk, users: Users, routes: list[Route] | None = None
+) -> None:
+    app[DESK_KEY] = desk
+    app[USERS_KEY] = users
+    every = [*ROUTES, *(routes or [])]
+    for route in every:
+        app.router.add_route(route.method, route.path, _endpoint(route))
+    document = openapi(every)
+
+    async def serve_openapi(_request: web.Request) -> web.Response:
+        return web.json_response(document, dumps=_dumps)
+
+    app.router.add_get("/api/openapi.json", serve_openapi)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def error_response(error: TicketError) -> web.Response:
+    return web.json_response(error.to_json(), status=error.status, dumps=_dumps)
+
+
+def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        try:
+            actor = await _authenticate(request)
+            if actor.role not in route.roles:
+                raise TicketError("forbidden", f"{actor.role.label}不能调用 {route.method} {route.path}", 403)
+            body = await _read_json(request) if route.body is not None else None
+            result = await route.handler(Call(request, actor, body))
+        except TicketError as error:
+            return error_response(error)
+        except Exception:
+            log.exception("unexpected error in %s %s", route.method, request.path)
+            return error_response(TicketError("internal", "服务器内部错误，已记录", 500))
+        if isinstance(result, web.StreamResponse):
+            return result
+        return web.json_response(result, status=route.status, dumps=_dumps)
+
+    return endpoint
+
+
+async def _authenticate(request: web.Request) -> Actor:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TicketError("unauthenticated", "缺少令牌：请在 Authorization 头中提供 Bearer 令牌", 401)
+    actor = await request.app[USERS_KEY].authenticate(token.strip())
+    if actor is None:
+        raise TicketError("unauthenticated", "令牌无效或已停用", 401)
+    return actor
+
+
+async def _read_json(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return {}
+    try:
+        return json.loads(await request.text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TicketError("bad-json", f"request body is not JSON: {exc}", 400) from None
+
+
+def openapi(routes: list[Route]) -> dict[str, Any]:
+    error = {"$ref": "#/components/schemas/Error"}
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+            "x-roles": sorted(role.value for role in route.roles),
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in route.path.split("/")
+                if name.startswith("{")
+            ]
+            + [{"name": name, "in": "query", "schema": {"type": "string"}} for name in route.query],
+            "responses": {
+                str(route.status): {"description": "OK"},
+                **{
+                    str(code): {"description": text, "content": {"application/json": {"schema": error}}}
+                    for code, text in (
+                        (400, "bad JSON"),
+                        (401, "no or bad token"),
+                        (403, "role or unit not allowed"),
+                        (404, "not found"),
+                        (409, "not allowed now (error_id says why)"),
+                        (422, "invalid field"),
+                    )
+                },
+            },
+        }
+        if route.body is not None:
+            operation["requestBody"] = {"content": {"application/json": {"schema": route.body}}}
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "hotline 12345 工单 API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error_id", "message"],
+                    "properties": {"error_id": {"type": "string"}, "message": {"type": "string"}},
+                }
+            },
+        },
+    }
