@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.users import Users
+from ticketing import kpi
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, invalid
 from ticketing.service import TicketDesk
@@ -168,6 +169,25 @@ async def declare_year(call: Call) -> dict[str, Any]:
     return {"year": year, "known": True}
 
 
+async def kpi_report(call: Call) -> Any:
+    query = call.request.query
+    try:
+        start = date.fromisoformat(query.get("from", ""))
+        end = date.fromisoformat(query.get("to", ""))
+    except ValueError:
+        raise invalid("from", "from and to must be dates like 2026-11-01") from None
+    group = query.get("group", "unit")
+    rows = await call.desk.kpi_report(group, start, end)
+    if query.get("format") == "csv":
+        return web.Response(
+            text=kpi.to_csv(rows, group),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="kpi-{group}-{start}-{end}.csv"'},
+        )
+    return rows
+
+
 async def show_policy(call: Call) -> dict[str, Any]:
     return call.desk.policy.to_json()
 
@@ -271,6 +291,14 @@ ROUTES: list[Route] = [
         PLATFORM,
         "派单目录: the unit for a category and region",
         query=("category", "region"),
+    ),
+    Route(
+        "GET",
+        "/api/reports/kpi",
+        kpi_report,
+        frozenset({Role.SUPERVISOR, Role.ADMIN}),
+        "KPIs by unit, category, region, day or month (format=csv for a spreadsheet)",
+        query=("group", "from", "to", "format"),
     ),
     Route("GET", "/api/policy", show_policy, EVERYONE, "the deadline policy in force"),
     Route(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ticketing import privacy
+from ticketing import kpi, privacy
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
-from ticketing.errors import TicketError
+from ticketing.errors import TicketError, invalid
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
@@ -128,6 +128,18 @@ class TicketDesk:
                 if other.number != number and other.status not in CLOSED:
                     candidates[other.number] = other
         return [summary(t) for t in sorted(candidates.values(), key=lambda t: t.accepted_at)]
+
+    async def kpi_report(self, group: str, start: date, end: date) -> list[dict[str, Any]]:
+        """KPI rows (counts and rates) for tickets accepted from ``start`` up to, not including, ``end``."""
+        if group not in kpi.GROUPS:
+            raise invalid("group", f"must be one of {', '.join(kpi.GROUPS)}")
+        if end <= start:
+            raise invalid("to", "must be after from")
+        zone = self.policy.timezone
+        period = kpi.Period(
+            datetime.combine(start, time(0), zone), datetime.combine(end, time(0), zone), self.clock()
+        )
+        return [kpi.with_rates(row) for row in await self.store.kpi_counts(group, period)]
 
     async def audit_trail(self, number: str, actor: Actor) -> list[dict[str, Any]]:
         if actor.role not in (Role.SUPERVISOR, Role.ADMIN):

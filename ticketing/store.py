@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hotline.db import writer
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, not_found
+from ticketing.kpi import AT_UNIT, Period, facts
 from ticketing.tables import (
     AssistRow,
     AuditRow,
@@ -195,6 +196,45 @@ class TicketStore:
             rows = (await session.execute(query.limit(where.limit).offset(where.offset))).scalars()
             return [ticket_from_json(state) for state in rows]
 
+    async def kpi_counts(self, group: str, period: Period) -> list[dict[str, Any]]:
+        """One row of KPI counts per group, for tickets accepted in the period."""
+        key = {
+            "unit": func.coalesce(TicketRow.lead_unit, ""),
+            "category": TicketRow.category_code,
+            "region": TicketRow.region_code,
+            "day": TicketRow.accepted_day,
+            "month": func.substr(TicketRow.accepted_day, 1, 7),
+            "all": literal("all"),
+        }[group]
+        completed = TicketRow.completed_at.is_not(None)
+
+        def total(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        query = (
+            select(
+                key.label("group"),
+                func.count().label("accepted"),
+                total(TicketRow.dispatched).label("dispatched"),
+                total(completed).label("completed"),
+                total(TicketRow.extended).label("completed_extended"),
+                total(TicketRow.status.in_(AT_UNIT) & (TicketRow.handling_due < period.as_of)).label(
+                    "overdue_open"
+                ),
+                total(TicketRow.completed_on_time).label("completed_on_time"),
+                total(TicketRow.first_time).label("first_time"),
+                total(completed & (TicketRow.satisfaction != "")).label("surveyed"),
+                total(completed & TicketRow.satisfaction.in_(["satisfied", "basically_satisfied"])).label(
+                    "satisfied"
+                ),
+            )
+            .where(TicketRow.accepted_at >= period.start, TicketRow.accepted_at < period.end)
+            .group_by(key)
+            .order_by(key)
+        )
+        async with self.sessions() as session:
+            return [dict(row._mapping) for row in await session.execute(query)]
+
     async def count(self) -> int:
         async with self.sessions() as session:
             return (await session.execute(select(func.count()).select_from(TicketRow))).scalar_one()
@@ -266,6 +306,7 @@ def _row_values(ticket: Ticket) -> dict[str, Any]:
         "source": intake.source,
         "external_id": intake.external_id or None,
         "state": ticket_to_json(ticket),
+        **facts(ticket),
     }
 
 

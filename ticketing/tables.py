@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, Document, Moment
@@ -71,6 +71,14 @@ class TicketRow(Base):
     source: Mapped[str] = mapped_column(String(40), default="")
     external_id: Mapped[str | None] = mapped_column(String(80))
     state: Mapped[dict[str, Any]] = mapped_column(Document)
+    # KPI facts (ticketing.kpi.facts), projected from the events with the snapshot.
+    accepted_day: Mapped[str] = mapped_column(String(10), index=True, server_default="")
+    dispatched: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    completed_at: Mapped[datetime | None] = mapped_column(Moment())
+    completed_on_time: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    extended: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    first_time: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    satisfaction: Mapped[str] = mapped_column(String(24), server_default="")
     __table_args__ = (UniqueConstraint("source", "external_id", name="uq_ticket_external"),)
 
 

@@ -178,6 +178,9 @@ class Ticket:
     merged_into: str = ""
     merged: tuple[str, ...] = ()
     evaluation: str = ""
+    completed_at: datetime | None = None
+    return_requests: int = 0
+    reply_rejections: int = 0
 
 
 # ---------------------------------------------------------------------------- intake
@@ -619,7 +622,11 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         changes.update(status=S.NOT_ACCEPTED, rejection=data["rejection"])
     elif kind == "answered":
         changes.update(
-            status=S.AWAITING_CALLBACK, reply=data["answer"], replied_at=event.at, answered_directly=True
+            status=S.AWAITING_CALLBACK,
+            reply=data["answer"],
+            replied_at=event.at,
+            answered_directly=True,
+            completed_at=event.at,
         )
     elif kind in ("dispatched", "redispatched"):
         past = ticket.past_units + ((ticket.lead_unit,) if ticket.lead_unit else ())
@@ -646,7 +653,9 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     elif kind == "signed":
         changes.update(status=S.IN_PROGRESS, signed_at=event.at)
     elif kind == "return_requested":
-        changes.update(status=S.RETURN_REQUESTED, return_reason=event.reason)
+        changes.update(
+            status=S.RETURN_REQUESTED, return_reason=event.reason, return_requests=ticket.return_requests + 1
+        )
     elif kind == "return_approved":
         changes.update(
             status=S.RECEIVED,
@@ -675,9 +684,9 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
             extension_pending=None,
         )
     elif kind == "reply_approved":
-        changes.update(status=S.AWAITING_CALLBACK)
+        changes.update(status=S.AWAITING_CALLBACK, completed_at=event.at)
     elif kind == "reply_rejected":
-        changes.update(status=S.IN_PROGRESS)
+        changes.update(status=S.IN_PROGRESS, reply_rejections=ticket.reply_rejections + 1)
     elif kind == "callback_recorded":
         changes.update(_callback_changes(ticket, data))
     elif kind == "evaluated":
@@ -706,10 +715,16 @@ def _callback_changes(ticket: Ticket, data: Mapping[str, Any]) -> dict[str, Any]
         changes["callback_attempts"] = ticket.callback_attempts + 1
     elif ticket.lead_unit:  # redo by the same unit, under supervision
         changes.update(
-            status=S.IN_PROGRESS, redo_count=ticket.redo_count + 1, supervised=True, extension_pending=None
+            status=S.IN_PROGRESS,
+            redo_count=ticket.redo_count + 1,
+            supervised=True,
+            completed_at=None,
+            extension_pending=None,
         )
     else:  # a direct answer the citizen found wanting: dispatch it this time
-        changes.update(status=S.RECEIVED, redo_count=ticket.redo_count + 1, answered_directly=False)
+        changes.update(
+            status=S.RECEIVED, redo_count=ticket.redo_count + 1, answered_directly=False, completed_at=None
+        )
     return changes
 
 

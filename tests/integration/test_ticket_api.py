@@ -240,3 +240,24 @@ async def test_openapi_describes_every_route_with_its_roles(api) -> None:
         operation = document["paths"][route.path][route.method.lower()]
         assert operation["x-roles"] and operation["summary"]
         assert "error_id" in document["components"]["schemas"]["Error"]["required"]
+
+
+async def test_kpi_report_as_json_and_csv_for_supervisors_only(api) -> None:
+    client, tokens = api
+    await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    status, rows = await call(
+        client, tokens, "supervisor", "GET", "/api/reports/kpi?group=month&from=2026-11-01&to=2026-12-01"
+    )
+    assert status == 200 and rows == [{**rows[0], "group": "2026-11", "accepted": 1}]
+    response = await client.get(
+        "/api/reports/kpi?group=unit&from=2026-11-01&to=2026-12-01&format=csv",
+        headers=auth(tokens, "supervisor"),
+    )
+    text = await response.text()
+    assert response.content_type == "text/csv" and text.startswith("承办单位,受理量")
+    status, body = await call(
+        client, tokens, "agent", "GET", "/api/reports/kpi?from=2026-11-01&to=2026-12-01"
+    )
+    assert (status, body["error_id"]) == (403, "forbidden")
+    status, body = await call(client, tokens, "supervisor", "GET", "/api/reports/kpi?from=yesterday&to=today")
+    assert (status, body["error_id"]) == (422, "invalid-field")
