@@ -77,7 +77,7 @@ async def serve(settings: Settings) -> None:
     controller = Controller(settings)
     await controller.start()
     app = create_app(controller.health, controller.live)
-    add_ticket_routes(app, controller.desk, controller.users)
+    add_ticket_routes(app, controller.desk, controller.users, settings.platform_id)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_host, settings.web_port).start()

@@ -69,6 +69,8 @@ class Settings:
     chroot_cache: Path = Path("/var/cache/hotline-lab")
     # Deadline rules: a preset (zhijiang, yunnan, yingkou) or a TOML file's path.
     ticket_policy: str = "zhijiang"
+    # This platform's name in the exchange format (the "sender" of forwarded tickets).
+    platform_id: str = "hotline"
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from hotline.users import Users
-from ticketing import kpi
+from ticketing import exchange, kpi
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, invalid
 from ticketing.service import TicketDesk
@@ -64,6 +64,7 @@ class Route:
 
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
 USERS_KEY = web.AppKey("users", Users)
+SENDER_KEY = web.AppKey("platform_id", str)
 
 
 # ------------------------------------------------------------------ handlers
@@ -167,6 +168,20 @@ async def declare_year(call: Call) -> dict[str, Any]:
     await call.desk.store.set_calendar_days([], declare_year=year)
     await call.desk.reload_calendar()
     return {"year": year, "known": True}
+
+
+async def export_ticket(call: Call) -> dict[str, Any]:
+    shown = await call.desk.show(call.match("number"), call.actor)
+    return exchange.to_exchange(shown, call.request.app[SENDER_KEY])
+
+
+async def receive_forwarded(call: Call) -> web.Response:
+    view, created = await call.desk.take_in(exchange.intake_from_exchange(call.body), call.actor)
+    return web.json_response(view, status=201 if created else 200, dumps=_dumps)
+
+
+async def receive_result(call: Call) -> dict[str, Any]:
+    return await call.desk.receive_result(call.match("number"), call.body, call.actor)
 
 
 async def kpi_report(call: Call) -> Any:
@@ -294,6 +309,30 @@ ROUTES: list[Route] = [
     ),
     Route(
         "GET",
+        "/api/exchange/tickets/{number}",
+        export_ticket,
+        EVERYONE,
+        "a ticket in the exchange format (hotline.ticket/1), as the caller may see it",
+    ),
+    Route(
+        "POST",
+        "/api/exchange/tickets",
+        receive_forwarded,
+        PLATFORM,
+        "take in a ticket forwarded by another platform; idempotent on (sender, id)",
+        {"type": "object", "required": ["format", "sender", "id"]},
+        status=201,
+    ),
+    Route(
+        "POST",
+        "/api/exchange/tickets/{number}/result",
+        receive_result,
+        frozenset({Role.UNIT}),
+        "another platform's result for a ticket forwarded to it; idempotent on result_id",
+        {"type": "object", "required": ["format", "result_id", "text"]},
+    ),
+    Route(
+        "GET",
         "/api/reports/kpi",
         kpi_report,
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
@@ -327,14 +366,14 @@ ROUTES: list[Route] = [
 
 
 def add_ticket_routes(
-    app: web.Application, desk: TicketDesk, users: Users, routes: list[Route] | None = None
+    app: web.Application, desk: TicketDesk, users: Users, platform_id: str = "hotline"
 ) -> None:
     app[DESK_KEY] = desk
     app[USERS_KEY] = users
-    every = [*ROUTES, *(routes or [])]
-    for route in every:
+    app[SENDER_KEY] = platform_id
+    for route in ROUTES:
         app.router.add_route(route.method, route.path, _endpoint(route))
-    document = openapi(every)
+    document = openapi(ROUTES)
 
     async def serve_openapi(_request: web.Request) -> web.Response:
         return web.json_response(document, dumps=_dumps)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ticketing import kpi, privacy
+from ticketing import exchange, kpi, privacy
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
 from ticketing.errors import TicketError, invalid
@@ -128,6 +128,22 @@ class TicketDesk:
                 if other.number != number and other.status not in CLOSED:
                     candidates[other.number] = other
         return [summary(t) for t in sorted(candidates.values(), key=lambda t: t.accepted_at)]
+
+    async def receive_result(self, number: str, document: Any, actor: Actor) -> dict[str, Any]:
+        """Apply another platform's result to a ticket forwarded to it, once per ``result_id``."""
+        result_id, text = exchange.parse_result(document)
+        for _ in range(2):
+            if exchange.already_applied(await self.store.events(number), result_id):
+                return await self.show(number, actor)
+            ticket = await self.store.get(number)
+            try:
+                if ticket.status == Status.DISPATCHED:
+                    await self.act(number, "sign", {}, actor)
+                return await self.act(number, "reply", {"text": text, "result_id": result_id}, actor)
+            except TicketError as error:
+                if error.error_id != "illegal-transition":
+                    raise
+        raise TicketError("illegal-transition", f"工单 {number} 当前不能接收办理结果", 409)
 
     async def kpi_report(self, group: str, start: date, end: date) -> list[dict[str, Any]]:
         """KPI rows (counts and rates) for tickets accepted from ``start`` up to, not including, ``end``."""

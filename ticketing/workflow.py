@@ -483,7 +483,10 @@ def _assist_reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> E
 
 def _reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     late = bool(ticket.handling_due and ctx.now > ticket.handling_due)
-    return _event(ctx, "replied", data={"text": _text(payload, "text"), "late": late})
+    data: dict[str, Any] = {"text": _text(payload, "text"), "late": late}
+    if isinstance(payload.get("result_id"), str):
+        data["result_id"] = payload["result_id"]  # another platform's result (exchange)
+    return _event(ctx, "replied", data=data)
 
 
 def _approve_reply(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:

@@ -261,3 +261,57 @@ async def test_kpi_report_as_json_and_csv_for_supervisors_only(api) -> None:
     assert (status, body["error_id"]) == (403, "forbidden")
     status, body = await call(client, tokens, "supervisor", "GET", "/api/reports/kpi?from=yesterday&to=today")
     assert (status, body["error_id"]) == (422, "invalid-field")
+
+
+async def test_forward_to_another_platform_and_take_its_result_once(api, engine) -> None:
+    client, tokens = api
+    status, _ = await call(
+        client,
+        tokens,
+        "admin",
+        "POST",
+        "/api/units",
+        json={"code": "platform.yichang", "name": "宜昌市12345平台"},
+    )
+    assert status == 201
+    tokens["yichang"] = await Users(engine).add("宜昌平台接口", "unit", "platform.yichang")
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    number = ticket["number"]
+    await call(
+        client,
+        tokens,
+        "agent",
+        "POST",
+        f"/api/tickets/{number}/dispatch",
+        json={"unit": "platform.yichang", "reason": "属宜昌市级事项"},
+    )
+
+    status, document = await call(client, tokens, "yichang", "GET", f"/api/exchange/tickets/{number}")
+    assert status == 200 and document["format"] == "hotline.ticket/1" and document["id"] == number
+    assert document["caller"]["phone"] == "139****9000"  # the caller did not agree to share it
+
+    # The other platform takes it in (here: the same API, as it would be there), once.
+    first_status, first = await call(client, tokens, "agent", "POST", "/api/exchange/tickets", json=document)
+    again_status, again = await call(client, tokens, "agent", "POST", "/api/exchange/tickets", json=document)
+    assert (first_status, again_status) == (201, 200) and first["number"] == again["number"] != number
+    assert first["intake"]["channel"] == "forward" and first["intake"]["source"] == "hotline"
+    status, body = await call(client, tokens, "agent", "POST", "/api/exchange/tickets", json={"id": "x"})
+    assert (status, body["field"]) == (422, "format")
+
+    result = {"format": "hotline.result/1", "result_id": "YC-R-9", "text": "已由宜昌市城管局处理"}
+    for _ in range(2):
+        status, replied = await call(
+            client, tokens, "yichang", "POST", f"/api/exchange/tickets/{number}/result", json=result
+        )
+        assert status == 200 and replied["status"] == "replied"
+    kinds = [e["kind"] for e in replied["events"]]
+    assert kinds.count("replied") == 1 and kinds.count("signed") == 1
+    status, body = await call(
+        client,
+        tokens,
+        "unit",
+        "POST",
+        f"/api/exchange/tickets/{number}/result",
+        json={**result, "result_id": "other"},
+    )
+    assert (status, body["error_id"]) == (403, "not-your-ticket")
