@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import signal
@@ -17,10 +18,21 @@ from hotline.asterisk_conf import render_system
 from hotline.config import ConfigError, Settings, config_file_path, load_settings
 from hotline.controller import Controller
 from hotline.logs import setup_logging
+from hotline.users import Users
 from hotline.web import create_app
 from ivr.prompts import PROMPTS, prompt_path, synthesize
-from ticketing.cli import add_policy_commands, run_policy_command
+from ticketing.cli import (
+    add_policy_commands,
+    add_ticket_commands,
+    run_policy_command,
+    run_ticket_command,
+    stored_calendar,
+    with_desk,
+)
+from ticketing.errors import TicketError
 from ticketing.http import add_ticket_routes
+from ticketing.policy import PolicyError, load_policy
+from ticketing.service import TicketDesk
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--say-after", type=float, default=9.0, help="seconds after the keys before speaking")
     call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
     add_policy_commands(commands)
+    add_ticket_commands(commands)
+    users = commands.add_parser("users", help="API users and their tokens")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add_user = users_commands.add_parser(
+        "add", help="create a user (or renew its token); prints the token once"
+    )
+    add_user.add_argument("name")
+    add_user.add_argument("--role", required=True, help="agent, supervisor, unit or admin")
+    add_user.add_argument("--unit", help="the unit code, for unit users")
     return parser
 
 
@@ -207,7 +228,32 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
-    return run_policy_command(args, settings.ticket_policy, None)
+    calendar = None
+    if args.policy_command == "deadline":
+        with contextlib.suppress(PolicyError):
+            calendar = asyncio.run(stored_calendar(settings.effective_database_url, load_policy(args.preset)))
+    return run_policy_command(args, settings.ticket_policy, calendar)
+
+
+def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
+    return run_ticket_command(
+        args, settings.effective_database_url, settings.ticket_policy, settings.platform_id
+    )
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    async def add(desk: TicketDesk) -> str:
+        return await Users(desk.store.engine).add(args.name, args.role, args.unit)
+
+    try:
+        policy = load_policy(settings.ticket_policy)
+        token = asyncio.run(with_desk(settings.effective_database_url, policy, add))
+    except (TicketError, PolicyError) as exc:
+        print(f"hotline users: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+    print(f"{args.name}: {token}")
+    print("(the token is shown only now; send it as 'Authorization: Bearer <token>')", file=sys.stderr)
+    return 0
 
 
 COMMANDS = {
@@ -217,4 +263,6 @@ COMMANDS = {
     "lab": cmd_lab,
     "call": cmd_call,
     "policy": cmd_policy,
+    "tickets": cmd_tickets,
+    "users": cmd_users,
 }

@@ -26,3 +26,5 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # The access log repeats every request with a dozen fields; health checks would drown the rest.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic narrates every start ("Context impl SQLiteImpl"); upgrades it runs are still logged by us.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,15 +1,30 @@
-"""``hotline policy …``: check a city's deadline rules against the calendar."""
+"""``hotline policy …`` checks a city's deadline rules; ``hotline tickets …`` reads the ticket store."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import json
 import sys
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from typing import Any, TypeVar
 
+from hotline.db import create_engine, migrate
+from ticketing import kpi
 from ticketing.calendar import Deadline, WorkCalendar, package_calendar
+from ticketing.errors import TicketError
+from ticketing.exchange import to_exchange
 from ticketing.policy import DeadlinePlan, Policy, PolicyError, load_policy, plan_deadlines, preset_names
-from ticketing.vocabulary import TicketType
+from ticketing.service import TicketDesk
+from ticketing.store import TicketFilter
+from ticketing.vocabulary import Role, Status, TicketType
+from ticketing.workflow import Actor
+
+#: Whoever has a shell on the server is its administrator.
+CLI_ACTOR = Actor("cli", Role.ADMIN)
+T = TypeVar("T")
 
 WEEKDAYS = "一二三四五六日"
 
@@ -30,6 +45,114 @@ def add_policy_commands(commands: argparse._SubParsersAction) -> None:
     deadline.add_argument("--complex", action="store_true", help="a complex case (复杂事项)")
     deadline.add_argument("--urgent", action="store_true", help="an emergency-class item (突发)")
     deadline.add_argument("--json", action="store_true")
+
+
+def add_ticket_commands(commands: argparse._SubParsersAction) -> None:
+    tickets = commands.add_parser("tickets", help="read the ticket store")
+    sub = tickets.add_subparsers(dest="tickets_command", required=True)
+    listing = sub.add_parser("list", help="newest first")
+    listing.add_argument("--status", help="e.g. in_progress or 办理中")
+    listing.add_argument("--unit")
+    listing.add_argument("--overdue", action="store_true", help="only tickets past their handling deadline")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="one ticket with its history")
+    show.add_argument("number")
+    export = sub.add_parser("export", help="tickets accepted in a period, as exchange-format JSON lines")
+    export.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-11-01")
+    export.add_argument("--to", dest="end", required=True, help="day after the last, e.g. 2026-12-01")
+    report = sub.add_parser("kpi", help="KPIs for tickets accepted in a period (CSV)")
+    report.add_argument("--group", default="unit", choices=kpi.GROUPS)
+    report.add_argument("--from", dest="start", required=True)
+    report.add_argument("--to", dest="end", required=True)
+    report.add_argument("--json", action="store_true")
+
+
+def run_ticket_command(args: argparse.Namespace, database_url: str, policy_name: str, sender: str) -> int:
+    try:
+        policy = load_policy(policy_name)
+        return asyncio.run(with_desk(database_url, policy, lambda desk: _tickets(args, desk, sender)))
+    except PolicyError as exc:
+        print(f"hotline tickets: {exc}", file=sys.stderr)
+        return 2
+    except TicketError as exc:
+        print(f"hotline tickets: {exc.message}", file=sys.stderr)
+        return 2
+
+
+async def with_desk(database_url: str, policy: Policy, work: Callable[[TicketDesk], Awaitable[T]]) -> T:
+    """Open the store (migrating it if needed), run ``work`` with a desk, close the store."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        desk = TicketDesk(engine, policy)
+        await desk.start()
+        return await work(desk)
+    finally:
+        await engine.dispose()
+
+
+async def _tickets(args: argparse.Namespace, desk: TicketDesk, sender: str) -> int:
+    command = args.tickets_command
+    if command == "show":
+        print(_dumps(await desk.show(args.number, CLI_ACTOR)))
+    elif command == "list":
+        try:
+            status = Status.parse(args.status) if args.status else None
+        except ValueError as exc:
+            raise TicketError("invalid-field", str(exc), 422) from None
+        where = TicketFilter(
+            status=status,  # type: ignore[arg-type]
+            unit=args.unit,
+            overdue_at=desk.clock() if args.overdue else None,
+            limit=max(1, args.limit),
+        )
+        rows = await desk.list(CLI_ACTOR, where)
+        if args.json:
+            print(_dumps(rows))
+            return 0
+        for row in rows:
+            due = (row["handling_due"] or "")[:16].replace("T", " ")
+            unit = row["lead_unit"] or "-"
+            print(f"{row['number']}  {row['status_label']:6} {unit:16} {row['category']:20} {due}")
+    elif command == "export":
+        zone = desk.policy.timezone
+        where = TicketFilter(
+            accepted_from=datetime.combine(_day(args.start, "--from"), time(0), zone),
+            accepted_to=datetime.combine(_day(args.end, "--to"), time(0), zone),
+            limit=1000,
+        )
+        while rows := await desk.list(CLI_ACTOR, where):
+            for row in rows:
+                shown = await desk.show(row["number"], CLI_ACTOR)
+                print(json.dumps(to_exchange(shown, sender), ensure_ascii=False))
+            where = dataclasses.replace(where, offset=where.offset + len(rows))
+    else:
+        rows = await desk.kpi_report(args.group, _day(args.start, "--from"), _day(args.end, "--to"))
+        print(_dumps(rows) if args.json else kpi.to_csv(rows, args.group).rstrip("\n"))
+    return 0
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise TicketError(
+            "invalid-field", f"{option} must be a date like 2026-11-01, got {text!r}", 422
+        ) from None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
+async def stored_calendar(database_url: str, policy: Policy) -> WorkCalendar:
+    """The package calendar with the administrator's stored days on top."""
+
+    async def calendar_of(desk: TicketDesk) -> WorkCalendar:
+        return desk.calendar
+
+    return await with_desk(database_url, policy, calendar_of)
 
 
 def run_policy_command(
