@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,8 @@ from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
 from ticketing.workflow import COMMANDS, Actor
 
 log = logging.getLogger(__name__)
+#: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.
+PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]+)?\}")
 EVERYONE = frozenset(Role)
 PLATFORM = PLATFORM_ROLES
 ADMINS = frozenset({Role.ADMIN})
@@ -184,6 +187,40 @@ async def receive_result(call: Call) -> dict[str, Any]:
     return await call.desk.receive_result(call.match("number"), call.body, call.actor)
 
 
+def _article_id(call: Call) -> int:
+    return int(call.match("id"))
+
+
+async def search_kb(call: Call) -> list[dict[str, Any]]:
+    query = call.request.query.get("q", "")
+    today = call.desk.clock().astimezone(call.desk.policy.timezone).date()
+    try:
+        limit = min(max(int(call.request.query.get("limit", 10)), 1), 50)
+    except ValueError:
+        raise invalid("limit", "must be a whole number") from None
+    return await call.desk.kb.search(query, today, limit)
+
+
+async def create_article(call: Call) -> dict[str, Any]:
+    return await call.desk.kb.create(call.body, call.actor, call.desk.clock())
+
+
+async def show_article(call: Call) -> dict[str, Any]:
+    return await call.desk.kb.get(_article_id(call))
+
+
+async def update_article(call: Call) -> dict[str, Any]:
+    return await call.desk.kb.update(_article_id(call), call.body, call.actor, call.desk.clock())
+
+
+async def announce_policy_change(call: Call) -> dict[str, Any]:
+    return await call.desk.kb.policy_change(call.body, call.actor, call.desk.clock())
+
+
+async def kb_reminders(call: Call) -> list[dict[str, Any]]:
+    return await call.desk.kb.reminders(call.actor, call.desk.clock())
+
+
 async def kpi_report(call: Call) -> Any:
     query = call.request.query
     try:
@@ -252,6 +289,19 @@ _INTAKE_BODY = {
         },
     },
 }
+_ARTICLE_BODY = {
+    "type": "object",
+    "required": ["question", "answer", "category", "effective_from"],
+    "properties": {
+        "question": {"type": "string"},
+        "answer": {"type": "string"},
+        "category": {"type": "string"},
+        "unit": {"type": "string", "description": "owning unit (a unit user's own, implied)"},
+        "effective_from": {"type": "string", "format": "date"},
+        "expires_on": {"type": "string", "format": "date"},
+        "source_document": {"type": "string"},
+    },
+}
 _UNIT_BODY = {
     "type": "object",
     "properties": {k: {"type": "string"} for k in ("code", "name", "parent_code", "region_code", "phone")}
@@ -307,6 +357,34 @@ ROUTES: list[Route] = [
         "派单目录: the unit for a category and region",
         query=("category", "region"),
     ),
+    Route(
+        "GET",
+        "/api/kb",
+        search_kb,
+        EVERYONE,
+        "search the knowledge base (articles in force today)",
+        query=("q", "limit"),
+    ),
+    Route(
+        "POST",
+        "/api/kb",
+        create_article,
+        EVERYONE,
+        "add an article (units: their own)",
+        _ARTICLE_BODY,
+        status=201,
+    ),
+    Route("GET", r"/api/kb/{id:\d+}", show_article, EVERYONE, "an article with all its versions"),
+    Route("PUT", r"/api/kb/{id:\d+}", update_article, EVERYONE, "a new version of an article", _ARTICLE_BODY),
+    Route(
+        "POST",
+        "/api/kb/policy-changes",
+        announce_policy_change,
+        frozenset({Role.SUPERVISOR, Role.ADMIN}),
+        "a policy changed: articles in these categories are due for review in 5 working days",
+        {"type": "object", "required": ["title", "categories"]},
+    ),
+    Route("GET", "/api/kb/reminders", kb_reminders, EVERYONE, "articles due for review (units: their own)"),
     Route(
         "GET",
         "/api/exchange/tickets/{number}",
@@ -444,9 +522,8 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
             "x-roles": sorted(role.value for role in route.roles),
             "security": [{"bearer": []}],
             "parameters": [
-                {"name": name.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in route.path.split("/")
-                if name.startswith("{")
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in PATH_PARAMETER.findall(route.path)
             ]
             + [{"name": name, "in": "query", "schema": {"type": "string"}} for name in route.query],
             "responses": {
@@ -466,7 +543,7 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
         }
         if route.body is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": route.body}}}
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
+        paths.setdefault(PATH_PARAMETER.sub(r"{\1}", route.path), {})[route.method.lower()] = operation
     return {
         "openapi": "3.0.3",
         "info": {"title": "hotline 12345 工单 API", "version": "1"},

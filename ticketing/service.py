@@ -13,6 +13,7 @@ from ticketing import exchange, kpi, privacy
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
 from ticketing.errors import TicketError, invalid
+from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
@@ -44,6 +45,7 @@ class TicketDesk:
         self.calendar = WorkCalendar(base.holidays, base.workdays, base.known_years, policy.service_day)
         self.clock = clock
         self.confidential_roles = confidential_roles
+        self.kb = KnowledgeBase(engine, self.directory, lambda: self.calendar)
 
     async def start(self) -> None:
         """Seed a new database's directory and layer the administrator's calendar days on top."""

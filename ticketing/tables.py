@@ -146,3 +146,36 @@ class CalendarYearRow(Base):
     __tablename__ = "calendar_years"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class ArticleRow(Base):
+    """A knowledge-base article: its current version's searchable words, its owner and any review due."""
+
+    __tablename__ = "kb_articles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[int] = mapped_column(Integer)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    # Words from jieba, space-separated: FTS5 (SQLite) or to_tsvector('simple', …) (PostgreSQL) index them.
+    words: Mapped[str] = mapped_column(Text)
+    review_due: Mapped[datetime | None] = mapped_column(Moment(), index=True)
+    review_reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ArticleVersionRow(Base):
+    """Every version of every article; an edit adds one, none is ever changed."""
+
+    __tablename__ = "kb_versions"
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(String(40))
+    unit_code: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    source_document: Mapped[str] = mapped_column(String(200), default="")
+    author: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(Moment())

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.users import Users
-from ticketing.http import ROUTES, add_ticket_routes
+from ticketing.http import PATH_PARAMETER, ROUTES, add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 
@@ -237,7 +237,7 @@ async def test_openapi_describes_every_route_with_its_roles(api) -> None:
     document = await response.json()
     assert document["openapi"].startswith("3.")
     for route in ROUTES:
-        operation = document["paths"][route.path][route.method.lower()]
+        operation = document["paths"][PATH_PARAMETER.sub(r"{\1}", route.path)][route.method.lower()]
         assert operation["x-roles"] and operation["summary"]
         assert "error_id" in document["components"]["schemas"]["Error"]["required"]
 
@@ -315,3 +315,34 @@ async def test_forward_to_another_platform_and_take_its_result_once(api, engine)
         json={**result, "result_id": "other"},
     )
     assert (status, body["error_id"]) == (403, "not-your-ticket")
+
+
+async def test_knowledge_base_over_http(api) -> None:
+    client, tokens = api
+    article = {
+        "question": "占道经营怎么投诉？",
+        "answer": "拨打12345，城管部门将在5个工作日内处理。",
+        "category": "urban.management",
+        "effective_from": "2026-01-01",
+    }
+    status, created = await call(client, tokens, "unit", "POST", "/api/kb", json=article)
+    assert status == 201 and created["unit"] == "cgj.majiadian" and created["version"] == 1
+    status, found = await call(client, tokens, "agent", "GET", "/api/kb?q=占道")
+    assert status == 200 and [a["id"] for a in found] == [created["id"]]
+    status, body = await call(client, tokens, "agent", "POST", "/api/kb", json=article)
+    assert (status, body["error_id"]) == (403, "forbidden")
+    status, body = await call(client, tokens, "agent", "GET", "/api/kb/999")
+    assert (status, body["error_id"]) == (404, "not-found")
+    status, change = await call(
+        client,
+        tokens,
+        "supervisor",
+        "POST",
+        "/api/kb/policy-changes",
+        json={"title": "市容管理条例修订", "categories": ["urban.management"]},
+    )
+    assert status == 200 and change["articles"] == [created["id"]]
+    status, reminders = await call(client, tokens, "unit", "GET", "/api/kb/reminders")
+    assert [r["id"] for r in reminders] == [created["id"]]
+    status, body = await call(client, tokens, "agent", "GET", "/api/kb?q=")
+    assert (status, body["field"]) == (422, "q")
