@@ -86,7 +86,7 @@ class TicketStore:
                     number = await self._next_number(session, ctx)
                     event = receive(intake, number, ctx)
                     ticket = apply(None, event)
-                    session.add(TicketRow(**_row_values(ticket)))
+                    session.add(TicketRow(**row_values(ticket)))
                     await session.flush()
                     session.add(_event_row(ticket.number, 1, event))
                 return ticket, True
@@ -114,7 +114,7 @@ class TicketStore:
         result = await session.execute(
             update(TicketRow)
             .where(TicketRow.number == ticket.number, TicketRow.version == ticket.version)
-            .values(**_row_values(updated))
+            .values(**row_values(updated))
         )
         if result.rowcount != 1:
             raise _Stale
@@ -289,7 +289,7 @@ class TicketStore:
                 await session.merge(CalendarYearRow(year=declare_year, note="declared by an administrator"))
 
 
-def _row_values(ticket: Ticket) -> dict[str, Any]:
+def row_values(ticket: Ticket) -> dict[str, Any]:
     intake = ticket.intake
     return {
         "number": ticket.number,
