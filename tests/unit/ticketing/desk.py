@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import strategies as st
+
 from ticketing.calendar import package_calendar
 from ticketing.policy import load_policy
 from ticketing.vocabulary import Role
-from ticketing.workflow import Actor, Context, Ticket, apply, decide, parse_intake, receive
+from ticketing.workflow import RULES, Actor, Context, Ticket, apply, decide, parse_intake, receive
 
 TZ = ZoneInfo("Asia/Shanghai")
 AGENT = Actor("王芳", Role.AGENT)
@@ -62,3 +64,43 @@ class Desk:
         self.do(unit, "reply", text="已约谈店主，安装油烟净化器")
         self.do(SUPERVISOR, "approve_reply")
         return self
+
+
+# Random steps for the property tests: mostly legal commands by entitled people, sometimes anything.
+ACTORS = [AGENT, SUPERVISOR, CITY_MGMT, MARKET]
+
+payloads = st.fixed_dictionaries(
+    {
+        "reason": st.sampled_from(["理由", "理由", "理由", ""]),
+        "text": st.sampled_from(["已处理", "已处理", "已处理", ""]),
+        "result": st.sampled_from(["满意", "基本满意", "不满意", "不满意", "未联系上", "?"]),
+        "unit_fault": st.booleans(),
+    },
+    optional={
+        "unit": st.sampled_from(["cgj", "scjg"]),
+        "assist_units": st.lists(st.sampled_from(["cgj", "scjg", "water"]), max_size=2),
+        "answer": st.just("已解答"),
+        "verdict": st.sampled_from(["reasonable", "unreasonable", "x"]),
+        "rejection": st.sampled_from(["emergency", "repeated", "nope"]),
+        "into": st.sampled_from(["T0", "T1"]),
+        "urgent": st.booleans(),
+        "complex": st.booleans(),
+    },
+)
+
+
+def step(data: st.DataObject, ticket: Ticket) -> tuple[str, Actor, dict, int]:
+    """Mostly a command the current status allows, by someone entitled to it; sometimes anything."""
+    legal = sorted(c for c, rule in RULES.items() if ticket.status in rule.sources)
+    if legal and data.draw(st.integers(0, 9)) < 8:
+        command = data.draw(st.sampled_from(legal))
+        role = data.draw(st.sampled_from(sorted(RULES[command].roles)))
+        lead = CITY_MGMT if ticket.lead_unit == CITY_MGMT.unit else MARKET
+        actor = {AGENT.role: AGENT, SUPERVISOR.role: SUPERVISOR}.get(role) or data.draw(
+            st.sampled_from([lead, lead, lead, CITY_MGMT, MARKET])
+        )
+        if actor.role != role:
+            actor = SUPERVISOR
+    else:
+        command, actor = data.draw(st.sampled_from(sorted(RULES))), data.draw(st.sampled_from(ACTORS))
+    return command, actor, data.draw(payloads), data.draw(st.integers(0, 60))
