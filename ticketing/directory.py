@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -14,6 +14,7 @@ from ticketing.errors import TicketError, invalid, not_found
 from ticketing.tables import CategoryRow, RegionRow, RoutingRow, UnitRow
 
 SEED_FILE = Path(__file__).with_name("seed") / "directory.json"
+T = TypeVar("T", CategoryRow, RegionRow)
 
 
 class Directory:
@@ -53,17 +54,17 @@ class Directory:
     # ------------------------------------------------------------------ lookups
 
     async def category(self, code: str) -> CategoryRow:
-        async with self.sessions() as session:
-            row = await session.get(CategoryRow, code)
-        if row is None:
-            raise invalid("category", f"unknown category {code!r}")
-        return row
+        return await self._known(CategoryRow, code, "category")
 
     async def region(self, code: str) -> RegionRow:
+        return await self._known(RegionRow, code, "region")
+
+    async def _known(self, table: type[T], code: str, field: str) -> T:
+        """The row for ``code``, or a 422 naming the field that held the unknown code."""
         async with self.sessions() as session:
-            row = await session.get(RegionRow, code)
+            row = await session.get(table, code)
         if row is None:
-            raise invalid("region", f"unknown region {code!r}")
+            raise invalid(field, f"unknown {field} {code!r}")
         return row
 
     async def require_units(self, codes: list[str], field: str = "unit") -> None:
