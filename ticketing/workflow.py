@@ -163,7 +163,7 @@ class Ticket:
     handling_duration: str = ""
     estimated_years: tuple[int, ...] = ()
     return_reason: str = ""
-    extension_pending: Mapping[str, Any] | None = None
+    extension_requested_at: datetime | None = None  # a request awaiting review
     extensions_granted: int = 0
     reply: str = ""
     replied_at: datetime | None = None
@@ -439,7 +439,7 @@ def _refuse_return(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> 
 def _request_extension(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     reason = _reason(payload)
     policy = ctx.policy
-    if ticket.extension_pending:
+    if ticket.extension_requested_at:
         raise TicketError("extension-pending", "已有延期申请待审核")
     if ticket.extensions_granted >= policy.extension_max:
         raise TicketError(
@@ -459,7 +459,7 @@ def _request_extension(ticket: Ticket, payload: Mapping[str, Any], ctx: Context)
 
 
 def _pending(ticket: Ticket) -> None:
-    if not ticket.extension_pending:
+    if not ticket.extension_requested_at:
         raise TicketError("no-extension-pending", "没有待审核的延期申请")
 
 
@@ -643,7 +643,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
             handling_duration=data["handling_duration"],
             dispatched_at=event.at,
             signed_at=None,
-            extension_pending=None,
+            extension_requested_at=None,
             extensions_granted=0,
             return_reason="",
         )
@@ -673,18 +673,18 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     elif kind == "return_refused":
         changes.update(status=S.IN_PROGRESS, signed_at=ticket.signed_at or event.at)
     elif kind == "extension_requested":
-        changes.update(extension_pending={"reason": event.reason, "at": event.at.isoformat()})
+        changes.update(extension_requested_at=event.at)
     elif kind == "extension_approved":
-        changes.update(extension_pending=None, extensions_granted=ticket.extensions_granted + 1)
+        changes.update(extension_requested_at=None, extensions_granted=ticket.extensions_granted + 1)
     elif kind == "extension_refused":
-        changes.update(extension_pending=None)
+        changes.update(extension_requested_at=None)
     elif kind == "replied":
         changes.update(
             status=S.REPLIED,
             reply=data["text"],
             replied_at=event.at,
             replied_late=data["late"],
-            extension_pending=None,
+            extension_requested_at=None,
         )
     elif kind == "reply_approved":
         changes.update(status=S.AWAITING_CALLBACK, completed_at=event.at)
@@ -722,7 +722,7 @@ def _callback_changes(ticket: Ticket, data: Mapping[str, Any]) -> dict[str, Any]
             redo_count=ticket.redo_count + 1,
             supervised=True,
             completed_at=None,
-            extension_pending=None,
+            extension_requested_at=None,
         )
     else:  # a direct answer the citizen found wanting: dispatch it this time
         changes.update(

@@ -220,7 +220,7 @@ def test_refused_extension_keeps_the_deadline() -> None:
     due = desk.ticket.handling_due
     desk.do(CITY_MGMT, "request_extension", reason="人手不足")
     desk.do(SUPERVISOR, "refuse_extension", reason="理由不充分")
-    assert desk.ticket.handling_due == due and desk.ticket.extension_pending is None
+    assert desk.ticket.handling_due == due and desk.ticket.extension_requested_at is None
 
 
 # ------------------------------------------------------------------ reply, review, callback
