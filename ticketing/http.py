@@ -74,7 +74,11 @@ SENDER_KEY = web.AppKey("platform_id", str)
 
 
 async def create_ticket(call: Call) -> web.Response:
-    view, created = await call.desk.take_in(call.body, call.actor)
+    return _taken_in(*await call.desk.take_in(call.body, call.actor))
+
+
+def _taken_in(view: dict[str, Any], created: bool) -> web.Response:
+    """201 for a new ticket; 200 when a sender's repeat found the ticket it already made."""
     return web.json_response(view, status=201 if created else 200, dumps=_dumps)
 
 
@@ -179,8 +183,7 @@ async def export_ticket(call: Call) -> dict[str, Any]:
 
 
 async def receive_forwarded(call: Call) -> web.Response:
-    view, created = await call.desk.take_in(exchange.intake_from_exchange(call.body), call.actor)
-    return web.json_response(view, status=201 if created else 200, dumps=_dumps)
+    return _taken_in(*await call.desk.take_in(exchange.intake_from_exchange(call.body), call.actor))
 
 
 async def receive_result(call: Call) -> dict[str, Any]:

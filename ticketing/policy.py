@@ -19,7 +19,6 @@ from ticketing.calendar import CalendarError, Deadline, ServiceDay, WorkCalendar
 from ticketing.vocabulary import TicketType
 
 PRESETS_DIR = Path(__file__).with_name("policies")
-UNITS = {"wd": "working days", "wh": "working hours", "h": "hours"}
 
 
 class PolicyError(ValueError):

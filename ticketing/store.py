@@ -235,10 +235,6 @@ class TicketStore:
         async with self.sessions() as session:
             return [dict(row._mapping) for row in await session.execute(query)]
 
-    async def count(self) -> int:
-        async with self.sessions() as session:
-            return (await session.execute(select(func.count()).select_from(TicketRow))).scalar_one()
-
     # ------------------------------------------------------------------ audit and calendar
 
     async def record_read(

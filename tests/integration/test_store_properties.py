@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotline.db import create_engine
-from tests.unit.ticketing.desk import AGENT, INTAKE, step
+from tests.unit.ticketing.desk import AGENT, INTAKE, Clock, step
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 from ticketing.workflow import replay
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def drive(url: str, data: st.DataObject) -> None:

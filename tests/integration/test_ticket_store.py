@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 import hotline.users  # noqa: F401  (its table is part of the schema)
 from hotline.db import Base
+from tests.unit.ticketing.desk import Clock
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
@@ -36,14 +37,6 @@ COMPLAINT = {
     "caller_phone": "13800138000",
     "address": "马家店街道团结路8号",
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -31,6 +31,16 @@ INTAKE = {
 }
 
 
+class Clock:
+    """A clock a test sets and moves: Monday 2 November 2026, 09:00 Beijing time, to start."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class Desk:
     def __init__(self, preset: str = "zhijiang", start: str = "2026-11-02T09:00", **intake: Any) -> None:
         self.policy = load_policy(preset)
