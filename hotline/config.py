@@ -71,6 +71,8 @@ class Settings:
     ticket_policy: str = "zhijiang"
     # This platform's name in the exchange format (the "sender" of forwarded tickets).
     platform_id: str = "hotline"
+    # How often the controller reminds (催办) and supervises (督办) tickets near or past due.
+    ticket_sweep_seconds: int = 300
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

@@ -79,6 +79,7 @@ class Controller:
         await self.fastagi.start()
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
+        self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -149,6 +150,15 @@ class Controller:
             except AmiError as exc:
                 log.warning("waiting for asterisk: %s", exc)
             await asyncio.sleep(delay)
+
+    async def _sweep_tickets(self) -> None:
+        while True:
+            try:
+                for action in await self.desk.sweep():
+                    log.info("ticket %s: %s (%s)", action.number, action.command, action.reason)
+            except Exception:
+                log.exception("ticket sweep failed; trying again next round")
+            await asyncio.sleep(self.settings.ticket_sweep_seconds)
 
     async def _drain_outbox(self) -> None:
         while True:

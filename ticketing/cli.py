@@ -61,6 +61,7 @@ def add_ticket_commands(commands: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="tickets accepted in a period, as exchange-format JSON lines")
     export.add_argument("--from", dest="start", required=True, help="first day, e.g. 2026-11-01")
     export.add_argument("--to", dest="end", required=True, help="day after the last, e.g. 2026-12-01")
+    sub.add_parser("sweep", help="remind (催办) and supervise (督办) tickets near or past due, now")
     report = sub.add_parser("kpi", help="KPIs for tickets accepted in a period (CSV)")
     report.add_argument("--group", default="unit", choices=kpi.GROUPS)
     report.add_argument("--from", dest="start", required=True)
@@ -127,6 +128,9 @@ async def _tickets(args: argparse.Namespace, desk: TicketDesk, sender: str) -> i
                 shown = await desk.show(row["number"], CLI_ACTOR)
                 print(json.dumps(to_exchange(shown, sender), ensure_ascii=False))
             where = dataclasses.replace(where, offset=where.offset + len(rows))
+    elif command == "sweep":
+        for action in await desk.sweep():
+            print(f"{action.number}  {action.command:9} {action.reason}")
     else:
         rows = await desk.kpi_report(args.group, _day(args.start, "--from"), _day(args.end, "--to"))
         print(_dumps(rows) if args.json else kpi.to_csv(rows, args.group).rstrip("\n"))

@@ -51,9 +51,12 @@ class Duration:
             return calendar.add_working_hours(start, self.amount)
         return Deadline(start + timedelta(hours=self.amount))
 
-    def working_hours(self, calendar: WorkCalendar) -> float:
-        """The duration in service-day hours (clock hours count as they are)."""
-        return self.amount * calendar.service_day.hours if self.unit == "wd" else self.amount
+    def before(self, end: datetime, calendar: WorkCalendar) -> datetime:
+        """The moment this long before ``end``: the inverse of ``after``."""
+        if self.unit == "h":
+            return end - timedelta(hours=self.amount)
+        hours = self.amount * calendar.service_day.hours if self.unit == "wd" else self.amount
+        return calendar.subtract_working_hours(end, hours)
 
     def __str__(self) -> str:
         amount = int(self.amount) if self.amount == int(self.amount) else self.amount
@@ -76,6 +79,22 @@ class DispatchRule:
 
 
 @dataclass(frozen=True)
+class Attention:
+    """When the platform acts on its own: reminders (催办), supervision (督办) and hot items (重点).
+
+    Yingkou lists 重点类 as 多人反映或多次反映的事项: ``hot_reporters`` different
+    callers, or one caller ``hot_repeats`` times, about the same topic and place
+    within ``hot_window_days``.
+    """
+
+    remind_before: Duration = Duration(1, "wd")
+    supervise_overdue: bool = True
+    hot_reporters: int = 3
+    hot_repeats: int = 3
+    hot_window_days: int = 7
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     title: str
@@ -95,6 +114,7 @@ class Policy:
     handling_by_type: dict[TicketType, Duration] = field(default_factory=dict)
     dispatch: DispatchRule | None = None
     callback: Duration | None = None
+    attention: Attention = Attention()
 
     def handling(self, ticket_type: TicketType, *, complex_case: bool, urgent: bool) -> Duration:
         if urgent:
@@ -136,6 +156,13 @@ class Policy:
                 "length": "same" if self.extension_length is None else str(self.extension_length),
                 "request_before": str(self.extension_request_before),
             },
+            "attention": {
+                "remind_before": str(self.attention.remind_before),
+                "supervise_overdue": self.attention.supervise_overdue,
+                "hot_reporters": self.attention.hot_reporters,
+                "hot_repeats": self.attention.hot_repeats,
+                "hot_window_days": self.attention.hot_window_days,
+            },
         }
 
 
@@ -172,6 +199,7 @@ def parse_policy(data: dict[str, Any], where: str = "policy") -> Policy:
         return table[key]
 
     deadlines, handling, extension = section("deadlines"), section("handling"), section("extension")
+    attention = _attention(section("attention"), where)
     try:
         timezone = ZoneInfo(str(data.get("timezone", "Asia/Shanghai")))
     except (ZoneInfoNotFoundError, ValueError):
@@ -235,6 +263,26 @@ def parse_policy(data: dict[str, Any], where: str = "policy") -> Policy:
         callback=None
         if "callback" not in deadlines
         else duration(deadlines, "callback", "deadlines.callback"),
+        attention=attention,
+    )
+
+
+def _attention(table: dict[str, Any], where: str) -> Attention:
+    def count(key: str, default: int) -> int:
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise PolicyError(f"{where}: attention.{key} must be a whole number ≥ 1, got {value!r}")
+        return value
+
+    supervise = table.get("supervise_overdue", True)
+    if not isinstance(supervise, bool):
+        raise PolicyError(f"{where}: attention.supervise_overdue must be true or false, got {supervise!r}")
+    return Attention(
+        remind_before=Duration.parse(table.get("remind_before", "1wd"), "attention.remind_before"),
+        supervise_overdue=supervise,
+        hot_reporters=count("hot_reporters", 3),
+        hot_repeats=count("hot_repeats", 3),
+        hot_window_days=count("hot_window_days", 7),
     )
 
 
@@ -292,5 +340,4 @@ def plan_deadlines(
 
 def latest_request(policy: Policy, calendar: WorkCalendar, due: datetime) -> Deadline:
     """The last moment an extension may be asked for, ``request_before`` ahead of ``due``."""
-    hours = policy.extension_request_before.working_hours(calendar)
-    return Deadline(calendar.subtract_working_hours(due, hours))
+    return Deadline(policy.extension_request_before.before(due, calendar))

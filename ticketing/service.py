@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ticketing import exchange, kpi, privacy
+from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
 from ticketing.errors import TicketError, invalid
@@ -17,12 +19,15 @@ from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
-from ticketing.workflow import Actor, Context, Ticket, parse_intake
+from ticketing.workflow import CLOSED, Actor, Context, Ticket, parse_intake
 
+log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+#: Who the platform's own actions (催办, 督办, 重点) are recorded as.
+SYSTEM = Actor("system", Role.SUPERVISOR)
+SWEEP_PAGE = 200
 #: Same caller, or same category and region, within this window → a likely duplicate (并单).
 DUPLICATE_WINDOW = timedelta(days=7)
-CLOSED = frozenset({Status.ARCHIVED, Status.MERGED, Status.NOT_ACCEPTED})
 
 
 def utc_now() -> datetime:
@@ -69,7 +74,54 @@ class TicketDesk:
         if category.urgent and not intake.urgent:
             intake = dataclasses.replace(intake, urgent=True)
         ticket, created = await self.store.create(intake, self.context(actor))
+        if created and await self._flag_hot(ticket):
+            ticket = await self.store.get(ticket.number)
         return privacy.view(ticket, actor, self.confidential_roles), created
+
+    async def _flag_hot(self, ticket: Ticket) -> bool:
+        """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked."""
+        rule = self.policy.attention
+        similar = await self.store.list(
+            TicketFilter(
+                category=ticket.intake.category,
+                region=ticket.intake.region,
+                accepted_from=hot_window(ticket.accepted_at, rule),
+                limit=500,
+            )
+        )
+        actions = hot_matter(ticket, similar, rule)
+        await self._take(actions)
+        return any(action.number == ticket.number for action in actions)
+
+    async def sweep(self) -> list[Action]:
+        """Remind and supervise tickets near or past their handling deadline; returns what was done."""
+        now = self.context(SYSTEM).now
+        # The query only narrows; ``due_actions`` decides. A second's slack keeps a ticket due exactly
+        # at the horizon in.
+        horizon = self.policy.attention.remind_before.after(now, self.calendar).at + timedelta(seconds=1)
+        actions: list[Action] = []
+        offset = 0
+        while True:
+            page = await self.store.list(TicketFilter(overdue_at=horizon, limit=SWEEP_PAGE, offset=offset))
+            for ticket in page:
+                actions += await self._take(due_actions(ticket, now, self.policy.attention, self.calendar))
+            if len(page) < SWEEP_PAGE:
+                return actions
+            offset += SWEEP_PAGE
+
+    async def _take(self, actions: list[Action]) -> list[Action]:
+        """Apply the platform's own actions; one that lost a race with a person is skipped, not fatal."""
+        done = []
+        for action in actions:
+            try:
+                await self.store.act(
+                    action.number, action.command, {"reason": action.reason}, self.context(SYSTEM)
+                )
+            except TicketError as error:
+                log.info("skipped %s on %s: %s", action.command, action.number, error.message)
+            else:
+                done.append(action)
+        return done
 
     async def act(self, number: str, command: str, payload: Any, actor: Actor) -> dict[str, Any]:
         ticket = await self.store.get(number)

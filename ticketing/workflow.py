@@ -35,6 +35,8 @@ S = Status
 AGENT, SUPERVISOR, UNIT, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.UNIT, Role.ADMIN
 REVIEWERS = frozenset({SUPERVISOR, ADMIN})
 OPEN_AT_UNIT = frozenset({S.DISPATCHED, S.IN_PROGRESS, S.RETURN_REQUESTED})
+#: Tickets whose matter is over, or lives on in another ticket.
+CLOSED = frozenset({S.ARCHIVED, S.MERGED, S.NOT_ACCEPTED})
 #: Unreachable callbacks before a supervisor may archive without the citizen's verdict.
 CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
 PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
@@ -174,6 +176,7 @@ class Ticket:
     satisfaction: str = ""
     callback_attempts: int = 0
     reminders: int = 0
+    reminded_due: datetime | None = None  # the handling deadline the last reminder was about
     supervised: bool = False
     merged_into: str = ""
     merged: tuple[str, ...] = ()
@@ -547,7 +550,8 @@ def _archive(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
 
 
 def _remind(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
-    return _event(ctx, "reminded", _reason(payload, required=False))
+    due = {"due": ticket.handling_due.isoformat()} if ticket.handling_due else {}
+    return _event(ctx, "reminded", _reason(payload, required=False), due)
 
 
 def _supervise(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
@@ -697,7 +701,7 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     elif kind == "archived":
         changes.update(status=S.ARCHIVED)
     elif kind == "reminded":
-        changes.update(reminders=ticket.reminders + 1)
+        changes.update(reminders=ticket.reminders + 1, reminded_due=_when(data.get("due")))
     elif kind == "supervised":
         changes.update(supervised=True)
     elif kind == "marked_hot":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,3 +88,27 @@ async def test_users_add_prints_a_token_that_authenticates(stored, engine, capsy
     code, out, _ = await run(["users", "add", "城管中队", "--role", "unit", "--unit", "cgj"], capsys)
     token = out.strip().split(": ", 1)[1]
     assert code == 0 and await Users(engine).authenticate(token) == Actor("城管中队", Role.UNIT, "cgj")
+
+
+async def test_sweep_reminds_and_supervises_an_overdue_ticket_once(
+    engine, database_url, monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setenv("HOTLINE_DATABASE_URL", database_url)
+    monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(tmp_path / "hotline.env"))
+    month_ago = datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(days=30)
+    desk = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: month_ago)
+    await desk.start()
+    view, _ = await desk.take_in(
+        {"type": "求助", "description": "小区停水", "category": "urban.property", "region": "zj.dongshi"},
+        AGENT,
+    )
+    await desk.act(view["number"], "dispatch", {"unit": "zjj"}, AGENT)
+    code, out, _ = await run(["tickets", "sweep"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and [line.split()[:2] for line in lines] == [
+        [view["number"], "remind"],
+        [view["number"], "supervise"],
+    ]
+    assert "已超期" in lines[0]
+    code, out, _ = await run(["tickets", "sweep"], capsys)
+    assert code == 0 and out == ""

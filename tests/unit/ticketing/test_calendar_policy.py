@@ -128,6 +128,10 @@ def test_every_preset_loads_and_names_its_rules() -> None:
         ({"timezone": "Mars/Olympus"}, "unknown timezone"),
         ({"answering": "always"}, "answering"),
         ({"deadlines": {"sign": "1wd", "return_window": "2wd", "return_from": "moon"}}, "return_from"),
+        ({"attention": {"remind_before": "tomorrow"}}, "attention.remind_before"),
+        ({"attention": {"hot_reporters": 0}}, "attention.hot_reporters"),
+        ({"attention": {"hot_window_days": "7"}}, "attention.hot_window_days"),
+        ({"attention": {"supervise_overdue": "yes"}}, "attention.supervise_overdue"),
     ],
 )
 def test_a_bad_policy_file_is_refused_with_the_field_named(change: dict, message: str) -> None:
