@@ -73,6 +73,8 @@ class Settings:
     platform_id: str = "hotline"
     # How often the controller reminds (催办) and supervises (督办) tickets near or past due.
     ticket_sweep_seconds: int = 300
+    # Files attached to tickets live under home/attachments; larger uploads are refused.
+    attachment_max_mb: int = 20
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

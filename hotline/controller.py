@@ -27,6 +27,7 @@ from hotline.fastagi import AgiSession, FastAgiServer
 from hotline.live import LiveState
 from hotline.users import Users
 from ivr.flows import IvrServices, answer_hotline
+from ticketing.attachments import AttachmentStore
 from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
 
@@ -51,7 +52,11 @@ class Controller:
             policy = load_policy(settings.ticket_policy)
         except PolicyError as exc:
             raise ConfigError(f"HOTLINE_TICKET_POLICY: {exc}") from None
-        self.desk = TicketDesk(self.engine, policy)
+        self.desk = TicketDesk(
+            self.engine,
+            policy,
+            attachments=AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20),
+        )
         self.users = Users(self.engine)
         self.board = AgentBoard(settings.agents, clock)
         self.tracker = CallTracker(is_agent=lambda account: account in self.board.phones, clock=clock)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from hotline.users import Users
 from ticketing import exchange, kpi
@@ -62,7 +63,7 @@ class Route:
     body: dict[str, Any] | None = None
     query: tuple[str, ...] = ()
     status: int = 200
-    extra: dict[str, Any] = field(default_factory=dict)
+    upload: bool = False  # a multipart/form-data body with a ``file`` field
 
 
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
@@ -108,6 +109,43 @@ async def show_ticket(call: Call) -> dict[str, Any]:
 
 async def act_on_ticket(call: Call) -> dict[str, Any]:
     return await call.desk.act(call.match("number"), call.match("command"), call.body, call.actor)
+
+
+async def upload_attachment(call: Call) -> web.Response:
+    if not call.request.content_type.startswith("multipart/form-data"):
+        raise TicketError("multipart-required", "附件须以 multipart/form-data 上传，文件字段名为 file", 415)
+    reason = ""
+    try:
+        async for part in await call.request.multipart():
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "reason":
+                reason = (await part.text()).strip()
+            elif part.name == "file":
+                shown = await call.desk.attach(
+                    call.match("number"), part.filename or "", _chunks(part), call.actor, reason
+                )
+                return web.json_response(shown, status=201, dumps=_dumps)
+    except ValueError as exc:
+        raise TicketError("bad-multipart", f"multipart body is malformed: {exc}", 400) from None
+    raise invalid("file", "缺少文件字段 file")
+
+
+async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(256 * 1024):
+        yield chunk
+
+
+async def download_attachment(call: Call) -> web.FileResponse:
+    path, file = await call.desk.attachment(call.match("number"), call.match("sha256"), call.actor)
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": file["content_type"],
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file['name'])}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def ticket_duplicates(call: Call) -> list[dict[str, Any]]:
@@ -332,6 +370,22 @@ ROUTES: list[Route] = [
     ),
     Route(
         "POST",
+        "/api/tickets/{number}/attachments",
+        upload_attachment,
+        EVERYONE,
+        "attach a file (photo, PDF, office document, audio, video; 20 MB at most) as multipart field file",
+        status=201,
+        upload=True,
+    ),
+    Route(
+        "GET",
+        r"/api/tickets/{number}/attachments/{sha256:[0-9a-f]{64}}",
+        download_attachment,
+        EVERYONE,
+        "download an attached file (a unit's download is audited)",
+    ),
+    Route(
+        "POST",
         "/api/tickets/{number}/{command}",
         act_on_ticket,
         EVERYONE,
@@ -546,6 +600,16 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
         }
         if route.body is not None:
             operation["requestBody"] = {"content": {"application/json": {"schema": route.body}}}
+        if route.upload:
+            form = {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "reason": {"type": "string"},
+                },
+            }
+            operation["requestBody"] = {"content": {"multipart/form-data": {"schema": form}}}
         paths.setdefault(PATH_PARAMETER.sub(r"{\1}", route.path), {})[route.method.lower()] = operation
     return {
         "openapi": "3.0.3",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ticketing import exchange, kpi, privacy
+from ticketing.attachments import AttachmentStore
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
@@ -19,7 +21,7 @@ from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
-from ticketing.workflow import CLOSED, Actor, Context, Ticket, parse_intake
+from ticketing.workflow import CLOSED, Actor, Context, Ticket, check_allowed, parse_intake
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -42,6 +44,7 @@ class TicketDesk:
         calendar: WorkCalendar | None = None,
         clock: Clock = utc_now,
         confidential_roles: frozenset[Role] = privacy.DEFAULT_CONFIDENTIAL_ROLES,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.store = TicketStore(engine)
         self.directory = Directory(engine)
@@ -51,6 +54,7 @@ class TicketDesk:
         self.clock = clock
         self.confidential_roles = confidential_roles
         self.kb = KnowledgeBase(engine, self.directory, lambda: self.calendar)
+        self.attachments = attachments or AttachmentStore(Path("var") / "attachments")
 
     async def start(self) -> None:
         """Seed a new database's directory and layer the administrator's calendar days on top."""
@@ -124,6 +128,8 @@ class TicketDesk:
         return done
 
     async def act(self, number: str, command: str, payload: Any, actor: Actor) -> dict[str, Any]:
+        if command == "attach":
+            raise TicketError("upload-required", f"附件请上传到 /api/tickets/{number}/attachments", 422)
         ticket = await self.store.get(number)
         privacy.require_visible(ticket, actor, self.confidential_roles)
         if isinstance(payload, dict) and command in ("dispatch", "redispatch"):
@@ -131,6 +137,32 @@ class TicketDesk:
             await self.directory.require_units([u for u in units if isinstance(u, str)])
         updated = await self.store.act(number, command, payload, self.context(actor))
         return await self._shown(updated, actor)
+
+    async def attach(
+        self, number: str, name: str, chunks: AsyncIterator[bytes], actor: Actor, reason: str = ""
+    ) -> dict[str, Any]:
+        """Store a file, then record it on the ticket: the file is on disk before the ticket names it."""
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        check_allowed(ticket, "attach", actor)
+        stored = await self.attachments.save(name, chunks)
+        payload = {**dataclasses.asdict(stored), "reason": reason}
+        updated = await self.store.act(number, "attach", payload, self.context(actor))
+        return await self._shown(updated, actor)
+
+    async def attachment(self, number: str, sha256: str, actor: Actor) -> tuple[Path, dict[str, Any]]:
+        """A file of a ticket this person may see; a unit's download is audited like any personal read."""
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        file = next((f for f in ticket.attachments if f["sha256"] == sha256), None)
+        path = self.attachments.path(sha256)
+        if file is None or not path.exists():
+            raise TicketError("not-found", f"工单 {number} 没有附件 {sha256}", 404, what="attachment")
+        if actor.role == Role.UNIT:
+            await self.store.record_read(
+                self.clock(), actor.name, actor.role, actor.unit, number, [f"attachment:{file['name']}"]
+            )
+        return path, file
 
     # ------------------------------------------------------------------ reading
 

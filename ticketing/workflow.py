@@ -78,6 +78,7 @@ RULES: dict[str, Rule] = {
     "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}),
     "mark_hot": Rule(PLATFORM, frozenset(S) - {S.ARCHIVED}),
     "note": Rule(frozenset(Role), frozenset(S) - {S.ARCHIVED}, lead=True, assisting=True),
+    "attach": Rule(frozenset(Role), frozenset(S) - {S.ARCHIVED}, lead=True, assisting=True),
 }
 COMMANDS = frozenset(RULES)
 
@@ -184,6 +185,7 @@ class Ticket:
     completed_at: datetime | None = None
     return_requests: int = 0
     reply_rejections: int = 0
+    attachments: tuple[Mapping[str, Any], ...] = ()  # files stored by ticketing.attachments
 
 
 # ---------------------------------------------------------------------------- intake
@@ -285,12 +287,18 @@ def intake_from_json(values: Mapping[str, Any]) -> Intake:
 
 
 def decide(ticket: Ticket, command: str, payload: Mapping[str, Any], ctx: Context) -> Event:
+    if not isinstance(payload, Mapping):
+        raise invalid("body", "must be a JSON object")
+    check_allowed(ticket, command, ctx.actor)
+    return DECIDERS[command](ticket, payload, ctx)
+
+
+def check_allowed(ticket: Ticket, command: str, actor: Actor) -> None:
+    """Whether this person may issue this command now, before looking at what they send."""
     rule = RULES.get(command)
     if rule is None:
         raise TicketError("unknown-command", f"unknown command {command!r}", 404, commands=sorted(COMMANDS))
-    if not isinstance(payload, Mapping):
-        raise invalid("body", "must be a JSON object")
-    _check_actor(ticket, command, rule, ctx.actor)
+    _check_actor(ticket, command, rule, actor)
     if ticket.status not in rule.sources:
         raise TicketError(
             "illegal-transition",
@@ -298,7 +306,6 @@ def decide(ticket: Ticket, command: str, payload: Mapping[str, Any], ctx: Contex
             ticket_status=ticket.status.value,
             command=command,
         )
-    return DECIDERS[command](ticket, payload, ctx)
 
 
 def _check_actor(ticket: Ticket, command: str, rule: Rule, actor: Actor) -> None:
@@ -566,6 +573,22 @@ def _note(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     return _event(ctx, "noted", data={"text": _text(payload, "text")})
 
 
+def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    """Record a file the desk has already stored under its hash."""
+    sha256, size = _text(payload, "sha256"), payload.get("size")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise invalid("sha256", "must be 64 hexadecimal characters")
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise invalid("size", "must be a positive whole number")
+    file = {
+        "sha256": sha256,
+        "name": _text(payload, "name"),
+        "size": size,
+        "content_type": _text(payload, "content_type"),
+    }
+    return _event(ctx, "attached", _reason(payload, required=False), {"file": file})
+
+
 DECIDERS = {
     "reject": _reject,
     "answer": _answer,
@@ -590,6 +613,7 @@ DECIDERS = {
     "supervise": _supervise,
     "mark_hot": _mark_hot,
     "note": _note,
+    "attach": _attach,
 }
 assert set(DECIDERS) == set(RULES), "every command has a rule and a decider"
 
@@ -706,6 +730,9 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
         changes.update(supervised=True)
     elif kind == "marked_hot":
         changes.update(hot=True)
+    elif kind == "attached":
+        file = {**data["file"], "by": event.actor, "unit": event.unit, "at": event.at.isoformat()}
+        changes.update(attachments=(*ticket.attachments, file))
     elif kind not in ("noted", "assist_replied"):
         raise ValueError(f"unknown event kind {kind!r}")
     return dataclasses.replace(ticket, **changes)

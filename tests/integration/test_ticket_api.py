@@ -6,10 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import web
+from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.users import Users
+from ticketing.attachments import AttachmentStore
 from ticketing.http import PATH_PARAMETER, ROUTES, add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
@@ -26,8 +27,13 @@ COMPLAINT = {
 
 
 @pytest.fixture
-async def api(engine):
-    desk = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: datetime(2026, 11, 2, 9, 0, tzinfo=TZ))
+async def api(engine, tmp_path):
+    desk = TicketDesk(
+        engine,
+        load_policy("zhijiang"),
+        clock=lambda: datetime(2026, 11, 2, 9, 0, tzinfo=TZ),
+        attachments=AttachmentStore(tmp_path / "attachments", max_bytes=64 * 1024),
+    )
     await desk.start()
     users = Users(engine)
     app = web.Application()
@@ -346,3 +352,86 @@ async def test_knowledge_base_over_http(api) -> None:
     assert [r["id"] for r in reminders] == [created["id"]]
     status, body = await call(client, tokens, "agent", "GET", "/api/kb?q=")
     assert (status, body["field"]) == (422, "q")
+
+
+def upload(data: bytes, name: str, reason: str = "") -> FormData:
+    form = FormData()
+    form.add_field("reason", reason)
+    form.add_field("file", data, filename=name, content_type="application/octet-stream")
+    return form
+
+
+async def test_a_photo_attached_by_the_agent_reaches_the_unit_intact_and_the_download_is_audited(
+    api, tmp_path
+) -> None:
+    client, tokens = api
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    number = ticket["number"]
+    await call(
+        client, tokens, "agent", "POST", f"/api/tickets/{number}/dispatch", json={"unit": "cgj.majiadian"}
+    )
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    status, shown = await call(
+        client,
+        tokens,
+        "agent",
+        "POST",
+        f"/api/tickets/{number}/attachments",
+        data=upload(photo, "现场照片.png", "市民微信发来"),
+    )
+    assert status == 201, shown
+    [file] = shown["attachments"]
+    assert (file["name"], file["size"], file["content_type"]) == ("现场照片.png", len(photo), "image/png")
+    response = await client.get(
+        f"/api/tickets/{number}/attachments/{file['sha256']}", headers=auth(tokens, "unit")
+    )
+    assert response.status == 200 and await response.read() == photo
+    assert response.headers["Content-Type"] == "image/png"
+    assert "%E7%8E%B0%E5%9C%BA" in response.headers["Content-Disposition"]
+    _, trail = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{number}/audit")
+    assert any("attachment:现场照片.png" in row["fields"] for row in trail)
+    status, body = await call(
+        client, tokens, "other_unit", "GET", f"/api/tickets/{number}/attachments/{file['sha256']}"
+    )
+    assert (status, body["error_id"]) == (403, "not-your-ticket")
+    status, body = await call(client, tokens, "unit", "GET", f"/api/tickets/{number}/attachments/{'0' * 64}")
+    assert (status, body["error_id"]) == (404, "not-found")
+    status, shown = await call(
+        client, tokens, "unit", "POST", f"/api/tickets/{number}/attachments", data=upload(photo, "同一张.png")
+    )
+    assert status == 201 and len(shown["attachments"]) == 2
+    stored = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
+    assert [p.name for p in stored] == [file["sha256"]], "the same content is kept once, no upload left over"
+    _, full = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{number}")
+    attached = [e for e in full["events"] if e["kind"] == "attached"]
+    assert [e["actor"] for e in attached] == ["王芳", "城管中队"] and attached[0]["reason"] == "市民微信发来"
+
+
+async def test_bad_uploads_are_refused_and_leave_nothing_behind(api, tmp_path) -> None:
+    client, tokens = api
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    path = f"/api/tickets/{ticket['number']}/attachments"
+    for body, status, error_id in [
+        (upload(b"MZ...", "invoice.exe"), 415, "attachment-type-refused"),
+        (upload(b"x" * (64 * 1024 + 1), "big.pdf"), 413, "attachment-too-large"),
+        (upload(b"", "empty.pdf"), 422, "invalid-field"),
+        ({"note": "no file"}, 415, "multipart-required"),
+    ]:
+        kwargs = {"json": body} if isinstance(body, dict) else {"data": body}
+        got, answer = await call(client, tokens, "agent", "POST", path, **kwargs)
+        assert (got, answer["error_id"]) == (status, error_id), answer
+    form = FormData()
+    form.add_field("reason", "只有说明")
+    form.add_field("other", b"x", filename="a.txt")
+    got, answer = await call(client, tokens, "agent", "POST", path, data=form)
+    assert (got, answer["error_id"]) == (422, "invalid-field")
+    got, answer = await call(
+        client, tokens, "agent", "POST", f"/api/tickets/{ticket['number']}/attach", json={"sha256": "0" * 64}
+    )
+    assert (got, answer["error_id"]) == (422, "upload-required")
+    got, answer = await call(client, tokens, "other_unit", "POST", path, data=upload(b"%PDF", "a.pdf"))
+    assert (got, answer["error_id"]) == (403, "not-your-ticket")
+    _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{ticket['number']}")
+    assert shown["attachments"] == [] and shown["version"] == 1
+    leftovers = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
+    assert leftovers == []
