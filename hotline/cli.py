@@ -98,7 +98,7 @@ async def serve(settings: Settings) -> None:
     controller = Controller(settings)
     await controller.start()
     app = create_app(controller.health, controller.live)
-    add_ticket_routes(app, controller.desk, controller.users, settings.platform_id)
+    add_ticket_routes(app, controller.desk, controller.users, settings.platform_id, settings.webhook_secret)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_host, settings.web_port).start()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ENV_PREFIX = "HOTLINE_"
 DEFAULT_CONFIG_FILE = "hotline.env"
-SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin")
+SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret")
 
 
 class ConfigError(ValueError):
@@ -75,6 +75,8 @@ class Settings:
     ticket_sweep_seconds: int = 300
     # Files attached to tickets live under home/attachments; larger uploads are refused.
     attachment_max_mb: int = 20
+    # Shared with the SMS/WeChat gateways, which sign each message with it (ticketing/webhooks.py).
+    webhook_secret: str = ""
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

@@ -78,6 +78,15 @@ class Directory:
                 "unknown-unit", f"no active unit {', '.join(missing)}", 422, field=field, units=missing
             )
 
+    async def root_region(self) -> str:
+        """The top of the region tree: where a message with no place given is filed until classified."""
+        async with self.sessions() as session:
+            query = select(RegionRow.code).where(RegionRow.parent_code.is_(None)).order_by(RegionRow.code)
+            code = (await session.execute(query.limit(1))).scalar()
+        if code is None:
+            raise TicketError("no-regions", "区域目录为空：请先配置区域", 409)
+        return code
+
     async def suggest_unit(self, category: str, region: str) -> str | None:
         """The most specific routing rule: the category and its parents, with the region and its parents."""
         async with self.sessions() as session:

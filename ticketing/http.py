@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 
 from hotline.users import Users
-from ticketing import exchange, kpi
+from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, invalid
 from ticketing.service import TicketDesk
@@ -64,11 +64,14 @@ class Route:
     query: tuple[str, ...] = ()
     status: int = 200
     upload: bool = False  # a multipart/form-data body with a ``file`` field
+    signed: bool = False  # a gateway's HMAC signature instead of a bearer token
 
 
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
 USERS_KEY = web.AppKey("users", Users)
 SENDER_KEY = web.AppKey("platform_id", str)
+WEBHOOK_SECRET_KEY = web.AppKey("webhook_secret", str)
+GATEWAY = Actor("gateway", Role.AGENT)
 
 
 # ------------------------------------------------------------------ handlers
@@ -81,6 +84,11 @@ async def create_ticket(call: Call) -> web.Response:
 def _taken_in(view: dict[str, Any], created: bool) -> web.Response:
     """201 for a new ticket; 200 when a sender's repeat found the ticket it already made."""
     return web.json_response(view, status=201 if created else 200, dumps=_dumps)
+
+
+async def receive_message(call: Call) -> web.Response:
+    receipt, created = await call.desk.take_in_message(call.match("channel"), call.body)
+    return web.json_response(receipt, status=201 if created else 200, dumps=_dumps)
 
 
 async def list_tickets(call: Call) -> list[dict[str, Any]]:
@@ -354,6 +362,32 @@ ROUTES: list[Route] = [
         "POST", "/api/tickets", create_ticket, PLATFORM, "受理: take in a ticket", _INTAKE_BODY, status=201
     ),
     Route(
+        "POST",
+        "/api/intake/{channel}",
+        receive_message,
+        PLATFORM,
+        "a citizen's message from the SMS or WeChat gateway (channel sms|wechat), signed with "
+        "X-Hotline-Timestamp and X-Hotline-Signature: sha256=HMAC(secret, timestamp.body); "
+        "idempotent on message_id",
+        {
+            "type": "object",
+            "required": ["message_id", "text"],
+            "properties": {
+                "message_id": {"type": "string"},
+                "text": {"type": "string"},
+                "phone": {"type": "string"},
+                "name": {"type": "string"},
+                "type": {"type": "string"},
+                "category": {"type": "string"},
+                "region": {"type": "string"},
+                "address": {"type": "string"},
+                "attachments": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        status=201,
+        signed=True,
+    ),
+    Route(
         "GET",
         "/api/tickets",
         list_tickets,
@@ -501,11 +535,16 @@ ROUTES: list[Route] = [
 
 
 def add_ticket_routes(
-    app: web.Application, desk: TicketDesk, users: Users, platform_id: str = "hotline"
+    app: web.Application,
+    desk: TicketDesk,
+    users: Users,
+    platform_id: str = "hotline",
+    webhook_secret: str = "",
 ) -> None:
     app[DESK_KEY] = desk
     app[USERS_KEY] = users
     app[SENDER_KEY] = platform_id
+    app[WEBHOOK_SECRET_KEY] = webhook_secret
     for route in ROUTES:
         app.router.add_route(route.method, route.path, _endpoint(route))
     document = openapi(ROUTES)
@@ -533,13 +572,18 @@ def error_response(error: TicketError) -> web.Response:
 def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
         try:
-            actor = await _authenticate(request)
+            if route.signed:
+                actor, body = GATEWAY, _parse_json(await _verified_body(request))
+            else:
+                actor = await _authenticate(request)
+                body = _parse_json(await request.read()) if route.body is not None else None
             if actor.role not in route.roles:
                 raise TicketError("forbidden", f"{actor.role.label}不能调用 {route.method} {route.path}", 403)
-            body = await _read_json(request) if route.body is not None else None
             result = await route.handler(Call(request, actor, body))
         except TicketError as error:
             return error_response(error)
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(TicketError("body-too-large", "请求正文过大", 413))
         except Exception:
             log.exception("unexpected error in %s %s", route.method, request.path)
             return error_response(TicketError("internal", "服务器内部错误，已记录", 500))
@@ -560,11 +604,23 @@ async def _authenticate(request: web.Request) -> Actor:
     return actor
 
 
-async def _read_json(request: web.Request) -> Any:
-    if not request.can_read_body:
+async def _verified_body(request: web.Request) -> bytes:
+    body = await request.read()
+    webhooks.verify(
+        request.app[WEBHOOK_SECRET_KEY],
+        request.headers.get("X-Hotline-Timestamp", ""),
+        request.headers.get("X-Hotline-Signature", ""),
+        body,
+        request.app[DESK_KEY].clock().timestamp(),
+    )
+    return body
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
         return {}
     try:
-        return json.loads(await request.text())
+        return json.loads(body.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TicketError("bad-json", f"request body is not JSON: {exc}", 400) from None
 
@@ -577,7 +633,7 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{route.handler.__name__}",
             "x-roles": sorted(role.value for role in route.roles),
-            "security": [{"bearer": []}],
+            "security": [{"gatewaySignature": []} if route.signed else {"bearer": []}],
             "parameters": [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                 for name in PATH_PARAMETER.findall(route.path)
@@ -616,7 +672,10 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
         "info": {"title": "hotline 12345 工单 API", "version": "1"},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "gatewaySignature": {"type": "apiKey", "in": "header", "name": "X-Hotline-Signature"},
+            },
             "schemas": {
                 "Error": {
                     "type": "object",

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ticketing import exchange, kpi, privacy
+from ticketing import exchange, kpi, privacy, webhooks
 from ticketing.attachments import AttachmentStore
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
@@ -25,6 +25,8 @@ from ticketing.workflow import CLOSED, Actor, Context, Ticket, check_allowed, pa
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+#: Where a gateway message without a topic waits for an agent to classify it.
+UNCLASSIFIED_CATEGORY = "other"
 #: Who the platform's own actions (催办, 督办, 重点) are recorded as.
 SYSTEM = Actor("system", Role.SUPERVISOR)
 SWEEP_PAGE = 200
@@ -81,6 +83,14 @@ class TicketDesk:
         if created and await self._flag_hot(ticket):
             ticket = await self.store.get(ticket.number)
         return privacy.view(ticket, actor, self.confidential_roles), created
+
+    async def take_in_message(self, channel_name: str, message: Any) -> tuple[dict[str, Any], bool]:
+        """A citizen's SMS or WeChat message from a gateway (already verified); idempotent on message_id."""
+        channel = webhooks.channel_of(channel_name)
+        region = await self.directory.root_region()
+        data = webhooks.intake_from_message(channel, message, UNCLASSIFIED_CATEGORY, region)
+        view, created = await self.take_in(data, Actor(f"{channel.value}-gateway", Role.AGENT))
+        return {"number": view["number"], "status": view["status"], "created": created}, created
 
     async def _flag_hot(self, ticket: Ticket) -> bool:
         """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,11 @@ from ticketing.attachments import AttachmentStore
 from ticketing.http import PATH_PARAMETER, ROUTES, add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+from ticketing.webhooks import sign
 
 TZ = ZoneInfo("Asia/Shanghai")
+GATEWAY_SECRET = "gateway-test-secret"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
 COMPLAINT = {
     "type": "投诉",
     "description": "小区门口占道经营",
@@ -31,13 +35,13 @@ async def api(engine, tmp_path):
     desk = TicketDesk(
         engine,
         load_policy("zhijiang"),
-        clock=lambda: datetime(2026, 11, 2, 9, 0, tzinfo=TZ),
+        clock=lambda: NOW,
         attachments=AttachmentStore(tmp_path / "attachments", max_bytes=64 * 1024),
     )
     await desk.start()
     users = Users(engine)
     app = web.Application()
-    add_ticket_routes(app, desk, users)
+    add_ticket_routes(app, desk, users, webhook_secret=GATEWAY_SECRET)
     tokens = {
         "agent": await users.add("王芳", "agent"),
         "supervisor": await users.add("李班长", "supervisor"),
@@ -435,3 +439,61 @@ async def test_bad_uploads_are_refused_and_leave_nothing_behind(api, tmp_path) -
     assert shown["attachments"] == [] and shown["version"] == 1
     leftovers = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+async def post_message(
+    client: TestClient, channel: str, message: object, *, age: float = 0, secret: str = GATEWAY_SECRET
+):
+    body = json.dumps(message, ensure_ascii=False).encode()
+    timestamp = str(int(NOW.timestamp() - age))
+    headers = {"X-Hotline-Timestamp": timestamp, "X-Hotline-Signature": sign(secret, timestamp, body)}
+    response = await client.post(f"/api/intake/{channel}", data=body, headers=headers)
+    return response.status, await response.json()
+
+
+async def test_a_signed_sms_becomes_a_ticket_once_however_often_the_gateway_resends(api) -> None:
+    client, tokens = api
+    sms = {"message_id": "sms-778", "phone": "13612345678", "text": "东市街道幸福路路灯坏了一个月"}
+    status, receipt = await post_message(client, "sms", sms)
+    assert status == 201 and receipt["status"] == "received" and receipt["created"]
+    status, again = await post_message(client, "短信", sms)
+    assert status == 200 and again["number"] == receipt["number"] and not again["created"]
+    _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
+    intake = ticket["intake"]
+    assert (intake["channel"], intake["category"], intake["region"]) == ("sms", "other", "zj")
+    assert intake["caller_phone"] == "13612345678" and intake["description"] == sms["text"]
+    assert ticket["events"][0]["actor"] == "sms-gateway"
+    wechat = {
+        "message_id": "wx-1",
+        "text": "小区门口占道经营",
+        "category": "urban.management",
+        "region": "zj.majiadian.c02",
+    }
+    status, receipt = await post_message(client, "wechat", wechat)
+    _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
+    assert status == 201 and ticket["suggested_unit"] == "cgj.majiadian"
+
+
+async def test_unsigned_forged_stale_or_malformed_messages_are_refused(api) -> None:
+    client, tokens = api
+    sms = {"message_id": "sms-1", "text": "噪声扰民"}
+    for kwargs, status, error_id in [
+        ({"secret": "guess"}, 401, "bad-signature"),
+        ({"age": 301}, 401, "stale-request"),
+        ({"age": -301}, 401, "stale-request"),
+    ]:
+        got, body = await post_message(client, "sms", sms, **kwargs)
+        assert (got, body["error_id"]) == (status, error_id)
+    response = await client.post("/api/intake/sms", json=sms, headers=auth(tokens, "admin"))
+    assert response.status == 401, "a bearer token is no gateway signature"
+    for channel, message, status, error_id in [
+        ("fax", sms, 404, "not-found"),
+        ("sms", {"text": "无编号"}, 422, "invalid-field"),
+        ("sms", {"message_id": "m2"}, 422, "invalid-field"),
+        ("sms", {"message_id": "m3", "text": "x", "phone": "not a phone"}, 422, "invalid-field"),
+        ("sms", ["a", "list"], 422, "invalid-field"),
+    ]:
+        got, body = await post_message(client, channel, message)
+        assert (got, body["error_id"]) == (status, error_id), (channel, message, body)
+    _, rows = await call(client, tokens, "supervisor", "GET", "/api/tickets")
+    assert rows == [], "nothing refused was taken in"
