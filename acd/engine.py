@@ -1,0 +1,355 @@
+"""The routing brain: who gets which call. Pure, deterministic, and the one writer of ACD state.
+
+The controller (and the simulator) feed it what happened — a call arrived, an
+agent turned ready, a phone rang out, a call ended — with the time, and ask it
+``assign(now)`` for offers. Every offer moves a call from waiting to offered
+and an agent from ready to ringing in the same step, so one call is never
+offered to two agents, and one agent never rings for two calls.
+
+Order: waiting calls by priority class (higher first), then by the moment they
+first joined the queue. A call whose agent does not answer goes back with its
+place, and so does a callback the caller left while waiting. A call may also be
+answered by a wider skill group once it has waited ``overflow_after`` seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    READY = "ready"
+    RINGING = "ringing"
+    TALKING = "talking"
+    WRAP_UP = "wrap_up"
+    BREAK = "break"
+
+
+class Priority(IntEnum):
+    """Priority classes; a higher class is answered first, whatever its wait."""
+
+    NORMAL = 0
+    REPEAT_CALLER = 1  # called several times today
+    ELDERLY = 2  # the elderly line
+    FROM_110 = 3  # handed back from 110
+
+
+#: Break reasons an agent chooses (user-facing text), and the one the engine sets itself.
+BREAK_REASONS = ("小休", "用餐", "培训", "会议")
+MISSED_CALLS_BREAK = "连续未接"
+
+
+class Strategy(StrEnum):
+    LONGEST_IDLE = "longest-idle"
+    LEAST_TALK = "least-talk"
+    FEWEST_CALLS = "fewest-calls"
+    ROUND_ROBIN = "rrmemory"
+
+
+class AcdError(ValueError):
+    """A request the engine refuses (unknown agent, wrong state); the message says why."""
+
+    def __init__(self, error_id: str, message: str) -> None:
+        super().__init__(message)
+        self.error_id = error_id
+
+
+@dataclass
+class Agent:
+    account: str
+    skills: dict[str, int]  # skill → level, 1 (basic) to 9 (expert)
+    state: AgentState = AgentState.LOGGED_OUT
+    since: float = 0.0
+    idle_since: float = 0.0
+    break_reason: str = ""
+    call_id: str = ""
+    wrap_up_until: float | None = None  # None: held until the agent turns ready
+    talk_seconds: float = 0.0
+    calls: int = 0
+    missed_in_row: int = 0
+
+
+@dataclass
+class Call:
+    call_id: str
+    line: str
+    skill: str
+    arrived_at: float  # its place in the queue; kept through ring timeouts and callbacks
+    priority: Priority = Priority.NORMAL
+    min_level: int = 1
+    overflow_skill: str = ""
+    overflow_after: float | None = None
+    callback_number: str = ""  # set when the caller left a callback instead of holding
+    offered_to: str = ""
+    tried: tuple[str, ...] = ()
+
+    def skills_at(self, now: float) -> tuple[str, ...]:
+        overflowing = (
+            self.overflow_skill
+            and self.overflow_after is not None
+            and now - self.arrived_at >= self.overflow_after
+        )
+        return (self.skill, self.overflow_skill) if overflowing else (self.skill,)
+
+
+@dataclass(frozen=True)
+class Offer:
+    call_id: str
+    account: str
+    callback_number: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a supervisor should see (the engine put an agent on break by itself)."""
+
+    kind: str
+    account: str
+    detail: str
+
+
+@dataclass
+class Settings:
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    wrap_up_seconds: float = 15.0
+    missed_before_break: int = 3
+
+
+@dataclass
+class Engine:
+    settings: Settings = field(default_factory=Settings)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    calls: dict[str, Call] = field(default_factory=dict)
+    last_offered: dict[str, str] = field(default_factory=dict)  # skill → account, for rrmemory
+    notices: list[Notice] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ agents
+
+    def add_agent(self, account: str, skills: Mapping[str, int]) -> Agent:
+        for skill, level in skills.items():
+            if not 1 <= level <= 9:
+                raise AcdError("bad-skill-level", f"{account}: skill {skill} level must be 1-9, got {level}")
+        agent = self.agents.get(account)
+        if agent is None:
+            agent = self.agents[account] = Agent(account, dict(skills))
+        else:
+            agent.skills = dict(skills)
+        return agent
+
+    def login(self, account: str, now: float) -> Agent:
+        agent = self._agent(account)
+        if agent.state == AgentState.LOGGED_OUT:
+            self._set(agent, AgentState.BREAK, now, reason="小休")
+        return agent
+
+    def logout(self, account: str, now: float) -> Agent:
+        agent = self._agent(account)
+        if agent.state in (AgentState.RINGING, AgentState.TALKING):
+            raise AcdError("agent-on-call", f"坐席 {account} 正在通话，结束后再签出")
+        self._set(agent, AgentState.LOGGED_OUT, now)
+        return agent
+
+    def ready(self, account: str, now: float) -> Agent:
+        agent = self._agent(account)
+        if agent.state == AgentState.LOGGED_OUT:
+            raise AcdError("agent-logged-out", f"坐席 {account} 未签入")
+        if agent.state in (AgentState.RINGING, AgentState.TALKING):
+            raise AcdError("agent-on-call", f"坐席 {account} 正在通话")
+        if agent.state != AgentState.READY:
+            agent.missed_in_row = 0
+            self._set(agent, AgentState.READY, now)
+        return agent
+
+    def pause(self, account: str, reason: str, now: float) -> Agent:
+        agent = self._agent(account)
+        if reason not in BREAK_REASONS:
+            raise AcdError("bad-break-reason", f"小休原因须为 {'、'.join(BREAK_REASONS)} 之一")
+        if agent.state == AgentState.LOGGED_OUT:
+            raise AcdError("agent-logged-out", f"坐席 {account} 未签入")
+        if agent.state in (AgentState.RINGING, AgentState.TALKING):
+            raise AcdError("agent-on-call", f"坐席 {account} 正在通话，结束后再小休")
+        self._set(agent, AgentState.BREAK, now, reason=reason)
+        return agent
+
+    def wrap_up(self, account: str, now: float) -> Agent:
+        """The agent asks for (more) after-call work time: held until they turn ready."""
+        agent = self._agent(account)
+        if agent.state in (AgentState.LOGGED_OUT, AgentState.RINGING, AgentState.TALKING):
+            raise AcdError("agent-not-idle", f"坐席 {account} 当前不能进入话后处理")
+        self._set(agent, AgentState.WRAP_UP, now)
+        return agent
+
+    # ------------------------------------------------------------------ calls
+
+    def call_arrived(self, call: Call) -> Call:
+        if call.call_id in self.calls:
+            raise AcdError("duplicate-call", f"call {call.call_id} is already waiting")
+        self.calls[call.call_id] = call
+        return call
+
+    def call_left(self, call_id: str, now: float) -> Call | None:
+        """The caller hung up (or left a voicemail) before an agent answered."""
+        call = self.calls.pop(call_id, None)
+        if call and call.offered_to:
+            agent = self.agents.get(call.offered_to)
+            if agent and agent.call_id == call_id:
+                self._set(agent, AgentState.READY, now)
+        return call
+
+    def leave_callback(self, call_id: str, number: str) -> Call:
+        """The caller hangs up but keeps their place; when it comes, the agent calls them."""
+        call = self.calls.get(call_id)
+        if call is None:
+            raise AcdError("no-such-call", f"call {call_id} is not waiting")
+        call.callback_number = number
+        return call
+
+    def answered(self, call_id: str, account: str, now: float) -> None:
+        agent = self._agent(account)
+        call = self.calls.pop(call_id, None)
+        if call is None or call.offered_to != account:
+            raise AcdError("not-offered", f"call {call_id} was not offered to {account}")
+        agent.missed_in_row = 0
+        agent.calls += 1
+        self._set(agent, AgentState.TALKING, now)
+        agent.call_id = call_id
+
+    def not_answered(self, call_id: str, account: str, now: float) -> None:
+        """The phone rang out or refused: the call keeps its place, the agent may go on break."""
+        agent = self._agent(account)
+        call = self.calls.get(call_id)
+        if call is not None and call.offered_to == account:
+            call.offered_to = ""
+            call.tried = (*call.tried, account)
+        if agent.call_id != call_id or agent.state != AgentState.RINGING:
+            return
+        agent.missed_in_row += 1
+        if agent.missed_in_row >= self.settings.missed_before_break:
+            self._set(agent, AgentState.BREAK, now, reason=MISSED_CALLS_BREAK)
+            self.notices.append(
+                Notice("agent.auto_break", account, f"连续 {agent.missed_in_row} 次未接，已置小休")
+            )
+        else:
+            self._set(agent, AgentState.READY, now)
+
+    def call_ended(self, account: str, now: float) -> None:
+        """The conversation ended: wrap-up time, then ready by itself."""
+        agent = self._agent(account)
+        if agent.state != AgentState.TALKING:
+            return
+        agent.talk_seconds += now - agent.since
+        self._set(agent, AgentState.WRAP_UP, now)
+        agent.wrap_up_until = now + self.settings.wrap_up_seconds
+
+    def tick(self, now: float) -> None:
+        """End wrap-ups that are due."""
+        for agent in self.agents.values():
+            if (
+                agent.state == AgentState.WRAP_UP
+                and agent.wrap_up_until is not None
+                and now >= agent.wrap_up_until
+            ):
+                self._set(agent, AgentState.READY, now)
+
+    # ------------------------------------------------------------------ routing
+
+    def assign(self, now: float) -> list[Offer]:
+        """Offer waiting calls, in order, to ready agents by the configured strategy."""
+        self.tick(now)
+        ready: dict[str, set[str]] = {}
+        for agent in self.agents.values():
+            if agent.state == AgentState.READY:
+                for skill in agent.skills:
+                    ready.setdefault(skill, set()).add(agent.account)
+        if not ready:
+            return []
+        offers = []
+        for call in self.waiting():
+            if call.offered_to:
+                continue
+            candidates = {
+                account
+                for skill in call.skills_at(now)
+                for account in ready.get(skill, ())
+                if self.agents[account].skills[skill] >= call.min_level
+            }
+            if not candidates:
+                continue
+            fresh = candidates.difference(call.tried) or candidates
+            account = self._choose(fresh, call.skill)
+            agent = self.agents[account]
+            call.offered_to = account
+            self._set(agent, AgentState.RINGING, now)
+            agent.call_id = call.call_id
+            self.last_offered[call.skill] = account
+            for skill in agent.skills:
+                ready[skill].discard(account)
+            offers.append(Offer(call.call_id, account, call.callback_number))
+            if not any(ready.values()):
+                break
+        return offers
+
+    def waiting(self) -> list[Call]:
+        """Calls in queue order: priority class, then their place."""
+        return sorted(self.calls.values(), key=lambda c: (-c.priority, c.arrived_at, c.call_id))
+
+    def position(self, call_id: str) -> int:
+        """1 for the next call to be answered among those competing for the same skill."""
+        call = self.calls[call_id]
+        ahead = [c for c in self.waiting() if c.skill == call.skill and not c.offered_to]
+        return next((i for i, c in enumerate(ahead, 1) if c.call_id == call_id), 0)
+
+    def _choose(self, accounts: Iterable[str], skill: str) -> str:
+        agents = [self.agents[a] for a in accounts]
+        strategy = self.settings.strategy
+        if strategy == Strategy.ROUND_ROBIN:
+            last = self.last_offered.get(skill, "")
+            after = sorted(a.account for a in agents if a.account > last)
+            return after[0] if after else min(a.account for a in agents)
+        key: Callable[[Agent], Any] = {
+            Strategy.LONGEST_IDLE: lambda a: (a.idle_since, a.account),
+            Strategy.LEAST_TALK: lambda a: (a.talk_seconds, a.idle_since, a.account),
+            Strategy.FEWEST_CALLS: lambda a: (a.calls, a.idle_since, a.account),
+        }[strategy]
+        return min(agents, key=key).account
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _agent(self, account: str) -> Agent:
+        try:
+            return self.agents[account]
+        except KeyError:
+            raise AcdError("unknown-agent", f"没有坐席 {account}") from None
+
+    def _set(self, agent: Agent, state: AgentState, now: float, reason: str = "") -> None:
+        if state == AgentState.READY and agent.state != AgentState.RINGING:
+            agent.idle_since = now  # a ring that went unanswered does not reset the idle clock
+        agent.state, agent.since, agent.break_reason, agent.wrap_up_until = state, now, reason, None
+        if state not in (AgentState.RINGING, AgentState.TALKING):
+            agent.call_id = ""
+
+    # ------------------------------------------------------------------ snapshots
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "agents": {a.account: dataclasses.asdict(a) for a in self.agents.values()},
+            "calls": {c.call_id: dataclasses.asdict(c) for c in self.calls.values()},
+            "last_offered": dict(self.last_offered),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], settings: Settings | None = None) -> Engine:
+        engine = cls(settings or Settings())
+        for values in data.get("agents", {}).values():
+            engine.agents[values["account"]] = Agent(**{**values, "state": AgentState(values["state"])})
+        for values in data.get("calls", {}).values():
+            engine.calls[values["call_id"]] = Call(
+                **{**values, "priority": Priority(values["priority"]), "tried": tuple(values["tried"])}
+            )
+        engine.last_offered = dict(data.get("last_offered", {}))
+        return engine
