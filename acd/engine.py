@@ -305,7 +305,14 @@ class Engine:
         return next((i for i, c in enumerate(ahead, 1) if c.call_id == call_id), 0)
 
     def _choose(self, accounts: Iterable[str], skill: str) -> str:
-        agents = [self.agents[a] for a in accounts]
+        """Agents for whom this is their best skill first (a 12315 seat keeps to 12315), then the strategy."""
+        candidates = [self.agents[a] for a in accounts]
+
+        def shortfall(agent: Agent) -> int:
+            return max(agent.skills.values()) - agent.skills.get(skill, 0)
+
+        best = min(shortfall(agent) for agent in candidates)
+        agents = [agent for agent in candidates if shortfall(agent) == best]
         strategy = self.settings.strategy
         if strategy == Strategy.ROUND_ROBIN:
             last = self.last_offered.get(skill, "")

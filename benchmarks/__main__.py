@@ -1,6 +1,7 @@
 """``make bench``: run every benchmark and print its figures."""
 
-from benchmarks import ami_events, tickets
+from benchmarks import acd_engine, ami_events, tickets
 
 ami_events.main()
+acd_engine.main([])
 tickets.main([])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from acd.cli import add_simulate_command, run_simulate
 from hotline.asterisk_conf import render_system
 from hotline.config import ConfigError, Settings, config_file_path, load_settings
 from hotline.controller import Controller
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
     add_policy_commands(commands)
     add_ticket_commands(commands)
+    add_simulate_command(commands)
     users = commands.add_parser("users", help="API users and their tokens")
     users_commands = users.add_subparsers(dest="users_command", required=True)
     add_user = users_commands.add_parser(
@@ -256,6 +258,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    return run_simulate(args)
+
+
 COMMANDS = {
     "serve": cmd_serve,
     "run": cmd_run,
@@ -265,4 +271,5 @@ COMMANDS = {
     "policy": cmd_policy,
     "tickets": cmd_tickets,
     "users": cmd_users,
+    "simulate": cmd_simulate,
 }

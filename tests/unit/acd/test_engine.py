@@ -220,3 +220,14 @@ def test_random_traffic_never_double_offers_and_loses_no_call(data: st.DataObjec
             if call.offered_to:
                 assert engine.agents[call.offered_to].call_id == call.call_id
         assert len(engine.calls) + len(gone) == arrived, "every call is waiting, answered or gone"
+
+
+def test_a_dedicated_seat_is_kept_for_its_number_while_a_general_agent_is_free() -> None:
+    skills = {"2001": {"12315": 7, "general": 3}, "1001": {"general": 5}}
+    engine = centre("2001", "1001", skills=skills)
+    engine.ready("2001", 0)  # idle longest, but 12315 is what this seat is for
+    engine.ready("1001", 5)
+    arrive(engine, "general", 6)
+    assert engine.assign(6) == [Offer("general", "1001")]
+    arrive(engine, "another", 7)
+    assert engine.assign(7) == [Offer("another", "2001")], "with nobody else free, the seat still helps"
