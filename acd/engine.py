@@ -113,6 +113,13 @@ class Notice:
     detail: str
 
 
+@dataclass(frozen=True)
+class Changes:
+    agents: dict[str, dict[str, Any]]
+    calls: dict[str, dict[str, Any] | None]  # None: the call left the queue
+    last_offered: dict[str, str]
+
+
 @dataclass
 class Settings:
     strategy: Strategy = Strategy.LONGEST_IDLE
@@ -127,6 +134,9 @@ class Engine:
     calls: dict[str, Call] = field(default_factory=dict)
     last_offered: dict[str, str] = field(default_factory=dict)  # skill → account, for rrmemory
     notices: list[Notice] = field(default_factory=list)
+    # What changed since the last ``take_changes``, for the state store to write.
+    _changed_agents: set[str] = field(default_factory=set, repr=False)
+    _changed_calls: set[str] = field(default_factory=set, repr=False)
 
     # ------------------------------------------------------------------ agents
 
@@ -139,6 +149,7 @@ class Engine:
             agent = self.agents[account] = Agent(account, dict(skills))
         else:
             agent.skills = dict(skills)
+        self._changed_agents.add(account)
         return agent
 
     def login(self, account: str, now: float) -> Agent:
@@ -190,11 +201,13 @@ class Engine:
         if call.call_id in self.calls:
             raise AcdError("duplicate-call", f"call {call.call_id} is already waiting")
         self.calls[call.call_id] = call
+        self._changed_calls.add(call.call_id)
         return call
 
     def call_left(self, call_id: str, now: float) -> Call | None:
         """The caller hung up (or left a voicemail) before an agent answered."""
         call = self.calls.pop(call_id, None)
+        self._changed_calls.add(call_id)
         if call and call.offered_to:
             agent = self.agents.get(call.offered_to)
             if agent and agent.call_id == call_id:
@@ -207,13 +220,16 @@ class Engine:
         if call is None:
             raise AcdError("no-such-call", f"call {call_id} is not waiting")
         call.callback_number = number
+        self._changed_calls.add(call_id)
         return call
 
     def answered(self, call_id: str, account: str, now: float) -> None:
         agent = self._agent(account)
-        call = self.calls.pop(call_id, None)
+        call = self.calls.get(call_id)
         if call is None or call.offered_to != account:
             raise AcdError("not-offered", f"call {call_id} was not offered to {account}")
+        del self.calls[call_id]
+        self._changed_calls.add(call_id)
         agent.missed_in_row = 0
         agent.calls += 1
         self._set(agent, AgentState.TALKING, now)
@@ -226,6 +242,7 @@ class Engine:
         if call is not None and call.offered_to == account:
             call.offered_to = ""
             call.tried = (*call.tried, account)
+            self._changed_calls.add(call_id)
         if agent.call_id != call_id or agent.state != AgentState.RINGING:
             return
         agent.missed_in_row += 1
@@ -243,6 +260,7 @@ class Engine:
         if agent.state != AgentState.TALKING:
             return
         agent.talk_seconds += now - agent.since
+        self._changed_agents.add(account)
         self._set(agent, AgentState.WRAP_UP, now)
         agent.wrap_up_until = now + self.settings.wrap_up_seconds
 
@@ -284,6 +302,7 @@ class Engine:
             account = self._choose(fresh, call.skill)
             agent = self.agents[account]
             call.offered_to = account
+            self._changed_calls.add(call.call_id)
             self._set(agent, AgentState.RINGING, now)
             agent.call_id = call.call_id
             self.last_offered[call.skill] = account
@@ -337,10 +356,24 @@ class Engine:
         if state == AgentState.READY and agent.state != AgentState.RINGING:
             agent.idle_since = now  # a ring that went unanswered does not reset the idle clock
         agent.state, agent.since, agent.break_reason, agent.wrap_up_until = state, now, reason, None
+        self._changed_agents.add(agent.account)
         if state not in (AgentState.RINGING, AgentState.TALKING):
             agent.call_id = ""
 
     # ------------------------------------------------------------------ snapshots
+
+    def take_changes(self) -> Changes:
+        """What changed since the last call, as JSON, for the state store to write."""
+        changes = Changes(
+            agents={a: dataclasses.asdict(self.agents[a]) for a in self._changed_agents if a in self.agents},
+            calls={
+                c: dataclasses.asdict(self.calls[c]) if c in self.calls else None for c in self._changed_calls
+            },
+            last_offered=dict(self.last_offered),
+        )
+        self._changed_agents.clear()
+        self._changed_calls.clear()
+        return changes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -353,10 +386,18 @@ class Engine:
     def from_json(cls, data: Mapping[str, Any], settings: Settings | None = None) -> Engine:
         engine = cls(settings or Settings())
         for values in data.get("agents", {}).values():
-            engine.agents[values["account"]] = Agent(**{**values, "state": AgentState(values["state"])})
+            agent = agent_from_json(values)
+            engine.agents[agent.account] = agent
         for values in data.get("calls", {}).values():
-            engine.calls[values["call_id"]] = Call(
-                **{**values, "priority": Priority(values["priority"]), "tried": tuple(values["tried"])}
-            )
+            call = call_from_json(values)
+            engine.calls[call.call_id] = call
         engine.last_offered = dict(data.get("last_offered", {}))
         return engine
+
+
+def agent_from_json(values: Mapping[str, Any]) -> Agent:
+    return Agent(**{**values, "state": AgentState(values["state"]), "skills": dict(values["skills"])})
+
+
+def call_from_json(values: Mapping[str, Any]) -> Call:
+    return Call(**{**values, "priority": Priority(values["priority"]), "tried": tuple(values["tried"])})

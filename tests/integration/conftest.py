@@ -1,19 +1,27 @@
-"""Every store test runs twice: on SQLite (a file) and on a real PostgreSQL server on loopback."""
+"""Every store test runs twice: on SQLite (a file) and on a real PostgreSQL server on loopback.
+
+Live-state tests get a private Redis server on loopback, without persistence, stopped at the end.
+"""
 
 from __future__ import annotations
 
 import secrets
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 from hotline.db import create_engine, migrate
 from lab.postgres import PostgresServer
 
 PG_DIR = Path("/var/lib/hotline-test/pg")
 PG_PORT = 15432
+REDIS_PORT = 16390
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +56,43 @@ async def engine(database_url: str):
     await migrate(engine)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(REDIS_PORT),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {REDIS_PORT}") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{REDIS_PORT}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+async def redis(redis_server: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_server)
+    await client.flushdb()
+    yield client
+    await client.aclose()

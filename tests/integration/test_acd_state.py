@@ -1,0 +1,46 @@
+"""The ACD's state in a real Redis: a controller restart keeps places, pause reasons and callbacks."""
+
+from __future__ import annotations
+
+from acd.engine import AgentState, Call, Engine, Offer, Priority, Settings
+from acd.state_store import CALLS_HASH, AcdStateStore
+
+SETTINGS = Settings(wrap_up_seconds=10)
+
+
+async def test_a_restarted_controller_carries_on_where_the_last_one_stopped(redis) -> None:
+    store = AcdStateStore(redis)
+    engine = Engine(SETTINGS)
+    for account in ("1001", "1002", "1003"):
+        engine.add_agent(account, {"general": 5})
+        engine.login(account, 0)
+    engine.pause("1001", "培训", 1)
+    engine.ready("1002", 2)
+    engine.call_arrived(Call("early", "12345", "general", 3))
+    engine.call_arrived(Call("elderly", "12345", "general", 4, priority=Priority.ELDERLY))
+    engine.call_arrived(Call("later", "12345", "general", 5))
+    engine.leave_callback("later", "13800138000")
+    assert engine.assign(6) == [Offer("elderly", "1002")]
+    await store.write(engine.take_changes())
+    engine.answered("elderly", "1002", 7)
+    await store.write(engine.take_changes())
+    assert not await redis.hexists(CALLS_HASH, "elderly"), "an answered call leaves the queue in Redis too"
+
+    restarted = await AcdStateStore(redis).load(SETTINGS)
+    assert restarted.to_json() == engine.to_json()
+    assert restarted.agents["1001"].break_reason == "培训"
+    assert restarted.agents["1002"].state == AgentState.TALKING
+    restarted.ready("1003", 8)
+    assert restarted.assign(8) == [Offer("early", "1003")]
+    restarted.call_ended("1002", 60)
+    assert restarted.assign(70) == [Offer("later", "1002", "13800138000")], "the callback kept its place"
+    await store.write(restarted.take_changes())
+    assert (await AcdStateStore(redis).load(SETTINGS)).to_json() == restarted.to_json()
+
+
+async def test_an_empty_redis_gives_an_empty_engine_and_no_change_writes_nothing(redis) -> None:
+    store = AcdStateStore(redis)
+    engine = await store.load(SETTINGS)
+    assert engine.agents == {} and engine.calls == {}
+    await store.write(engine.take_changes())
+    assert await redis.dbsize() == 0
