@@ -21,7 +21,7 @@ from lab.postgres import PostgresServer
 
 PG_DIR = Path("/var/lib/hotline-test/pg")
 PG_PORT = 15432
-REDIS_PORT = 16390
+REDIS_PORT = 16479  # apart from the lab test Redis (16390)
 
 
 @pytest.fixture(scope="session")
