@@ -18,6 +18,9 @@ from redis.asyncio import Redis
 
 from hotline.db import create_engine, migrate
 from lab.postgres import PostgresServer
+from tests.unit.ticketing.desk import Clock
+from ticketing.policy import load_policy
+from ticketing.service import TicketDesk
 
 PG_DIR = Path("/var/lib/hotline-test/pg")
 PG_PORT = 15432
@@ -56,6 +59,14 @@ async def engine(database_url: str):
     await migrate(engine)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def desk(engine) -> TicketDesk:
+    """A Zhijiang desk on a new database, its clock at Monday 2 November 2026, 09:00, for the test to move."""
+    desk = TicketDesk(engine, load_policy("zhijiang"), clock=Clock())
+    await desk.start()
+    return desk
 
 
 @pytest.fixture(scope="session")

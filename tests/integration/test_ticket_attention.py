@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.integration.test_ticket_store import AGENT, CITY, COMPLAINT, SUPERVISOR
-from tests.unit.ticketing.desk import Clock
-from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
-
-
-@pytest.fixture
-async def desk(engine):
-    desk = TicketDesk(engine, load_policy("zhijiang"), clock=Clock())
-    await desk.start()
-    return desk
 
 
 async def test_the_third_neighbour_reporting_the_same_smoke_makes_all_three_hot(desk) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 
 import hotline.users  # noqa: F401  (its table is part of the schema)
 from hotline.db import Base
-from tests.unit.ticketing.desk import Clock
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
@@ -37,13 +36,6 @@ COMPLAINT = {
     "caller_phone": "13800138000",
     "address": "马家店街道团结路8号",
 }
-
-
-@pytest.fixture
-async def desk(engine):
-    desk = TicketDesk(engine, load_policy("zhijiang"), clock=Clock())
-    await desk.start()
-    return desk
 
 
 async def count(engine, table) -> int:
