@@ -317,12 +317,6 @@ class Engine:
         """Calls in queue order: priority class, then their place."""
         return sorted(self.calls.values(), key=lambda c: (-c.priority, c.arrived_at, c.call_id))
 
-    def position(self, call_id: str) -> int:
-        """1 for the next call to be answered among those competing for the same skill."""
-        call = self.calls[call_id]
-        ahead = [c for c in self.waiting() if c.skill == call.skill and not c.offered_to]
-        return next((i for i, c in enumerate(ahead, 1) if c.call_id == call_id), 0)
-
     def _choose(self, accounts: Iterable[str], skill: str) -> str:
         """Agents for whom this is their best skill first (a 12315 seat keeps to 12315), then the strategy."""
         candidates = [self.agents[a] for a in accounts]
