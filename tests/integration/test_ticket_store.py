@@ -13,20 +13,18 @@ from sqlalchemy import func, select
 
 import hotline.users  # noqa: F401  (its table is part of the schema)
 from hotline.db import Base
+from tests.unit.ticketing.desk import AGENT, SUPERVISOR
+from tests.unit.ticketing.desk import CITY_MGMT as CITY
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import EventRow, TicketRow
-from ticketing.vocabulary import Role, Status
-from ticketing.workflow import Actor, replay
+from ticketing.vocabulary import Status
+from ticketing.workflow import replay
 
 TZ = ZoneInfo("Asia/Shanghai")
-AGENT = Actor("王芳", Role.AGENT)
-SUPERVISOR = Actor("李班长", Role.SUPERVISOR)
-CITY = Actor("城管局张三", Role.UNIT, "cgj")
-MARKET = Actor("市场监管局赵四", Role.UNIT, "scjg")
 COMPLAINT = {
     "type": "投诉",
     "description": "楼下饭店油烟很大",
