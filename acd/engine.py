@@ -72,6 +72,7 @@ class Agent:
     talk_seconds: float = 0.0
     calls: int = 0
     missed_in_row: int = 0
+    phone_free: bool = True  # the phone is registered and not on another call (device state)
 
 
 @dataclass
@@ -187,6 +188,13 @@ class Engine:
         self._set(agent, AgentState.BREAK, now, reason=reason)
         return agent
 
+    def phone_state(self, account: str, free: bool) -> None:
+        """Asterisk says whether the phone can ring: not when unregistered or on a call we did not offer."""
+        agent = self.agents.get(account)
+        if agent is not None and agent.phone_free != free:
+            agent.phone_free = free
+            self._changed_agents.add(account)
+
     def wrap_up(self, account: str, now: float) -> Agent:
         """The agent asks for (more) after-call work time: held until they turn ready."""
         agent = self._agent(account)
@@ -214,12 +222,23 @@ class Engine:
                 self._set(agent, AgentState.READY, now)
         return call
 
-    def leave_callback(self, call_id: str, number: str) -> Call:
-        """The caller hangs up but keeps their place; when it comes, the agent calls them."""
+    def leave_callback(self, call_id: str, number: str, now: float) -> Call:
+        """The caller hangs up but keeps their place; when it comes, the agent calls them.
+
+        An offer already ringing for the caller is withdrawn: the agent turns
+        ready again, and the callback is offered anew as an outbound call.
+        """
         call = self.calls.get(call_id)
         if call is None:
             raise AcdError("no-such-call", f"call {call_id} is not waiting")
+        if not number.isdigit():
+            raise AcdError("no-callback-number", f"call {call_id}: no number to call back")
         call.callback_number = number
+        if call.offered_to:
+            agent = self.agents.get(call.offered_to)
+            if agent and agent.call_id == call_id:
+                self._set(agent, AgentState.READY, now)
+            call.offered_to = ""
         self._changed_calls.add(call_id)
         return call
 
@@ -281,7 +300,7 @@ class Engine:
         self.tick(now)
         ready: dict[str, set[str]] = {}
         for agent in self.agents.values():
-            if agent.state == AgentState.READY:
+            if agent.state == AgentState.READY and agent.phone_free:
                 for skill in agent.skills:
                     ready.setdefault(skill, set()).add(agent.account)
         if not ready:
@@ -312,6 +331,55 @@ class Engine:
             if not any(ready.values()):
                 break
         return offers
+
+    def position(self, call_id: str) -> int:
+        """How many calls for the same skill will be answered before this one."""
+        call = self.calls[call_id]
+        ahead = 0
+        for other in self.waiting():
+            if other.call_id == call_id:
+                return ahead
+            ahead += other.skill == call.skill
+        return ahead
+
+    def staffed(self, skills: Iterable[str]) -> int:
+        """Logged-in agents (on a call, on break or ready) who have any of these skills."""
+        wanted = set(skills)
+        return sum(
+            1 for a in self.agents.values() if a.state != AgentState.LOGGED_OUT and wanted & a.skills.keys()
+        )
+
+    def expected_wait(self, call_id: str, now: float, default_handle_seconds: float = 180.0) -> float:
+        """A plain estimate for the caller: calls ahead (and this one) times handle time over staff."""
+        call = self.calls[call_id]
+        handled = sum(a.calls for a in self.agents.values())
+        talk = sum(a.talk_seconds for a in self.agents.values())
+        handle = talk / handled if handled else default_handle_seconds
+        staff = self.staffed(call.skills_at(now)) or 1
+        return (self.position(call_id) + 1) * handle / staff
+
+    def recover(self, now: float) -> None:
+        """After a controller restart: the callers' flows are gone (Asterisk's fallback queue has them).
+
+        Callbacks keep their place, and offers that were ringing are withdrawn;
+        agents keep their states, except a ring, which ends.
+        """
+        for call in list(self.calls.values()):
+            if not call.callback_number:
+                del self.calls[call.call_id]
+            elif call.offered_to:
+                call.offered_to = ""
+            self._changed_calls.add(call.call_id)
+        for agent in self.agents.values():
+            if agent.state == AgentState.RINGING:
+                self._set(agent, AgentState.READY, now)
+
+    def phones_on_calls(self, accounts: Iterable[str], now: float) -> None:
+        """Asterisk's channel list: an agent shown talking whose phone has no call goes to wrap-up."""
+        busy = set(accounts)
+        for agent in self.agents.values():
+            if agent.state == AgentState.TALKING and agent.account not in busy:
+                self.call_ended(agent.account, now)
 
     def waiting(self) -> list[Call]:
         """Calls in queue order: priority class, then their place."""

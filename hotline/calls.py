@@ -59,7 +59,8 @@ class CallTracker:
         """
         before = self.calls
         self.calls, self._call_of_channel = {}, {}
-        for channel in channels:
+        # The caller's leg first, whatever order Asterisk lists them in: a call's number is the caller's.
+        for channel in sorted(channels, key=lambda c: self._is_agent(account_of(str(c.get("Channel", ""))))):
             self._add_channel(
                 channel, state="answered" if channel.get("ChannelStateDesc") == "Up" else "ringing"
             )

@@ -15,13 +15,15 @@ from pathlib import Path
 from aiohttp import web
 
 from acd.cli import add_simulate_command, run_simulate
+from agents.http import AGENT_ROUTES, add_agent_state
 from hotline.asterisk_conf import render_system
 from hotline.config import ConfigError, Settings, config_file_path, load_settings
 from hotline.controller import Controller
 from hotline.logs import setup_logging
 from hotline.users import Users
 from hotline.web import create_app
-from ivr.prompts import PROMPTS, prompt_path, synthesize
+from ivr.menu import load_menu
+from ivr.prompts import prompt_path, prompt_texts, synthesize
 from ticketing.cli import (
     add_policy_commands,
     add_ticket_commands,
@@ -100,7 +102,10 @@ async def serve(settings: Settings) -> None:
     controller = Controller(settings)
     await controller.start()
     app = create_app(controller.health, controller.live)
-    add_ticket_routes(app, controller.desk, controller.users, settings.platform_id, settings.webhook_secret)
+    add_agent_state(app, controller.dispatcher)
+    add_ticket_routes(
+        app, controller.desk, controller.users, settings.platform_id, settings.webhook_secret, AGENT_ROUTES
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, settings.bind_host, settings.web_port).start()
@@ -164,7 +169,7 @@ def cmd_render_conf(args: argparse.Namespace, settings: Settings) -> int:
         print(path)
     if args.prompts:
         settings.host_path(settings.prompts_dir).mkdir(parents=True, exist_ok=True)
-        for name, text in PROMPTS.items():
+        for name, text in prompt_texts(load_menu(settings.ivr_menu)).items():
             synthesize(text, str(settings.host_path(prompt_path(settings.prompts_dir, name))), run_here)
             print(f"{prompt_path(settings.prompts_dir, name)}.wav")
     return 0

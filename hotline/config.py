@@ -77,6 +77,16 @@ class Settings:
     attachment_max_mb: int = 20
     # Shared with the SMS/WeChat gateways, which sign each message with it (ticketing/webhooks.py).
     webhook_secret: str = ""
+    # The IVR: a preset in ivr/menus/ or a TOML file's path.
+    ivr_menu: str = "default"
+    # Skills with levels 1-9, "1003=12315:8,12345:3;1004=dialect:6"; others get 12345:5.
+    agent_skills: str = ""
+    acd_strategy: str = "longest-idle"
+    wrap_up_seconds: float = 15.0
+    # How long an agent's phone rings before the call goes to the next agent.
+    ring_seconds: int = 15
+    # How often a waiting caller's flow looks for an offer (the bound on ready-to-ringing delay).
+    queue_poll_ms: int = 300
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

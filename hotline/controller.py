@@ -18,18 +18,28 @@ from collections.abc import Awaitable, Callable
 from panoramisk.message import Message
 from redis.asyncio import Redis
 
-from agents.board import AgentBoard
+from acd.dispatch import Dispatcher
+from acd.engine import Engine, Offer, Strategy
+from acd.engine import Settings as AcdSettings
+from acd.state_store import AcdStateStore
+from agents.phone import run_feature_code
+from agents.skills import SkillSpecError, parse_agent_skills
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
-from hotline.calls import CallTracker
+from hotline.calls import CallTracker, account_of
 from hotline.config import ConfigError, Settings
 from hotline.db import create_engine, migrate, ping
 from hotline.fastagi import AgiSession, FastAgiServer
 from hotline.live import LiveState
 from hotline.users import Users
 from ivr.flows import IvrServices, answer_hotline
+from ivr.menu import MenuError, load_menu
+from recordings.files import intake_path
 from ticketing.attachments import AttachmentStore
 from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
+from ticketing.store import TicketFilter
+from ticketing.vocabulary import Role
+from ticketing.workflow import Actor
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +68,41 @@ class Controller:
             attachments=AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20),
         )
         self.users = Users(self.engine)
-        self.board = AgentBoard(settings.agents, clock)
-        self.tracker = CallTracker(is_agent=lambda account: account in self.board.phones, clock=clock)
+        try:
+            self.skills = parse_agent_skills(settings.agent_skills, settings.agents)
+            menu = load_menu(settings.ivr_menu)
+            acd_settings = AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds)
+        except SkillSpecError as exc:
+            raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
+        except MenuError as exc:
+            raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
+        except ValueError:
+            names = ", ".join(s.value for s in Strategy)
+            raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None
+        self.clock = clock
+        self.dispatcher = Dispatcher(
+            Engine(acd_settings), AcdStateStore(self.redis), self.publish, clock, self._call_back
+        )
+        self.tracker = CallTracker(is_agent=lambda account: account in self.skills, clock=clock)
         self.fastagi = FastAgiServer(
             settings.bind_host, settings.fastagi_port, command_timeout=settings.agi_command_timeout
         )
         self.ivr = IvrServices(
-            board=self.board,
+            dispatcher=self.dispatcher,
+            menu=menu,
             publish=self.publish,
+            screen_pop=self._screen_pop,
             recordings_dir=settings.recordings_dir,
             prompts_dir=settings.prompts_dir,
+            count_call=self._count_call,
+            is_open=self._answering_now,
+            ring_seconds=settings.ring_seconds,
+            poll_ms=settings.queue_poll_ms,
+            clock=clock,
         )
         self.fastagi.route("ivr", self._answer_hotline)
+        self.fastagi.route("agent", self._feature_code)
+        self._acd_events: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self.ami.on_event(self._on_ami_event)
         self.ami.on_connect(self._reconcile)
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
@@ -81,7 +114,9 @@ class Controller:
         await ping(self.engine)
         await migrate(self.engine)
         await self.desk.start()
+        await self.dispatcher.restore(self.skills)
         await self.fastagi.start()
+        self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
@@ -93,6 +128,7 @@ class Controller:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.fastagi.close()
+        await self.dispatcher.close()
         await self.ami.close()
         await self.redis.aclose()
         await self.engine.dispose()
@@ -117,9 +153,11 @@ class Controller:
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)
 
+    async def _feature_code(self, session: AgiSession) -> None:
+        await run_feature_code(session, self.dispatcher, self.settings.prompts_dir, self.publish)
+
     def _on_ami_event(self, event: Message) -> None:
-        if event.get("Event") == "DeviceStateChange":
-            self.board.apply_device_state(event)
+        self._feed_acd(event)
         for call_event in self.tracker.handle(event):
             self._queue_call_event(call_event)
 
@@ -132,6 +170,123 @@ class Controller:
             self._outbox.put_nowait(functools.partial(self.live.put_call, call_id, call.summary()))
         self._outbox.put_nowait(functools.partial(self.live.publish, call_event))
 
+    # -- the ACD ---------------------------------------------------------------
+
+    def _feed_acd(self, event: Message) -> None:
+        """Phone states and answers from AMI, applied in order by ``_run_acd``."""
+        kind = event.get("Event")
+        if "Device" in event and "State" in event:  # DeviceStateChange, live or listed
+            technology, _, account = str(event.get("Device", "")).partition("/")
+            if technology.upper() == "PJSIP" and account in self.skills:
+                free = event.get("State") == "NOT_INUSE"
+                self._acd_events.put_nowait(
+                    functools.partial(self.dispatcher.step, lambda e, now: e.phone_state(account, free))
+                )
+            return
+        account = account_of(str(event.get("Channel", "")))
+        if account not in self.skills:
+            return
+        if kind == "Newstate" and event.get("ChannelState") == "6":
+            self._acd_events.put_nowait(functools.partial(self.dispatcher.phone_answered, account))
+        elif kind == "Hangup":
+            self._acd_events.put_nowait(functools.partial(self.dispatcher.phone_hung_up, account))
+
+    async def _run_acd(self) -> None:
+        """Apply AMI's news to the ACD in arrival order, and let time pass (wrap-ups, overflow)."""
+        while True:
+            try:
+                async with asyncio.timeout(1.0):
+                    change = await self._acd_events.get()
+                await change()
+            except TimeoutError:
+                await self.dispatcher.tick()
+            except Exception:
+                log.exception("ACD step failed; carrying on")
+
+    async def _call_back(self, offer: Offer) -> None:
+        """A callback's place came up: ring the agent, and when they answer, dial the caller (漏接回拨)."""
+        about = {"call_id": offer.call_id, "caller_number": offer.callback_number, "line": "callback"}
+        await self.publish({"type": "acd.callback_dialing", **about, "agent": offer.account})
+        await self._screen_pop(offer, about)
+        try:
+            result = await self.ami.originate(
+                {
+                    "Channel": f"PJSIP/{offer.account}",
+                    "Context": "hotline-callback",
+                    "Exten": offer.callback_number,
+                    "Priority": "1",
+                    "CallerID": f'"回拨 {offer.callback_number}" <{offer.callback_number}>',
+                    "Timeout": str(self.settings.ring_seconds * 1000),
+                    "Variable": [f"HOTLINE_CALLBACK_OF={offer.call_id}"],
+                },
+                timeout=self.settings.ring_seconds + 10,
+            )
+            answered = result.get("Response") == "Success"
+        except AmiError as exc:
+            log.warning("callback %s to %s failed: %s", offer.call_id, offer.account, exc)
+            answered = False
+        if answered:
+            await self.dispatcher.phone_answered(offer.account)
+        else:
+            await self.dispatcher.finish_offer(offer, answered=False)
+        await self.publish(
+            {
+                "type": "acd.callback_answered" if answered else "acd.not_answered",
+                **about,
+                "agent": offer.account,
+            }
+        )
+
+    async def _screen_pop(self, offer: Offer, about: dict[str, object]) -> None:
+        """The agent's screen: who is calling, what they asked before, and the ticket to fill in."""
+        number = str(about.get("caller_number") or offer.callback_number)
+        tickets: list[dict[str, object]] = []
+        calls: list[dict[str, object]] = []
+        if number:
+            try:
+                tickets = await self.desk.list(
+                    Actor(offer.account, Role.AGENT), TicketFilter(caller_phone=number, limit=10)
+                )
+                calls = await self.live.caller_calls(number)
+            except Exception:
+                log.exception("screen pop history for %s failed; popping without it", offer.call_id)
+        draft = {
+            "caller_phone": number,
+            "caller_name": about.get("caller_name", ""),
+            "line": about.get("line", ""),
+            "channel": "hotline",
+            "call_id": offer.call_id,
+            "intake_recording": f"{intake_path(self.settings.recordings_dir, offer.call_id)}.wav",
+        }
+        await self.publish(
+            {
+                "type": "agent.screen_pop",
+                "agent": offer.account,
+                "call_id": offer.call_id,
+                "caller_number": number,
+                "caller_name": about.get("caller_name", ""),
+                "history": {
+                    "tickets": tickets,
+                    "calls": [c for c in calls if c.get("call_id") != offer.call_id],
+                },
+                "draft": draft,
+            }
+        )
+
+    async def _count_call(self, about: dict[str, object]) -> int:
+        number = str(about.get("caller_number", ""))
+        if not number:
+            return 1
+        today = self.desk.clock().astimezone(self.desk.policy.timezone)
+        entry = {"call_id": about["call_id"], "line": about["line"], "at": today.isoformat()}
+        return await self.live.note_caller_call(number, entry, today.date().isoformat())
+
+    def _answering_now(self) -> bool:
+        policy = self.desk.policy
+        return policy.answering_hours.open_at(
+            self.desk.clock().astimezone(policy.timezone), self.desk.calendar
+        )
+
     async def _reconcile(self) -> None:
         """After every AMI login: rebuild calls and phones from what Asterisk has now."""
         channels = await self.ami.action("CoreShowChannels", idempotent=True)
@@ -139,9 +294,11 @@ class Controller:
             self._queue_call_event(call_event)
         snapshot = {call_id: call.summary() for call_id, call in self.tracker.calls.items()}
         self._outbox.put_nowait(functools.partial(self.live.replace_calls, snapshot))
+        on_calls = {account_of(str(c.get("Channel", ""))) for c in channels.events}
+        await self.dispatcher.step(lambda engine, now: engine.phones_on_calls(on_calls, now))
         devices = await self.ami.action("DeviceStateList", idempotent=True)
         for device in devices.events:
-            self.board.apply_device_state(device)
+            self._feed_acd(device)
         await self.publish({"type": "controller.reconciled", "calls": len(snapshot), "at": time.time()})
         log.info("reconciled with asterisk", extra={"calls": len(snapshot)})
 

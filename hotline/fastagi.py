@@ -171,6 +171,10 @@ class AgiSession:
         result = await self.command(f"STREAM FILE {quote(path)} {quote(escape_digits)}")
         return result.digit
 
+    async def music(self, on: bool) -> None:
+        """Music on hold while the caller waits between commands."""
+        await self.command(f"SET MUSIC {'on' if on else 'off'}")
+
     async def wait_for_digit(self, timeout_ms: int) -> str:
         result = await self.command(f"WAIT FOR DIGIT {timeout_ms}", timeout=timeout_ms / 1000 + 5)
         return result.digit

@@ -15,6 +15,8 @@ from redis.asyncio import Redis
 
 EVENTS_STREAM = "hotline:events"
 CALLS_HASH = "hotline:calls"
+CALLER_PREFIX = "hotline:caller:"
+CALLER_HISTORY = 20  # calls kept per caller for the screen pop
 
 
 class LiveState:
@@ -68,3 +70,18 @@ class LiveState:
                     CALLS_HASH, mapping={k: json.dumps(v, ensure_ascii=False) for k, v in calls.items()}
                 )
             await pipe.execute()
+
+    async def note_caller_call(self, number: str, call: Mapping[str, object], day: str) -> int:
+        """Remember a caller's call for the screen pop; returns how many times they called on ``day``."""
+        history, today = f"{CALLER_PREFIX}{number}:calls", f"{CALLER_PREFIX}{number}:{day}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(history, json.dumps(call, ensure_ascii=False))
+            pipe.ltrim(history, 0, CALLER_HISTORY - 1)
+            pipe.incr(today)
+            pipe.expire(today, 2 * 86400)
+            replies = await pipe.execute()
+        return int(replies[2])
+
+    async def caller_calls(self, number: str) -> list[dict[str, object]]:
+        """The caller's recent calls, newest first."""
+        return [json.loads(raw) for raw in await self.redis.lrange(f"{CALLER_PREFIX}{number}:calls", 0, -1)]

@@ -1,83 +1,251 @@
-"""The hotline's FastAGI call flow.
+"""The hotline's FastAGI call flow: greet, take one key, record the request, wait in the ACD's queue.
 
-Short by design (GB/T 33358 discourages deep menus): greet, take one key,
-record the caller's own description of their request, record the rest of the
-call, ring the agent idle longest, then the next if nobody answers. If nobody
-can take the call the flow returns without setting ``HOTLINE_DONE``, and the
-dialplan's own fallback (the all-agents queue, then voicemail) carries on, the
-same path a call takes when the controller is down.
+Short by design (GB/T 33358 discourages deep menus): the greeting offers the
+emergency key (connected to 110 at once) and the deployment's few options.
+The caller then describes their request, and waits: music on hold, their place
+and expected wait announced at an interval, and two exits, a callback that
+keeps their place or a voicemail. The ACD (acd/dispatch.py) decides who
+answers; this flow rings that agent and tells the ACD how it went.
+
+When nobody can answer (after hours, or no agent logged in) the flow sets
+``HOTLINE_NEXT=voicemail`` and the dialplan takes the message. If the flow
+fails or the controller goes away, the dialplan's own fallback (the all-agents
+queue, then voicemail) carries on.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from agents.board import AgentBoard
-from hotline.fastagi import AgiSession
-from ivr.prompts import prompt_path
+from acd.dispatch import Dispatcher
+from acd.engine import Call, Offer, Priority
+from hotline.fastagi import AgiHangup, AgiSession
+from ivr.menu import KEYS as ALL_KEYS
+from ivr.menu import Menu, QueueRoute
+from ivr.prompts import position_prompts, prompt_path
 from recordings.files import conversation_path, intake_path
 
 Publish = Callable[[dict[str, object]], Awaitable[None]]
-ALL_KEYS = "0123456789*#"
+ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
+CountCall = Callable[[dict[str, object]], Awaitable[int]]
+#: Caller ids that cannot be called back (withheld, anonymous, internal).
+MIN_CALLBACK_DIGITS = 5
 
 
 @dataclass
 class IvrServices:
-    board: AgentBoard
+    dispatcher: Dispatcher
+    menu: Menu
     publish: Publish
+    screen_pop: ScreenPop
     recordings_dir: str
     prompts_dir: str
-    ring_seconds: int = 20
-    ring_attempts: int = 3
+    #: How many times this caller has called today, counting this call.
+    count_call: CountCall
+    #: Whether agents answer now (business hours and holidays, from the ticket policy's calendar).
+    is_open: Callable[[], bool]
+    repeat_calls_today: int = 3
+    ring_seconds: int = 15
+    poll_ms: int = 300
     intake_max_seconds: int = 60
     max_call_seconds: int = 4 * 3600
+    clock: Callable[[], float] = time.time
+
+
+def can_call_back(number: str) -> bool:
+    return number.isdigit() and len(number) >= MIN_CALLBACK_DIGITS
 
 
 async def answer_hotline(session: AgiSession, services: IvrServices) -> None:
     call_id = await session.get_variable("CHANNEL(linkedid)") or session.unique_id
     line = session.params.get("line") or session.env.get("agi_extension", "")
-    about = {
+    about: dict[str, object] = {
         "call_id": call_id,
         "caller_number": session.caller_number,
         "caller_name": session.caller_name,
         "line": line,
     }
+    flow = _Flow(session, services, about)
+    await flow.run()
 
-    async def publish(kind: str, **details: object) -> None:
-        await services.publish({"type": kind, **about, **details})
 
-    def prompt(name: str) -> str:
-        return prompt_path(services.prompts_dir, name)
+class _Flow:
+    """One caller's way through the IVR and the queue."""
 
-    await session.answer()
-    digit = await session.stream_file(prompt("greeting"), ALL_KEYS) or await session.wait_for_digit(5000)
-    await publish("ivr.menu", digit=digit)
+    def __init__(self, session: AgiSession, services: IvrServices, about: dict[str, object]) -> None:
+        self.session, self.services, self.about = session, services, about
+        self.call_id = str(about["call_id"])
+        self.menu = services.menu
+        self.dispatcher = services.dispatcher
+        self.arrived_at = services.clock()
+        self.queued = False
 
-    await session.stream_file(prompt("describe"))
-    intake = intake_path(services.recordings_dir, call_id)
-    recorded = await session.record_file(intake, max_ms=services.intake_max_seconds * 1000, silence_s=4)
-    await publish("ivr.intake_recorded", recording=f"{intake}.wav", ended_by=recorded.data or "key")
+    async def publish(self, kind: str, **details: object) -> None:
+        await self.services.publish({"type": kind, **self.about, **details})
 
-    await session.exec("MixMonitor", conversation_path(services.recordings_dir, call_id))
-    await session.stream_file(prompt("connecting"))
+    def prompt(self, name: str) -> str:
+        return prompt_path(self.services.prompts_dir, name)
 
-    tried: list[str] = []
-    for _ in range(services.ring_attempts):
-        agent = services.board.offer(call_id, exclude=tried)
-        if agent is None:
-            break
-        tried.append(agent)
-        await publish("acd.offered", agent=agent)
-        try:
-            await session.exec(
-                "Dial", f"PJSIP/{agent},{services.ring_seconds}", timeout=services.max_call_seconds
-            )
-            status = await session.get_variable("DIALSTATUS")
-        finally:
-            services.board.release(agent)
-        if status == "ANSWER":
-            await session.set_variable("HOTLINE_DONE", "1")
+    async def run(self) -> None:
+        session = self.session
+        await session.answer()
+        # Any key ends the greeting; keys that are not options mean "other matters".
+        digit = await session.stream_file(self.prompt("greeting"), ALL_KEYS)
+        digit = digit or await session.wait_for_digit(3000)
+        await self.publish("ivr.menu", digit=digit)
+        if digit == self.menu.emergency_key:
+            await self.connect_emergency()
             return
-        await publish("acd.not_answered", agent=agent, dial_status=status)
-    await publish("ivr.fallback", reason="no agent answered" if tried else "no agent available")
+        route = self.menu.route(str(self.about["line"]), digit)
+        if not self.answerable(route):
+            await self.to_voicemail("night" if not self.services.is_open() else "voicemail", "无坐席值守")
+            return
+        calls_today = await self.services.count_call(self.about)
+
+        await session.stream_file(self.prompt("describe"))
+        intake = intake_path(self.services.recordings_dir, self.call_id)
+        max_ms = self.services.intake_max_seconds * 1000
+        recorded = await session.record_file(intake, max_ms=max_ms, silence_s=4)
+        await self.publish("ivr.intake_recorded", recording=f"{intake}.wav", ended_by=recorded.data or "key")
+        await session.exec("MixMonitor", conversation_path(self.services.recordings_dir, self.call_id))
+
+        priority = route.priority
+        if calls_today >= self.services.repeat_calls_today:
+            priority = max(priority, Priority.REPEAT_CALLER)
+        await self.join(route, priority)
+        try:
+            await self.wait_for_an_agent()
+        except AgiHangup:
+            await self.caller_hung_up()
+        finally:
+            if self.queued:  # an error, or the controller stopping: do not leave a ghost in the queue
+                await self.dispatcher.caller_gone(self.call_id)
+
+    def answerable(self, route: QueueRoute) -> bool:
+        """Someone is logged in for this call (at night, the night shift's seats)."""
+        skills = [skill for skill in (route.skill, route.overflow_skill) if skill]
+        return self.dispatcher.engine.staffed(skills) > 0
+
+    async def connect_emergency(self) -> None:
+        number = self.menu.emergency_number
+        await self.publish("ivr.emergency", number=number)
+        await self.session.stream_file(self.prompt("emergency"))
+        await self.session.exec("Dial", f"PJSIP/{number}@carrier", timeout=self.services.max_call_seconds)
+        await self.session.set_variable("HOTLINE_DONE", "1")
+
+    async def to_voicemail(self, prompt: str, reason: str) -> None:
+        await self.publish("ivr.voicemail", reason=reason)
+        await self.session.set_variable("HOTLINE_VOICEMAIL_PROMPT", prompt)
+        await self.session.set_variable("HOTLINE_NEXT", "voicemail")
+
+    async def join(self, route: QueueRoute, priority: Priority) -> None:
+        call = Call(
+            self.call_id,
+            str(self.about["line"]),
+            route.skill,
+            self.arrived_at,  # the place is the moment the call came in, not after the intake
+            priority,
+            overflow_skill=route.overflow_skill,
+            overflow_after=route.overflow_after,
+        )
+        await self.dispatcher.step(lambda engine, now: engine.call_arrived(call))
+        self.queued = True
+        await self.publish("acd.queued", skill=route.skill, priority=priority.name.lower())
+        await self.session.stream_file(self.prompt("connecting"))
+
+    async def wait_for_an_agent(self) -> None:
+        session, menu = self.session, self.menu
+        next_announcement = 0.0
+        exits = menu.callback_key + menu.voicemail_key
+        await session.music(True)
+        while True:
+            offer = self.dispatcher.take_offer(self.call_id)
+            if offer is not None:
+                if await self.ring(offer):
+                    return
+                await session.music(True)
+                continue
+            digit = ""
+            if self.services.clock() >= next_announcement:
+                await session.music(False)
+                digit = await self.announce_position(exits)
+                await session.music(True)
+                next_announcement = self.services.clock() + menu.announce_every
+            digit = digit or await session.wait_for_digit(self.services.poll_ms)
+            if digit == menu.callback_key:
+                if await self.leave_callback():
+                    return
+            elif digit == menu.voicemail_key:
+                await session.music(False)
+                await self.dispatcher.caller_gone(self.call_id)
+                self.queued = False
+                await self.to_voicemail("voicemail", "来电人选择留言")
+                return
+
+    async def announce_position(self, escape: str) -> str:
+        engine = self.dispatcher.engine
+        if self.call_id not in engine.calls or engine.calls[self.call_id].offered_to:
+            return ""
+        now = self.services.clock()
+        ahead = engine.position(self.call_id)
+        names = [*position_prompts(ahead, engine.expected_wait(self.call_id, now)), "queue-exits"]
+        await self.publish("ivr.position", ahead=ahead)
+        for name in names:
+            digit = await self.session.stream_file(self.prompt(name), escape)
+            if digit:
+                return digit
+        return ""
+
+    async def leave_callback(self) -> bool:
+        number = self.session.caller_number
+        if not can_call_back(number):
+            await self.session.music(False)
+            await self.session.stream_file(self.prompt("callback-refused"))
+            await self.session.music(True)
+            return False
+        await self.session.music(False)
+        await self.dispatcher.caller_gone(self.call_id, callback_number=number)
+        self.queued = False
+        await self.publish("acd.callback_requested", callback_number=number)
+        await self.session.stream_file(self.prompt("callback-taken"))
+        await self.session.set_variable("HOTLINE_DONE", "1")
+        return True
+
+    async def ring(self, offer: Offer) -> bool:
+        """Ring the offered agent; True when they answered (and the conversation is over)."""
+        await self.publish("acd.offered", agent=offer.account)
+        await self.services.screen_pop(offer, self.about)
+        await self.session.music(False)
+        answered = False
+        try:
+            await self.session.exec(
+                "Dial",
+                f"PJSIP/{offer.account},{self.services.ring_seconds},m",
+                timeout=self.services.max_call_seconds,
+            )
+            status = await self.session.get_variable("DIALSTATUS")
+            answered = status == "ANSWER"
+            if not answered:
+                await self.publish("acd.not_answered", agent=offer.account, dial_status=status)
+        finally:
+            if not self.session.hung_up:
+                await self.dispatcher.finish_offer(offer, answered)
+        if answered:
+            self.queued = False
+            await self.session.set_variable("HOTLINE_DONE", "1")
+        return answered
+
+    async def caller_hung_up(self) -> None:
+        """Abandoned in the queue: a caller who waited long enough is called back (漏接回拨)."""
+        if not self.queued:
+            return
+        waited = self.services.clock() - self.arrived_at
+        number = self.session.caller_number
+        callback = waited >= self.menu.abandoned_callback_after and can_call_back(number)
+        still_waiting = self.call_id in self.dispatcher.engine.calls
+        await self.dispatcher.caller_gone(self.call_id, callback_number=number if callback else "")
+        self.queued = False
+        if still_waiting:
+            await self.publish("acd.abandoned", waited=round(waited, 1), callback=callback)

@@ -16,7 +16,8 @@ from hotline.asterisk_conf import (
     render_tree,
 )
 from hotline.config import Settings
-from ivr.prompts import PROMPTS, SPEECH_VERSION, synthesize
+from ivr.menu import load_menu
+from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
 from lab.chroot import chroot_path, ensure_chroot, is_ready
 from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
 from lab.processes import ManagedProcess
@@ -192,7 +193,7 @@ class Lab:
     def _speak_prompts(self) -> None:
         """Synthesise prompts once; a changed text is synthesised again."""
         targets = [
-            (self.settings.prompts_dir, PROMPTS),
+            (self.settings.prompts_dir, prompt_texts(load_menu(self.settings.ivr_menu))),
             (self.pstn_sounds_dir(), PSTN_SOUNDS),
         ]
         for directory, texts in targets:

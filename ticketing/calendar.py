@@ -179,3 +179,32 @@ def package_calendar(service_day: ServiceDay | None = None) -> WorkCalendar:
 
 def _seconds(moment: time) -> int:
     return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+@dataclass(frozen=True)
+class AnsweringHours:
+    """When agents answer the phone: ``7x24``, ``08:00-20:00`` (every day) or ``workdays 08:30-17:30``.
+
+    Outside them a call takes the night path: the night shift's seats if any
+    are logged in, else voicemail. ``workdays`` follows the same calendar as
+    ticket deadlines, so public holidays and make-up days (调休) count.
+    """
+
+    hours: ServiceDay | None = None  # None: around the clock
+    workdays_only: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> AnsweringHours:
+        spec = text.strip()
+        if spec == "7x24":
+            return cls()
+        workdays_only = spec.startswith("workdays ")
+        hours = spec.removeprefix("workdays ").strip()
+        return cls(ServiceDay.parse(hours), workdays_only)
+
+    def open_at(self, at: datetime, calendar: WorkCalendar) -> bool:
+        if self.hours is None:
+            return True
+        if self.workdays_only and not calendar.is_workday(at.date()):
+            return False
+        return self.hours.start <= at.time() < self.hours.end

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -540,14 +540,17 @@ def add_ticket_routes(
     users: Users,
     platform_id: str = "hotline",
     webhook_secret: str = "",
+    extra_routes: Sequence[Route] = (),
 ) -> None:
+    """The ticket routes, and other packages' routes (agents) under the same auth, errors and OpenAPI."""
     app[DESK_KEY] = desk
     app[USERS_KEY] = users
     app[SENDER_KEY] = platform_id
     app[WEBHOOK_SECRET_KEY] = webhook_secret
-    for route in ROUTES:
+    routes = [*ROUTES, *extra_routes]
+    for route in routes:
         app.router.add_route(route.method, route.path, _endpoint(route))
-    document = openapi(ROUTES)
+    document = openapi(routes)
 
     async def serve_openapi(_request: web.Request) -> web.Response:
         return web.json_response(document, dumps=_dumps)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ticketing.calendar import CalendarError, Deadline, ServiceDay, WorkCalendar, parse_clock
+from ticketing.calendar import AnsweringHours, CalendarError, Deadline, ServiceDay, WorkCalendar, parse_clock
 from ticketing.vocabulary import TicketType
 
 PRESETS_DIR = Path(__file__).with_name("policies")
@@ -122,6 +122,10 @@ class Policy:
         if complex_case:
             return self.handling_complex
         return self.handling_by_type.get(ticket_type, self.handling_default)
+
+    @property
+    def answering_hours(self) -> AnsweringHours:
+        return AnsweringHours.parse(self.answering)
 
     def extension_for(self, handling: Duration) -> Duration:
         return self.extension_length or handling
@@ -235,11 +239,12 @@ def parse_policy(data: dict[str, Any], where: str = "policy") -> Policy:
         raise PolicyError(f"{where}: extension.max_count must be a whole number ≥ 0, got {max_count!r}")
     length = extension.get("length", "same")
     answering = str(data.get("answering", "7x24"))
-    if answering != "7x24":
-        try:
-            ServiceDay.parse(answering)
-        except CalendarError:
-            raise PolicyError(f"{where}: answering must be 7x24 or HH:MM-HH:MM, got {answering!r}") from None
+    try:
+        AnsweringHours.parse(answering)
+    except CalendarError:
+        raise PolicyError(
+            f"{where}: answering must be 7x24, HH:MM-HH:MM or workdays HH:MM-HH:MM, got {answering!r}"
+        ) from None
     return Policy(
         name=str(data.get("name", Path(where).stem)),
         title=str(data.get("title", "")),

@@ -19,7 +19,7 @@ async def test_a_restarted_controller_carries_on_where_the_last_one_stopped(redi
     engine.call_arrived(Call("early", "12345", "general", 3))
     engine.call_arrived(Call("elderly", "12345", "general", 4, priority=Priority.ELDERLY))
     engine.call_arrived(Call("later", "12345", "general", 5))
-    engine.leave_callback("later", "13800138000")
+    engine.leave_callback("later", "13800138000", 5)
     assert engine.assign(6) == [Offer("elderly", "1002")]
     await store.write(engine.take_changes())
     engine.answered("elderly", "1002", 7)

@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from hotline.ami import AmiClient
 from hotline.config import Settings, load_settings
 from lab.chroot import chroot_path
 from lab.lab import Lab
@@ -42,6 +43,11 @@ TEST_ENV = {
     "HOTLINE_AGENTS": "1001,1002,1003",
     "HOTLINE_LAB_PHONES": "1001,1002,1003,9001",
     "HOTLINE_FALLBACK_QUEUE_SECONDS": "30",
+    # 12315 is a kept department number; agent 1003 is its dedicated seat.
+    "HOTLINE_LINES": "12345,12315=市场监管投诉",
+    "HOTLINE_AGENT_SKILLS": "1003=12315:8,12345:3",
+    "HOTLINE_WRAP_UP_SECONDS": "4",
+    "HOTLINE_RING_SECONDS": "6",
 }
 
 
@@ -57,6 +63,7 @@ def lab_env() -> dict[str, str]:
         "HOTLINE_HOME": str(home / "var"),
         "HOTLINE_CONFIG_FILE": str(home / "hotline.env"),
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
+        "HOTLINE_IVR_MENU": str(Path(__file__).resolve().parents[2] / "lab" / "menu.toml"),
     }
 
 
@@ -107,6 +114,13 @@ class ControllerProcess:
         log = self.log_path.read_text()[-2000:]
         raise AssertionError(f"controller not healthy in {timeout}s; log: {log}")
 
+    def kill(self) -> None:
+        """A crash: no clean shutdown, sockets cut."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+        self.process = None
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -151,3 +165,109 @@ class EventStream:
         self._task.cancel()
         await self._ws.close()
         await self._session.close()
+
+
+@pytest.fixture(scope="session")
+def supervisor_token(lab, lab_env) -> str:
+    """An API token for a supervisor, made with the CLI a deployment uses."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline", "users", "add", "lab-supervisor", "--role", "supervisor"],
+        env={**os.environ, **lab_env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split(": ", 1)[1].strip()
+
+
+class AgentDesk:
+    """The agents' side of the lab: their states through the API, their phones' behaviour on the PSTN."""
+
+    def __init__(self, lab: Lab, settings: Settings, base_url: str, token: str) -> None:
+        self.lab, self.settings, self.base_url = lab, settings, base_url
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def command(self, account: str, command: str, **body: str) -> dict:
+        url = f"{self.base_url}/api/agents/{account}/{command}"
+        async with aiohttp.ClientSession(headers=self.headers) as http, http.post(url, json=body) as response:
+            reply = await response.json()
+            assert response.status == 200, reply
+            return reply
+
+    async def states(self) -> dict[str, dict]:
+        url = f"{self.base_url}/api/agents"
+        async with aiohttp.ClientSession(headers=self.headers) as http, http.get(url) as response:
+            return {agent["agent"]: agent for agent in await response.json()}
+
+    async def only_ready(self, *accounts: str) -> None:
+        """These agents ready (in this order, so the first is idle longest), every other agent logged out.
+
+        Waits first for calls left over from an earlier test to end.
+        """
+        async with asyncio.timeout(60):
+            while any(a["state"] in ("ringing", "talking") for a in (await self.states()).values()):
+                await asyncio.sleep(0.5)
+        for account in self.settings.agents:
+            if account not in accounts:
+                await self.command(account, "logout")
+        for account in accounts:
+            await self.command(account, "ready")
+            await asyncio.sleep(0.05)
+
+    async def phone(self, account: str, *, answers: bool = True, talk_seconds: int | None = None) -> None:
+        """How the agent's lab phone behaves: answer or only ring, and hang up after a talk or never."""
+        s = self.settings
+        ami = AmiClient(s.bind_host, s.pstn_ami_port, "lab", s.pstn_ami_secret)
+        await ami.connect()
+        try:
+            flag = "0" if answers else "1"
+            await ami.action("DBPut", {"Family": "lab/noanswer", "Key": account, "Val": flag})
+            talk = "" if talk_seconds is None else str(talk_seconds)
+            await ami.action("DBPut", {"Family": "lab/talk", "Key": account, "Val": talk})
+        finally:
+            await ami.close()
+
+    async def hang_up_everything(self) -> None:
+        """End calls an earlier test left behind (a fallback queue call, a caller still holding)."""
+        s = self.settings
+        for port, user, secret in (
+            (s.pstn_ami_port, "lab", s.pstn_ami_secret),
+            (s.ami_port, s.ami_user, s.ami_secret),
+        ):
+            ami = AmiClient(s.bind_host, port, user, secret)
+            await ami.connect()
+            try:
+                await ami.action("Hangup", {"Channel": "/.*/"}, check=False)
+                async with asyncio.timeout(15):
+                    while (await ami.action("CoreShowChannels", idempotent=True)).events:
+                        await asyncio.sleep(0.2)
+            finally:
+                await ami.close()
+
+    async def dial_feature_code(self, account: str, code: str) -> None:
+        """The agent dials a feature code (*71…) from their own phone and listens to the confirmation."""
+        s = self.settings
+        ami = AmiClient(s.bind_host, s.pstn_ami_port, "lab", s.pstn_ami_secret)
+        await ami.connect()
+        try:
+            result = await ami.originate(
+                {
+                    "Channel": f"PJSIP/{code}@phone{account}",
+                    "Application": "Wait",
+                    "Data": "6",
+                    "Timeout": "10000",
+                },
+                timeout=20,
+            )
+            assert result.get("Response") == "Success", result
+        finally:
+            await ami.close()
+
+
+@pytest.fixture
+async def agents(lab, controller, settings, supervisor_token) -> AgentDesk:
+    desk = AgentDesk(lab, settings, controller.base_url, supervisor_token)
+    await desk.hang_up_everything()
+    for account in settings.lab_phones:
+        await desk.phone(account)
+    return desk

@@ -49,7 +49,8 @@ def speak_after_the_beep(lab, settings) -> float:
     return duration_seconds(prompt) + 1.5
 
 
-async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, controller, settings):
+async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, controller, settings, agents):
+    await agents.only_ready("1001", "1002")
     plan = caller_plan(say_after=speak_after_the_beep(lab, settings))
     async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
         await place_call(lab, plan)
@@ -104,7 +105,8 @@ async def test_with_the_controller_stopped_an_agent_still_answers(lab, controlle
     assert any(c.startswith("PJSIP/carrier-") for c in bridged), "the caller was not in the bridge"
 
 
-async def test_a_restarted_controller_reconciles_a_call_in_progress(lab, controller, settings):
+async def test_a_restarted_controller_reconciles_a_call_in_progress(lab, controller, settings, agents):
+    await agents.only_ready("1001")
     plan = caller_plan(say_after=speak_after_the_beep(lab, settings), hold=25)
     redis = Redis.from_url(settings.effective_redis_url)
     try:

@@ -60,3 +60,11 @@ def test_reconcile_rebuilds_live_calls_and_reports_vanished_ones():
 def test_account_of_channel_names():
     assert account_of("PJSIP/1001-0000000a") == "1001"
     assert account_of("Local/1001@x-1;1") == ""
+
+
+def test_reconcile_takes_the_callers_number_whichever_leg_asterisk_lists_first():
+    t = tracker()
+    up = {"ChannelStateDesc": "Up", "BridgeId": "b"}
+    t.reconcile([{**AGENT, **up}, {**CALLER, **up}])
+    call = t.calls["h-1.0"]
+    assert (call.caller_number, call.caller_name, call.agent) == ("13800138000", "张三", "1001")

@@ -90,6 +90,19 @@ def test_a_ring_timeout_keeps_the_place_and_tries_the_next_agent() -> None:
     assert Offer("second", "1001") in offers
 
 
+def test_a_phone_that_is_unregistered_or_busy_is_not_offered_a_call() -> None:
+    engine = centre("1001", "1002")
+    engine.ready("1001", 0)
+    engine.ready("1002", 1)
+    engine.phone_state("1001", free=False)
+    arrive(engine, "a", 2)
+    assert engine.assign(2) == [Offer("a", "1002")], "1001 is idle longest, but their phone cannot ring"
+    arrive(engine, "b", 3)
+    assert engine.assign(3) == []
+    engine.phone_state("1001", free=True)
+    assert engine.assign(4) == [Offer("b", "1001")]
+
+
 def test_an_agent_who_misses_three_calls_in_a_row_is_put_on_break_and_the_supervisor_told() -> None:
     engine = centre("1001", missed_before_break=3)
     engine.ready("1001", 0)
@@ -168,7 +181,7 @@ def test_state_survives_a_restart_through_json_with_pause_reasons_and_places() -
     engine.ready("1002", 6)
     arrive(engine, "a", 7, priority=Priority.REPEAT_CALLER)
     arrive(engine, "b", 8)
-    engine.leave_callback("b", "13800138000")
+    engine.leave_callback("b", "13800138000", 8)
     engine.wrap_up("1002", 9)
     restored = Engine.from_json(json.loads(json.dumps(engine.to_json())), engine.settings)
     assert restored.to_json() == engine.to_json()
@@ -231,3 +244,48 @@ def test_a_dedicated_seat_is_kept_for_its_number_while_a_general_agent_is_free()
     assert engine.assign(6) == [Offer("general", "1001")]
     arrive(engine, "another", 7)
     assert engine.assign(7) == [Offer("another", "2001")], "with nobody else free, the seat still helps"
+
+
+def test_position_and_expected_wait_count_the_calls_ahead_for_the_same_skill() -> None:
+    engine = centre("1001", "1002", skills={"1001": {"general": 5}, "1002": {"general": 5}})
+    arrive(engine, "a", 1)
+    arrive(engine, "market", 2, skill="12315")
+    arrive(engine, "b", 3)
+    arrive(engine, "elderly", 4, priority=Priority.ELDERLY)
+    assert [engine.position(c) for c in ("elderly", "a", "b", "market")] == [0, 1, 2, 0]
+    assert engine.expected_wait("b", 5) == 3 * 180 / 2, "nobody has talked yet: the default handle time"
+    engine.ready("1001", 5)
+    engine.assign(5)
+    engine.answered("elderly", "1001", 6)
+    engine.call_ended("1001", 66)
+    assert engine.expected_wait("b", 67) == 2 * 60 / 2
+
+
+def test_a_callback_left_while_the_phone_rings_withdraws_the_offer() -> None:
+    engine = centre("1001")
+    engine.ready("1001", 0)
+    arrive(engine, "a", 1)
+    assert engine.assign(1) == [Offer("a", "1001")]
+    engine.leave_callback("a", "13800138000", 2)
+    assert engine.agents["1001"].state == AgentState.READY
+    assert engine.assign(3) == [Offer("a", "1001", "13800138000")], "the place is kept, now as a callback"
+    with pytest.raises(AcdError) as caught:
+        engine.leave_callback("a", "", 4)
+    assert caught.value.error_id == "no-callback-number"
+
+
+def test_after_a_restart_waiting_callers_are_dropped_callbacks_kept_and_rings_withdrawn() -> None:
+    engine = centre("1001", "1002")
+    engine.ready("1001", 0)
+    engine.ready("1002", 0)
+    arrive(engine, "held", 1)
+    arrive(engine, "callback", 2, callback_number="13800138000")
+    arrive(engine, "talking", 3)
+    engine.assign(3)
+    engine.answered("held", "1001", 4)
+    engine.recover(10)
+    assert list(engine.calls) == ["callback"] and engine.calls["callback"].offered_to == ""
+    assert engine.agents["1002"].state == AgentState.READY, "its ring ended with the old controller"
+    assert engine.agents["1001"].state == AgentState.TALKING, "a talking agent stays talking"
+    engine.phones_on_calls([], 12)
+    assert engine.agents["1001"].state == AgentState.WRAP_UP, "Asterisk shows no call on that phone"

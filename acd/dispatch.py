@@ -1,0 +1,173 @@
+"""Runs the ACD engine inside the controller: one step at a time, each step saved and announced.
+
+Callers' flows, the agents' API, feature codes and AMI events all change the
+engine through ``step``. A step holds a lock while it changes the engine, asks
+it for offers and writes the changes to Redis, so two steps never interleave
+and Redis never holds half of one. Offers for callers still on the line wait
+here until their flow takes them (it polls between the caller's key presses);
+offers for callbacks start an outbound call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from acd.engine import AgentState, Changes, Engine, Offer
+from acd.state_store import AcdStateStore
+
+log = logging.getLogger(__name__)
+Publish = Callable[[dict[str, Any]], Awaitable[None]]
+StartCallback = Callable[[Offer], Awaitable[None]]
+T = TypeVar("T")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        store: AcdStateStore,
+        publish: Publish,
+        clock: Callable[[], float],
+        start_callback: StartCallback,
+    ) -> None:
+        self.engine = engine
+        self._store = store
+        self._publish = publish
+        self._clock = clock
+        self._start_callback = start_callback
+        self._lock = asyncio.Lock()
+        self._offers: dict[str, Offer] = {}
+        self._unsaved: Changes | None = None
+        self._callbacks: set[asyncio.Task[None]] = set()
+
+    async def restore(self, skills: Mapping[str, Mapping[str, int]]) -> None:
+        """Load the last controller's state from Redis and carry on from it (see ``Engine.recover``)."""
+        async with self._lock:
+            self.engine = await self._store.load(self.engine.settings)
+
+        def change(engine: Engine, now: float) -> None:
+            for account, levels in skills.items():
+                engine.add_agent(account, levels)
+            engine.recover(now)
+
+        await self.step(change)
+
+    async def step(self, change: Callable[[Engine, float], T]) -> T:
+        """Apply one change, then assign, save and announce; the change's errors still propagate."""
+        async with self._lock:
+            now = self._clock()
+            try:
+                return change(self.engine, now)
+            finally:
+                await self._settle(now)
+
+    async def tick(self) -> None:
+        """Time passing: wrap-ups end, waiting calls overflow to wider skills."""
+        await self.step(lambda engine, now: None)
+
+    def take_offer(self, call_id: str) -> Offer | None:
+        return self._offers.pop(call_id, None)
+
+    async def finish_offer(self, offer: Offer, answered: bool) -> None:
+        """The agent's phone stopped ringing: answered (and the talk is over) or not answered."""
+
+        def change(engine: Engine, now: float) -> None:
+            agent = engine.agents.get(offer.account)
+            if agent is None or agent.call_id != offer.call_id:
+                return
+            if not answered:
+                engine.not_answered(offer.call_id, offer.account, now)
+                return
+            if agent.state == AgentState.RINGING:
+                engine.answered(offer.call_id, offer.account, now)
+            engine.call_ended(offer.account, now)
+
+        await self.step(change)
+
+    async def caller_gone(self, call_id: str, callback_number: str = "") -> None:
+        """The caller left the line: hung up, chose voicemail, or asked for a callback (keeping the place)."""
+        self._offers.pop(call_id, None)
+
+        def change(engine: Engine, now: float) -> None:
+            if call_id in engine.calls:
+                if callback_number:
+                    engine.leave_callback(call_id, callback_number, now)
+                else:
+                    engine.call_left(call_id, now)
+            for agent in list(engine.agents.values()):
+                if agent.call_id == call_id and agent.state == AgentState.TALKING:
+                    engine.call_ended(agent.account, now)
+
+        await self.step(change)
+
+    async def phone_answered(self, account: str) -> None:
+        """AMI saw the agent's phone go off-hook while it rang for an offer: talking from now."""
+
+        def change(engine: Engine, now: float) -> None:
+            agent = engine.agents.get(account)
+            if agent is not None and agent.state == AgentState.RINGING:
+                engine.answered(agent.call_id, account, now)
+
+        await self.step(change)
+
+    async def phone_hung_up(self, account: str) -> None:
+        """An agent's phone hung up: if the ACD still shows them talking, the talk is over."""
+        if account in self.engine.agents:
+            await self.step(lambda engine, now: engine.call_ended(account, now))
+
+    async def _settle(self, now: float) -> None:
+        offers = self.engine.assign(now)
+        changes = self.engine.take_changes()
+        notices, self.engine.notices = self.engine.notices, []
+        await self._save(changes)
+        for offer in offers:  # in queue order: the record of who was offered what, and when
+            await self._publish(
+                {
+                    "type": "acd.assigned",
+                    "call_id": offer.call_id,
+                    "agent": offer.account,
+                    "callback": bool(offer.callback_number),
+                }
+            )
+            if offer.callback_number:
+                task = asyncio.create_task(self._start_callback(offer), name=f"callback-{offer.call_id}")
+                self._callbacks.add(task)
+                task.add_done_callback(self._callbacks.discard)
+            else:
+                self._offers[offer.call_id] = offer
+        for account, agent in changes.agents.items():
+            await self._publish(
+                {
+                    "type": "agent.state",
+                    "agent": account,
+                    "state": agent["state"],
+                    "break_reason": agent["break_reason"],
+                    "call_id": agent["call_id"],
+                    "since": agent["since"],
+                }
+            )
+        for notice in notices:
+            await self._publish({"type": notice.kind, "agent": notice.account, "detail": notice.detail})
+
+    async def _save(self, changes: Changes) -> None:
+        """Write this step; if Redis is away, keep it and write it with the next step."""
+        if self._unsaved is not None:
+            changes = Changes(
+                agents={**self._unsaved.agents, **changes.agents},
+                calls={**self._unsaved.calls, **changes.calls},
+                last_offered=changes.last_offered,
+            )
+        try:
+            await self._store.write(changes)
+            self._unsaved = None
+        except Exception as exc:  # the engine in memory stays right; Redis catches up
+            log.warning("ACD state not saved to redis, keeping it for the next step: %s", exc)
+            self._unsaved = changes
+
+    async def close(self) -> None:
+        for task in list(self._callbacks):
+            task.cancel()
+        await asyncio.gather(*self._callbacks, return_exceptions=True)

@@ -1,0 +1,59 @@
+"""Feature codes dialled from an agent's own phone: *71 ready, *72 break, *73 wrap-up, *79 logout.
+
+The phone is the agent: the command applies to the PJSIP endpoint that dialled.
+The agent hears a short confirmation, or that it did not work (the web page
+says why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from acd.dispatch import Dispatcher
+from acd.engine import AcdError
+from agents.commands import FEATURE_CODES, apply_agent_command
+from hotline.fastagi import AgiSession
+from ivr.prompts import prompt_path
+
+CONFIRMATIONS = {
+    "ready": "agent-ready",
+    "break": "agent-break",
+    "wrap-up": "agent-wrap-up",
+    "logout": "agent-logged-out",
+}
+Publish = Callable[[dict[str, object]], Awaitable[None]]
+
+
+async def run_feature_code(
+    session: AgiSession, dispatcher: Dispatcher, prompts_dir: str, publish: Publish
+) -> None:
+    account = await session.get_variable("CHANNEL(endpoint)")
+    code = session.params.get("code", "")
+    command = FEATURE_CODES.get(code, "")
+    prompt = "agent-refused"
+    if command:
+        try:
+            await dispatcher.step(lambda engine, now: apply_agent_command(engine, account, command, "", now))
+            prompt = CONFIRMATIONS[command]
+        except AcdError as error:
+            await publish(
+                {
+                    "type": "agent.refused",
+                    "agent": account,
+                    "code": code,
+                    "error_id": error.error_id,
+                    "message": str(error),
+                }
+            )
+    else:
+        await publish(
+            {
+                "type": "agent.refused",
+                "agent": account,
+                "code": code,
+                "error_id": "bad-feature-code",
+                "message": f"没有功能码 {code}",
+            }
+        )
+    await session.answer()
+    await session.stream_file(prompt_path(prompts_dir, prompt))

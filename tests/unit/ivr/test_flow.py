@@ -1,0 +1,280 @@
+"""The caller's way through the IVR and the queue, against a scripted channel and the real ACD engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from acd.dispatch import Dispatcher
+from acd.engine import AgentState, Changes, Engine, Offer, Priority, Settings
+from hotline.fastagi import AgiHangup, AgiResult
+from ivr.flows import IvrServices, answer_hotline
+from ivr.menu import load_menu
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.writes: list[Changes] = []
+
+    async def write(self, changes: Changes) -> None:
+        self.writes.append(changes)
+
+    async def load(self, settings: Settings) -> Engine:
+        return Engine(settings)
+
+
+@dataclass
+class Clock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class FakeChannel:
+    """An AGI session whose caller presses keys on a script; ``on_wait`` plays the caller while they wait."""
+
+    caller: str = "13800138000"
+    line: str = "12345"
+    greeting_key: str = ""
+    dial_statuses: list[str] = field(default_factory=lambda: ["ANSWER"])
+    on_wait: Callable[[int], Awaitable[str]] | None = None
+    hung_up: bool = False
+    played: list[str] = field(default_factory=list)
+    dialled: list[str] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    waits: int = 0
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"agi_extension": self.line}
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"line": self.line}
+
+    unique_id = "call-1"
+    caller_name = "张三"
+
+    @property
+    def caller_number(self) -> str:
+        return self.caller
+
+    async def get_variable(self, name: str) -> str:
+        if name == "DIALSTATUS":
+            return self.dial_statuses.pop(0)
+        return "call-1" if name == "CHANNEL(linkedid)" else ""
+
+    async def answer(self) -> None:
+        pass
+
+    async def stream_file(self, path: str, escape_digits: str = "") -> str:
+        self.played.append(path.rsplit("/", 1)[1])
+        return self.greeting_key if path.endswith("/greeting") else ""
+
+    async def wait_for_digit(self, timeout_ms: int) -> str:
+        if "connecting" not in self.played:  # still in the greeting: no key pressed
+            return ""
+        self.waits += 1
+        if self.waits > 200:
+            raise AssertionError("the caller waited forever")
+        return await self.on_wait(self.waits) if self.on_wait else ""
+
+    async def record_file(self, path: str, **kwargs: Any) -> AgiResult:
+        return AgiResult(200, 35, "dtmf")
+
+    async def exec(self, application: str, argument: str = "", timeout: float | None = None) -> AgiResult:
+        if application == "Dial":
+            self.dialled.append(argument)
+        return AgiResult(200, 0)
+
+    async def set_variable(self, name: str, value: str) -> None:
+        self.variables[name] = value
+
+    async def music(self, on: bool) -> None:
+        pass
+
+
+class Centre:
+    """The real engine and dispatcher with agents; records what was published and called back."""
+
+    def __init__(self, *ready: str, logged_in: tuple[str, ...] = (), calls_today: int = 1) -> None:
+        self.clock = Clock()
+        self.events: list[dict] = []
+        self.callbacks: list[Offer] = []
+        engine = Engine(Settings(wrap_up_seconds=5))
+        for account in ("1001", "1002"):
+            engine.add_agent(account, {"12345": 5})
+        self.dispatcher = Dispatcher(engine, FakeStore(), self._publish, self.clock, self._call_back)
+        self.engine = engine
+        for account in ready:
+            engine.login(account, 0)
+            engine.ready(account, 0)
+        for account in logged_in:
+            engine.login(account, 0)
+        self.calls_today = calls_today
+        self.open = True
+
+    async def _publish(self, event: dict) -> None:
+        self.events.append(event)
+
+    async def _call_back(self, offer: Offer) -> None:
+        self.callbacks.append(offer)
+
+    async def _count(self, about: dict) -> int:
+        return self.calls_today
+
+    async def _pop(self, offer: Offer, about: dict) -> None:
+        self.events.append({"type": "agent.screen_pop", "agent": offer.account, **about})
+
+    def services(self) -> IvrServices:
+        return IvrServices(
+            dispatcher=self.dispatcher,
+            menu=load_menu("default"),
+            publish=self._publish,
+            screen_pop=self._pop,
+            recordings_dir="/rec",
+            prompts_dir="/p",
+            count_call=self._count,
+            is_open=lambda: self.open,
+            clock=self.clock,
+        )
+
+    def kinds(self) -> list[str]:
+        return [e["type"] for e in self.events]
+
+
+async def test_the_emergency_key_connects_110_at_once_without_queueing() -> None:
+    centre, channel = Centre("1001"), FakeChannel(greeting_key="0")
+    await answer_hotline(channel, centre.services())
+    assert channel.dialled == ["PJSIP/110@carrier"] and channel.variables["HOTLINE_DONE"] == "1"
+    assert "acd.queued" not in centre.kinds() and "emergency" in channel.played
+
+
+@pytest.mark.parametrize(("is_open", "prompt"), [(True, "voicemail"), (False, "night")])
+async def test_with_nobody_on_duty_the_caller_leaves_a_voicemail(is_open: bool, prompt: str) -> None:
+    centre, channel = Centre(), FakeChannel()
+    centre.open = is_open
+    await answer_hotline(channel, centre.services())
+    assert channel.variables == {"HOTLINE_VOICEMAIL_PROMPT": prompt, "HOTLINE_NEXT": "voicemail"}
+    assert "ivr.voicemail" in centre.kinds() and not centre.engine.calls
+
+
+async def test_at_night_a_logged_in_night_seat_still_answers() -> None:
+    centre, channel = Centre("1001"), FakeChannel()
+    centre.open = False
+    await answer_hotline(channel, centre.services())
+    assert channel.dialled == ["PJSIP/1001,15,m"]
+
+
+async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after() -> None:
+    centre, channel = Centre("1001"), FakeChannel()
+    await answer_hotline(channel, centre.services())
+    assert channel.dialled == ["PJSIP/1001,15,m"] and channel.variables["HOTLINE_DONE"] == "1"
+    assert centre.engine.agents["1001"].state == AgentState.WRAP_UP and not centre.engine.calls
+    pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
+    assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
+    assert centre.kinds().index("acd.offered") < centre.kinds().index("agent.screen_pop")
+
+
+async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
+    centre, channel = Centre("1001", "1002"), FakeChannel(dial_statuses=["NOANSWER", "ANSWER"])
+    await answer_hotline(channel, centre.services())
+    assert channel.dialled == ["PJSIP/1001,15,m", "PJSIP/1002,15,m"]
+    assert centre.engine.agents["1001"].missed_in_row == 1
+    assert [e["agent"] for e in centre.events if e["type"] == "acd.not_answered"] == ["1001"]
+
+
+async def test_the_caller_hears_their_place_and_can_leave_a_callback_that_keeps_it() -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def caller(wait: int) -> str:
+        centre.clock.now += 1
+        return "1" if wait == 3 else ""
+
+    channel = FakeChannel(on_wait=caller)
+    await answer_hotline(channel, centre.services())
+    announced = channel.played.index("ahead-0")
+    assert channel.played[announced : announced + 3] == ["ahead-0", "wait-3", "queue-exits"]
+    assert channel.played[-1] == "callback-taken"
+    assert channel.variables["HOTLINE_DONE"] == "1"
+    call = centre.engine.calls["call-1"]
+    assert call.callback_number == "13800138000" and call.arrived_at == 1000.0
+    await centre.dispatcher.step(lambda engine, now: engine.ready("1001", now))
+    await asyncio.sleep(0)  # the outbound callback starts as its own task
+    assert centre.callbacks == [Offer("call-1", "1001", "13800138000")]
+
+
+async def test_a_withheld_number_cannot_leave_a_callback() -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def caller(wait: int) -> str:
+        if wait == 2:
+            raise AgiHangup("gone")
+        return "1"
+
+    channel = FakeChannel(caller="anonymous", on_wait=caller)
+    await answer_hotline(channel, centre.services())
+    assert "callback-refused" in channel.played and not centre.engine.calls
+
+
+@pytest.mark.parametrize(("waited", "called_back"), [(30, True), (3, False)])
+async def test_a_caller_who_gives_up_after_waiting_is_put_on_the_callback_list(
+    waited: int, called_back: bool
+) -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def caller(wait: int) -> str:
+        centre.clock.now += waited
+        raise AgiHangup("gone")
+
+    await answer_hotline(FakeChannel(on_wait=caller), centre.services())
+    abandoned = next(e for e in centre.events if e["type"] == "acd.abandoned")
+    assert abandoned["callback"] is called_back
+    assert ("call-1" in centre.engine.calls) is called_back
+
+
+async def test_the_voicemail_key_leaves_the_queue_for_a_message() -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def caller(wait: int) -> str:
+        return "2"
+
+    channel = FakeChannel(on_wait=caller)
+    await answer_hotline(channel, centre.services())
+    assert channel.variables["HOTLINE_NEXT"] == "voicemail" and not centre.engine.calls
+
+
+async def test_a_caller_who_called_three_times_today_is_queued_as_a_repeat_caller() -> None:
+    centre = Centre(logged_in=("1001",), calls_today=3)
+    seen: list[Priority] = []
+
+    async def caller(wait: int) -> str:
+        seen.append(centre.engine.calls["call-1"].priority)
+        raise AgiHangup("gone")
+
+    await answer_hotline(FakeChannel(on_wait=caller), centre.services())
+    assert seen == [Priority.REPEAT_CALLER]
+
+
+async def test_a_caller_who_hangs_up_while_the_agent_rings_keeps_the_agent_free() -> None:
+    centre = Centre("1001")
+    channel = FakeChannel()
+
+    async def hang_up_on_dial(
+        application: str, argument: str = "", timeout: float | None = None
+    ) -> AgiResult:
+        if application == "Dial":
+            channel.hung_up = True
+            raise AgiHangup("caller gone")
+        return AgiResult(200, 0)
+
+    channel.exec = hang_up_on_dial  # type: ignore[method-assign]
+    channel.caller = "anonymous"
+    await answer_hotline(channel, centre.services())
+    assert centre.engine.agents["1001"].state == AgentState.READY and not centre.engine.calls
