@@ -43,7 +43,7 @@ async def change_agent(call: Call) -> dict[str, Any]:
         raise TicketError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
     if call.actor.role == Role.AGENT and call.actor.name != account:
         raise TicketError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
-    reason = str((call.body or {}).get("reason", "")) if isinstance(call.body, dict) else ""
+    reason = str(call.body.get("reason", "")) if isinstance(call.body, dict) else ""
     try:
         agent = await _dispatcher(call).step(
             lambda engine, now: apply_agent_command(engine, account, command, reason, now)

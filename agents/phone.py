@@ -29,30 +29,19 @@ async def run_feature_code(
 ) -> None:
     account = await session.get_variable("CHANNEL(endpoint)")
     code = session.params.get("code", "")
-    command = FEATURE_CODES.get(code, "")
+    command = FEATURE_CODES.get(code, "")  # an unknown code is refused by the command itself
     prompt = "agent-refused"
-    if command:
-        try:
-            await dispatcher.step(lambda engine, now: apply_agent_command(engine, account, command, "", now))
-            prompt = CONFIRMATIONS[command]
-        except AcdError as error:
-            await publish(
-                {
-                    "type": "agent.refused",
-                    "agent": account,
-                    "code": code,
-                    "error_id": error.error_id,
-                    "message": str(error),
-                }
-            )
-    else:
+    try:
+        await dispatcher.step(lambda engine, now: apply_agent_command(engine, account, command, "", now))
+        prompt = CONFIRMATIONS[command]
+    except AcdError as error:
         await publish(
             {
                 "type": "agent.refused",
                 "agent": account,
                 "code": code,
-                "error_id": "bad-feature-code",
-                "message": f"没有功能码 {code}",
+                "error_id": error.error_id,
+                "message": str(error),
             }
         )
     await session.answer()
