@@ -91,7 +91,7 @@ class Controller:
             dispatcher=self.dispatcher,
             menu=menu,
             publish=self.publish,
-            screen_pop=self._screen_pop,
+            screen_pop=self._start_screen_pop,
             recordings_dir=settings.recordings_dir,
             prompts_dir=settings.prompts_dir,
             count_call=self._count_call,
@@ -107,6 +107,7 @@ class Controller:
         self.ami.on_connect(self._reconcile)
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self._screen_pops: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
@@ -122,9 +123,10 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
 
     async def close(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._screen_pops]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.fastagi.close()
@@ -207,7 +209,7 @@ class Controller:
         """A callback's place came up: ring the agent, and when they answer, dial the caller (漏接回拨)."""
         about = {"call_id": offer.call_id, "caller_number": offer.callback_number, "line": "callback"}
         await self.publish({"type": "acd.callback_dialing", **about, "agent": offer.account})
-        await self._screen_pop(offer, about)
+        await self._start_screen_pop(offer, about)
         try:
             result = await self.ami.originate(
                 {
@@ -236,6 +238,12 @@ class Controller:
                 "agent": offer.account,
             }
         )
+
+    async def _start_screen_pop(self, offer: Offer, about: dict[str, object]) -> None:
+        """Look up the caller's history beside the ring, not before it: the phone rings at once."""
+        task = asyncio.create_task(self._screen_pop(offer, about), name=f"screen-pop-{offer.call_id}")
+        self._screen_pops.add(task)
+        task.add_done_callback(self._screen_pops.discard)
 
     async def _screen_pop(self, offer: Offer, about: dict[str, object]) -> None:
         """The agent's screen: who is calling, what they asked before, and the ticket to fill in."""

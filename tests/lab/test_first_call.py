@@ -65,6 +65,9 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, contr
     assert {e["caller_name"] for e in mine} == {"张三客服"}
     assert next(e for e in mine if e["type"] == "ivr.menu")["digit"] == "1"
     assert bridged["agent"] in settings.lab_phones and hangup["call_id"] == bridged["call_id"]
+    pop = next(e for e in mine if e["type"] == "agent.screen_pop")
+    assert pop["agent"] == bridged["agent"] and pop["draft"]["caller_phone"] == plan.caller_number
+    assert set(pop["history"]) == {"tickets", "calls"}
 
     intake = settings.host_path(next(e for e in mine if e["type"] == "ivr.intake_recorded")["recording"])
     assert duration_seconds(intake) > 1.5
