@@ -7,6 +7,7 @@ These tests are never skipped: `make test` builds the chroot before pytest runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -214,42 +215,41 @@ class AgentDesk:
             await self.command(account, "ready")
             await asyncio.sleep(0.05)
 
+    @contextlib.asynccontextmanager
+    async def ami(self, system: bool = False) -> AsyncIterator[AmiClient]:
+        """An AMI session on the lab's PSTN (phones and callers), or on the system's Asterisk."""
+        s = self.settings
+        port, user, secret = (
+            (s.ami_port, s.ami_user, s.ami_secret) if system else (s.pstn_ami_port, "lab", s.pstn_ami_secret)
+        )
+        client = AmiClient(s.bind_host, port, user, secret)
+        await client.connect()
+        try:
+            yield client
+        finally:
+            await client.close()
+
     async def phone(self, account: str, *, answers: bool = True, talk_seconds: int | None = None) -> None:
         """How the agent's lab phone behaves: answer or only ring, and hang up after a talk or never."""
-        s = self.settings
-        ami = AmiClient(s.bind_host, s.pstn_ami_port, "lab", s.pstn_ami_secret)
-        await ami.connect()
-        try:
-            flag = "0" if answers else "1"
-            await ami.action("DBPut", {"Family": "lab/noanswer", "Key": account, "Val": flag})
-            talk = "" if talk_seconds is None else str(talk_seconds)
+        talk = "" if talk_seconds is None else str(talk_seconds)
+        async with self.ami() as ami:
+            await ami.action(
+                "DBPut", {"Family": "lab/noanswer", "Key": account, "Val": "0" if answers else "1"}
+            )
             await ami.action("DBPut", {"Family": "lab/talk", "Key": account, "Val": talk})
-        finally:
-            await ami.close()
 
     async def hang_up_everything(self) -> None:
         """End calls an earlier test left behind (a fallback queue call, a caller still holding)."""
-        s = self.settings
-        for port, user, secret in (
-            (s.pstn_ami_port, "lab", s.pstn_ami_secret),
-            (s.ami_port, s.ami_user, s.ami_secret),
-        ):
-            ami = AmiClient(s.bind_host, port, user, secret)
-            await ami.connect()
-            try:
+        for system in (False, True):
+            async with self.ami(system) as ami:
                 await ami.action("Hangup", {"Channel": "/.*/"}, check=False)
                 async with asyncio.timeout(15):
                     while (await ami.action("CoreShowChannels", idempotent=True)).events:
                         await asyncio.sleep(0.2)
-            finally:
-                await ami.close()
 
     async def dial_feature_code(self, account: str, code: str) -> None:
         """The agent dials a feature code (*71…) from their own phone and listens to the confirmation."""
-        s = self.settings
-        ami = AmiClient(s.bind_host, s.pstn_ami_port, "lab", s.pstn_ami_secret)
-        await ami.connect()
-        try:
+        async with self.ami() as ami:
             result = await ami.originate(
                 {
                     "Channel": f"PJSIP/{code}@phone{account}",
@@ -259,9 +259,7 @@ class AgentDesk:
                 },
                 timeout=20,
             )
-            assert result.get("Response") == "Success", result
-        finally:
-            await ami.close()
+        assert result.get("Response") == "Success", result
 
 
 @pytest.fixture
