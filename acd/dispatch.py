@@ -44,11 +44,16 @@ class Dispatcher:
         self._callbacks: set[asyncio.Task[None]] = set()
 
     async def restore(self, skills: Mapping[str, Mapping[str, int]]) -> None:
-        """Load the last controller's state from Redis and carry on from it (see ``Engine.recover``)."""
+        """Load the last controller's state from Redis and carry on from it (see ``Engine.recover``).
+
+        ``skills`` are the agent table's active agents: anyone else in Redis no longer works here.
+        """
         async with self._lock:
             self.engine = await self._store.load(self.engine.settings)
 
         def change(engine: Engine, now: float) -> None:
+            for account in set(engine.agents) - set(skills):  # stopped while no controller ran
+                engine.remove_agent(account, even_on_call=True)
             for account, levels in skills.items():
                 engine.add_agent(account, levels)
             engine.recover(now)
@@ -139,6 +144,9 @@ class Dispatcher:
             else:
                 self._offers[offer.call_id] = offer
         for account, agent in changes.agents.items():
+            if agent is None:
+                await self._publish({"type": "agent.removed", "agent": account})
+                continue
             await self._publish(
                 {
                     "type": "agent.state",

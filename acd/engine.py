@@ -116,7 +116,7 @@ class Notice:
 
 @dataclass(frozen=True)
 class Changes:
-    agents: dict[str, dict[str, Any]]
+    agents: dict[str, dict[str, Any] | None]  # None: the agent was removed
     calls: dict[str, dict[str, Any] | None]  # None: the call left the queue
     last_offered: dict[str, str]
 
@@ -152,6 +152,14 @@ class Engine:
             agent.skills = dict(skills)
         self._changed_agents.add(account)
         return agent
+
+    def remove_agent(self, account: str, even_on_call: bool = False) -> None:
+        """The agent no longer works here; refused while their phone rings or talks for a call."""
+        agent = self._agent(account)
+        if agent.state in (AgentState.RINGING, AgentState.TALKING) and not even_on_call:
+            raise AcdError("agent-on-call", f"坐席 {account} 正在通话，结束后再停用")
+        del self.agents[account]
+        self._changed_agents.add(account)
 
     def login(self, account: str, now: float) -> Agent:
         agent = self._agent(account)
@@ -427,7 +435,10 @@ class Engine:
     def take_changes(self) -> Changes:
         """What changed since the last call, as JSON, for the state store to write."""
         changes = Changes(
-            agents={a: dataclasses.asdict(self.agents[a]) for a in self._changed_agents if a in self.agents},
+            agents={
+                a: dataclasses.asdict(self.agents[a]) if a in self.agents else None
+                for a in self._changed_agents
+            },
             calls={
                 c: dataclasses.asdict(self.calls[c]) if c in self.calls else None for c in self._changed_calls
             },

@@ -24,17 +24,16 @@ class AcdStateStore:
         self.redis = redis
 
     async def write(self, changes: Changes) -> None:
-        left = [call_id for call_id, values in changes.calls.items() if values is None]
-        kept = {call_id: values for call_id, values in changes.calls.items() if values is not None}
         if not (changes.agents or changes.calls or changes.last_offered):
             return
         async with self.redis.pipeline(transaction=True) as pipe:
-            if changes.agents:
-                pipe.hset(AGENTS_HASH, mapping={a: _dumps(v) for a, v in changes.agents.items()})
-            if kept:
-                pipe.hset(CALLS_HASH, mapping={c: _dumps(v) for c, v in kept.items()})
-            if left:
-                pipe.hdel(CALLS_HASH, *left)
+            for key, changed in ((AGENTS_HASH, changes.agents), (CALLS_HASH, changes.calls)):
+                kept = {name: _dumps(values) for name, values in changed.items() if values is not None}
+                gone = [name for name, values in changed.items() if values is None]
+                if kept:
+                    pipe.hset(key, mapping=kept)
+                if gone:
+                    pipe.hdel(key, *gone)
             if changes.last_offered:
                 pipe.hset(LAST_OFFERED_HASH, mapping=changes.last_offered)
             await pipe.execute()

@@ -12,29 +12,82 @@ from typing import Any
 from aiohttp import web
 
 from acd.dispatch import Dispatcher
-from acd.engine import BREAK_REASONS, AcdError
+from acd.engine import BREAK_REASONS, AcdError, Agent
 from agents.commands import COMMANDS, agent_view, apply_agent_command
-from ticketing.errors import TicketError
-from ticketing.http import PLATFORM, Call, Route
+from agents.directory import AgentExists, AgentRecord
+from agents.profiles import NAME_MAX, AgentProfile, ProfileError
+from agents.roster import Roster, UnknownAgent
+from ticketing.errors import TicketError, invalid
+from ticketing.http import PLATFORM, USERS_KEY, Call, Route
 from ticketing.vocabulary import Role
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+ROSTER_KEY = web.AppKey("roster", Roster)
+MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def _dispatcher(call: Call) -> Dispatcher:
     return call.request.app[DISPATCHER_KEY]
 
 
+def _view(call: Call, agent: Agent) -> dict[str, Any]:
+    profile = call.request.app[ROSTER_KEY].profiles.get(agent.account)
+    return {**agent_view(agent), "name": profile.label if profile else ""}
+
+
 async def list_agents(call: Call) -> list[dict[str, Any]]:
     engine = _dispatcher(call).engine
-    return [agent_view(engine.agents[a]) for a in sorted(engine.agents)]
+    return [_view(call, engine.agents[a]) for a in sorted(engine.agents)]
 
 
 async def show_agent(call: Call) -> dict[str, Any]:
     agent = _dispatcher(call).engine.agents.get(call.match("account"))
     if agent is None:
         raise TicketError("unknown-agent", f"没有坐席 {call.match('account')}", 404)
-    return agent_view(agent)
+    return _view(call, agent)
+
+
+async def add_agent(call: Call) -> dict[str, Any]:
+    """A new seat: stored, its SIP endpoint provisioned, and an API token for the agent's workspace."""
+    try:
+        record, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
+    except AgentExists as error:
+        raise TicketError("agent-exists", str(error), 409, field=error.field) from None
+    except ProfileError as error:
+        raise invalid(error.field, str(error)) from None
+    token = await call.request.app[USERS_KEY].add(record.profile.account, Role.AGENT.value)
+    return {**_record_view(record, provisioned), "api_token": token}
+
+
+async def change_profile(call: Call) -> dict[str, Any]:
+    """Rename, re-skill, stop or bring back a seat; a stopped agent's phone and token stop working."""
+    account = call.match("account")
+    try:
+        record, provisioned = await call.request.app[ROSTER_KEY].change(account, call.body)
+    except UnknownAgent as error:
+        raise TicketError("unknown-agent", str(error), 404) from None
+    except ProfileError as error:
+        raise invalid(error.field, str(error)) from None
+    except AcdError as error:
+        raise TicketError(error.error_id, str(error), 409) from None
+    await call.request.app[USERS_KEY].set_active(account, record.profile.active)
+    view = _record_view(record, provisioned)
+    del view["sip_password"]  # shown once, when the seat is made
+    return view
+
+
+def profile_view(profile: AgentProfile) -> dict[str, Any]:
+    return {
+        "account": profile.account,
+        "name": profile.name,
+        "label": profile.label,
+        "skills": profile.skills,
+        "active": profile.active,
+    }
+
+
+def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
+    return {**profile_view(record.profile), "sip_password": record.sip_password, "provisioned": provisioned}
 
 
 async def change_agent(call: Call) -> dict[str, Any]:
@@ -72,6 +125,15 @@ async def show_queue(call: Call) -> list[dict[str, Any]]:
     ]
 
 
+_PROFILE_BODY: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "account": {"type": "string", "pattern": "^[1-9][0-9]{3,7}$"},
+        "name": {"type": "string", "maxLength": NAME_MAX},
+        "skills": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 9}},
+        "active": {"type": "boolean"},
+    },
+}
 _REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string", "enum": list(BREAK_REASONS)}}}
 
 AGENT_ROUTES = [
@@ -86,8 +148,26 @@ AGENT_ROUTES = [
         _REASON_BODY,
     ),
     Route("GET", "/api/acd/queue", show_queue, PLATFORM, "排队: waiting calls and callbacks in answer order"),
+    Route(
+        "POST",
+        "/api/agents",
+        add_agent,
+        MANAGERS,
+        "新增坐席: a seat with its SIP account (password and API token shown once)",
+        _PROFILE_BODY | {"required": ["account", "name"]},
+        status=201,
+    ),
+    Route(
+        "PATCH",
+        "/api/agents/{account}",
+        change_profile,
+        MANAGERS,
+        "修改/停用坐席: rename, change skills, stop (active=false) or bring back",
+        _PROFILE_BODY,
+    ),
 ]
 
 
-def add_agent_state(app: web.Application, dispatcher: Dispatcher) -> None:
+def add_agent_state(app: web.Application, dispatcher: Dispatcher, roster: Roster) -> None:
     app[DISPATCHER_KEY] = dispatcher
+    app[ROSTER_KEY] = roster

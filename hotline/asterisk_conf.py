@@ -7,7 +7,9 @@ of writing an empty value into a live config.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import stat
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,17 +44,17 @@ class Account:
     label: str
 
 
-def accounts(settings: Settings) -> list[Account]:
-    agents = [Account(a, settings.password_for(a), "from-agents", f"坐席{a}") for a in settings.agents]
+def settings_agents(settings: Settings) -> list[Account]:
+    """The agents named in the settings: Asterisk's first boot, before the agent table exists."""
+    return [Account(a, settings.password_for(a), "from-agents", f"坐席{a}") for a in settings.agents]
+
+
+def system_context(settings: Settings, agents: Sequence[Account] | None = None) -> dict[str, object]:
+    """Everything the system's templates may name; ``agents`` come from the agent table once it exists."""
+    agents = settings_agents(settings) if agents is None else list(agents)
     supervisors = [
         Account(s, settings.password_for(s), "from-agents", f"班长{s}") for s in settings.supervisors
     ]
-    return agents + supervisors
-
-
-def system_context(settings: Settings) -> dict[str, object]:
-    """Everything the system's templates may name."""
-    all_accounts = accounts(settings)
     return {
         "system_name": "hotline",
         "instance_dir": settings.asterisk_instance_dir,
@@ -71,8 +73,8 @@ def system_context(settings: Settings) -> dict[str, object]:
         "recordings_dir": settings.recordings_dir,
         "prompts_dir": settings.prompts_dir,
         "lines": parse_lines(settings.lines),
-        "accounts": all_accounts,
-        "agents": [a for a in all_accounts if a.name in settings.agents],
+        "accounts": agents + supervisors,
+        "agents": agents,
         "fallback_queue_seconds": settings.fallback_queue_seconds,
         "voicemail_box": "12345",
         "voicemail_pin": settings.voicemail_pin,
@@ -93,13 +95,26 @@ def render_tree(
     written = []
     for name in sorted(set(names)):
         target = out_dir / name
+        text = environment.get_template(name).render(**context)
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
         temporary = target.with_suffix(".tmp")
-        temporary.write_text(environment.get_template(name).render(**context), encoding="utf-8")
+        temporary.write_text(text, encoding="utf-8")
+        if target.exists():  # a re-render keeps the owner and mode Asterisk reads it with
+            old = target.stat()
+            os.chown(temporary, old.st_uid, old.st_gid)
+            temporary.chmod(stat.S_IMODE(old.st_mode))
         temporary.replace(target)
         written.append(target)
     return written
 
 
-def render_system(settings: Settings, out_dir: Path) -> list[Path]:
-    names = [p.name for p in CONF_DIR.glob("*.conf")]
-    return render_tree([CONF_DIR], names, system_context(settings), out_dir)
+def render_system(
+    settings: Settings,
+    out_dir: Path,
+    names: Iterable[str] | None = None,
+    agents: Sequence[Account] | None = None,
+) -> list[Path]:
+    """Render the system's configuration (or only ``names``); returns the files whose text changed."""
+    names = [p.name for p in CONF_DIR.glob("*.conf")] if names is None else names
+    return render_tree([CONF_DIR], names, system_context(settings, agents), out_dir)

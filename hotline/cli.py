@@ -102,7 +102,7 @@ async def serve(settings: Settings) -> None:
     controller = Controller(settings)
     await controller.start()
     app = create_app(controller.health, controller.live)
-    add_agent_state(app, controller.dispatcher)
+    add_agent_state(app, controller.dispatcher, controller.roster)
     add_ticket_routes(
         app, controller.desk, controller.users, settings.platform_id, settings.webhook_secret, AGENT_ROUTES
     )

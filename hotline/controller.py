@@ -22,7 +22,11 @@ from acd.dispatch import Dispatcher
 from acd.engine import Engine, Offer, Strategy
 from acd.engine import Settings as AcdSettings
 from acd.state_store import AcdStateStore
+from agents.directory import AgentDirectory, AgentRecord
 from agents.phone import run_feature_code
+from agents.profiles import AgentProfile
+from agents.provisioning import Provisioner
+from agents.roster import Roster
 from agents.skills import SkillSpecError, parse_agent_skills
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
 from hotline.calls import CallTracker, account_of
@@ -40,6 +44,7 @@ from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.vocabulary import Role
 from ticketing.workflow import Actor
+from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ class Controller:
         )
         self.users = Users(self.engine)
         try:
-            self.skills = parse_agent_skills(settings.agent_skills, settings.agents)
+            seed_skills = parse_agent_skills(settings.agent_skills, settings.agents)
             menu = load_menu(settings.ivr_menu)
             acd_settings = AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds)
         except SkillSpecError as exc:
@@ -83,7 +88,19 @@ class Controller:
         self.dispatcher = Dispatcher(
             Engine(acd_settings), AcdStateStore(self.redis), self.publish, clock, self._call_back
         )
-        self.tracker = CallTracker(is_agent=lambda account: account in self.skills, clock=clock)
+        self.provisioner = Provisioner(settings, self.ami)
+        self.roster = Roster(
+            AgentDirectory(self.engine),
+            self.provisioner.provision,
+            self.dispatcher,
+            reserved={line.number for line in parse_lines(settings.lines)} | set(settings.supervisors),
+        )
+        # The settings' agents seed the agent table on first start; after that the table rules.
+        self._seeds = [
+            AgentRecord(AgentProfile(account, "", levels), settings.password_for(account))
+            for account, levels in seed_skills.items()
+        ]
+        self.tracker = CallTracker(is_agent=self.roster.is_agent, clock=clock)
         self.fastagi = FastAgiServer(
             settings.bind_host, settings.fastagi_port, command_timeout=settings.agi_command_timeout
         )
@@ -115,7 +132,8 @@ class Controller:
         await ping(self.engine)
         await migrate(self.engine)
         await self.desk.start()
-        await self.dispatcher.restore(self.skills)
+        await self.roster.start(self._seeds)
+        await self.dispatcher.restore(self.roster.active_skills())
         await self.fastagi.start()
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
@@ -179,14 +197,14 @@ class Controller:
         kind = event.get("Event")
         if "Device" in event and "State" in event:  # DeviceStateChange, live or listed
             technology, _, account = str(event.get("Device", "")).partition("/")
-            if technology.upper() == "PJSIP" and account in self.skills:
+            if technology.upper() == "PJSIP" and self.roster.is_agent(account):
                 free = event.get("State") == "NOT_INUSE"
                 self._acd_events.put_nowait(
                     functools.partial(self.dispatcher.step, lambda e, now: e.phone_state(account, free))
                 )
             return
         account = account_of(str(event.get("Channel", "")))
-        if account not in self.skills:
+        if not self.roster.is_agent(account):
             return
         if kind == "Newstate" and event.get("ChannelState") == "6":
             self._acd_events.put_nowait(functools.partial(self.dispatcher.phone_answered, account))
@@ -297,6 +315,7 @@ class Controller:
 
     async def _reconcile(self) -> None:
         """After every AMI login: rebuild calls and phones from what Asterisk has now."""
+        await self.provisioner.catch_up()
         channels = await self.ami.action("CoreShowChannels", idempotent=True)
         for call_event in self.tracker.reconcile(channels.events):
             self._queue_call_event(call_event)

@@ -61,6 +61,13 @@ class Users:
             )
         return token
 
+    async def set_active(self, name: str, active: bool) -> None:
+        """A user who stops working here keeps their history but their token no longer opens anything."""
+        async with self.writes.begin() as session:
+            row = await session.get(UserRow, name)
+            if row is not None:
+                row.active = active
+
     async def authenticate(self, token: str) -> Actor | None:
         async with self.sessions() as session:
             row = (

@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import hotline.users  # noqa: F401  (these imports register the tables on Base.metadata)
+import agents.tables  # noqa: F401  (these imports register the tables on Base.metadata)
+import hotline.users  # noqa: F401
 import ticketing.tables  # noqa: F401
 from hotline.db import Base
 

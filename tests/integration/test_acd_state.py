@@ -44,3 +44,14 @@ async def test_an_empty_redis_gives_an_empty_engine_and_no_change_writes_nothing
     assert engine.agents == {} and engine.calls == {}
     await store.write(engine.take_changes())
     assert await redis.dbsize() == 0
+
+
+async def test_a_removed_agent_is_gone_from_redis_too(redis) -> None:
+    store = AcdStateStore(redis)
+    engine = Engine(SETTINGS)
+    for account in ("1001", "1002"):
+        engine.add_agent(account, {"general": 5})
+    await store.write(engine.take_changes())
+    engine.remove_agent("1002")
+    await store.write(engine.take_changes())
+    assert list((await AcdStateStore(redis).load(SETTINGS)).agents) == ["1001"]

@@ -9,11 +9,19 @@ from aiohttp.test_utils import TestClient, TestServer
 from acd.dispatch import Dispatcher
 from acd.engine import Call, Engine
 from acd.state_store import AcdStateStore
+from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
+from agents.profiles import AgentProfile
+from agents.roster import Roster
 from hotline.users import Users
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+
+
+async def provision_nothing(records) -> bool:
+    """These tests are about states; the agent table's endpoints are tested in test_agent_roster."""
+    return True
 
 
 @pytest.fixture
@@ -30,9 +38,11 @@ async def api(engine, redis):
         raise AssertionError("no callback expected")
 
     dispatcher = Dispatcher(Engine(), AcdStateStore(redis), publish, lambda: 100.0, no_callbacks)
-    await dispatcher.restore({"1001": {"12345": 5}, "1002": {"12345": 5}})
+    roster = Roster(AgentDirectory(engine), provision_nothing, dispatcher, {"12345"})
+    await roster.start([AgentRecord(AgentProfile(a, "", {"12345": 5}), "pw") for a in ("1001", "1002")])
+    await dispatcher.restore(roster.active_skills())
     app = web.Application()
-    add_agent_state(app, dispatcher)
+    add_agent_state(app, dispatcher, roster)
     add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
     tokens = {
         "1001": await users.add("1001", "agent"),

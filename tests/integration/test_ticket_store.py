@@ -11,7 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-import hotline.users  # noqa: F401  (its table is part of the schema)
+import agents.tables  # noqa: F401  (its table is part of the schema)
+import hotline.users  # noqa: F401
 from hotline.db import Base
 from tests.unit.ticketing.desk import AGENT, SUPERVISOR
 from tests.unit.ticketing.desk import CITY_MGMT as CITY

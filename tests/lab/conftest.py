@@ -208,7 +208,7 @@ class AgentDesk:
         async with asyncio.timeout(60):
             while any(a["state"] in ("ringing", "talking") for a in (await self.states()).values()):
                 await asyncio.sleep(0.5)
-        for account in self.settings.agents:
+        for account in await self.states():
             if account not in accounts:
                 await self.command(account, "logout")
         for account in accounts:

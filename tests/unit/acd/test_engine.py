@@ -289,3 +289,18 @@ def test_after_a_restart_waiting_callers_are_dropped_callbacks_kept_and_rings_wi
     assert engine.agents["1001"].state == AgentState.TALKING, "a talking agent stays talking"
     engine.phones_on_calls([], 12)
     assert engine.agents["1001"].state == AgentState.WRAP_UP, "Asterisk shows no call on that phone"
+
+
+def test_an_agent_who_leaves_is_removed_but_never_in_the_middle_of_a_call() -> None:
+    engine = centre("1001", "1002")
+    engine.ready("1001", 0)
+    arrive(engine, "a", 1)
+    assert engine.assign(1) == [Offer("a", "1001")]
+    engine.take_changes()
+    with pytest.raises(AcdError) as caught:
+        engine.remove_agent("1001")
+    assert caught.value.error_id == "agent-on-call"
+    engine.remove_agent("1002")
+    assert "1002" not in engine.agents and engine.take_changes().agents == {"1002": None}
+    with pytest.raises(AcdError):
+        engine.login("1002", 2)

@@ -77,6 +77,6 @@ def test_answering_hours_follow_the_ticket_calendar() -> None:
 def test_agent_skills_from_the_settings() -> None:
     skills = parse_agent_skills("1003=12315:8,12345:3", ["1001", "1003"])
     assert skills == {"1001": {"12345": 5}, "1003": {"12315": 8, "12345": 3}}
-    for spec, message in [("1009=12345:5", "1001"), ("1001=12345:0", "level of 1-9"), ("1001=", "no skills")]:
+    for spec, message in [("1009=12345:5", "1001"), ("1001=12345:0", "1-9"), ("1001=", "至少需要一项技能")]:
         with pytest.raises(SkillSpecError, match=message):
             parse_agent_skills(spec, ["1001"])

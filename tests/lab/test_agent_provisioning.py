@@ -1,0 +1,127 @@
+"""An agent added through the API gets a SIP account at once: a real softphone registers and answers a call.
+
+The softphone is baresip in the chroot, registering to the system's Asterisk
+with the password the API returned; the caller is a real call from the lab's PSTN.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import math
+import random
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import aiohttp
+
+from lab.caller import place_call
+from lab.chroot import chroot_path
+from lab.softphone import Softphone
+from recordings.files import duration_seconds
+from tests.lab.conftest import EventStream
+from tests.lab.test_acd import caller
+
+SOFTPHONE_PORT = 36010
+
+
+def tone_share(path: Path, frequency: float, last_seconds: float) -> float:
+    """The share of the power of the audio's last seconds at one frequency (Goertzel): ~1 for a pure tone."""
+    with wave.open(str(path), "rb") as audio:
+        rate = audio.getframerate()
+        count = min(audio.getnframes(), int(rate * last_seconds))
+        audio.setpos(audio.getnframes() - count)
+        samples = array.array("h", audio.readframes(count))
+    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
+    previous = before = 0.0
+    for sample in samples:
+        previous, before = sample + coefficient * previous - before, previous
+    at_frequency = previous**2 + before**2 - coefficient * previous * before
+    total = sum(s * s for s in samples)
+    return 2 * at_frequency / (len(samples) * total) if total else 0.0
+
+
+async def finished_wav(path: Path, measure: Callable[[Path], float]) -> float:
+    """Measure a WAV file once its writer has closed it (the header is written at the end of the call)."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                with wave.open(str(path), "rb") as audio:
+                    if audio.getnframes():
+                        return measure(path)
+            except (OSError, EOFError, wave.Error):
+                pass
+            await asyncio.sleep(0.5)
+
+
+async def api(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.request(method, url, json=body) as response,
+    ):
+        return response.status, await response.json()
+
+
+async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_caller(
+    lab, controller, settings, agents, supervisor_token, tmp_path
+):
+    account = str(random.randrange(20000, 30000))  # a new seat on every run, even on a kept database
+    base = controller.base_url
+    status, seat = await api(
+        "POST",
+        f"{base}/api/agents",
+        supervisor_token,
+        {"account": account, "name": "新坐席", "skills": {"12345": 9}},
+    )
+    assert status == 201 and seat["provisioned"], seat
+    phone = Softphone(
+        chroot_path(),
+        account,
+        seat["sip_password"],
+        f"{settings.bind_host}:{settings.sip_port}",
+        SOFTPHONE_PORT,
+        tmp_path,
+    )
+    added = time.monotonic()
+    phone.start()
+    try:
+        async with asyncio.timeout(15):  # "within seconds": Asterisk's own device state says it registered
+            while not (await api("GET", f"{base}/api/agents/{account}", seat["api_token"]))[1]["phone_free"]:
+                await asyncio.sleep(0.2)
+        print(f"softphone {account} registered {time.monotonic() - added:.2f}s after it was added")
+
+        await agents.only_ready()
+        status, mine = await api("POST", f"{base}/api/agents/{account}/ready", seat["api_token"])
+        assert status == 200 and mine["state"] == "ready", mine
+        plan = caller(hold=60)
+        async with EventStream(base.replace("http", "ws") + "/api/events") as stream:
+            call_id = await place_call(lab, plan)
+            bridged = await stream.wait_for(
+                lambda e: e.get("type") == "call.bridged" and e["caller_number"] == plan.caller_number,
+                timeout=60,
+            )
+            assert bridged["agent"] == account, "the only ready seat is the new one"
+            await asyncio.sleep(6)  # the softphone's tone plays to the caller
+        await agents.hang_up_everything()
+        caller_heard = lab.root / lab.pstn_recordings_dir().lstrip("/") / f"caller-{call_id}.wav"
+        assert await finished_wav(caller_heard, lambda p: tone_share(p, 440.0, 3.0)) > 0.5, (
+            "the caller hears the softphone's tone: media flows from the new seat"
+        )
+        assert await finished_wav(phone.heard, duration_seconds) >= 4, (
+            "and the softphone got the caller's RTP"
+        )
+
+        status, stopped = await api(
+            "PATCH", f"{base}/api/agents/{account}", supervisor_token, {"active": False}
+        )
+        assert status == 200 and stopped["active"] is False and stopped["provisioned"], stopped
+        async with agents.ami(system=True) as ami:
+            reply = await ami.action("PJSIPShowEndpoint", {"Endpoint": account}, check=False)
+        assert not reply.ok, "a stopped seat has no endpoint: its phone can no longer register or ring"
+        status, _ = await api("GET", f"{base}/api/agents", seat["api_token"])
+        assert status == 401, "and its token no longer opens the API"
+    finally:
+        phone.stop()
