@@ -24,6 +24,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(VENV)/bin/hotline lab build
 	$(VENV)/bin/python -m benchmarks
 
 clean-lab:

@@ -40,6 +40,7 @@ class Dispatcher:
         self._start_callback = start_callback
         self._lock = asyncio.Lock()
         self._offers: dict[str, Offer] = {}
+        self._offer_waiters: dict[str, asyncio.Event] = {}
         self._unsaved: Changes | None = None
         self._callbacks: set[asyncio.Task[None]] = set()
 
@@ -72,6 +73,19 @@ class Dispatcher:
     async def tick(self) -> None:
         """Time passing: wrap-ups end, waiting calls overflow to wider skills."""
         await self.step(lambda engine, now: None)
+
+    def offered(self, call_id: str) -> bool:
+        """An agent's phone is waiting for this caller's flow to ring it."""
+        return call_id in self._offers
+
+    async def wait_for_offer(self, call_id: str) -> None:
+        """Returns once an agent's phone waits for this caller (at once if one does already)."""
+        waiter = self._offer_waiters.setdefault(call_id, asyncio.Event())
+        try:
+            if call_id not in self._offers:
+                await waiter.wait()
+        finally:
+            self._offer_waiters.pop(call_id, None)
 
     def take_offer(self, call_id: str) -> Offer | None:
         return self._offers.pop(call_id, None)
@@ -143,6 +157,8 @@ class Dispatcher:
                 task.add_done_callback(self._callbacks.discard)
             else:
                 self._offers[offer.call_id] = offer
+                if waiter := self._offer_waiters.get(offer.call_id):
+                    waiter.set()
         for account, agent in changes.agents.items():
             if agent is None:
                 await self._publish({"type": "agent.removed", "agent": account})

@@ -116,6 +116,7 @@ class Controller:
             ring_seconds=settings.ring_seconds,
             poll_ms=settings.queue_poll_ms,
             clock=clock,
+            stop_prompt=self._stop_prompt,
         )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)
@@ -296,8 +297,14 @@ class Controller:
                     "calls": [c for c in calls if c.get("call_id") != offer.call_id],
                 },
                 "draft": draft,
-            }
+            },
         )
+
+    async def _stop_prompt(self, channel: str) -> None:
+        try:
+            await self.ami.action("ControlPlayback", {"Channel": channel, "Control": "stop"}, check=False)
+        except AmiError as exc:  # the prompt plays to its end; the ring waits that long
+            log.warning("could not cut the prompt on %s: %s", channel, exc)
 
     async def _count_call(self, about: dict[str, object]) -> int:
         number = str(about.get("caller_number", ""))

@@ -15,6 +15,7 @@ queue, then voicemail) carries on.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class IvrServices:
     intake_max_seconds: int = 60
     max_call_seconds: int = 4 * 3600
     clock: Callable[[], float] = time.time
+    #: Cuts the prompt playing on a channel short (AMI ControlPlayback), so an offer need not wait for it.
+    stop_prompt: Callable[[str], Awaitable[None]] | None = None
 
 
 def can_call_back(number: str) -> bool:
@@ -153,7 +156,7 @@ class _Flow:
         await self.dispatcher.step(lambda engine, now: engine.call_arrived(call))
         self.queued = True
         await self.publish("acd.queued", skill=route.skill, priority=priority.name.lower())
-        await self.session.stream_file(self.prompt("connecting"))
+        await self.say_unless_offered("connecting", "")
 
     async def wait_for_an_agent(self) -> None:
         session, menu = self.session, self.menu
@@ -173,6 +176,8 @@ class _Flow:
                 digit = await self.announce_position(exits)
                 await session.music(True)
                 next_announcement = self.services.clock() + menu.announce_every
+                if not digit and self.dispatcher.offered(self.call_id):
+                    continue
             digit = digit or await session.wait_for_digit(self.services.poll_ms)
             if digit == menu.callback_key:
                 if await self.leave_callback():
@@ -193,10 +198,28 @@ class _Flow:
         names = [*position_prompts(ahead, engine.expected_wait(self.call_id, now)), "queue-exits"]
         await self.publish("ivr.position", ahead=ahead)
         for name in names:
-            digit = await self.session.stream_file(self.prompt(name), escape)
+            if self.dispatcher.offered(self.call_id):  # an agent is free: ring now, say the rest never
+                return ""
+            digit = await self.say_unless_offered(name, escape)
             if digit:
                 return digit
         return ""
+
+    async def say_unless_offered(self, name: str, escape: str) -> str:
+        """Play one announcement, cut short when an agent is offered meanwhile: their phone rings at once."""
+        stop = self.services.stop_prompt
+        if stop is None:
+            return await self.session.stream_file(self.prompt(name), escape)
+        playing = asyncio.create_task(self.session.stream_file(self.prompt(name), escape))
+        offered = asyncio.create_task(self.dispatcher.wait_for_offer(self.call_id))
+        try:
+            await asyncio.wait({playing, offered}, return_when=asyncio.FIRST_COMPLETED)
+            if not playing.done():
+                await stop(self.session.env.get("agi_channel", ""))
+            return await playing
+        finally:
+            offered.cancel()
+            playing.cancel()  # only still running when this flow itself is being cancelled
 
     async def leave_callback(self) -> bool:
         number = self.session.caller_number

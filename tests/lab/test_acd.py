@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from hotline.ami import AmiClient
 from hotline.calls import account_of
 from lab.caller import CallPlan, place_call
-from recordings.files import rms_dbfs
+from recordings.files import duration_seconds, rms_dbfs
 from tests.lab.conftest import EventStream
 
 numbers = (f"1370000{n:04d}" for n in itertools.count(1))
@@ -279,3 +279,52 @@ async def test_the_emergency_key_reaches_110_and_nobody_on_duty_means_voicemail(
         voicemail = await stream.wait_for(lambda e: e.get("type") == "ivr.voicemail", 30)
     assert voicemail["caller_number"] == late.caller_number
     assert first(stream.events, "acd.queued", caller_number=urgent.caller_number) is None
+
+
+@dataclass
+class PromptWatch:
+    """The IVR's STREAM FILE commands on the system's Asterisk (AGIExecStart/End), with their times."""
+
+    started: dict[str, tuple[float, str]] = field(default_factory=dict)  # CommandId → (time, file)
+    played: list[tuple[str, float, float]] = field(default_factory=list)  # (file, start, end)
+
+    def __call__(self, event) -> None:
+        kind, command_id = event.get("Event"), str(event.get("CommandId", ""))
+        command = str(event.get("Command", ""))
+        if kind == "AGIExecStart" and command.upper().startswith("STREAM FILE"):
+            self.started[command_id] = (time.monotonic(), command.split()[2].strip('"').rsplit("/", 1)[-1])
+        elif kind == "AGIExecEnd" and command_id in self.started:
+            began, name = self.started.pop(command_id)
+            self.played.append((name, began, time.monotonic()))
+
+    def playing(self, name: str) -> bool:
+        return any(file == name for _, file in self.started.values())
+
+
+async def test_an_agent_turning_ready_cuts_the_queue_announcement_short(lab, controller, settings, agents):
+    await agents.only_ready()
+    await agents.command("1001", "login")  # on break: the centre is staffed, so the caller queues
+    prompts = PromptWatch()
+    ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret)
+    ami.on_event(prompts)
+    await ami.connect()
+    plan = caller(hold=90)
+    try:
+        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+            await place_call(lab, plan)
+            async with asyncio.timeout(60):  # "press 1 for a callback, 2 for voicemail": 7 s of speech
+                while not prompts.playing("queue-exits"):
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(1.0)
+            ready_at = time.monotonic()
+            await agents.command("1001", "ready")
+            await stream.wait_for(
+                lambda e: e.get("type") == "call.bridged" and e["caller_number"] == plan.caller_number, 30
+            )
+    finally:
+        await ami.close()
+    exits = lab.root / settings.prompts_dir.lstrip("/") / "queue-exits.wav"
+    cut = [(start, end) for name, start, end in prompts.played if name == "queue-exits" and start < ready_at]
+    [(start, end)] = cut
+    assert end - start < duration_seconds(exits) - 2.0, "the prompt stopped when the agent turned ready"
+    assert not [name for name, start, _ in prompts.played if start > ready_at], "and nothing more was said"

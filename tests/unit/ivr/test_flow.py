@@ -52,7 +52,7 @@ class FakeChannel:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"agi_extension": self.line}
+        return {"agi_extension": self.line, "agi_channel": "PJSIP/carrier-00000001"}
 
     @property
     def params(self) -> dict[str, str]:
@@ -278,3 +278,46 @@ async def test_a_caller_who_hangs_up_while_the_agent_rings_keeps_the_agent_free(
     channel.caller = "anonymous"
     await answer_hotline(channel, centre.services())
     assert centre.engine.agents["1001"].state == AgentState.READY and not centre.engine.calls
+
+
+async def test_an_agent_free_during_the_announcement_is_rung_before_the_rest_is_said() -> None:
+    centre = Centre(logged_in=("1001",))
+    channel = FakeChannel()
+    said = channel.stream_file
+
+    async def stream_file(path: str, escape_digits: str = "") -> str:
+        if path.endswith("/ahead-0"):  # the agent turns ready while the caller hears their place
+            await centre.dispatcher.step(lambda engine, now: engine.ready("1001", now))
+        return await said(path, escape_digits)
+
+    channel.stream_file = stream_file  # type: ignore[method-assign]
+    await answer_hotline(channel, centre.services())
+    assert channel.dialled == ["PJSIP/1001,15,m"]
+    assert "ahead-0" in channel.played and "queue-exits" not in channel.played
+    assert channel.waits == 0, "no wait for the next poll either"
+
+
+async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() -> None:
+    centre = Centre(logged_in=("1001",))
+    channel = FakeChannel()
+    said, stopped = channel.stream_file, asyncio.Event()
+    cut: list[str] = []
+
+    async def stream_file(path: str, escape_digits: str = "") -> str:
+        if path.endswith("/ahead-0"):  # a long prompt, playing until Asterisk is told to stop it
+            asyncio.get_running_loop().call_soon(
+                asyncio.ensure_future, centre.dispatcher.step(lambda engine, now: engine.ready("1001", now))
+            )
+            await stopped.wait()
+        return await said(path, escape_digits)
+
+    async def stop_prompt(channel_name: str) -> None:
+        cut.append(channel_name)
+        stopped.set()
+
+    channel.stream_file = stream_file  # type: ignore[method-assign]
+    services = centre.services()
+    services.stop_prompt = stop_prompt
+    await asyncio.wait_for(answer_hotline(channel, services), 5)
+    assert cut == ["PJSIP/carrier-00000001"], "Asterisk was told to stop the caller's prompt"
+    assert channel.dialled == ["PJSIP/1001,15,m"] and "queue-exits" not in channel.played

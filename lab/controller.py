@@ -1,0 +1,58 @@
+"""The controller as a separate process, for lab tests and benchmarks that stop, kill and restart it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from hotline.config import Settings
+
+
+class ControllerProcess:
+    def __init__(self, env: dict[str, str], settings: Settings, log_path: Path) -> None:
+        self.env, self.settings, self.log_path = env, settings, log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.bind_host}:{self.settings.web_port}"
+
+    def start(self) -> None:
+        env = {**os.environ, **self.env}
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hotline", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = 20) -> None:
+        """Polls /healthz synchronously, so async tests can restart the controller too."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        log = self.log_path.read_text()[-2000:]
+        raise AssertionError(f"controller not healthy in {timeout}s; log: {log}")
+
+    def kill(self) -> None:
+        """A crash: no clean shutdown, sockets cut."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=15)
+        self.process = None
