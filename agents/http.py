@@ -17,6 +17,8 @@ from agents.commands import COMMANDS, agent_view, apply_agent_command
 from agents.directory import AgentExists, AgentRecord
 from agents.profiles import NAME_MAX, AgentProfile, ProfileError
 from agents.roster import Roster, UnknownAgent
+from hotline.live import agent_stream
+from hotline.web import stream_events
 from ticketing.errors import TicketError, invalid
 from ticketing.http import PLATFORM, USERS_KEY, Call, Route
 from ticketing.vocabulary import Role
@@ -90,12 +92,16 @@ def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
     return {**profile_view(record.profile), "sip_password": record.sip_password, "provisioned": provisioned}
 
 
+def _own_seat(call: Call, account: str) -> None:
+    if call.actor.role == Role.AGENT and call.actor.name != account:
+        raise TicketError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
+
+
 async def change_agent(call: Call) -> dict[str, Any]:
     account, command = call.match("account"), call.match("command")
     if command not in COMMANDS:
         raise TicketError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
-    if call.actor.role == Role.AGENT and call.actor.name != account:
-        raise TicketError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
+    _own_seat(call, account)
     reason = str(call.body.get("reason", "")) if isinstance(call.body, dict) else ""
     try:
         agent = await _dispatcher(call).step(
@@ -106,6 +112,15 @@ async def change_agent(call: Call) -> dict[str, Any]:
             error.error_id, str(error), 404 if error.error_id == "unknown-agent" else 409
         ) from None
     return agent_view(agent)
+
+
+async def agent_events(call: Call) -> web.WebSocketResponse:
+    """The agent workspace's socket: their screen pops, their state and their calls, nobody else's."""
+    account = call.match("account")
+    _own_seat(call, account)
+    if not call.request.app[ROSTER_KEY].is_agent(account):
+        raise TicketError("unknown-agent", f"没有坐席 {account}", 404)
+    return await stream_events(call.request, agent_stream(account))
 
 
 async def show_queue(call: Call) -> list[dict[str, Any]]:
@@ -146,6 +161,14 @@ AGENT_ROUTES = [
         PLATFORM,
         "签入/签出/就绪/小休/话后处理: login, logout, ready, break (reason), wrap-up",
         _REASON_BODY,
+    ),
+    Route(
+        "GET",
+        "/api/agents/{account}/events",
+        agent_events,
+        PLATFORM,
+        "坐席事件 (websocket): screen pops with the caller's history, the agent's state and calls;"
+        " ?access_token= for browsers, ?since= to replay",
     ),
     Route("GET", "/api/acd/queue", show_queue, PLATFORM, "排队: waiting calls and callbacks in answer order"),
     Route(

@@ -169,6 +169,10 @@ class Controller:
         """Queue an event behind everything already queued."""
         self._outbox.put_nowait(functools.partial(self.live.publish, event))
 
+    async def publish_to_agent(self, account: str, event: dict[str, object]) -> None:
+        """Queue an event for one agent's socket only (a screen pop carries the caller's history)."""
+        self._outbox.put_nowait(functools.partial(self.live.publish_to_agent, account, event))
+
     # -- Asterisk in ---------------------------------------------------------
 
     async def _answer_hotline(self, session: AgiSession) -> None:
@@ -285,7 +289,8 @@ class Controller:
             "call_id": offer.call_id,
             "intake_recording": f"{intake_path(self.settings.recordings_dir, offer.call_id)}.wav",
         }
-        await self.publish(
+        await self.publish_to_agent(
+            offer.account,
             {
                 "type": "agent.screen_pop",
                 "agent": offer.account,

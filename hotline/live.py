@@ -17,6 +17,11 @@ EVENTS_STREAM = "hotline:events"
 CALLS_HASH = "hotline:calls"
 CALLER_PREFIX = "hotline:caller:"
 CALLER_HISTORY = 20  # calls kept per caller for the screen pop
+AGENT_STREAM_MAXLEN = 1000  # an agent's own events: screen pops, their state, their calls
+
+
+def agent_stream(account: str) -> str:
+    return f"hotline:agent:{account}"
 
 
 class LiveState:
@@ -28,26 +33,39 @@ class LiveState:
         return bool(await self.redis.ping())
 
     async def publish(self, event: Mapping[str, object]) -> str:
+        """To the shared stream and, when the event names an agent, to that agent's own stream too."""
+        fields = {"event": json.dumps(event, ensure_ascii=False)}
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(EVENTS_STREAM, fields, maxlen=self.stream_maxlen, approximate=True)
+            if event.get("agent"):
+                pipe.xadd(
+                    agent_stream(str(event["agent"])), fields, maxlen=AGENT_STREAM_MAXLEN, approximate=True
+                )
+            entry_id = (await pipe.execute())[0]
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def publish_to_agent(self, account: str, event: Mapping[str, object]) -> str:
+        """Only to the agent's stream: what their screen shows of a caller is not for every listener."""
         entry_id = await self.redis.xadd(
-            EVENTS_STREAM,
+            agent_stream(account),
             {"event": json.dumps(event, ensure_ascii=False)},
-            maxlen=self.stream_maxlen,
+            maxlen=AGENT_STREAM_MAXLEN,
             approximate=True,
         )
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
-    async def last_event_id(self) -> str:
-        entries = await self.redis.xrevrange(EVENTS_STREAM, count=1)
+    async def last_event_id(self, stream: str = EVENTS_STREAM) -> str:
+        entries = await self.redis.xrevrange(stream, count=1)
         if not entries:
             return "0-0"
         entry_id = entries[0][0]
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
     async def read_events(
-        self, after: str, *, block_ms: int = 1000, count: int = 100
+        self, after: str, *, block_ms: int = 1000, count: int = 100, stream: str = EVENTS_STREAM
     ) -> list[tuple[str, dict[str, object]]]:
         """Events after ``after`` (an entry id), waiting up to ``block_ms`` for one."""
-        reply = await self.redis.xread({EVENTS_STREAM: after}, block=block_ms, count=count)
+        reply = await self.redis.xread({stream: after}, block=block_ms, count=count)
         events: list[tuple[str, dict[str, object]]] = []
         for _stream, entries in reply or []:
             for entry_id, fields in entries:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
-from hotline.live import LiveState
+from hotline.live import EVENTS_STREAM, LiveState
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 HEALTH_KEY = web.AppKey("health", HealthCheck)
@@ -35,6 +35,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def events(request: web.Request) -> web.WebSocketResponse:
     """Stream call events as JSON; ``?since=ID`` replays from a stream id, default: from now."""
+    return await stream_events(request, EVENTS_STREAM)
+
+
+async def stream_events(request: web.Request, stream: str) -> web.WebSocketResponse:
+    """A websocket of one Redis event stream, from ``?since=ID`` or from now, until the client goes."""
     live = request.app[LIVE_KEY]
     since = request.query.get("since", "")
     if since and not _is_stream_id(since):
@@ -44,11 +49,11 @@ async def events(request: web.Request) -> web.WebSocketResponse:
         )
     ws = web.WebSocketResponse(heartbeat=20)
     await ws.prepare(request)
-    after = since or await live.last_event_id()
+    after = since or await live.last_event_id(stream)
     closed = asyncio.create_task(_drain(ws))
     try:
         while not closed.done():
-            for entry_id, event in await live.read_events(after, block_ms=500):
+            for entry_id, event in await live.read_events(after, block_ms=500, stream=stream):
                 await ws.send_json({"id": entry_id, **event})
                 after = entry_id
     except ConnectionResetError:

@@ -599,6 +599,9 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
 async def _authenticate(request: web.Request) -> Actor:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" and request.headers.get("Upgrade", "").lower() == "websocket":
+        # A browser cannot set headers on a websocket; the token comes in the query instead.
+        scheme, token = "bearer", request.query.get("access_token", "")
     if scheme.lower() != "bearer" or not token.strip():
         raise TicketError("unauthenticated", "缺少令牌：请在 Authorization 头中提供 Bearer 令牌", 401)
     actor = await request.app[USERS_KEY].authenticate(token.strip())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -13,7 +16,9 @@ from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
 from agents.roster import Roster
+from hotline.live import LiveState
 from hotline.users import Users
+from hotline.web import LIVE_KEY
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
@@ -42,6 +47,7 @@ async def api(engine, redis):
     await roster.start([AgentRecord(AgentProfile(a, "", {"12345": 5}), "pw") for a in ("1001", "1002")])
     await dispatcher.restore(roster.active_skills())
     app = web.Application()
+    app[LIVE_KEY] = LiveState(redis)
     add_agent_state(app, dispatcher, roster)
     add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
     tokens = {
@@ -116,3 +122,33 @@ async def test_a_supervisor_sees_agents_and_the_queue_and_can_log_an_agent_out(a
     assert (await response.json())["state"] == "logged_out"
     document = await (await client.get("/api/openapi.json")).json()
     assert "/api/agents/{account}/{command}" in document["paths"]
+
+
+async def test_an_agents_socket_carries_their_screen_pops_and_nobody_elses(api, redis) -> None:
+    client, tokens, _, _ = api
+    live = LiveState(redis)
+    async with client.ws_connect(f"/api/agents/1001/events?access_token={tokens['1001']}") as mine:
+        await asyncio.sleep(0.3)  # the socket reads from now on
+        await live.publish({"type": "call.ringing", "caller_number": "13800138000"})
+        await live.publish({"type": "agent.state", "agent": "1002", "state": "ready"})
+        await live.publish_to_agent("1002", {"type": "agent.screen_pop", "agent": "1002"})
+        await live.publish({"type": "agent.state", "agent": "1001", "state": "ringing"})
+        await live.publish_to_agent(
+            "1001", {"type": "agent.screen_pop", "agent": "1001", "caller_number": "138"}
+        )
+        received = [await mine.receive_json(timeout=5) for _ in range(2)]
+    assert [(e["type"], e["agent"]) for e in received] == [
+        ("agent.state", "1001"),
+        ("agent.screen_pop", "1001"),
+    ]
+    shared = [e["type"] for _, e in await live.read_events("0-0", block_ms=0)]
+    assert "agent.screen_pop" not in shared, "the caller's history is not on the shared stream"
+
+    for path, headers, status in [
+        (f"/api/agents/1002/events?access_token={tokens['1001']}", {}, 403),
+        ("/api/agents/1001/events", {}, 401),
+        ("/api/agents/1009/events", auth(tokens, "supervisor"), 404),
+    ]:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect(path, headers=headers)
+        assert refused.value.status == status, path

@@ -49,13 +49,22 @@ def speak_after_the_beep(lab, settings) -> float:
     return duration_seconds(prompt) + 1.5
 
 
-async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, controller, settings, agents):
+async def test_first_call_reaches_an_agent_with_events_and_recordings(
+    lab, controller, settings, agents, supervisor_token
+):
     await agents.only_ready("1001", "1002")
     plan = caller_plan(say_after=speak_after_the_beep(lab, settings))
-    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+    sockets = controller.base_url.replace("http", "ws")
+    async with (
+        EventStream(f"{sockets}/api/events") as stream,
+        EventStream(f"{sockets}/api/agents/1001/events?access_token={supervisor_token}") as desk_1001,
+        EventStream(f"{sockets}/api/agents/1002/events?access_token={supervisor_token}") as desk_1002,
+    ):
         await place_call(lab, plan)
         bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), timeout=60)
         hangup = await stream.wait_for(of_call(plan.caller_number, "call.hangup"), timeout=60)
+        desk = {"1001": desk_1001, "1002": desk_1002}[bridged["agent"]]
+        pop = await desk.wait_for(lambda e: e.get("type") == "agent.screen_pop", timeout=10)
 
     mine = [e for e in stream.events if e.get("caller_number") == plan.caller_number]
     kinds = [e["type"] for e in mine]
@@ -65,9 +74,11 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(lab, contr
     assert {e["caller_name"] for e in mine} == {"张三客服"}
     assert next(e for e in mine if e["type"] == "ivr.menu")["digit"] == "1"
     assert bridged["agent"] in settings.lab_phones and hangup["call_id"] == bridged["call_id"]
-    pop = next(e for e in mine if e["type"] == "agent.screen_pop")
     assert pop["agent"] == bridged["agent"] and pop["draft"]["caller_phone"] == plan.caller_number
     assert set(pop["history"]) == {"tickets", "calls"}
+    assert "agent.screen_pop" not in kinds, "the caller's history goes to the agent's socket only"
+    other = desk_1002 if desk is desk_1001 else desk_1001
+    assert not [e for e in other.events if e.get("type") == "agent.screen_pop"]
 
     intake = settings.host_path(next(e for e in mine if e["type"] == "ivr.intake_recorded")["recording"])
     assert duration_seconds(intake) > 1.5
