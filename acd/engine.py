@@ -314,12 +314,13 @@ class Engine:
         if not ready:
             return []
         offers = []
+        staffed = self._staffed_skills()
         for call in self.waiting():
             if call.offered_to:
                 continue
             candidates = {
                 account
-                for skill in call.skills_at(now)
+                for skill in self._skills_now(call, now, staffed)
                 for account in ready.get(skill, ())
                 if self.agents[account].skills[skill] >= call.min_level
             }
@@ -363,7 +364,7 @@ class Engine:
         handled = sum(a.calls for a in self.agents.values())
         talk = sum(a.talk_seconds for a in self.agents.values())
         handle = talk / handled if handled else default_handle_seconds
-        staff = self.staffed(call.skills_at(now)) or 1
+        staff = self.staffed(self._skills_now(call, now, self._staffed_skills())) or 1
         return (self.position(call_id) + 1) * handle / staff
 
     def recover(self, now: float) -> None:
@@ -415,6 +416,17 @@ class Engine:
         return min(agents, key=key).account
 
     # ------------------------------------------------------------------ plumbing
+
+    def _staffed_skills(self) -> set[str]:
+        return {skill for a in self.agents.values() if a.state != AgentState.LOGGED_OUT for skill in a.skills}
+
+    @staticmethod
+    def _skills_now(call: Call, now: float, staffed: set[str]) -> tuple[str, ...]:
+        """Its own skill, plus its overflow once the wait is up, or at once if no one signed in has it."""
+        skills = call.skills_at(now)
+        if call.overflow_skill and len(skills) == 1 and call.skill not in staffed:
+            return (call.skill, call.overflow_skill)
+        return skills
 
     def _agent(self, account: str) -> Agent:
         try:

@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -31,7 +28,7 @@ from hotline.calls import account_of
 from hotline.config import Settings, load_settings
 from lab.caller import CallPlan, place_call
 from lab.chroot import chroot_path
-from lab.controller import ControllerProcess
+from lab.controller import ControllerProcess, supervisor_token
 from lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[1]
@@ -139,7 +136,7 @@ class Bench:
         controller = ControllerProcess(self.env, self.settings, HOME / "controller.log")
         controller.start()
         try:
-            token = supervisor_token(self.env)
+            token = supervisor_token(self.env, "bench-supervisor")
             headers = {"Authorization": f"Bearer {token}"}
             async with aiohttp.ClientSession(controller.base_url, headers=headers) as http:
 
@@ -213,17 +210,6 @@ async def session(client: AmiClient) -> AsyncIterator[AmiClient]:
         yield client
     finally:
         await client.close()
-
-
-def supervisor_token(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline", "users", "add", "bench-supervisor", "--role", "supervisor"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.split(": ", 1)[1].strip()
 
 
 def describe(delays: list[float]) -> str:

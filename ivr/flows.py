@@ -94,27 +94,27 @@ class _Flow:
     async def run(self) -> None:
         session = self.session
         await session.answer()
-        # Any key ends the greeting; keys that are not options mean "other matters".
-        digit = await session.stream_file(self.prompt("greeting"), ALL_KEYS)
-        digit = digit or await session.wait_for_digit(3000)
-        await self.publish("ivr.menu", digit=digit)
-        if digit == self.menu.emergency_key:
-            await self.connect_emergency()
-            return
+        handover = session.caller_number in self.menu.handover_callers
+        if handover:  # 110 hands a caller back: they told their story there already
+            digit = ""
+            await self.publish("ivr.handover")
+        else:  # any key ends the greeting; keys that are not options mean "other matters"
+            digit = await session.stream_file(self.prompt("greeting"), ALL_KEYS)
+            digit = digit or await session.wait_for_digit(3000)
+            await self.publish("ivr.menu", digit=digit)
+            if digit == self.menu.emergency_key:
+                await self.connect_emergency()
+                return
         route = self.menu.route(str(self.about["line"]), digit)
         if not self.answerable(route):
             await self.to_voicemail("night" if not self.services.is_open() else "voicemail", "无坐席值守")
             return
         calls_today = await self.services.count_call(self.about)
-
-        await session.stream_file(self.prompt("describe"))
-        intake = intake_path(self.services.recordings_dir, self.call_id)
-        max_ms = self.services.intake_max_seconds * 1000
-        recorded = await session.record_file(intake, max_ms=max_ms, silence_s=4)
-        await self.publish("ivr.intake_recorded", recording=f"{intake}.wav", ended_by=recorded.data or "key")
+        if not handover:
+            await self.take_description()
         await session.exec("MixMonitor", conversation_path(self.services.recordings_dir, self.call_id))
 
-        priority = route.priority
+        priority = Priority.FROM_110 if handover else route.priority
         if calls_today >= self.services.repeat_calls_today:
             priority = max(priority, Priority.REPEAT_CALLER)
         await self.join(route, priority)
@@ -125,6 +125,14 @@ class _Flow:
         finally:
             if self.queued:  # an error, or the controller stopping: do not leave a ghost in the queue
                 await self.dispatcher.caller_gone(self.call_id)
+
+    async def take_description(self) -> None:
+        """The caller's request in their own words, for the speech-to-text that pre-fills the ticket."""
+        await self.session.stream_file(self.prompt("describe"))
+        intake = intake_path(self.services.recordings_dir, self.call_id)
+        max_ms = self.services.intake_max_seconds * 1000
+        recorded = await self.session.record_file(intake, max_ms=max_ms, silence_s=4)
+        await self.publish("ivr.intake_recorded", recording=f"{intake}.wav", ended_by=recorded.data or "key")
 
     def answerable(self, route: QueueRoute) -> bool:
         """Someone is logged in for this call (at night, the night shift's seats)."""

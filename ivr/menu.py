@@ -51,6 +51,9 @@ class Menu:
     abandoned_callback_after: float = 10.0
     kept_line_overflow_after: float = 30.0
     options: dict[str, Option] = field(default_factory=dict)
+    #: Callers (as the carrier presents them) who hand a caller back, e.g. 110 (110-12345 联动):
+    #: no greeting, no description, first in the queue.
+    handover_callers: tuple[str, ...] = ()
 
     def greeting(self) -> str:
         """The greeting's text, keys included, for the speech synthesiser."""
@@ -116,6 +119,7 @@ def parse_menu(data: dict[str, Any], where: str = "menu") -> Menu:
         abandoned_callback_after=seconds(data, "abandoned_callback_after", 10, "abandoned_callback_after"),
         kept_line_overflow_after=seconds(data.get("lines", {}), "overflow_after", 30, "lines.overflow_after"),
         options={k: _option(k, v, where, seconds) for k, v in data.get("options", {}).items()},
+        handover_callers=_numbers(data.get("handover_callers", []), f"{where}: handover_callers"),
     )
     if menu.announce_every < 5:
         raise MenuError(f"{where}: announce_every must be at least 5 seconds, got {menu.announce_every:g}")
@@ -124,6 +128,12 @@ def parse_menu(data: dict[str, Any], where: str = "menu") -> Menu:
     if menu.emergency_key in menu.options:
         raise MenuError(f"{where}: options.{menu.emergency_key} is the emergency key")
     return menu
+
+
+def _numbers(value: Any, label: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(n, str) and n.isdigit() for n in value):
+        raise MenuError(f'{label} must be a list of numbers in quotes, e.g. ["110"], got {value!r}')
+    return tuple(value)
 
 
 def _option(key: str, table: Any, where: str, seconds: Any) -> Option:

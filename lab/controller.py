@@ -56,3 +56,15 @@ class ControllerProcess:
             self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=15)
         self.process = None
+
+
+def supervisor_token(env: dict[str, str], name: str) -> str:
+    """An API token for a supervisor, made with the CLI a deployment uses."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hotline", "users", "add", name, "--role", "supervisor"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split(": ", 1)[1].strip()

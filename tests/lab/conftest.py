@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from hotline.ami import AmiClient
 from hotline.config import Settings, load_settings
 from lab.chroot import chroot_path
 from lab.controller import ControllerProcess
+from lab.controller import supervisor_token as make_supervisor_token
 from lab.lab import Lab
 
 TEST_ENV = {
@@ -123,15 +122,7 @@ class EventStream:
 
 @pytest.fixture(scope="session")
 def supervisor_token(lab, lab_env) -> str:
-    """An API token for a supervisor, made with the CLI a deployment uses."""
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline", "users", "add", "lab-supervisor", "--role", "supervisor"],
-        env={**os.environ, **lab_env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.split(": ", 1)[1].strip()
+    return make_supervisor_token(lab_env, "lab-supervisor")
 
 
 class AgentDesk:

@@ -328,3 +328,25 @@ async def test_an_agent_turning_ready_cuts_the_queue_announcement_short(lab, con
     [(start, end)] = cut
     assert end - start < duration_seconds(exits) - 2.0, "the prompt stopped when the agent turned ready"
     assert not [name for name, start, _ in prompts.played if start > ready_at], "and nothing more was said"
+
+
+async def test_a_caller_handed_back_by_110_is_answered_before_those_waiting_longer(
+    lab, controller, settings, agents
+):
+    await agents.only_ready()
+    await agents.command("1001", "login")
+    await agents.phone("1001", talk_seconds=3)
+    earlier, handed_back = caller(hold=120), caller(caller_number="110", dtmf="", hold=120)
+    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        for plan in (earlier, handed_back):
+            await place_call(lab, plan)
+            await stream.wait_for(
+                lambda e, n=plan.caller_number: e.get("type") == "acd.queued" and e["caller_number"] == n, 60
+            )
+        await agents.command("1001", "ready")
+        bridged = await stream.wait_for(lambda e: e.get("type") == "call.bridged", 60)
+    assert bridged["caller_number"] == "110", "the handed-back caller went first"
+    queued = first(stream.events, "acd.queued", caller_number="110")
+    assert queued["priority"] == "from_110"
+    assert first(stream.events, "ivr.handover", caller_number="110") is not None
+    assert first(stream.events, "ivr.menu", caller_number="110") is None, "no greeting for them"

@@ -128,6 +128,21 @@ def test_a_kept_number_goes_to_its_dedicated_seat_then_overflows_after_the_wait(
     assert engine.assign(35) == [Offer("market2", "1001")]
 
 
+def test_with_nobody_signed_in_for_its_skill_a_call_overflows_at_once() -> None:
+    engine = centre("2001", "1001", skills={"2001": {"dialect": 5}, "1001": {"general": 5}})
+    engine.ready("1001", 0)
+    engine.logout("2001", 0)
+    arrive(engine, "dialect", 1, skill="dialect", overflow_skill="general", overflow_after=300)
+    assert engine.assign(1) == [Offer("dialect", "1001")], "no dialect seat is signed in: no point waiting"
+    engine.answered("dialect", "1001", 2)
+    engine.call_ended("1001", 3)
+    engine.login("2001", 4)  # on break, but signed in: the next dialect caller waits for them
+    arrive(engine, "dialect2", 5, skill="dialect", overflow_skill="general", overflow_after=300)
+    assert engine.assign(100) == []
+    engine.ready("2001", 101)
+    assert engine.assign(101) == [Offer("dialect2", "2001")]
+
+
 def test_skill_levels_and_the_strategies() -> None:
     skills = {"1001": {"general": 2}, "1002": {"general": 8}, "1003": {"general": 8}}
     engine = centre("1001", "1002", "1003", skills=skills, strategy=Strategy.FEWEST_CALLS)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Changes, Engine, Offer, Priority, Settings
+from acd.engine import AgentState, Call, Changes, Engine, Offer, Priority, Settings
 from hotline.fastagi import AgiHangup, AgiResult
 from ivr.flows import IvrServices, answer_hotline
 from ivr.menu import load_menu
@@ -321,3 +321,21 @@ async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() ->
     await asyncio.wait_for(answer_hotline(channel, services), 5)
     assert cut == ["PJSIP/carrier-00000001"], "Asterisk was told to stop the caller's prompt"
     assert channel.dialled == ["PJSIP/1001,15,m"] and "queue-exits" not in channel.played
+
+
+async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -> None:
+    centre = Centre(logged_in=("1001",))
+    await centre.dispatcher.step(
+        lambda engine, now: engine.call_arrived(Call("earlier", "12345", "12345", now - 60))
+    )
+    seen: list[tuple[Priority, list[str]]] = []
+
+    async def caller(wait: int) -> str:
+        seen.append((centre.engine.calls["call-1"].priority, [c.call_id for c in centre.engine.waiting()]))
+        raise AgiHangup("gone")
+
+    channel = FakeChannel(caller="110", on_wait=caller)
+    await answer_hotline(channel, centre.services())
+    assert seen == [(Priority.FROM_110, ["call-1", "earlier"])], "queued ahead of a caller waiting longer"
+    assert "greeting" not in channel.played and "describe" not in channel.played
+    assert "ivr.handover" in centre.kinds() and "ivr.menu" not in centre.kinds()

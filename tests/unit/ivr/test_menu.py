@@ -35,6 +35,8 @@ def test_the_default_menu_routes_keys_lines_and_the_elderly() -> None:
         ({"options": {"5": {}}}, "options.5 needs a label"),
         ({"options": {"5": {"label": "x", "priority": "vip"}}}, "options.5.priority"),
         ({"lines": {"overflow_after": -1}}, "lines.overflow_after"),
+        ({"handover_callers": [110]}, "handover_callers"),
+        ({"handover_callers": "110"}, "handover_callers"),
     ],
 )
 def test_a_bad_menu_is_refused_naming_the_field(data: dict, names: str) -> None:
