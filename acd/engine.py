@@ -314,13 +314,15 @@ class Engine:
         if not ready:
             return []
         offers = []
-        staffed = self._staffed_skills()
+        staffed: set[str] | None = None  # worked out once, and only if a call can overflow
         for call in self.waiting():
             if call.offered_to:
                 continue
+            if staffed is None and call.overflow_skill:
+                staffed = self._staffed_skills()
             candidates = {
                 account
-                for skill in self._skills_now(call, now, staffed)
+                for skill in self._skills_now(call, now, staffed or set())
                 for account in ready.get(skill, ())
                 if self.agents[account].skills[skill] >= call.min_level
             }

@@ -1,8 +1,9 @@
-"""The agents' REST routes: their states, and login, ready, break and wrap-up from the web page.
+"""The agents' routes: seats added and stopped, states changed, and each agent's own event socket.
 
 They share the ticket API's bearer tokens, roles, error shape and OpenAPI
-document. An agent changes only their own state (their user name is their SIP
-account); a supervisor or an administrator may change anyone's.
+document. An agent changes only their own state and opens only their own
+socket (their user name is their SIP account); a supervisor or an
+administrator may act for anyone, and alone adds, changes or stops seats.
 """
 
 from __future__ import annotations
