@@ -44,7 +44,11 @@ class Provisioner:
     async def provision(self, records: Iterable[AgentRecord]) -> bool:
         """Write the agents' endpoints; reload Asterisk if a file changed. True when Asterisk has them now."""
         async with self._lock:
-            changed = render_system(self.settings, self.etc_dir, AGENT_FILES, endpoint_accounts(records))
+            accounts = endpoint_accounts(records)
+            # Rendering and writing files is blocking work: off the event loop that carries the calls.
+            changed = await asyncio.to_thread(
+                render_system, self.settings, self.etc_dir, AGENT_FILES, accounts
+            )
             self._reload_due = self._reload_due or bool(changed)
             return await self._reload()
 
