@@ -17,7 +17,7 @@ from aiohttp import web
 from acd.cli import add_simulate_command, run_simulate
 from agents.http import AGENT_ROUTES, add_agent_state
 from hotline.asterisk_conf import render_system
-from hotline.config import ConfigError, Settings, config_file_path, load_settings
+from hotline.config import ConfigError, Settings, config_file_path, listen_or_fail, load_settings
 from hotline.controller import Controller
 from hotline.logs import setup_logging
 from hotline.users import Users
@@ -100,45 +100,55 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def serve(settings: Settings) -> None:
     controller = Controller(settings)
-    await controller.start()
-    app = create_app(controller.health, controller.live)
-    add_agent_state(app, controller.dispatcher, controller.roster)
-    add_ticket_routes(
-        app, controller.desk, controller.users, settings.platform_id, settings.webhook_secret, AGENT_ROUTES
-    )
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, settings.bind_host, settings.web_port).start()
-    print(
-        f"hotline serving: web http://{settings.bind_host}:{settings.web_port}/healthz, "
-        f"FastAGI {settings.bind_host}:{settings.fastagi_port}",
-        flush=True,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    runner: web.AppRunner | None = None
     try:
+        await controller.start()
+        app = create_app(controller.health, controller.live)
+        add_agent_state(app, controller.dispatcher, controller.roster)
+        add_ticket_routes(
+            app,
+            controller.desk,
+            controller.users,
+            settings.platform_id,
+            settings.webhook_secret,
+            AGENT_ROUTES,
+        )
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await listen_or_fail(
+            web.TCPSite(runner, settings.bind_host, settings.web_port).start(), "web", settings.web_port
+        )
+        print(
+            f"hotline serving: web http://{settings.bind_host}:{settings.web_port}/healthz, "
+            f"FastAGI {settings.bind_host}:{settings.fastagi_port}",
+            flush=True,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         await stop.wait()
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         await controller.close()
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from lab.chroot import is_ready
     from lab.lab import Lab
 
     lab = Lab(settings, log=lambda line: print(line, flush=True))
     settings = dataclasses.replace(settings, asterisk_root=lab.root)
-    print(
-        "hotline: bringing up Redis and Asterisk (first time: builds the chroot, about a minute)", flush=True
-    )
-    started = lab.up()
+    first_time = "" if is_ready(lab.root) else " (first time: builds the chroot, about a minute)"
+    print(f"hotline: bringing up Redis and Asterisk{first_time}", flush=True)
+    # Processes a crashed run left behind are adopted: this run stops them too.
+    lab.up()
     print_summary(settings)
     try:
         asyncio.run(serve(settings))
     finally:
-        stopped = lab.stop(started)
+        stopped = lab.down()
         if stopped:
             print(f"hotline: stopped {', '.join(stopped)}")
     return 0

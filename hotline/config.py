@@ -11,12 +11,25 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 ENV_PREFIX = "HOTLINE_"
 DEFAULT_CONFIG_FILE = "hotline.env"
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+#: Listening ports, and the port ranges (first, last) that Asterisk binds for RTP.
+LISTEN_PORTS = (
+    "web_port",
+    "fastagi_port",
+    "redis_port",
+    "ami_port",
+    "sip_port",
+    "carrier_port",
+    "pstn_ami_port",
+    "pstn_phone_port",
+)
+PORT_RANGES = (("rtp_start", "rtp_end"), ("pstn_rtp_start", "pstn_rtp_end"))
 SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret")
 
 
@@ -177,6 +190,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
         if raw is not None:
             values[spec.name] = _parse(spec.name, str(spec.type), raw)
     settings = Settings(**values)  # type: ignore[arg-type]
+    check_ports(settings, ephemeral_port_range())
 
     missing: dict[str, str] = {}
     for name in SECRET_FIELDS:
@@ -205,6 +219,41 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
             },
         )
     return dataclasses.replace(settings, account_passwords=passwords)
+
+
+def ephemeral_port_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:
+    """The ports the kernel hands to client sockets: any of them may be taken at any moment."""
+    try:
+        low, high = (int(part) for part in path.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+    return low, high
+
+
+def check_ports(settings: Settings, ephemeral: tuple[int, int]) -> None:
+    """Refuse a listening port inside the ephemeral range: a client socket may hold it, and then
+    Asterisk logs the failed bind and carries on without that listener."""
+    low, high = ephemeral
+    env = {name: f"{ENV_PREFIX}{name.upper()}" for name in (*LISTEN_PORTS, *sum(PORT_RANGES, ()))}
+    spans = [(env[name], getattr(settings, name), getattr(settings, name)) for name in LISTEN_PORTS]
+    spans += [(f"{env[a]}/{env[b]}", getattr(settings, a), getattr(settings, b)) for a, b in PORT_RANGES]
+    for label, first, last in spans:
+        shown = str(first) if first == last else f"{first}-{last}"
+        if not 0 < first <= last <= 65535:
+            raise ConfigError(f"{label}={shown} is not a port or a port range")
+        if first <= high and last >= low:
+            raise ConfigError(
+                f"{label}={shown} lies in the kernel's ephemeral port range {low}-{high} "
+                f"({EPHEMERAL_RANGE_FILE}), where any client socket may hold it; choose ports below {low}"
+            )
+
+
+async def listen_or_fail(bind: Awaitable[object], what: str, port: int) -> None:
+    """A listener that cannot bind stops the process with its port named, never silently."""
+    try:
+        await bind
+    except OSError as exc:
+        raise ConfigError(f"cannot listen for {what} on port {port}: {exc.strerror or exc}") from None
 
 
 def _append_secrets(path: Path, new: Mapping[str, str]) -> None:

@@ -30,7 +30,7 @@ from agents.roster import Roster
 from agents.skills import SkillSpecError, parse_agent_skills
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
 from hotline.calls import CallTracker, account_of
-from hotline.config import ConfigError, Settings
+from hotline.config import ConfigError, Settings, listen_or_fail
 from hotline.db import create_engine, migrate, ping
 from hotline.fastagi import AgiSession, FastAgiServer
 from hotline.live import LiveState
@@ -135,7 +135,7 @@ class Controller:
         await self.desk.start()
         await self.roster.start(self._seeds)
         await self.dispatcher.restore(self.roster.active_skills())
-        await self.fastagi.start()
+        await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))

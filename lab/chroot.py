@@ -26,6 +26,9 @@ HOST_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 LEGACY_SOURCES = Path("/etc/apt/sources.list")
 DEFAULT_CACHE = Path("/var/cache/hotline-lab")
 READY_MARK = ".hotline-chroot-ready"
+HOST_ETC = Path("/etc")
+#: Where the search for ids unused on the host and in the chroot starts (above login users' 1000s).
+OWN_ID_START = 2900
 
 
 class ChrootError(RuntimeError):
@@ -66,6 +69,7 @@ def ensure_chroot(cache_dir: Path = DEFAULT_CACHE, log=print) -> Path:
     """Return a ready chroot, building it by debootstrap when it is missing."""
     root = chroot_path(cache_dir)
     if is_ready(root):
+        give_own_ids(root, "asterisk", HOST_ETC, log)
         return root
     if shutil.which("debootstrap") is None:
         raise ChrootError("debootstrap is not installed (apt-get install debootstrap)")
@@ -93,9 +97,57 @@ def ensure_chroot(cache_dir: Path = DEFAULT_CACHE, log=print) -> Path:
             log("  " + line.rstrip())
         if proc.wait() != 0:
             raise ChrootError(f"debootstrap failed with exit code {proc.returncode}")
+    give_own_ids(building, "asterisk", HOST_ETC, log)
     (building / READY_MARK).write_text(cache_key() + "\n")
     os.replace(building, root)
     for stale in cache_dir.glob("sid-*"):
         if stale != root and not stale.name.endswith(".building"):
             shutil.rmtree(stale, ignore_errors=True)
     return root
+
+
+def _ids(file: Path) -> dict[str, int]:
+    """Names to ids in a passwd or group file."""
+    ids = {}
+    for line in file.read_text().splitlines():
+        fields = line.split(":")
+        if len(fields) > 2 and fields[2].isdigit():
+            ids[fields[0]] = int(fields[2])
+    return ids
+
+
+def give_own_ids(root: Path, user: str, host_etc: Path, log=print) -> None:
+    """Move the chroot's ``user`` to a uid and gid that no host account has.
+
+    Files in a chroot carry bare numbers: Debian gives the chroot's asterisk
+    uid 101, which on a host may be postgres, so a lab Asterisk could touch the
+    host's PostgreSQL files. The check runs on every start, because the host may
+    gain accounts after the chroot was built.
+    """
+    users, groups = _ids(root / "etc/passwd"), _ids(root / "etc/group")
+    host_users, host_groups = set(_ids(host_etc / "passwd").values()), set(_ids(host_etc / "group").values())
+    old_uid, old_gid = users[user], groups[user]
+    if old_uid not in host_users and old_gid not in host_groups:
+        return
+    taken = host_users | host_groups | set(users.values()) | set(groups.values())
+    new_id = next(n for n in range(OWN_ID_START, 65000) if n not in taken)
+    log(f"chroot: {user} uid {old_uid} gid {old_gid} are used on the host; moving it to {new_id}")
+    _rewrite_id(root / "etc/passwd", user, {2: new_id, 3: new_id})
+    _rewrite_id(root / "etc/group", user, {2: new_id})
+    for path in [root, *root.rglob("*")]:
+        stat = path.lstat()
+        if stat.st_uid == old_uid or stat.st_gid == old_gid:
+            uid = new_id if stat.st_uid == old_uid else -1
+            gid = new_id if stat.st_gid == old_gid else -1
+            os.lchown(path, uid, gid)
+
+
+def _rewrite_id(file: Path, name: str, columns: dict[int, int]) -> None:
+    lines = []
+    for line in file.read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == name:
+            for column, value in columns.items():
+                fields[column] = str(value)
+        lines.append(":".join(fields))
+    file.write_text("\n".join(lines) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import time
@@ -20,6 +21,7 @@ from ivr.menu import load_menu
 from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
 from lab.chroot import chroot_path, ensure_chroot, is_ready
 from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
+from lab.ports import Port, describe_holders, holders, is_free, is_listening
 from lab.processes import ManagedProcess
 
 PSTN_DIR = Path(__file__).resolve().parent / "pstn"
@@ -87,29 +89,87 @@ class Lab:
     # -- lifecycle -----------------------------------------------------------
 
     def up(self) -> list[str]:
-        """Start whatever is not running; returns the names of what this call started."""
+        """Start whatever is not running; returns the names of what this call started.
+
+        Every port is checked before anything starts and every listener after; on any
+        failure, what this call started is stopped again: a half-started lab is never
+        handed on.
+        """
         if shutil.which("redis-server") is None:
             raise LabError("redis-server is not installed (apt-get install redis-server)")
         ensure_chroot(self.settings.chroot_cache, log=self.log)
-        started = []
-        (self.settings.home / "redis").mkdir(parents=True, exist_ok=True)
-        if self.redis.start():
-            started.append("redis")
-        wait_for_port(self.settings.bind_host, self.settings.redis_port, "redis")
-        for instance, render in ((self.sut, self._render_sut), (self.pstn, self._render_pstn)):
-            fresh = instance.process.pid() is None
-            instance.prepare(render, fresh=fresh)
-            if fresh:
-                self.log(f"starting asterisk {instance.name}")
-                instance.process.start()
-                started.append(f"asterisk-{instance.name}")
-            else:
-                instance.cli("core reload")
-        self._speak_prompts()
-        for instance in (self.sut, self.pstn):
-            instance.wait_booted()
-        self.wait_for_phones()
+        started: list[str] = []
+        try:
+            self._check_ports_before_start()
+            (self.settings.home / "redis").mkdir(parents=True, exist_ok=True)
+            if self.redis.start():
+                started.append("redis")
+            wait_for_port(self.settings.bind_host, self.settings.redis_port, "redis")
+            for instance, render in ((self.sut, self._render_sut), (self.pstn, self._render_pstn)):
+                fresh = instance.process.pid() is None
+                instance.prepare(render, fresh=fresh)
+                if fresh:
+                    self.log(f"starting asterisk {instance.name}")
+                    instance.process.start()
+                    started.append(f"asterisk-{instance.name}")
+                else:
+                    instance.cli("core reload")
+            self._speak_prompts()
+            for instance in (self.sut, self.pstn):
+                instance.wait_booted()
+            self._check_listeners()
+            self.wait_for_phones()
+        except BaseException:
+            stopped = self.stop(started)
+            if stopped:
+                self.log(f"lab up failed; stopped {', '.join(stopped)}")
+            raise
         return started
+
+    def promised_ports(self) -> dict[str, tuple[Port, ...]]:
+        """Each lab process's listeners, and the controller's (which `hotline serve` opens)."""
+        s = self.settings
+        return {
+            "redis": (Port("Redis", "tcp", s.redis_port),),
+            "asterisk-sut": (Port("system AMI", "tcp", s.ami_port), Port("system SIP", "udp", s.sip_port)),
+            "asterisk-pstn": (
+                Port("PSTN AMI", "tcp", s.pstn_ami_port),
+                Port("PSTN carrier trunk SIP", "udp", s.carrier_port),
+                Port("PSTN phones SIP", "udp", s.pstn_phone_port),
+            ),
+            "controller": (Port("FastAGI", "tcp", s.fastagi_port), Port("web", "tcp", s.web_port)),
+        }
+
+    def _check_ports_before_start(self) -> None:
+        """A process about to start needs its ports free; the controller's may be held by a controller."""
+        running = {p.name: p.pid() for p in self._processes()}
+        for owner, ports in self.promised_ports().items():
+            if running.get(owner) is not None:
+                continue
+            for port in ports:
+                if owner == "controller" and _held_by_a_controller(port):
+                    continue
+                if not is_free(self.settings.bind_host, port):
+                    raise LabError(
+                        f"port {port} on {self.settings.bind_host} is held by "
+                        f"{describe_holders(port.number, port.proto)}; {owner} needs it"
+                    )
+
+    def _check_listeners(self) -> None:
+        """Asterisk logs a failed bind and runs on: make sure each process holds what it promised."""
+        for process in self._processes():
+            pid = process.pid()
+            if pid is None:
+                raise LabError(f"{process.name} is not running; see {process.log_file}")
+            for port in self.promised_ports()[process.name]:
+                deadline = time.monotonic() + 5
+                while not is_listening(pid, port):
+                    if time.monotonic() > deadline:
+                        raise LabError(
+                            f"{process.name} (pid {pid}) is not listening on {port}: held by "
+                            f"{describe_holders(port.number, port.proto)}"
+                        )
+                    time.sleep(0.05)
 
     def down(self) -> list[str]:
         return self.stop([p.name for p in self._processes()])
@@ -208,6 +268,14 @@ class Lab:
             return
         synthesize(text, target, self.run)
         stamp.write_text(key, encoding="utf-8")
+
+
+def _held_by_a_controller(port: Port) -> bool:
+    for pid in holders(port.number, port.proto, listening_only=True):
+        with contextlib.suppress(OSError):
+            if b"hotline" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+    return False
 
 
 def port_open(host: str, port: int) -> bool:

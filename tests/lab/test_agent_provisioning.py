@@ -24,7 +24,7 @@ from recordings.files import duration_seconds
 from tests.lab.conftest import EventStream
 from tests.lab.test_acd import caller
 
-SOFTPHONE_PORT = 36010
+SOFTPHONE_PORT = 16010
 
 
 def tone_share(path: Path, frequency: float, last_seconds: float) -> float:

@@ -36,3 +36,29 @@ def test_malformed_values_name_the_setting(tmp_path):
 
 def test_listeners_default_to_loopback(tmp_path):
     assert load_settings({"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env")}).bind_host == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("HOTLINE_PSTN_AMI_PORT", "35038"), ("HOTLINE_WEB_PORT", "60999"), ("HOTLINE_RTP_END", "33000")],
+)
+def test_a_listening_port_in_the_ephemeral_range_is_refused(tmp_path, monkeypatch, name, value):
+    """A client socket may hold such a port; Asterisk would then run without that listener."""
+    monkeypatch.setattr("hotline.config.ephemeral_port_range", lambda: (32768, 60999))
+    with pytest.raises(ConfigError, match=f"{name}.*ephemeral port range 32768-60999"):
+        load_settings({"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), name: value})
+
+
+def test_ports_below_the_ephemeral_range_are_accepted(tmp_path, monkeypatch):
+    monkeypatch.setattr("hotline.config.ephemeral_port_range", lambda: (32768, 60999))
+    env = {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_WEB_PORT": "32767"}
+    assert load_settings(env).web_port == 32767
+
+
+def test_the_ephemeral_range_is_read_from_the_kernel(tmp_path):
+    from hotline.config import ephemeral_port_range
+
+    file = tmp_path / "range"
+    file.write_text("40000\t50000\n")
+    assert ephemeral_port_range(file) == (40000, 50000)
+    assert ephemeral_port_range(tmp_path / "missing") == (32768, 60999)

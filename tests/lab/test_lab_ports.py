@@ -1,0 +1,99 @@
+"""A lab whose port is taken never half-starts: `lab up` fails naming the port and its holder,
+and stops whatever it had started.
+
+This lab has its own ports and folders, apart from the session's lab, so the
+squatted port hurts nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.config import load_settings
+from lab.lab import Lab, LabError
+from tests.lab.conftest import TEST_ENV, TEST_HOME
+
+SQUAT_HOME = TEST_HOME.parent / "test-lab-squat"
+SQUAT_ENV = {
+    **TEST_ENV,
+    "HOTLINE_WEB_PORT": "18081",
+    "HOTLINE_FASTAGI_PORT": "14574",
+    "HOTLINE_REDIS_PORT": "16391",
+    "HOTLINE_AMI_PORT": "15039",
+    "HOTLINE_SIP_PORT": "15061",
+    "HOTLINE_RTP_START": "13000",
+    "HOTLINE_RTP_END": "13099",
+    "HOTLINE_CARRIER_PORT": "26061",
+    "HOTLINE_PSTN_AMI_PORT": "26039",
+    "HOTLINE_PSTN_PHONE_PORT": "26071",
+    "HOTLINE_PSTN_RTP_START": "23000",
+    "HOTLINE_PSTN_RTP_END": "23099",
+    "HOTLINE_ASTERISK_INSTANCE_DIR": "/var/lib/hotline-squat/sut",
+    "HOTLINE_PSTN_INSTANCE_DIR": "/var/lib/hotline-squat/pstn",
+    "HOTLINE_HOME": str(SQUAT_HOME / "var"),
+    "HOTLINE_CONFIG_FILE": str(SQUAT_HOME / "hotline.env"),
+}
+
+
+@pytest.fixture
+def squat_env(lab, lab_env) -> Iterator[dict[str, str]]:
+    """The session lab's chroot and menu, this lab's own ports; stopped whatever happens."""
+    env = {**lab_env, **SQUAT_ENV}
+    yield env
+    Lab(load_settings(env)).down()
+
+
+@pytest.fixture
+def squatter() -> Iterator[socket.socket]:
+    """Some other program holding the PSTN's AMI port, as a client socket did on a fresh machine."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", int(SQUAT_ENV["HOTLINE_PSTN_AMI_PORT"])))
+    sock.listen()
+    yield sock
+    sock.close()
+
+
+def hotline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hotline", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def running(env: dict[str, str]) -> list[str]:
+    status = json.loads(hotline(env, "lab", "status", "--json").stdout)
+    return [name for name, process in status["processes"].items() if process["running"]]
+
+
+def test_lab_up_refuses_a_taken_port_before_starting_anything(squat_env, squatter):
+    result = hotline(squat_env, "lab", "up")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "tcp 26039 (PSTN AMI)" in result.stderr
+    assert f"pid {os.getpid()}" in result.stderr
+    assert running(squat_env) == []
+
+
+def test_a_listener_that_failed_to_bind_stops_the_whole_lab(squat_env, squatter, monkeypatch):
+    """The port taken after the check (the race a fresh machine lost): Asterisk starts without its
+    AMI, and `lab up` notices, names the holder and stops Redis and both Asterisks again."""
+    monkeypatch.setattr(Lab, "_check_ports_before_start", lambda self: None)
+    lab = Lab(load_settings(squat_env), log=lambda line: None)
+    with pytest.raises(
+        LabError, match=rf"asterisk-pstn \(pid \d+\) is not listening on tcp 26039.*pid {os.getpid()}"
+    ):
+        lab.up()
+    assert running(squat_env) == []
+    assert not Path(lab.state_dir / "redis.pid").exists()
