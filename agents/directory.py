@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from agents.profiles import AgentProfile, ProfileError
 from agents.tables import AgentRow
+from hotline.asterisk_conf import sip_digest
 from hotline.db import writer
 
 
@@ -22,11 +23,7 @@ class AgentExists(ProfileError):
 @dataclass(frozen=True)
 class AgentRecord:
     profile: AgentProfile
-    sip_password: str
-
-
-def new_sip_password() -> str:
-    return secrets.token_urlsafe(12)
+    sip_digest: str
 
 
 class AgentDirectory:
@@ -54,14 +51,16 @@ class AgentDirectory:
             row = await session.get(AgentRow, account)
             return None if row is None else _record(row)
 
-    async def add(self, profile: AgentProfile) -> AgentRecord:
-        """Store a new agent with a fresh SIP password (returned once, to hand to the agent)."""
-        record = AgentRecord(profile, new_sip_password())
+    async def add(self, profile: AgentProfile) -> tuple[AgentRecord, str]:
+        """Store a new agent with a fresh SIP password, kept only as a digest: the password is returned
+        this once, to hand to the agent."""
+        password = secrets.token_urlsafe(12)
+        record = AgentRecord(profile, sip_digest(profile.account, password))
         async with self.writes.begin() as session:
             if await session.get(AgentRow, profile.account) is not None:
                 raise AgentExists("account", f"工号 {profile.account} 已存在；如需恢复或修改请用 PATCH")
             session.add(self._row(record))
-        return record
+        return record, password
 
     async def save(self, profile: AgentProfile) -> AgentRecord:
         async with self.writes.begin() as session:
@@ -77,11 +76,11 @@ class AgentDirectory:
             account=profile.account,
             name=profile.name,
             skills=dict(profile.skills),
-            sip_password=record.sip_password,
+            sip_digest=record.sip_digest,
             active=profile.active,
             created_at=self.clock(),
         )
 
 
 def _record(row: AgentRow) -> AgentRecord:
-    return AgentRecord(AgentProfile(row.account, row.name, dict(row.skills), row.active), row.sip_password)
+    return AgentRecord(AgentProfile(row.account, row.name, dict(row.skills), row.active), row.sip_digest)

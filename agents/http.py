@@ -18,8 +18,8 @@ from agents.commands import COMMANDS, agent_view, apply_agent_command
 from agents.directory import AgentExists, AgentRecord
 from agents.profiles import NAME_MAX, AgentProfile, ProfileError
 from agents.roster import Roster, UnknownAgent
-from hotline.live import agent_stream
-from hotline.web import stream_events
+from hotline.live import EVENTS_STREAM, agent_stream
+from hotline.web import HUB_KEY, stream_events
 from ticketing.errors import TicketError, invalid
 from ticketing.http import PLATFORM, USERS_KEY, Call, Route
 from ticketing.vocabulary import Role
@@ -53,13 +53,13 @@ async def show_agent(call: Call) -> dict[str, Any]:
 async def add_agent(call: Call) -> dict[str, Any]:
     """A new seat: stored, its SIP endpoint provisioned, and an API token for the agent's workspace."""
     try:
-        record, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
+        record, password, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
     except AgentExists as error:
         raise TicketError("agent-exists", str(error), 409, field=error.field) from None
     except ProfileError as error:
         raise invalid(error.field, str(error)) from None
     token = await call.request.app[USERS_KEY].add(record.profile.account, Role.AGENT.value)
-    return {**_record_view(record, provisioned), "api_token": token}
+    return {**_record_view(record, provisioned), "sip_password": password, "api_token": token}
 
 
 async def change_profile(call: Call) -> dict[str, Any]:
@@ -74,9 +74,9 @@ async def change_profile(call: Call) -> dict[str, Any]:
     except AcdError as error:
         raise TicketError(error.error_id, str(error), 409) from None
     await call.request.app[USERS_KEY].set_active(account, record.profile.active)
-    view = _record_view(record, provisioned)
-    del view["sip_password"]  # shown once, when the seat is made
-    return view
+    if not record.profile.active:
+        call.request.app[HUB_KEY].end_owner(account)
+    return _record_view(record, provisioned)
 
 
 def profile_view(profile: AgentProfile) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def profile_view(profile: AgentProfile) -> dict[str, Any]:
 
 
 def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
-    return {**profile_view(record.profile), "sip_password": record.sip_password, "provisioned": provisioned}
+    return {**profile_view(record.profile), "provisioned": provisioned}
 
 
 def _own_seat(call: Call, account: str) -> None:
@@ -121,7 +121,12 @@ async def agent_events(call: Call) -> web.WebSocketResponse:
     _own_seat(call, account)
     if not call.request.app[ROSTER_KEY].is_agent(account):
         raise TicketError("unknown-agent", f"没有坐席 {account}", 404)
-    return await stream_events(call.request, agent_stream(account))
+    return await stream_events(call.request, agent_stream(account), call.actor.name)
+
+
+async def floor_events(call: Call) -> web.WebSocketResponse:
+    """Every call and agent event of the floor, for supervisors: callers' numbers are on it."""
+    return await stream_events(call.request, EVENTS_STREAM, call.actor.name)
 
 
 async def show_queue(call: Call) -> list[dict[str, Any]]:
@@ -169,6 +174,14 @@ AGENT_ROUTES = [
         agent_events,
         PLATFORM,
         "坐席事件 (websocket): screen pops with the caller's history, the agent's state and calls;"
+        " ?access_token= for browsers, ?since= to replay",
+    ),
+    Route(
+        "GET",
+        "/api/events",
+        floor_events,
+        MANAGERS,
+        "话务事件 (websocket): every call, queue and agent event of the floor;"
         " ?access_token= for browsers, ?since= to replay",
     ),
     Route("GET", "/api/acd/queue", show_queue, PLATFORM, "排队: waiting calls and callbacks in answer order"),

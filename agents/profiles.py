@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from agents.skills import DEFAULT_SKILLS, SkillSpecError, checked_levels
 
 ACCOUNT_PATTERN = re.compile(r"[1-9][0-9]{3,7}")
-NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\"\\;\[\]]")
+# Each of these could end a field or a section in pjsip.conf or queues.conf, or start an expression.
+NAME_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f<>\"\\;\[\],$]")
 NAME_MAX = 30
 
 

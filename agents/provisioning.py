@@ -27,7 +27,7 @@ RELOADED_MODULES = ("res_pjsip.so", "app_queue.so")
 def endpoint_accounts(records: Iterable[AgentRecord]) -> list[Account]:
     """Only agents who still work here get an endpoint; a stopped agent's phone can no longer register."""
     return [
-        Account(r.profile.account, r.sip_password, "from-agents", r.profile.label)
+        Account(r.profile.account, r.sip_digest, "from-agents", r.profile.label)
         for r in records
         if r.profile.active
     ]

@@ -52,14 +52,15 @@ class Roster:
         await self._provision_quietly(records)
         self.profiles = {r.profile.account: r.profile for r in records}
 
-    async def add(self, body: object) -> tuple[AgentRecord, bool]:
-        """A new agent, ready to sign in: its record (SIP password included) and whether Asterisk has it."""
+    async def add(self, body: object) -> tuple[AgentRecord, str, bool]:
+        """A new agent, ready to sign in: its record, its SIP password (this once) and whether Asterisk
+        has it."""
         profile = new_profile(body, self._reserved)
-        record = await self.directory.add(profile)
+        record, password = await self.directory.add(profile)
         provisioned = await self._provision_quietly(await self.directory.all())
         self.profiles[profile.account] = profile
         await self._dispatcher.step(lambda engine, now: engine.add_agent(profile.account, profile.skills))
-        return record, provisioned
+        return record, password, provisioned
 
     async def change(self, account: str, body: object) -> tuple[AgentRecord, bool]:
         """Rename, re-skill, stop (``active: false``) or bring back an agent."""

@@ -15,7 +15,7 @@ class AgentRow(Base):
     account: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[str] = mapped_column(String(30))
     skills: Mapped[dict[str, int]] = mapped_column(Document)
-    # Asterisk's userpass auth needs the secret itself; the database is guarded like hotline.env.
-    sip_password: Mapped[str] = mapped_column(String(64))
+    # MD5 of account:realm:password; the password itself is shown once, when the seat is made.
+    sip_digest: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(Moment())

@@ -23,6 +23,7 @@ import contextlib
 import itertools
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from panoramisk.message import Message
 log = logging.getLogger(__name__)
 
 FRAME_END = b"\r\n\r\n"
+CHANNEL_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=[^,]*")
 BANNER_PREFIX = b"Asterisk Call Manager/"
 MAX_FRAME_BYTES = 1 << 20
 
@@ -109,6 +111,9 @@ def encode_action(name: str, action_id: str, headers: Mapping[str, HeaderValue])
             text = str(item)
             if "\r" in text or "\n" in text or "\r" in key or "\n" in key:
                 raise ValueError(f"AMI header {key!r} contains a line break")
+            if key.lower() == "variable" and not CHANNEL_VARIABLE.fullmatch(text):
+                # Asterisk splits a Variable header at commas: one would set a second variable.
+                raise ValueError(f"AMI Variable {text[:40]!r} is not NAME=value without commas")
             lines.append(f"{key}: {text}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 

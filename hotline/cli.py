@@ -103,7 +103,7 @@ async def serve(settings: Settings) -> None:
     runner: web.AppRunner | None = None
     try:
         await controller.start()
-        app = create_app(controller.health, controller.live)
+        app = create_app(controller.health, controller.hub)
         add_agent_state(app, controller.dispatcher, controller.roster)
         add_ticket_routes(
             app,

@@ -30,7 +30,7 @@ LISTEN_PORTS = (
     "pstn_phone_port",
 )
 PORT_RANGES = (("rtp_start", "rtp_end"), ("pstn_rtp_start", "pstn_rtp_end"))
-SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret")
+SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret", "agi_key")
 
 
 class ConfigError(ValueError):
@@ -53,6 +53,9 @@ class Settings:
     # Who may log in to AMI (Asterisk's permit syntax) and where Asterisk finds FastAGI.
     ami_permit: str = "127.0.0.1/255.255.255.255"
     controller_host: str = "127.0.0.1"
+    # FastAGI serves only these Asterisk addresses, and only requests carrying this key in their URL.
+    agi_permit: tuple[str, ...] = ("127.0.0.1",)
+    agi_key: str = ""
     sip_port: int = 5060
     rtp_start: int = 10000
     rtp_end: int = 10999
@@ -63,6 +66,10 @@ class Settings:
     # Numbers the carrier delivers: 12345 and kept department numbers ("12315=市场监管").
     lines: str = "12345"
     fallback_queue_seconds: int = 120
+    # The dialling plan (trunks/dialling.py): besides mainland mobiles and local landlines, these area
+    # codes ("0717,027") and service numbers may be dialled out; nothing else, against toll fraud.
+    outbound_area_codes: tuple[str, ...] = ()
+    outbound_numbers: tuple[str, ...] = ("110", "119", "120", "122", "12315", "12333", "12329")
     voicemail_pin: str = ""
     # Agent and supervisor SIP accounts; passwords are per-account secrets.
     agents: tuple[str, ...] = ("1001", "1002", "1003", "1004", "1005")

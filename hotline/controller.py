@@ -13,10 +13,11 @@ import contextlib
 import functools
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from panoramisk.message import Message
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from acd.dispatch import Dispatcher
 from acd.engine import Engine, Offer, Strategy
@@ -27,31 +28,39 @@ from agents.phone import run_feature_code
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
+from agents.screen_pop import ticket_draft
 from agents.skills import SkillSpecError, parse_agent_skills
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
+from hotline.asterisk_conf import sip_digest
 from hotline.calls import CallTracker, account_of
 from hotline.config import ConfigError, Settings, listen_or_fail
 from hotline.db import create_engine, migrate, ping
 from hotline.fastagi import AgiSession, FastAgiServer
+from hotline.hub import EventHub
 from hotline.live import LiveState
 from hotline.users import Users
 from ivr.flows import IvrServices, answer_hotline
 from ivr.menu import MenuError, load_menu
-from recordings.files import intake_path
 from ticketing.attachments import AttachmentStore
 from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.vocabulary import Role
 from ticketing.workflow import Actor
+from trunks.dialling import DiallingPlan, DiallingPlanError, OutboundGuard
 from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
+#: The event hub's one reader, plus replays (``?since=``) waiting their turn for the rest.
+WEB_REDIS_CONNECTIONS = 4
 
 
 class Controller:
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        # The working folder holds the database, attachments and recordings' metadata: owner only.
+        settings.home.mkdir(parents=True, exist_ok=True)
+        settings.home.chmod(0o700)
         self.ami = AmiClient(
             settings.bind_host,
             settings.ami_port,
@@ -60,8 +69,16 @@ class Controller:
             action_timeout=settings.ami_action_timeout,
             name="sut",
         )
+        # The call path (IVR, ACD, AMI, state saving) and web clients draw on separate connection
+        # pools: no number of open websockets can take a connection a caller needs.
         self.redis = Redis.from_url(settings.effective_redis_url)
         self.live = LiveState(self.redis)
+        self.web_redis = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.effective_redis_url, max_connections=WEB_REDIS_CONNECTIONS, timeout=10
+            )
+        )
+        self.hub = EventHub(self.web_redis)
         self.engine = create_engine(settings.effective_database_url)
         try:
             policy = load_policy(settings.ticket_policy)
@@ -75,12 +92,15 @@ class Controller:
         self.users = Users(self.engine)
         try:
             seed_skills = parse_agent_skills(settings.agent_skills, settings.agents)
+            dialling = DiallingPlan.of(settings.outbound_area_codes, settings.outbound_numbers)
             menu = load_menu(settings.ivr_menu)
             acd_settings = AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds)
         except SkillSpecError as exc:
             raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
         except MenuError as exc:
             raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
+        except DiallingPlanError as exc:
+            raise ConfigError(f"HOTLINE_OUTBOUND_AREA_CODES / HOTLINE_OUTBOUND_NUMBERS: {exc}") from None
         except ValueError:
             names = ", ".join(s.value for s in Strategy)
             raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None
@@ -97,13 +117,21 @@ class Controller:
         )
         # The settings' agents seed the agent table on first start; after that the table rules.
         self._seeds = [
-            AgentRecord(AgentProfile(account, "", levels), settings.password_for(account))
+            AgentRecord(
+                AgentProfile(account, "", levels), sip_digest(account, settings.password_for(account))
+            )
             for account, levels in seed_skills.items()
         ]
         self.tracker = CallTracker(is_agent=self.roster.is_agent, clock=clock)
         self.fastagi = FastAgiServer(
-            settings.bind_host, settings.fastagi_port, command_timeout=settings.agi_command_timeout
+            settings.bind_host,
+            settings.fastagi_port,
+            key=settings.agi_key,
+            permit=settings.agi_permit,
+            on_refused=self._agi_refused,
+            command_timeout=settings.agi_command_timeout,
         )
+        self.outbound = OutboundGuard(dialling, self.publish)
         self.ivr = IvrServices(
             dispatcher=self.dispatcher,
             menu=menu,
@@ -117,6 +145,7 @@ class Controller:
             poll_ms=settings.queue_poll_ms,
             clock=clock,
             stop_prompt=self._stop_prompt,
+            outbound=self.outbound,
         )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)
@@ -125,6 +154,7 @@ class Controller:
         self.ami.on_connect(self._reconcile)
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
+        self.security_refusals: Counter[str] = Counter()
         self._screen_pops: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -151,7 +181,9 @@ class Controller:
         await self.fastagi.close()
         await self.dispatcher.close()
         await self.ami.close()
+        await self.hub.close()
         await self.redis.aclose()
+        await self.web_redis.aclose()
         await self.engine.dispose()
 
     async def health(self) -> dict[str, bool]:
@@ -175,6 +207,13 @@ class Controller:
 
     # -- Asterisk in ---------------------------------------------------------
 
+    def _agi_refused(self, peer: str, why: str) -> None:
+        self.security_refusals["fastagi"] += 1
+        refused = {"type": "security.agi_refused", "peer": peer, "reason": why}
+        self._outbox.put_nowait(
+            functools.partial(self.live.publish, {**refused, "count": self.security_refusals["fastagi"]})
+        )
+
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)
 
@@ -182,6 +221,12 @@ class Controller:
         await run_feature_code(session, self.dispatcher, self.settings.prompts_dir, self.publish)
 
     def _on_ami_event(self, event: Message) -> None:
+        if event.get("UserEvent") == "HotlineOutboundRefused":  # the dialplan's own check refused a number
+            number = str(event.get("Number", ""))
+            self._outbox.put_nowait(
+                functools.partial(self.outbound.report, number, "refused by the dialplan", where="dialplan")
+            )
+            return
         self._feed_acd(event)
         for call_event in self.tracker.handle(event):
             self._queue_call_event(call_event)
@@ -231,6 +276,9 @@ class Controller:
     async def _call_back(self, offer: Offer) -> None:
         """A callback's place came up: ring the agent, and when they answer, dial the caller (漏接回拨)."""
         about = {"call_id": offer.call_id, "caller_number": offer.callback_number, "line": "callback"}
+        if not await self.outbound.allow(offer.callback_number, where="callback", call_id=offer.call_id):
+            await self.dispatcher.caller_gone(offer.call_id)  # the agent turns ready again
+            return
         await self.publish({"type": "acd.callback_dialing", **about, "agent": offer.account})
         await self._start_screen_pop(offer, about)
         try:
@@ -281,14 +329,9 @@ class Controller:
                 calls = await self.live.caller_calls(number)
             except Exception:
                 log.exception("screen pop history for %s failed; popping without it", offer.call_id)
-        draft = {
-            "caller_phone": number,
-            "caller_name": about.get("caller_name", ""),
-            "line": about.get("line", ""),
-            "channel": "hotline",
-            "call_id": offer.call_id,
-            "intake_recording": f"{intake_path(self.settings.recordings_dir, offer.call_id)}.wav",
-        }
+        draft = ticket_draft(
+            offer.call_id, number, str(about.get("caller_name", "")), str(about.get("line", ""))
+        )
         await self.publish_to_agent(
             offer.account,
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,21 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     if is_sqlite:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         options.setdefault("connect_args", {"timeout": 30})
     engine = create_async_engine(url, **options)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """The database holds callers' personal data: readable by the controller's user alone, from its
+    first byte (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
 
 
 def writer(engine: AsyncEngine) -> AsyncEngine:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -232,13 +233,38 @@ async def read_environment(reader: asyncio.StreamReader) -> dict[str, str]:
     raise ValueError("too many AGI header lines")
 
 
+Refusal = Callable[[str, str], None]
+
+
 class FastAgiServer:
+    """Serves only the configured Asterisk addresses, and only requests carrying the deployment's key.
+
+    Anyone who could reach the port could otherwise sign agents in or out, queue
+    fake callers and ask for callbacks: refusals are security events, handed to
+    ``on_refused(peer, why)`` and logged.
+    """
+
     def __init__(
-        self, host: str, port: int, *, header_timeout: float = 5.0, command_timeout: float = 60.0
+        self,
+        host: str,
+        port: int,
+        *,
+        key: str,
+        permit: Iterable[str],
+        on_refused: Refusal | None = None,
+        header_timeout: float = 5.0,
+        command_timeout: float = 60.0,
+        max_sessions: int = 2000,
     ) -> None:
+        if not key:
+            raise ValueError("FastAGI needs a key: without one anyone who reaches the port drives calls")
         self.host, self.port = host, port
+        self.key = key
+        self.permit = frozenset(permit)
+        self.on_refused = on_refused
         self.header_timeout = header_timeout
         self.command_timeout = command_timeout
+        self.max_sessions = max_sessions
         self._routes: dict[str, AgiHandler] = {}
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
@@ -260,11 +286,23 @@ class FastAgiServer:
             task.cancel()
         await asyncio.gather(*self._sessions, return_exceptions=True)
 
+    def _refuse(self, peer: str, why: str) -> None:
+        log.warning("fastagi: refused %s: %s", peer, why, extra={"security": True})
+        if self.on_refused is not None:
+            self.on_refused(peer, why)
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
         self._sessions.add(task)
+        peer = str((writer.get_extra_info("peername") or ("?",))[0])
         try:
+            if peer not in self.permit:
+                self._refuse(peer, "address not permitted")
+                return
+            if len(self._sessions) > self.max_sessions:
+                self._refuse(peer, f"more than {self.max_sessions} sessions open")
+                return
             try:
                 async with asyncio.timeout(self.header_timeout):
                     env = await read_environment(reader)
@@ -272,6 +310,11 @@ class FastAgiServer:
                 log.debug("fastagi: dropped a connection that is not an AGI request: %s", exc)
                 return
             session = AgiSession(reader, writer, env, self.command_timeout)
+            if not hmac.compare_digest(session.params.pop("key", "").encode(), self.key.encode()):
+                self._refuse(peer, "missing or wrong key")
+                return
+            for carries_the_key in ("agi_request", "agi_network_script"):
+                session.env.pop(carries_the_key, None)
             handler = self._routes.get(session.script)
             if handler is None:
                 log.warning("fastagi: no route for script %r", session.script)

@@ -54,26 +54,6 @@ class LiveState:
         )
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
-    async def last_event_id(self, stream: str = EVENTS_STREAM) -> str:
-        entries = await self.redis.xrevrange(stream, count=1)
-        if not entries:
-            return "0-0"
-        entry_id = entries[0][0]
-        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-
-    async def read_events(
-        self, after: str, *, block_ms: int = 1000, count: int = 100, stream: str = EVENTS_STREAM
-    ) -> list[tuple[str, dict[str, object]]]:
-        """Events after ``after`` (an entry id), waiting up to ``block_ms`` for one."""
-        reply = await self.redis.xread({stream: after}, block=block_ms, count=count)
-        events: list[tuple[str, dict[str, object]]] = []
-        for _stream, entries in reply or []:
-            for entry_id, fields in entries:
-                raw = fields.get(b"event") or fields.get("event")
-                key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-                events.append((key, json.loads(raw)))
-        return events
-
     async def put_call(self, call_id: str, summary: Mapping[str, object]) -> None:
         await self.redis.hset(CALLS_HASH, call_id, json.dumps(summary, ensure_ascii=False))
 

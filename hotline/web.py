@@ -1,4 +1,4 @@
-"""The controller's web server: health and the live event stream (aiohttp)."""
+"""The controller's web server: health, and websockets of live events served from the event hub."""
 
 from __future__ import annotations
 
@@ -8,19 +8,27 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
-from hotline.live import EVENTS_STREAM, LiveState
+from hotline.errors import ApiError
+from hotline.hub import EventHub
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 HEALTH_KEY = web.AppKey("health", HealthCheck)
-LIVE_KEY = web.AppKey("live", LiveState)
+HUB_KEY = web.AppKey("event_hub", EventHub)
+#: A workspace needs one or two sockets; a cap keeps one user from holding hundreds.
+MAX_SOCKETS_PER_USER = 8
 
 
-def create_app(health: HealthCheck, live: LiveState) -> web.Application:
+def create_app(health: HealthCheck, hub: EventHub) -> web.Application:
     app = web.Application()
     app[HEALTH_KEY] = health
-    app[LIVE_KEY] = live
+    app[HUB_KEY] = hub
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/api/events", events)
+
+    async def end_streams(_app: web.Application) -> None:
+        """On shutdown every socket closes at once, instead of holding the stop for its handler."""
+        await hub.close()
+
+    app.on_shutdown.append(end_streams)
     return app
 
 
@@ -33,35 +41,41 @@ async def healthz(request: web.Request) -> web.Response:
     )
 
 
-async def events(request: web.Request) -> web.WebSocketResponse:
-    """Stream call events as JSON; ``?since=ID`` replays from a stream id, default: from now."""
-    return await stream_events(request, EVENTS_STREAM)
+async def stream_events(request: web.Request, stream: str, owner: str) -> web.WebSocketResponse:
+    """A websocket of one event stream, from ``?since=ID`` or from now, until the client or the server goes.
 
-
-async def stream_events(request: web.Request, stream: str) -> web.WebSocketResponse:
-    """A websocket of one Redis event stream, from ``?since=ID`` or from now, until the client goes."""
-    live = request.app[LIVE_KEY]
+    ``owner`` is the authenticated user: each may hold only a few sockets at once.
+    """
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise ApiError("websocket-required", "此地址是 WebSocket，请以 WebSocket 方式连接", 426)
     since = request.query.get("since", "")
     if since and not _is_stream_id(since):
-        raise web.HTTPBadRequest(
-            text='{"error_id": "bad-since", "message": "since must be a stream id like 1700000000000-0"}',
-            content_type="application/json",
-        )
+        raise ApiError("bad-since", "since must be a stream id like 1700000000000-0", 400)
+    hub = request.app[HUB_KEY]
+    if hub.count(owner) >= MAX_SOCKETS_PER_USER:
+        raise ApiError("too-many-sockets", f"每个用户最多同时打开 {MAX_SOCKETS_PER_USER} 个事件连接", 429)
+    subscription = await hub.subscribe(stream, owner, since)
     ws = web.WebSocketResponse(heartbeat=20)
-    await ws.prepare(request)
-    after = since or await live.last_event_id(stream)
-    closed = asyncio.create_task(_drain(ws))
     try:
-        while not closed.done():
-            for entry_id, event in await live.read_events(after, block_ms=500, stream=stream):
+        await ws.prepare(request)
+        closed = asyncio.create_task(_drain(ws))
+        try:
+            async for entry_id, event in hub.events(subscription):
+                if closed.done():
+                    break
                 await ws.send_json({"id": entry_id, **event})
-                after = entry_id
-    except ConnectionResetError:
-        pass
+        except ConnectionResetError:
+            pass
+        finally:
+            closed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closed
     finally:
-        closed.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await closed
+        hub.unsubscribe(subscription)
+    ended = subscription.ended
+    if ended is not None:
+        await ws.close(code=ended.code, message=ended.reason.encode())
+    else:
         await ws.close()
     return ws
 
@@ -75,4 +89,4 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 def _is_stream_id(value: str) -> bool:
     left, sep, right = value.partition("-")
-    return left.isdigit() and (not sep or right.isdigit())
+    return left.isdigit() and (not sep or right.isdigit()) and len(value) <= 41

@@ -27,12 +27,12 @@ from ivr.menu import KEYS as ALL_KEYS
 from ivr.menu import Menu, QueueRoute
 from ivr.prompts import position_prompts, prompt_path
 from recordings.files import conversation_path, intake_path
+from trunks.dialling import OutboundGuard
 
 Publish = Callable[[dict[str, object]], Awaitable[None]]
 ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
 CountCall = Callable[[dict[str, object]], Awaitable[int]]
 #: Caller ids that cannot be called back (withheld, anonymous, internal).
-MIN_CALLBACK_DIGITS = 5
 
 
 @dataclass
@@ -47,6 +47,8 @@ class IvrServices:
     count_call: CountCall
     #: Whether agents answer now (business hours and holidays, from the ticket policy's calendar).
     is_open: Callable[[], bool]
+    #: The dialling plan: a callback is promised only to a number that may be dialled.
+    outbound: OutboundGuard
     repeat_calls_today: int = 3
     ring_seconds: int = 15
     poll_ms: int = 300
@@ -56,9 +58,8 @@ class IvrServices:
     #: Cuts the prompt playing on a channel short (AMI ControlPlayback), so an offer need not wait for it.
     stop_prompt: Callable[[str], Awaitable[None]] | None = None
 
-
-def can_call_back(number: str) -> bool:
-    return number.isdigit() and len(number) >= MIN_CALLBACK_DIGITS
+    async def can_call_back(self, number: str, call_id: str) -> bool:
+        return await self.outbound.allow(number, where="ivr-callback", call_id=call_id)
 
 
 async def answer_hotline(session: AgiSession, services: IvrServices) -> None:
@@ -132,7 +133,7 @@ class _Flow:
         intake = intake_path(self.services.recordings_dir, self.call_id)
         max_ms = self.services.intake_max_seconds * 1000
         recorded = await self.session.record_file(intake, max_ms=max_ms, silence_s=4)
-        await self.publish("ivr.intake_recorded", recording=f"{intake}.wav", ended_by=recorded.data or "key")
+        await self.publish("ivr.intake_recorded", ended_by=recorded.data or "key")
 
     def answerable(self, route: QueueRoute) -> bool:
         """Someone is logged in for this call (at night, the night shift's seats)."""
@@ -231,7 +232,7 @@ class _Flow:
 
     async def leave_callback(self) -> bool:
         number = self.session.caller_number
-        if not can_call_back(number):
+        if not await self.services.can_call_back(number, self.call_id):
             await self.session.music(False)
             await self.session.stream_file(self.prompt("callback-refused"))
             await self.session.music(True)
@@ -274,7 +275,9 @@ class _Flow:
             return
         waited = self.services.clock() - self.arrived_at
         number = self.session.caller_number
-        callback = waited >= self.menu.abandoned_callback_after and can_call_back(number)
+        callback = waited >= self.menu.abandoned_callback_after and await self.services.can_call_back(
+            number, self.call_id
+        )
         still_waiting = self.call_id in self.dispatcher.engine.calls
         await self.dispatcher.caller_gone(self.call_id, callback_number=number if callback else "")
         self.queued = False

@@ -12,7 +12,6 @@ from pathlib import Path
 from hotline.asterisk_conf import (
     CONF_DIR,
     INSTANCE_FILES,
-    Account,
     render_system,
     render_tree,
 )
@@ -242,7 +241,8 @@ class Lab:
             "phone_port": s.pstn_phone_port,
             "sut_host": s.bind_host,
             "sut_port": s.sip_port,
-            "phones": [Account(p, s.password_for(p), "", p) for p in s.lab_phones],
+            # The phones' side logs in, so it holds the passwords themselves.
+            "phones": [{"name": p, "password": s.password_for(p)} for p in s.lab_phones],
             "hotlines": HOTLINES,
             "recordings_dir": self.pstn_recordings_dir(),
             "sounds_dir": self.pstn_sounds_dir(),

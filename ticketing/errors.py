@@ -1,32 +1,6 @@
-"""Typed refusals that map straight onto the API: an HTTP status and a stable ``error_id``."""
+"""The ticket code's name for the API's typed refusals."""
 
-from __future__ import annotations
+from hotline.errors import ApiError as TicketError
+from hotline.errors import forbidden, invalid, not_found
 
-from typing import Any
-
-
-class TicketError(Exception):
-    status = 409
-
-    def __init__(self, error_id: str, message: str, status: int | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.message = message
-        self.details = details
-        if status is not None:
-            self.status = status
-
-    def to_json(self) -> dict[str, Any]:
-        return {"error_id": self.error_id, "message": self.message, **self.details}
-
-
-def invalid(field: str, message: str) -> TicketError:
-    return TicketError("invalid-field", f"{field}: {message}", 422, field=field)
-
-
-def forbidden(message: str) -> TicketError:
-    return TicketError("forbidden", message, 403)
-
-
-def not_found(what: str, key: object) -> TicketError:
-    return TicketError("not-found", f"no {what} {key}", 404, what=what)
+__all__ = ["TicketError", "forbidden", "invalid", "not_found"]

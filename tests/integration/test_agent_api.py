@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from acd.dispatch import Dispatcher
@@ -16,12 +17,17 @@ from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
 from agents.roster import Roster
-from hotline.live import LiveState
+from hotline.hub import EventHub
+from hotline.live import EVENTS_STREAM, LiveState, agent_stream
 from hotline.users import Users
-from hotline.web import LIVE_KEY
+from hotline.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+
+
+async def no_health_checks() -> dict[str, bool]:
+    return {}
 
 
 async def provision_nothing(records) -> bool:
@@ -46,8 +52,8 @@ async def api(engine, redis):
     roster = Roster(AgentDirectory(engine), provision_nothing, dispatcher, {"12345"})
     await roster.start([AgentRecord(AgentProfile(a, "", {"12345": 5}), "pw") for a in ("1001", "1002")])
     await dispatcher.restore(roster.active_skills())
-    app = web.Application()
-    app[LIVE_KEY] = LiveState(redis)
+    hub = EventHub(redis)
+    app = create_app(no_health_checks, hub)
     add_agent_state(app, dispatcher, roster)
     add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
     tokens = {
@@ -141,7 +147,7 @@ async def test_an_agents_socket_carries_their_screen_pops_and_nobody_elses(api, 
         ("agent.state", "1001"),
         ("agent.screen_pop", "1001"),
     ]
-    shared = [e["type"] for _, e in await live.read_events("0-0", block_ms=0)]
+    shared = [json.loads(fields[b"event"])["type"] for _, fields in await redis.xrange(EVENTS_STREAM)]
     assert "agent.screen_pop" not in shared, "the caller's history is not on the shared stream"
 
     for path, headers, status in [
@@ -152,3 +158,82 @@ async def test_an_agents_socket_carries_their_screen_pops_and_nobody_elses(api, 
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await client.ws_connect(path, headers=headers)
         assert refused.value.status == status, path
+
+
+async def test_the_floor_stream_is_for_supervisors_only(api, redis) -> None:
+    """Callers' numbers and names are on it: no token, an agent's or a unit's token is refused."""
+    client, tokens, _, _ = api
+    for headers, status in [({}, 401), (auth(tokens, "1001"), 403), (auth(tokens, "unit"), 403)]:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await client.ws_connect("/api/events?since=0", headers=headers)
+        assert refused.value.status == status, headers
+    plain = await client.get("/api/events", headers=auth(tokens, "supervisor"))
+    assert plain.status == 426 and (await plain.json())["error_id"] == "websocket-required"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/api/events?since=yesterday", headers=auth(tokens, "supervisor"))
+    assert refused.value.status == 400
+    live = LiveState(redis)
+    await live.publish({"type": "call.ringing", "caller_number": "13800138000"})
+    url = f"/api/events?since=0&access_token={tokens['supervisor']}"
+    async with client.ws_connect(url) as floor:
+        replayed = await floor.receive_json(timeout=5)
+        await live.publish({"type": "call.hangup", "caller_number": "13800138000"})
+        live_event = await floor.receive_json(timeout=5)
+    assert (replayed["type"], live_event["type"]) == ("call.ringing", "call.hangup")
+
+
+async def test_many_sockets_share_one_redis_reader_and_each_user_has_a_cap(api, redis) -> None:
+    client, tokens, _, _ = api
+    clients_before = len(await redis.client_list())
+    url = f"/api/events?access_token={tokens['supervisor']}"
+    sockets = [await client.ws_connect(url) for _ in range(MAX_SOCKETS_PER_USER)]
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect(url)
+    assert refused.value.status == 429
+    await asyncio.sleep(0.5)
+    # The hub reads with one blocking XREAD; the test's own client and its pool take the rest.
+    assert len(await redis.client_list()) <= clients_before + 1
+    await LiveState(redis).publish({"type": "acd.queued", "call_id": "c1"})
+    for ws in sockets:
+        assert (await ws.receive_json(timeout=5))["call_id"] == "c1"
+        await ws.close()
+
+
+async def test_a_stopped_agents_open_socket_is_closed(api, redis) -> None:
+    client, tokens, _, _ = api
+    async with client.ws_connect(f"/api/agents/1001/events?access_token={tokens['1001']}") as mine:
+        stop = await client.patch(
+            "/api/agents/1001", json={"active": False}, headers=auth(tokens, "supervisor")
+        )
+        assert stop.status == 200, await stop.text()
+        closing = await mine.receive(timeout=5)
+        assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1008
+        await LiveState(redis).publish_to_agent("1001", {"type": "agent.screen_pop", "agent": "1001"})
+        assert mine.closed or (await mine.receive(timeout=2)).type != aiohttp.WSMsgType.TEXT
+
+
+async def test_a_slow_reader_is_ended_and_told_to_resume(api, redis) -> None:
+    """A client that stops reading never makes the hub wait: its socket is closed with a reason."""
+    client, _, _, _ = api
+    hub = client.app[HUB_KEY]
+    subscription = await hub.subscribe(agent_stream("1002"), "1002")
+    live = LiveState(redis)
+    for n in range(subscription.queue.maxsize + 5):
+        await live.publish_to_agent("1002", {"type": "agent.state", "agent": "1002", "n": n})
+    async with asyncio.timeout(5):
+        while subscription.ended is None:
+            await asyncio.sleep(0.05)
+    assert subscription.ended.code == 1013 and "since" in subscription.ended.reason
+    hub.unsubscribe(subscription)
+
+
+async def test_shutdown_closes_every_socket_at_once(api) -> None:
+    client, tokens, _, _ = api
+    url = f"/api/events?access_token={tokens['supervisor']}"
+    sockets = [await client.ws_connect(url) for _ in range(3)]
+    started = time.monotonic()
+    await client.app.shutdown()
+    for ws in sockets:
+        message = await ws.receive(timeout=2)
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1001
+    assert time.monotonic() - started < 2

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from acd.dispatch import Dispatcher
 from acd.engine import Call, Engine
@@ -21,14 +21,18 @@ from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
 from hotline.ami import AmiClient
+from hotline.asterisk_conf import sip_digest
 from hotline.config import Settings
+from hotline.hub import EventHub
 from hotline.users import Users
+from hotline.web import create_app
 from tests.fakes.ami_server import FakeAmi
+from tests.integration.test_agent_api import no_health_checks
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 
-SEED = AgentRecord(AgentProfile("1001", "", {"12345": 5}), "seed-password")
+SEED = AgentRecord(AgentProfile("1001", "", {"12345": 5}), sip_digest("1001", "seed-password"))
 
 
 class Centre:
@@ -43,6 +47,7 @@ class Centre:
             account_passwords={"1001": "seed-password", "9001": "supervisor-password"},
         )
         self.etc = tmp_path / "sut" / "etc"
+        self.engine = engine
 
         async def no_callbacks(offer) -> None:
             raise AssertionError("no callback expected")
@@ -84,7 +89,7 @@ async def api(engine, redis, fake_ami, tmp_path):
     desk = TicketDesk(engine, load_policy("zhijiang"))
     await desk.start()
     users = Users(engine)
-    app = web.Application()
+    app = create_app(no_health_checks, EventHub(redis))
     add_agent_state(app, centre.dispatcher, centre.roster)
     add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
     tokens = {
@@ -110,7 +115,13 @@ async def test_a_supervisor_adds_a_seat_that_asterisk_and_the_acd_know_at_once(a
     assert response.status == 201, seat
     assert seat["provisioned"] and seat["skills"] == {"12345": 5, "dialect": 7}
     pjsip = centre.conf("pjsip.conf")
-    assert "[1010](account-template)" in pjsip and f"password = {seat['sip_password']}" in pjsip
+    assert "[1010](account-template)" in pjsip
+    assert f"password_digest = MD5:{sip_digest('1010', seat['sip_password'])}" in pjsip
+    assert seat["sip_password"] not in pjsip, "Asterisk keeps a digest, never the password"
+    async with centre.engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT * FROM agents WHERE account = '1010'"))).one()
+    assert seat["sip_password"] not in str(stored), "nor does the agent table"
+    assert oct(centre.etc.joinpath("pjsip.conf").stat().st_mode)[-3:] == "640"
     assert "callerid = 王芳 <1010>" in pjsip
     assert "member => PJSIP/1010,0,王芳" in centre.conf("queues.conf"), "the fallback queue rings it too"
     assert [a["Module"] for a in server.actions("Reload")[reloads_before:]] == [
@@ -134,6 +145,8 @@ async def test_bad_seats_are_refused_with_the_field_named(api) -> None:
         ({"account": "0123", "name": "甲"}, boss, 422, "account"),
         ({"account": "12345", "name": "甲"}, boss, 422, "account"),
         ({"account": "1011", "name": "甲\n[evil]"}, boss, 422, "name"),
+        ({"account": "1011", "name": "王芳,PJSIP/9001,yes,99"}, boss, 422, "name"),
+        ({"account": "1011", "name": "${SHELL(id)}"}, boss, 422, "name"),
         ({"account": "1011", "name": ""}, boss, 422, "name"),
         ({"account": "1011", "name": "甲", "skills": {"12345": 10}}, boss, 422, "skills"),
         ({"account": "1011", "name": "甲", "skills": {"a b": 3}}, boss, 422, "skills"),

@@ -10,6 +10,7 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from agents.screen_pop import ticket_draft
 from hotline.users import Users
 from ticketing.attachments import AttachmentStore
 from ticketing.http import PATH_PARAMETER, ROUTES, add_ticket_routes
@@ -497,3 +498,14 @@ async def test_unsigned_forged_stale_or_malformed_messages_are_refused(api) -> N
         assert (got, body["error_id"]) == (status, error_id), (channel, message, body)
     _, rows = await call(client, tokens, "supervisor", "GET", "/api/tickets")
     assert rows == [], "nothing refused was taken in"
+
+
+async def test_the_screen_pop_draft_posts_as_a_ticket_as_it_is(api) -> None:
+    """The agent adds what the caller said; nothing in the draft itself needs changing."""
+    client, tokens = api
+    draft = ticket_draft("1700000000.42", "13800138000", "张三", "12345")
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+    status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json={**draft, **said})
+    assert status == 201, ticket
+    assert ticket["intake"]["call_id"] == "1700000000.42" and ticket["intake"]["channel"] == "phone"
+    assert ticket["intake"]["caller_phone"] == "13800138000"

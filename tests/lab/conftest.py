@@ -89,6 +89,10 @@ def controller(lab, lab_env, settings, tmp_path) -> Iterator[ControllerProcess]:
     process.stop()
 
 
+def floor_url(base_url: str, supervisor_token: str) -> str:
+    return base_url.replace("http", "ws") + f"/api/events?access_token={supervisor_token}"
+
+
 class EventStream:
     """Collects the controller's websocket events in the background."""
 
@@ -130,7 +134,12 @@ class AgentDesk:
 
     def __init__(self, lab: Lab, settings: Settings, base_url: str, token: str) -> None:
         self.lab, self.settings, self.base_url = lab, settings, base_url
+        self.token = token
         self.headers = {"Authorization": f"Bearer {token}"}
+
+    def floor(self) -> EventStream:
+        """The supervisors' stream of every call and agent event."""
+        return EventStream(floor_url(self.base_url, self.token))
 
     async def command(self, account: str, command: str, **body: str) -> dict:
         url = f"{self.base_url}/api/agents/{account}/{command}"

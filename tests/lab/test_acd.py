@@ -17,7 +17,6 @@ from hotline.ami import AmiClient
 from hotline.calls import account_of
 from lab.caller import CallPlan, place_call
 from recordings.files import duration_seconds, rms_dbfs
-from tests.lab.conftest import EventStream
 
 numbers = (f"1370000{n:04d}" for n in itertools.count(1))
 SKIP_GREETING = "1"  # not an option: ends the greeting, "other matters"
@@ -78,7 +77,7 @@ async def test_ten_callers_three_agents_order_no_double_offers_wrap_up_and_ring_
     elderly = caller(dtmf="8")  # the elderly line's key, pressed by the last caller
     plans.insert(6, elderly)
     try:
-        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             for plan in plans:
                 await place_call(lab, plan)
                 await asyncio.sleep(0.7)
@@ -149,7 +148,7 @@ async def test_a_kept_number_goes_to_its_own_seat_and_overflows_after_the_wait(
     states = await agents.states()
     assert states["1003"]["phone_free"] and states["1001"]["phone_free"], states
     first_call, second_call = caller(to="12315"), caller(to="12315")
-    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+    async with agents.floor() as stream:
         await place_call(lab, first_call)
         bridged = await stream.wait_for(
             lambda e: e.get("type") == "call.bridged" and e["caller_number"] == first_call.caller_number, 60
@@ -172,7 +171,7 @@ async def test_a_callback_keeps_the_place_and_connects_agent_and_caller(lab, con
     wanting = caller(dtmf=SKIP_GREETING + "w" * 40 + "1", hold=60)  # presses 1 about 21 s in, while waiting
     behind = caller(hold=90)
     recordings = lab.root / lab.pstn_recordings_dir().lstrip("/")
-    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+    async with agents.floor() as stream:
         await place_call(lab, wanting)
         await stream.wait_for(
             lambda e: e.get("type") == "acd.queued" and e["caller_number"] == wanting.caller_number, 60
@@ -225,7 +224,7 @@ async def test_a_killed_controller_leaves_callers_to_the_fallback_and_its_restar
     ami = await watching(settings, watch)
     plans = [caller(hold=60), caller(hold=60)]
     try:
-        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             for plan in plans:
                 await place_call(lab, plan)
             for plan in plans:
@@ -266,7 +265,7 @@ async def test_the_emergency_key_reaches_110_and_nobody_on_duty_means_voicemail(
     recordings = lab.root / lab.pstn_recordings_dir().lstrip("/")
     before = set(recordings.glob("line-110-*.wav"))
     await agents.only_ready("1001")
-    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+    async with agents.floor() as stream:
         urgent = caller(dtmf="0", hold=15)
         await place_call(lab, urgent)
         await stream.wait_for(lambda e: e.get("type") == "ivr.emergency", 30)
@@ -310,7 +309,7 @@ async def test_an_agent_turning_ready_cuts_the_queue_announcement_short(lab, con
     await ami.connect()
     plan = caller(hold=90)
     try:
-        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             await place_call(lab, plan)
             async with asyncio.timeout(60):  # "press 1 for a callback, 2 for voicemail": 7 s of speech
                 while not prompts.playing("queue-exits"):
@@ -337,7 +336,7 @@ async def test_a_caller_handed_back_by_110_is_answered_before_those_waiting_long
     await agents.command("1001", "login")
     await agents.phone("1001", talk_seconds=3)
     earlier, handed_back = caller(hold=120), caller(caller_number="110", dtmf="", hold=120)
-    async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+    async with agents.floor() as stream:
         for plan in (earlier, handed_back):
             await place_call(lab, plan)
             await stream.wait_for(

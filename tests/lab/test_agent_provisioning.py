@@ -21,7 +21,6 @@ from lab.caller import place_call
 from lab.chroot import chroot_path
 from lab.softphone import Softphone
 from recordings.files import duration_seconds
-from tests.lab.conftest import EventStream
 from tests.lab.test_acd import caller
 
 SOFTPHONE_PORT = 16010
@@ -97,7 +96,7 @@ async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_
         status, mine = await api("POST", f"{base}/api/agents/{account}/ready", seat["api_token"])
         assert status == 200 and mine["state"] == "ready", mine
         plan = caller(hold=60)
-        async with EventStream(base.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             call_id = await place_call(lab, plan)
             bridged = await stream.wait_for(
                 lambda e: e.get("type") == "call.bridged" and e["caller_number"] == plan.caller_number,

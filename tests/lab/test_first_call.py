@@ -18,7 +18,7 @@ from hotline.ami import AmiClient
 from hotline.live import CALLS_HASH
 from ivr.prompts import prompt_path
 from lab.caller import CallPlan, place_call
-from recordings.files import duration_seconds, rms_dbfs
+from recordings.files import duration_seconds, intake_path, rms_dbfs
 from tests.lab.conftest import EventStream
 
 AUDIBLE_DBFS = -45.0
@@ -56,7 +56,7 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(
     plan = caller_plan(say_after=speak_after_the_beep(lab, settings))
     sockets = controller.base_url.replace("http", "ws")
     async with (
-        EventStream(f"{sockets}/api/events") as stream,
+        agents.floor() as stream,
         EventStream(f"{sockets}/api/agents/1001/events?access_token={supervisor_token}") as desk_1001,
         EventStream(f"{sockets}/api/agents/1002/events?access_token={supervisor_token}") as desk_1002,
     ):
@@ -80,7 +80,9 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(
     other = desk_1002 if desk is desk_1001 else desk_1001
     assert not [e for e in other.events if e.get("type") == "agent.screen_pop"]
 
-    intake = settings.host_path(next(e for e in mine if e["type"] == "ivr.intake_recorded")["recording"])
+    assert next(e for e in mine if e["type"] == "ivr.intake_recorded"), "no recording path on the stream"
+    assert not [e for e in [*mine, pop] if "/recordings/" in json.dumps(e)]
+    intake = settings.host_path(f"{intake_path(settings.recordings_dir, bridged['call_id'])}.wav")
     assert duration_seconds(intake) > 1.5
     assert rms_dbfs(intake) > AUDIBLE_DBFS, "the caller's description was recorded as silence"
     conversation = settings.host_path(f"{settings.recordings_dir}/{bridged['call_id']}-call.wav")
@@ -124,7 +126,7 @@ async def test_a_restarted_controller_reconciles_a_call_in_progress(lab, control
     plan = caller_plan(say_after=speak_after_the_beep(lab, settings), hold=25)
     redis = Redis.from_url(settings.effective_redis_url)
     try:
-        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             await place_call(lab, plan)
             bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), timeout=60)
         controller.stop()
@@ -135,7 +137,7 @@ async def test_a_restarted_controller_reconciles_a_call_in_progress(lab, control
                 await asyncio.sleep(0.1)
         call = json.loads(await redis.hget(CALLS_HASH, bridged["call_id"]))
         assert call["caller_number"] == plan.caller_number and call["agent"] == bridged["agent"]
-        async with EventStream(controller.base_url.replace("http", "ws") + "/api/events") as stream:
+        async with agents.floor() as stream:
             await stream.wait_for(of_call(plan.caller_number, "call.hangup"), timeout=40)
         assert not await redis.hexists(CALLS_HASH, bridged["call_id"])
     finally:

@@ -168,6 +168,18 @@ def test_header_injection_is_refused():
         encode_action("Originate", "1", {"CallerID": "x\r\nAction: Command"})
 
 
+@pytest.mark.parametrize("variable", ["HOTLINE_CALLBACK_OF=1.2,HOTLINE_NEXT=voicemail", "=x", "A B=1", "x"])
+def test_an_originate_variable_cannot_set_a_second_variable(variable):
+    """Asterisk splits a Variable header at commas: a call id with a comma would set another variable."""
+    with pytest.raises(ValueError, match="Variable"):
+        encode_action("Originate", "1", {"Variable": [variable]})
+
+
+def test_plain_originate_variables_pass():
+    frame = encode_action("Originate", "1", {"Variable": ["HOTLINE_CALLBACK_OF=1700000000.42", "X_1="]})
+    assert b"Variable: HOTLINE_CALLBACK_OF=1700000000.42\r\n" in frame
+
+
 def test_backoff_grows_to_the_cap_with_jitter():
     delays = backoff_delays(0.1, 1.0, rng=lambda: 0.5)
     assert [round(next(delays), 3) for _ in range(6)] == [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]

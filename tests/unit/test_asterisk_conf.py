@@ -1,11 +1,12 @@
 """The rendered configuration: complete, strict, secrets only from settings."""
 
+import hashlib
 import subprocess
 
 import jinja2
 import pytest
 
-from hotline.asterisk_conf import CONF_DIR, render_system, render_tree
+from hotline.asterisk_conf import CONF_DIR, render_system, render_tree, sip_digest
 from hotline.config import load_settings
 from trunks.numbers import LineSpecError, parse_lines
 
@@ -15,7 +16,15 @@ def test_render_carries_accounts_lines_and_secrets(tmp_path):
         {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_LINES": "12345,12315=市场监管"}
     )
     written = {p.name: p.read_text() for p in render_system(settings, tmp_path / "etc")}
-    assert f"password = {settings.password_for('1001')}" in written["pjsip.conf"]
+    assert (
+        f"password_digest = MD5:{sip_digest('1001', settings.password_for('1001'))}" in written["pjsip.conf"]
+    )
+    assert settings.password_for("1001") not in written["pjsip.conf"]
+    assert f"HOTLINE_AGI_KEY = {settings.agi_key}" in written["extensions.conf"]
+    agi_calls = [line for line in written["extensions.conf"].splitlines() if "AGI(" in line]
+    assert agi_calls and all("key=${HOTLINE_AGI_KEY}" in line for line in agi_calls)
+    modes = {name: oct((tmp_path / "etc" / name).stat().st_mode)[-3:] for name in written}
+    assert set(modes.values()) == {"640"}, "secrets are in these files from the first write"
     assert f"secret = {settings.ami_secret}" in written["manager.conf"]
     assert "exten => 12315,1" in written["extensions.conf"]
     assert "member => PJSIP/1001,0,坐席1001" in written["queues.conf"]
@@ -49,3 +58,8 @@ def test_lines_spec():
     ]
     with pytest.raises(LineSpecError):
         parse_lines("12a45")
+
+
+def test_the_digest_is_rfc_2617s_ha1_over_the_realm():
+    """The value a phone's answer is checked against: MD5 of account:realm:password."""
+    assert sip_digest("fred", "mypass") == hashlib.md5(b"fred:hotline:mypass").hexdigest()

@@ -8,8 +8,12 @@ import pytest
 
 from hotline.fastagi import AgiHangup, AgiSession, AgiTimeout, FastAgiServer, parse_result
 
+KEY = "deployment-key"
 
-def environment(script: str, *args: str) -> bytes:
+
+def environment(script: str, *args: str, key: str | None = KEY) -> bytes:
+    if key is not None:
+        script += f"{'&' if '?' in script else '?'}key={key}"
     lines = [
         f"agi_network_script: {script}",
         "agi_uniqueid: 1700000000.1",
@@ -22,16 +26,28 @@ def environment(script: str, *args: str) -> bytes:
 
 @pytest.fixture
 async def server():
-    agi = FastAgiServer("127.0.0.1", 0, header_timeout=0.5, command_timeout=0.5)
+    refusals: list[tuple[str, str]] = []
+    agi = FastAgiServer(
+        "127.0.0.1",
+        0,
+        key=KEY,
+        permit={"127.0.0.1"},
+        on_refused=lambda peer, why: refusals.append((peer, why)),
+        header_timeout=0.5,
+        command_timeout=0.5,
+    )
+    agi.refusals = refusals  # type: ignore[attr-defined]
     await agi.start()
     yield agi
     await agi.close()
 
 
-async def asterisk(server: FastAgiServer, script: str, replies: dict[str, bytes], *args: str) -> list[str]:
+async def asterisk(
+    server: FastAgiServer, script: str, replies: dict[str, bytes], *args: str, key: str | None = KEY
+) -> list[str]:
     """Play Asterisk: send the environment, answer each command, return the commands seen."""
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(environment(script, *args))
+    writer.write(environment(script, *args, key=key))
     seen = []
     while line := await reader.readline():
         command = line.decode().strip()
@@ -165,3 +181,55 @@ def test_plain_function_handlers_are_refused_when_routed(server):
 def test_parse_result(line, code, result, data, digit):
     parsed = parse_result(line)
     assert (parsed.code, parsed.result, parsed.data, parsed.digit) == (code, result, data, digit)
+
+
+@pytest.mark.parametrize("key", [None, "", "guessed", KEY + "x"])
+async def test_a_request_without_the_deployments_key_is_dropped_as_a_security_event(server, key):
+    """Whoever reaches the port cannot sign agents in, queue callers or ask for callbacks."""
+    called = []
+
+    async def handler(session: AgiSession) -> None:
+        called.append(session.params)
+        await session.answer()
+
+    server.route("agent", handler)
+    seen = await asterisk(server, "agent?code=*71", {"ANSWER": b"200 result=0\n"}, key=key)
+    assert seen == [] and called == []
+    assert server.refusals == [("127.0.0.1", "missing or wrong key")]
+
+
+async def test_the_key_is_checked_and_then_kept_from_the_handler(server):
+    got = {}
+
+    async def handler(session: AgiSession) -> None:
+        got.update(params=session.params, env=dict(session.env))
+        await session.answer()
+
+    server.route("agent", handler)
+    assert await asterisk(server, "agent?code=*71", {"ANSWER": b"200 result=0\n"}) == ["ANSWER"]
+    assert got["params"] == {"code": "*71"} and KEY not in str(got["env"])
+
+
+async def test_an_address_that_is_not_asterisk_is_refused_before_anything_is_read():
+    refusals = []
+    agi = FastAgiServer(
+        "127.0.0.1", 0, key=KEY, permit={"10.9.9.9"}, on_refused=lambda *r: refusals.append(r)
+    )
+    await agi.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", agi.port)
+        writer.write(environment("ivr"))
+        try:
+            answered = await asyncio.wait_for(reader.read(), 2)
+        except ConnectionResetError:  # closed with our environment unread
+            answered = b""
+        assert answered == b""
+        writer.close()
+    finally:
+        await agi.close()
+    assert refusals == [("127.0.0.1", "address not permitted")]
+
+
+def test_a_server_without_a_key_cannot_be_made():
+    with pytest.raises(ValueError, match="key"):
+        FastAgiServer("127.0.0.1", 0, key="", permit={"127.0.0.1"})

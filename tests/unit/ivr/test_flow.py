@@ -14,6 +14,7 @@ from acd.engine import AgentState, Call, Changes, Engine, Offer, Priority, Setti
 from hotline.fastagi import AgiHangup, AgiResult
 from ivr.flows import IvrServices, answer_hotline
 from ivr.menu import load_menu
+from trunks.dialling import DiallingPlan, OutboundGuard
 
 
 class FakeStore:
@@ -142,6 +143,7 @@ class Centre:
             prompts_dir="/p",
             count_call=self._count,
             is_open=lambda: self.open,
+            outbound=OutboundGuard(DiallingPlan(), self._publish),
             clock=self.clock,
         )
 
@@ -221,6 +223,21 @@ async def test_a_withheld_number_cannot_leave_a_callback() -> None:
     channel = FakeChannel(caller="anonymous", on_wait=caller)
     await answer_hotline(channel, centre.services())
     assert "callback-refused" in channel.played and not centre.engine.calls
+
+
+async def test_an_abandoned_caller_with_a_foreign_number_is_not_called_back_and_supervisors_see_why() -> None:
+    """The automatic callback once dialled 0088216123456, a satellite number (toll fraud)."""
+    centre = Centre(logged_in=("1001",))
+
+    async def caller(wait: int) -> str:
+        centre.clock.now += 60
+        raise AgiHangup("gone")
+
+    await answer_hotline(FakeChannel(caller="0088216123456", on_wait=caller), centre.services())
+    assert not next(e for e in centre.events if e["type"] == "acd.abandoned")["callback"]
+    assert "call-1" not in centre.engine.calls
+    refused = next(e for e in centre.events if e["type"] == "security.outbound_refused")
+    assert refused["number"] == "0088216123456" and refused["reason"] == "international prefix"
 
 
 @pytest.mark.parametrize(("waited", "called_back"), [(30, True), (3, False)])

@@ -1,0 +1,101 @@
+"""The lab's Asterisk refuses what the trust boundaries refuse: toll fraud through a forged Originate,
+and FastAGI requests that do not carry the deployment's key."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+
+import aiohttp
+from panoramisk.message import Message
+
+from hotline.db import create_engine
+from hotline.users import Users
+from hotline.web import MAX_SOCKETS_PER_USER
+from lab.caller import CallPlan, place_call
+from tests.lab.conftest import floor_url
+
+SOCKETS = 500
+numbers = (f"1360000{n:04d}" for n in itertools.count(1))
+
+
+async def test_a_forged_originate_cannot_dial_a_foreign_number(lab, controller, settings, agents):
+    """Even with the controller bypassed, the dialplan's own check stops the call before the carrier."""
+    number = "0088216123456"
+    reached_carrier: list[Message] = []
+    async with agents.ami() as pstn, agents.ami(system=True) as system, agents.floor() as floor:
+        pstn.on_event(lambda e: reached_carrier.append(e) if e.get("Exten") == number else None)
+        await system.originate(
+            {
+                "Channel": "PJSIP/1001",
+                "Context": "hotline-callback",
+                "Exten": number,
+                "Priority": "1",
+                "Variable": ["HOTLINE_CALLBACK_OF=forged"],
+                "Timeout": "10000",
+            },
+            timeout=20,
+        )
+        refused = await floor.wait_for(
+            lambda e: e.get("type") == "security.outbound_refused" and e.get("number") == number, timeout=15
+        )
+        await asyncio.sleep(2)  # time for an INVITE to reach the carrier, had one been sent
+    assert refused["where"] == "dialplan"
+    assert reached_carrier == [], "the foreign number reached the carrier"
+
+
+async def test_fastagi_without_the_key_is_dropped_and_reported(lab, controller, settings, agents):
+    """Whoever reaches the FastAGI port cannot sign agents in or queue callers."""
+    await agents.command("1001", "logout")
+    async with agents.floor() as floor:
+        reader, writer = await asyncio.open_connection(settings.bind_host, settings.fastagi_port)
+        writer.write(b"agi_network_script: agent?code=*71\nagi_uniqueid: 1.1\nagi_callerid: 1001\n\n")
+        await writer.drain()
+        try:
+            answered = await asyncio.wait_for(reader.read(), 5)
+        except ConnectionResetError:
+            answered = b""
+        writer.close()
+        refused = await floor.wait_for(lambda e: e.get("type") == "security.agi_refused", timeout=10)
+    assert answered == b"" and refused["reason"] == "missing or wrong key"
+    assert (await agents.states())["1001"]["state"] == "logged_out", "the forged *71 signed nobody in"
+
+
+async def test_a_call_reaches_an_agent_while_500_websockets_are_open(lab, controller, settings, agents):
+    """Web clients once exhausted the Redis pool the call path shares: /healthz went red and the IVR
+    failed. Now every socket shares one reader, on a budget of its own."""
+    engine = create_engine(settings.effective_database_url)
+    users = Users(engine)
+    tokens = [
+        await users.add(f"wallboard-{n}-{secrets.token_hex(3)}", "supervisor")
+        for n in range(-(-SOCKETS // MAX_SOCKETS_PER_USER))
+    ]
+    await engine.dispose()
+    await agents.only_ready("1001")
+    plan = CallPlan(caller_number=next(numbers), dtmf="1", dtmf_after=1.0, hold=60)
+    async with aiohttp.ClientSession() as http:
+        sockets = [
+            await http.ws_connect(floor_url(controller.base_url, tokens[n // MAX_SOCKETS_PER_USER]))
+            for n in range(SOCKETS)
+        ]
+        try:
+            async with agents.floor() as floor:
+                await place_call(lab, plan)
+                bridged = await floor.wait_for(
+                    lambda e: (
+                        e.get("type") == "call.bridged" and e.get("caller_number") == plan.caller_number
+                    ),
+                    timeout=60,
+                )
+            async with http.get(controller.base_url + "/healthz") as health:
+                assert health.status == 200, await health.text()
+            seen = 0
+            for ws in sockets[:: SOCKETS // 10]:  # a sample of the sockets got the same event
+                async with asyncio.timeout(10):
+                    while (await ws.receive_json()).get("type") != "call.bridged":
+                        pass
+                seen += 1
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets))
+    assert bridged["agent"] == "1001" and seen == len(sockets[:: SOCKETS // 10])
