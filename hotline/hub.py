@@ -40,6 +40,7 @@ class Ended:
 GOING_AWAY = Ended(1001, "服务器正在停止")
 TOO_SLOW = Ended(1013, "客户端读取过慢，请带 since 参数重新连接")
 DEACTIVATED = Ended(1008, "账号已停用")
+CLIENT_LEFT = Ended(1000, "")
 
 
 @dataclass(eq=False)

@@ -9,17 +9,32 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSMsgType, web
 
 from hotline.errors import ApiError
-from hotline.hub import EventHub
+from hotline.hub import CLIENT_LEFT, EventHub
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 HEALTH_KEY = web.AppKey("health", HealthCheck)
 HUB_KEY = web.AppKey("event_hub", EventHub)
 #: A workspace needs one or two sockets; a cap keeps one user from holding hundreds.
 MAX_SOCKETS_PER_USER = 8
+HTTP_ERROR_IDS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """aiohttp's own refusals (no such path, wrong method, body too large) answer in the API's shape too."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        body = {"error_id": HTTP_ERROR_IDS.get(exc.status, "bad-request"), "message": exc.reason}
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return web.json_response(body, status=exc.status, headers=headers)
 
 
 def create_app(health: HealthCheck, hub: EventHub) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[json_errors])
     app[HEALTH_KEY] = health
     app[HUB_KEY] = hub
     app.router.add_get("/healthz", healthz)
@@ -58,11 +73,11 @@ async def stream_events(request: web.Request, stream: str, owner: str) -> web.We
     ws = web.WebSocketResponse(heartbeat=20)
     try:
         await ws.prepare(request)
+        # The client's close ends the subscription at once, even on a quiet stream.
         closed = asyncio.create_task(_drain(ws))
+        closed.add_done_callback(lambda _: subscription.end(CLIENT_LEFT))
         try:
             async for entry_id, event in hub.events(subscription):
-                if closed.done():
-                    break
                 await ws.send_json({"id": entry_id, **event})
         except ConnectionResetError:
             pass
@@ -73,7 +88,7 @@ async def stream_events(request: web.Request, stream: str, owner: str) -> web.We
     finally:
         hub.unsubscribe(subscription)
     ended = subscription.ended
-    if ended is not None:
+    if ended is not None and ended is not CLIENT_LEFT:
         await ws.close(code=ended.code, message=ended.reason.encode())
     else:
         await ws.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -163,6 +164,9 @@ def unit_json(row: UnitRow) -> dict[str, Any]:
     }
 
 
+UNIT_CODE = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+
+
 def _unit_fields(data: Any, *, creating: bool) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise invalid("body", "must be a JSON object")
@@ -189,6 +193,8 @@ def _unit_fields(data: Any, *, creating: bool) -> dict[str, Any]:
         for key in ("code", "name"):
             if not fields.get(key):
                 raise invalid(key, "is required")
+        if not UNIT_CODE.fullmatch(fields["code"]):
+            raise invalid("code", "must be letters, digits, - and _, in parts joined by dots (cgj.majiadian)")
     return fields
 
 

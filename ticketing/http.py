@@ -17,11 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from hotline.users import Users
 from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
-from ticketing.errors import TicketError, invalid
+from ticketing.errors import TicketError, invalid, not_found
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
@@ -30,11 +31,16 @@ from ticketing.workflow import COMMANDS, Actor
 
 log = logging.getLogger(__name__)
 #: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.
-PATH_PARAMETER = re.compile(r"\{(\w+)(?::[^}]+)?\}")
+PATH_PARAMETER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})+))?\}")
 EVERYONE = frozenset(Role)
 PLATFORM = PLATFORM_ROLES
 ADMINS = frozenset({Role.ADMIN})
 Handler = Callable[["Call"], Awaitable[Any]]
+#: The years a calendar, a deadline or a report may name.
+YEARS = (1949, 2199)
+#: Ids are stored as 32-bit integers: a larger one names nothing.
+MAX_ID = 2**31 - 1
+MAX_OFFSET = 10**6
 
 
 @dataclass(frozen=True)
@@ -95,18 +101,18 @@ async def list_tickets(call: Call) -> list[dict[str, Any]]:
     query = call.request.query
     try:
         status = Status.parse(query["status"]) if "status" in query else None
-        limit = min(int(query.get("limit", 50)), 500)
-        offset = int(query.get("offset", 0))
     except ValueError as exc:
-        raise invalid("query", str(exc)) from None
+        raise invalid("status", str(exc)) from None
+    limit = whole_number("limit", query.get("limit"), 50, 1, 500)
+    offset = whole_number("offset", query.get("offset"), 0, 0, MAX_OFFSET)
     where = TicketFilter(
         status=status,  # type: ignore[arg-type]
         unit=query.get("unit"),
         category=query.get("category"),
         region=query.get("region"),
         overdue_at=call.desk.clock() if query.get("overdue") in ("1", "true") else None,
-        limit=max(limit, 1),
-        offset=max(offset, 0),
+        limit=limit,
+        offset=offset,
     )
     return await call.desk.list(call.actor, where)
 
@@ -134,7 +140,7 @@ async def upload_attachment(call: Call) -> web.Response:
                     call.match("number"), part.filename or "", _chunks(part), call.actor, reason
                 )
                 return web.json_response(shown, status=201, dumps=_dumps)
-    except ValueError as exc:
+    except (ValueError, HttpProcessingError) as exc:
         raise TicketError("bad-multipart", f"multipart body is malformed: {exc}", 400) from None
     raise invalid("file", "缺少文件字段 file")
 
@@ -201,7 +207,8 @@ async def set_calendar_day(call: Call) -> dict[str, Any]:
     try:
         day = date.fromisoformat(call.match("day"))
     except ValueError:
-        raise invalid("day", f"not a date: {call.match('day')!r}") from None
+        raise invalid("day", f"not a date: {call.match('day')[:30]!r}") from None
+    _calendar_year("day", day.year)
     body = call.body if isinstance(call.body, dict) else {}
     if not isinstance(body.get("is_workday"), bool):
         raise invalid("is_workday", "must be true or false")
@@ -214,10 +221,7 @@ async def set_calendar_day(call: Call) -> dict[str, Any]:
 
 
 async def declare_year(call: Call) -> dict[str, Any]:
-    try:
-        year = int(call.match("year"))
-    except ValueError:
-        raise invalid("year", "must be a year like 2027") from None
+    year = whole_number("year", call.match("year"), 0, *YEARS)
     await call.desk.store.set_calendar_days([], declare_year=year)
     await call.desk.reload_calendar()
     return {"year": year, "known": True}
@@ -236,17 +240,22 @@ async def receive_result(call: Call) -> dict[str, Any]:
     return await call.desk.receive_result(call.match("number"), call.body, call.actor)
 
 
+def _calendar_year(name: str, year: int) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise invalid(name, f"the calendar covers the years {YEARS[0]} to {YEARS[1]}")
+
+
 def _article_id(call: Call) -> int:
-    return int(call.match("id"))
+    article = int(call.match("id"))  # the route admits digits only
+    if article > MAX_ID:
+        raise not_found("article", call.match("id")[:30])
+    return article
 
 
 async def search_kb(call: Call) -> list[dict[str, Any]]:
     query = call.request.query.get("q", "")
     today = call.desk.clock().astimezone(call.desk.policy.timezone).date()
-    try:
-        limit = min(max(int(call.request.query.get("limit", 10)), 1), 50)
-    except ValueError:
-        raise invalid("limit", "must be a whole number") from None
+    limit = whole_number("limit", call.request.query.get("limit"), 10, 1, 50)
     return await call.desk.kb.search(query, today, limit)
 
 
@@ -277,6 +286,8 @@ async def kpi_report(call: Call) -> Any:
         end = date.fromisoformat(query.get("to", ""))
     except ValueError:
         raise invalid("from", "from and to must be dates like 2026-11-01") from None
+    for name, day in (("from", start), ("to", end)):
+        _calendar_year(name, day.year)
     group = query.get("group", "unit")
     rows = await call.desk.kpi_report(group, start, end)
     if query.get("format") == "csv":
@@ -575,6 +586,7 @@ def error_response(error: TicketError) -> web.Response:
 def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def endpoint(request: web.Request) -> web.StreamResponse:
         try:
+            _refuse_nul_in_url(request)
             if route.signed:
                 actor, body = GATEWAY, _parse_json(await _verified_body(request))
             else:
@@ -626,9 +638,48 @@ def _parse_json(body: bytes) -> Any:
     if not body:
         return {}
     try:
-        return json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TicketError("bad-json", f"request body is not JSON: {exc}", 400) from None
+    except RecursionError:
+        raise TicketError("bad-json", "request body is nested too deeply", 400) from None
+    _refuse_nul(value, "body")
+    return value
+
+
+def _refuse_nul(value: Any, where: str) -> None:
+    """A NUL character is never text a person wrote; PostgreSQL cannot even store it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise invalid(where, "must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, where)
+            _refuse_nul(item, str(key))
+    elif isinstance(value, list):
+        for item in value:
+            _refuse_nul(item, where)
+
+
+def _refuse_nul_in_url(request: web.Request) -> None:
+    if any(
+        "\x00" in text
+        for text in [*request.match_info.values(), *request.query.keys(), *request.query.values()]
+    ):
+        raise TicketError("bad-request", "the address contains a NUL character", 400)
+
+
+def whole_number(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    """A query or path number, within what the store can hold and a person would ask for."""
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(name, f"must be a whole number, got {raw[:30]!r}") from None
+    if not low <= value <= high:
+        raise invalid(name, f"must be between {low} and {high}")
+    return value
 
 
 def openapi(routes: list[Route]) -> dict[str, Any]:
@@ -641,8 +692,13 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
             "x-roles": sorted(role.value for role in route.roles),
             "security": [{"gatewaySignature": []} if route.signed else {"bearer": []}],
             "parameters": [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                for name in PATH_PARAMETER.findall(route.path)
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", **({"pattern": f"^{pattern}$"} if pattern else {})},
+                }
+                for name, pattern in PATH_PARAMETER.findall(route.path)
             ]
             + [{"name": name, "in": "query", "schema": {"type": "string"}} for name in route.query],
             "responses": {

@@ -21,6 +21,7 @@ from hotline.hub import EventHub
 from hotline.live import EVENTS_STREAM, LiveState, agent_stream
 from hotline.users import Users
 from hotline.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
+from tests.integration.test_ticket_api import GATEWAY_SECRET
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
@@ -55,7 +56,7 @@ async def api(engine, redis):
     hub = EventHub(redis)
     app = create_app(no_health_checks, hub)
     add_agent_state(app, dispatcher, roster)
-    add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
+    add_ticket_routes(app, desk, users, webhook_secret=GATEWAY_SECRET, extra_routes=AGENT_ROUTES)
     tokens = {
         "1001": await users.add("1001", "agent"),
         "supervisor": await users.add("李班长", "supervisor"),

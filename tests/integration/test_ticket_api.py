@@ -509,3 +509,75 @@ async def test_the_screen_pop_draft_posts_as_a_ticket_as_it_is(api) -> None:
     assert status == 201, ticket
     assert ticket["intake"]["call_id"] == "1700000000.42" and ticket["intake"]["channel"] == "phone"
     assert ticket["intake"]["caller_phone"] == "13800138000"
+
+
+MALFORMED_PART = (
+    b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg\r\n'
+    b"Content-Type\r\n\r\nxx\r\n--b--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "kwargs", "status", "error_id"),
+    [
+        ("agent", "POST", "/api/tickets", {"data": b"[" * 5000 + b"]" * 5000}, 400, "bad-json"),
+        ("agent", "GET", "/api/tickets?offset=99999999999999999999999", {}, 422, "invalid-field"),
+        ("agent", "GET", "/api/tickets?limit=-99999999999999999999999", {}, 422, "invalid-field"),
+        ("agent", "GET", "/api/kb/999999999999999999999999", {}, 404, "not-found"),
+        ("supervisor", "GET", "/api/reports/kpi?from=0001-01-01&to=9999-12-31", {}, 422, "invalid-field"),
+        ("admin", "PUT", "/api/calendar/years/-5", {}, 422, "invalid-field"),
+        ("admin", "PUT", "/api/calendar/years/99999999", {}, 422, "invalid-field"),
+        (
+            "admin",
+            "PUT",
+            "/api/calendar/days/0001-01-01",
+            {"json": {"is_workday": True}},
+            422,
+            "invalid-field",
+        ),
+        ("admin", "POST", "/api/units", {"json": {"code": "../x", "name": "x"}}, 422, "invalid-field"),
+        (
+            "agent",
+            "POST",
+            "/api/tickets",
+            {"json": {**COMPLAINT, "description": "a\u0000b"}},
+            422,
+            "invalid-field",
+        ),
+        ("agent", "GET", "/api/tickets/X%00Y", {}, 400, "bad-request"),
+        ("agent", "GET", "/api/tickets?category=a%00b", {}, 400, "bad-request"),
+    ],
+)
+async def test_bad_input_gets_a_4xx_with_an_error_id_never_a_500(
+    api, who, method, path, kwargs, status, error_id
+) -> None:
+    client, tokens = api
+    response = await client.request(method, path, headers=auth(tokens, who), **kwargs)
+    body = await response.json()
+    assert (response.status, body["error_id"]) == (status, error_id), body
+
+
+async def test_a_malformed_multipart_part_is_a_400(api) -> None:
+    client, tokens = api
+    _, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    response = await client.post(
+        f"/api/tickets/{ticket['number']}/attachments",
+        data=MALFORMED_PART,
+        headers={**auth(tokens, "agent"), "Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status == 400 and (await response.json())["error_id"] == "bad-multipart"
+
+
+async def test_a_webhook_timestamp_of_nan_is_refused(api) -> None:
+    """float('nan') is never more than 5 minutes off: such a request would never expire."""
+    client, _ = api
+    body = b'{"message_id": "m-nan", "text": "x"}'
+    response = await client.post(
+        "/api/intake/sms",
+        data=body,
+        headers={
+            "X-Hotline-Timestamp": "nan",
+            "X-Hotline-Signature": sign(GATEWAY_SECRET, "nan", body),
+        },
+    )
+    assert response.status == 401 and (await response.json())["error_id"] == "bad-signature"
