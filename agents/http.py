@@ -58,7 +58,8 @@ async def add_agent(call: Call) -> dict[str, Any]:
         raise TicketError("agent-exists", str(error), 409, field=error.field) from None
     except ProfileError as error:
         raise invalid(error.field, str(error)) from None
-    token = await call.request.app[USERS_KEY].add(record.profile.account, Role.AGENT.value)
+    # The seat's account is also the user the agent works tickets as: one identity.
+    token = await call.request.app[USERS_KEY].add(record.profile.account, Role.AGENT.value, rotate=True)
     return {**_record_view(record, provisioned), "sip_password": password, "api_token": token}
 
 

@@ -32,6 +32,13 @@ class Call:
         data["bridged"] = sorted(self.bridged)
         return data
 
+    @classmethod
+    def from_summary(cls, data: Mapping[str, object]) -> Call:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        known["channels"] = set(known.get("channels", ()))  # type: ignore[arg-type]
+        known["bridged"] = set(known.get("bridged", ()))  # type: ignore[arg-type]
+        return cls(**known)  # type: ignore[arg-type]
+
 
 def account_of(channel: str) -> str:
     """``PJSIP/1001-0000000a`` -> ``1001``."""
@@ -51,6 +58,15 @@ class CallTracker:
         kind = str(event.get("Event", ""))
         handler = getattr(self, f"_on_{kind.lower()}", None)
         return handler(event) if handler else []
+
+    def remember(self, summaries: Mapping[str, Mapping[str, object]]) -> None:
+        """The live calls a previous controller saved: those that ended meanwhile are reported at
+        the next reconcile, instead of never getting their hang-up event."""
+        for call_id, summary in summaries.items():
+            if call_id not in self.calls:
+                call = Call.from_summary(summary)
+                self.calls[call_id] = call
+                self._call_of_channel.update(dict.fromkeys(call.channels, call_id))
 
     def reconcile(self, channels: Iterable[Event]) -> list[dict[str, object]]:
         """Rebuild the table from ``CoreShowChannels`` after a (re)connect.

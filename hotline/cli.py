@@ -71,12 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate_command(commands)
     users = commands.add_parser("users", help="API users and their tokens")
     users_commands = users.add_subparsers(dest="users_command", required=True)
-    add_user = users_commands.add_parser(
-        "add", help="create a user (or renew its token); prints the token once"
-    )
+    add_user = users_commands.add_parser("add", help="create a user; prints the token once")
     add_user.add_argument("name")
     add_user.add_argument("--role", required=True, help="agent, supervisor, unit or admin")
     add_user.add_argument("--unit", help="the unit code, for unit users")
+    add_user.add_argument(
+        "--rotate", action="store_true", help="give an existing user a new token (the old one stops working)"
+    )
     return parser
 
 
@@ -237,7 +238,7 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
         end_key=args.end_key,
     )
     try:
-        print(asyncio.run(place_call(Lab(settings), plan)))
+        print(asyncio.run(place_call(Lab(settings), plan)).call_id)
     except CallError as exc:
         print(f"hotline call: {exc}", file=sys.stderr)
         return 1
@@ -260,7 +261,7 @@ def cmd_tickets(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     async def add(desk: TicketDesk) -> str:
-        return await Users(desk.store.engine).add(args.name, args.role, args.unit)
+        return await Users(desk.store.engine).add(args.name, args.role, args.unit, rotate=args.rotate)
 
     try:
         policy = load_policy(settings.ticket_policy)
@@ -269,7 +270,10 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hotline users: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2
     print(f"{args.name}: {token}")
-    print("(the token is shown only now; send it as 'Authorization: Bearer <token>')", file=sys.stderr)
+    rotated = "; the old token no longer works" if args.rotate else ""
+    print(
+        f"(the token is shown only now{rotated}; send it as 'Authorization: Bearer <token>')", file=sys.stderr
+    )
     return 0
 
 

@@ -165,6 +165,8 @@ class Controller:
         await self.desk.start()
         await self.roster.start(self._seeds)
         await self.dispatcher.restore(self.roster.active_skills())
+        # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
+        self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))

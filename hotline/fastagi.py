@@ -268,6 +268,7 @@ class FastAgiServer:
         self._routes: dict[str, AgiHandler] = {}
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     def route(self, script: str, handler: AgiHandler) -> None:
         if not inspect.iscoroutinefunction(handler):
@@ -279,12 +280,18 @@ class FastAgiServer:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
+        """Stop listening and end every open session: Asterisk then carries on with the dialplan
+        after ``AGI()``, whose fallback answers the caller. One line says how many were handed over."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        for task in list(self._sessions):
+        self._closing = True
+        open_sessions = list(self._sessions)
+        for task in open_sessions:
             task.cancel()
-        await asyncio.gather(*self._sessions, return_exceptions=True)
+        await asyncio.gather(*open_sessions, return_exceptions=True)
+        if open_sessions:
+            log.info("fastagi: stopping; handed %d open calls to the dialplan's fallback", len(open_sessions))
 
     def _refuse(self, peer: str, why: str) -> None:
         log.warning("fastagi: refused %s: %s", peer, why, extra={"security": True})
@@ -321,6 +328,9 @@ class FastAgiServer:
                 return
             try:
                 await handler(session)
+            except asyncio.CancelledError:
+                if not self._closing:
+                    raise
             except AgiHangup:
                 log.info("fastagi: caller hung up", extra={"call_id": session.unique_id})
             except Exception:

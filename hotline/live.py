@@ -57,6 +57,13 @@ class LiveState:
     async def put_call(self, call_id: str, summary: Mapping[str, object]) -> None:
         await self.redis.hset(CALLS_HASH, call_id, json.dumps(summary, ensure_ascii=False))
 
+    async def calls(self) -> dict[str, dict[str, object]]:
+        """The live-call table as the last controller left it."""
+        return {
+            (k.decode() if isinstance(k, bytes) else k): json.loads(v)
+            for k, v in (await self.redis.hgetall(CALLS_HASH)).items()
+        }
+
     async def remove_call(self, call_id: str) -> None:
         await self.redis.hdel(CALLS_HASH, call_id)
 

@@ -34,8 +34,12 @@ class Users:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
 
-    async def add(self, name: str, role: str, unit: str | None = None) -> str:
-        """Create a user (or give an existing one a new token); returns the token, shown once."""
+    async def add(self, name: str, role: str, unit: str | None = None, *, rotate: bool = False) -> str:
+        """Create a user; returns the token, shown once.
+
+        An existing name is refused unless ``rotate``: then it gets a new token and the
+        old one stops working, which must never happen by accident.
+        """
         try:
             parsed = Role.parse(role)
         except ValueError as exc:
@@ -50,6 +54,12 @@ class Users:
         async with self.writes.begin() as session:
             if unit and await session.get(UnitRow, unit) is None:
                 raise TicketError("unknown-unit", f"no unit {unit}", 422, field="unit")
+            if not rotate and await session.get(UserRow, actor.name) is not None:
+                raise TicketError(
+                    "user-exists",
+                    f"用户 {actor.name} 已存在；如需换发令牌（旧令牌随即失效）请加 --rotate",
+                    409,
+                )
             await session.merge(
                 UserRow(
                     name=actor.name,

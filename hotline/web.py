@@ -70,7 +70,8 @@ async def stream_events(request: web.Request, stream: str, owner: str) -> web.We
     if hub.count(owner) >= MAX_SOCKETS_PER_USER:
         raise ApiError("too-many-sockets", f"每个用户最多同时打开 {MAX_SOCKETS_PER_USER} 个事件连接", 429)
     subscription = await hub.subscribe(stream, owner, since)
-    ws = web.WebSocketResponse(heartbeat=20)
+    # A client that never answers a close holds the shutdown for at most a second.
+    ws = web.WebSocketResponse(heartbeat=20, timeout=1.0)
     try:
         await ws.prepare(request)
         # The client's close ends the subscription at once, even on a quiet stream.

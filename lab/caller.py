@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from panoramisk.message import Message
+
 from hotline.ami import AmiClient
 from ivr.prompts import speech_name
 from lab.lab import Lab
@@ -72,12 +74,35 @@ def prepare_audio(lab: Lab, plan: CallPlan) -> str:
     return ""
 
 
-async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> str:
-    """Originate the call; returns its id once the system answered."""
+@dataclass(frozen=True)
+class PlacedCall:
+    call_id: str  # the system's id for the call, as every event names it
+    caller_channel: str  # the caller's channel on the lab's PSTN (its recording is caller-<this>.wav)
+
+
+async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
+    """Originate the call; returns its ids once the system answered."""
     plan.validate()
     audio = await asyncio.to_thread(prepare_audio, lab, plan)  # espeak-ng and sox block
     settings = lab.settings
-    call_id = f"lab-{uuid.uuid4().hex[:12]}"
+    caller_channel = f"lab-{uuid.uuid4().hex[:12]}"
+    arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def system_side(event: Message) -> None:
+        """The system's first channel of this call: its linked id is the call id in the events."""
+        if (
+            event.get("Event") == "Newchannel"
+            and event.get("CallerIDNum") == plan.caller_number
+            and event.get("Context") == "from-carrier"
+            and not arrived.done()
+        ):
+            arrived.set_result(str(event.get("Linkedid") or event.get("Uniqueid")))
+
+    system = AmiClient(
+        settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret, name="sut"
+    )
+    system.on_event(system_side)
+    await system.connect()
     ami = AmiClient(settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn")
     await ami.connect()
     try:
@@ -97,16 +122,19 @@ async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> st
                 "Exten": "s",
                 "Priority": "1",
                 "CallerID": caller_id,
-                "ChannelId": call_id,
+                "ChannelId": caller_channel,
                 "Timeout": str(int(answer_timeout * 1000)),
                 "Variable": [f"{k}={v}" for k, v in variables.items()],
             },
             timeout=answer_timeout + 10,
         )
+        if result.get("Response") != "Success":
+            raise CallError(
+                f"call to {plan.to} not answered: {result.get('Reason', '')} {result.get('Response', '')}"
+            )
+        async with asyncio.timeout(5):
+            call_id = await arrived
     finally:
         await ami.close()
-    if result.get("Response") != "Success":
-        raise CallError(
-            f"call to {plan.to} not answered: {result.get('Reason', '')} {result.get('Response', '')}"
-        )
-    return call_id
+        await system.close()
+    return PlacedCall(call_id, caller_channel)

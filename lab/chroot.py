@@ -18,6 +18,8 @@ PACKAGES = (
     "asterisk",
     "asterisk-modules",
     "asterisk-core-sounds-en-wav",
+    # Music on hold: a waiting caller otherwise hears silence between the announcements.
+    "asterisk-moh-opsound-wav",
     "espeak-ng",
     "sox",
     "baresip",

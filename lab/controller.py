@@ -61,7 +61,7 @@ class ControllerProcess:
 def supervisor_token(env: dict[str, str], name: str) -> str:
     """An API token for a supervisor, made with the CLI a deployment uses."""
     done = subprocess.run(
-        [sys.executable, "-m", "hotline", "users", "add", name, "--role", "supervisor"],
+        [sys.executable, "-m", "hotline", "users", "add", name, "--role", "supervisor", "--rotate"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lab.processes import ManagedProcess
 
-SUBDIRS = ("etc", "lib", "keys", "spool", "run", "log", "cache", "recordings", "sounds/hotline", "moh")
+SUBDIRS = ("etc", "lib", "keys", "spool", "run", "log", "cache", "recordings", "sounds/hotline")
 
 
 class InstanceError(RuntimeError):

@@ -7,6 +7,7 @@ status, never as a stack trace.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -41,6 +42,8 @@ YEARS = (1949, 2199)
 #: Ids are stored as 32-bit integers: a larger one names nothing.
 MAX_ID = 2**31 - 1
 MAX_OFFSET = 10**6
+#: How long a JSON body may take to arrive (uploads stream, and are bounded by size instead).
+BODY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -591,7 +594,7 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
                 actor, body = GATEWAY, _parse_json(await _verified_body(request))
             else:
                 actor = await _authenticate(request)
-                body = _parse_json(await request.read()) if route.body is not None else None
+                body = _parse_json(await read_body(request)) if route.body is not None else None
             if actor.role not in route.roles:
                 raise TicketError("forbidden", f"{actor.role.label}不能调用 {route.method} {route.path}", 403)
             result = await route.handler(Call(request, actor, body))
@@ -622,8 +625,18 @@ async def _authenticate(request: web.Request) -> Actor:
     return actor
 
 
+async def read_body(request: web.Request) -> bytes:
+    """A JSON body arrives whole within BODY_SECONDS; a client dripping it byte by byte holds no
+    handler for longer."""
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            return await request.read()
+    except TimeoutError:
+        raise TicketError("body-too-slow", f"请求正文未在 {BODY_SECONDS} 秒内传完", 408) from None
+
+
 async def _verified_body(request: web.Request) -> bytes:
-    body = await request.read()
+    body = await read_body(request)
     webhooks.verify(
         request.app[WEBHOOK_SECRET_KEY],
         request.headers.get("X-Hotline-Timestamp", ""),
@@ -729,6 +742,14 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
             }
             operation["requestBody"] = {"content": {"multipart/form-data": {"schema": form}}}
         paths.setdefault(PATH_PARAMETER.sub(r"{\1}", route.path), {})[route.method.lower()] = operation
+    paths["/healthz"] = {
+        "get": {
+            "summary": "health: 200 when AMI, Redis and the database answer, 503 naming what does not",
+            "operationId": "get_healthz",
+            "security": [],
+            "responses": {"200": {"description": "all answer"}, "503": {"description": "something is down"}},
+        }
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "hotline 12345 工单 API", "version": "1"},

@@ -16,11 +16,12 @@ from ticketing.attachments import AttachmentStore
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
-from ticketing.errors import TicketError, invalid
+from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
+from ticketing.webhooks import GATEWAY_SUFFIX
 from ticketing.workflow import CLOSED, Actor, Context, Ticket, check_allowed, parse_intake
 
 log = logging.getLogger(__name__)
@@ -72,14 +73,26 @@ class TicketDesk:
 
     # ------------------------------------------------------------------ writing
 
-    async def take_in(self, data: Any, actor: Actor) -> tuple[dict[str, Any], bool]:
-        """Accept a ticket from any channel; returns the platform's view and whether it is new."""
+    async def take_in(self, data: Any, actor: Actor, *, signed: bool = False) -> tuple[dict[str, Any], bool]:
+        """Accept a ticket from any channel; returns the platform's view and whether it is new.
+
+        An idempotency key ``(source, external_id)`` belongs to whoever made the ticket
+        with it: a repeat by anyone else is refused without a word of the ticket, and
+        the gateways' sources are reserved to their signed channel, so nobody can claim
+        a citizen's message id before the gateway delivers it.
+        """
         intake = parse_intake(data)
+        if intake.source.endswith(GATEWAY_SUFFIX) and not signed:
+            raise forbidden(f"来源 {intake.source} 只能由签名的短信/微信网关使用")
         category = await self.directory.category(intake.category)
         await self.directory.region(intake.region)
         if category.urgent and not intake.urgent:
             intake = dataclasses.replace(intake, urgent=True)
         ticket, created = await self.store.create(intake, self.context(actor))
+        if not created and (await self.store.events(ticket.number))[0].actor != actor.name:
+            raise TicketError(
+                "external-id-taken", f"来源 {intake.source} 的编号 {intake.external_id} 已被其他用户使用", 409
+            )
         if created and await self._flag_hot(ticket):
             ticket = await self.store.get(ticket.number)
         return privacy.view(ticket, actor, self.confidential_roles), created
@@ -89,7 +102,9 @@ class TicketDesk:
         channel = webhooks.channel_of(channel_name)
         region = await self.directory.root_region()
         data = webhooks.intake_from_message(channel, message, UNCLASSIFIED_CATEGORY, region)
-        view, created = await self.take_in(data, Actor(f"{channel.value}-gateway", Role.AGENT))
+        view, created = await self.take_in(
+            data, Actor(f"{channel.value}{GATEWAY_SUFFIX}", Role.AGENT), signed=True
+        )
         return {"number": view["number"], "status": view["status"], "created": created}, created
 
     async def _flag_hot(self, ticket: Ticket) -> bool:
@@ -221,7 +236,8 @@ class TicketDesk:
             filters.append(TicketFilter(caller_phone=intake.caller_phone, accepted_from=since, limit=200))
         for where in filters:
             for other in await self.store.list(where):
-                if other.number != number and other.status not in CLOSED:
+                visible = privacy.can_see(other, actor, self.confidential_roles)
+                if other.number != number and other.status not in CLOSED and visible:
                     candidates[other.number] = other
         return [summary(t) for t in sorted(candidates.values(), key=lambda t: t.accepted_at)]
 

@@ -29,6 +29,10 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
+#: Sources only a signed gateway request may use.
+GATEWAY_SUFFIX = "-gateway"
+
+
 def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> None:
     if not secret:
         raise TicketError("webhook-disabled", "未配置网关密钥 HOTLINE_WEBHOOK_SECRET", 503)
@@ -77,6 +81,6 @@ def intake_from_message(
         "region": default_region,
         **intake,
         "channel": channel.value,
-        "source": f"{channel.value}-gateway",
+        "source": f"{channel.value}{GATEWAY_SUFFIX}",
         "external_id": message_id.strip(),
     }

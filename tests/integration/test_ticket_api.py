@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -581,3 +582,72 @@ async def test_a_webhook_timestamp_of_nan_is_refused(api) -> None:
         },
     )
     assert response.status == 401 and (await response.json())["error_id"] == "bad-signature"
+
+
+async def test_an_idempotency_key_belongs_to_whoever_made_the_ticket(api) -> None:
+    """A replay by another user once returned a confidential 举报 whole, reporter included."""
+    client, tokens = api
+    report = {
+        **COMPLAINT,
+        "type": "举报",
+        "confidential": True,
+        "caller_name": "举报人王五",
+        "source": "portal",
+        "external_id": "P-1",
+    }
+    status, first = await call(client, tokens, "agent", "POST", "/api/tickets", json=report)
+    assert status == 201
+    status, again = await call(client, tokens, "agent", "POST", "/api/tickets", json=report)
+    assert (status, again["number"]) == (200, first["number"]), "the maker's own repeat is idempotent"
+    status, body = await call(client, tokens, "supervisor", "POST", "/api/tickets", json=report)
+    assert (status, body["error_id"]) == (409, "external-id-taken")
+    assert "王五" not in json.dumps(body, ensure_ascii=False) and first["number"] not in json.dumps(body)
+
+
+async def test_nobody_can_claim_a_gateways_message_id_before_the_gateway(api) -> None:
+    """Pre-claiming sms-779 once made the citizen's real message vanish as a 'repeat'."""
+    client, tokens = api
+    squatted = {**COMPLAINT, "source": "sms-gateway", "external_id": "sms-779"}
+    status, body = await call(client, tokens, "agent", "POST", "/api/tickets", json=squatted)
+    assert (status, body["error_id"]) == (403, "forbidden")
+    sms = {"message_id": "sms-779", "phone": "13612345678", "text": "幸福路路灯坏了"}
+    status, receipt = await post_message(client, "sms", sms)
+    assert status == 201 and receipt["created"]
+
+
+async def test_likely_duplicates_leave_out_confidential_tickets_the_caller_cannot_open(api) -> None:
+    client, tokens = api
+    status, secret = await call(
+        client,
+        tokens,
+        "supervisor",
+        "POST",
+        "/api/tickets",
+        json={**COMPLAINT, "type": "举报", "confidential": True},
+    )
+    assert status == 201
+    _, plain = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    status, rows = await call(client, tokens, "agent", "GET", f"/api/tickets/{plain['number']}/duplicates")
+    assert status == 200 and secret["number"] not in [r["number"] for r in rows]
+    status, rows = await call(
+        client, tokens, "supervisor", "GET", f"/api/tickets/{plain['number']}/duplicates"
+    )
+    assert secret["number"] in [r["number"] for r in rows]
+
+
+async def test_a_body_dripped_slowly_is_cut_off_with_a_408(api, monkeypatch) -> None:
+    """A client that never finishes its body holds no handler for long."""
+    monkeypatch.setattr("ticketing.http.BODY_SECONDS", 0.5)
+    client, tokens = api
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        (
+            "POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f'Authorization: Bearer {tokens["agent"]}\r\nContent-Length: 100\r\n\r\n{{"type"'
+        ).encode()
+    )
+    await writer.drain()
+    async with asyncio.timeout(5):
+        status_line = await reader.readline()
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 408")

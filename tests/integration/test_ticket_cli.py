@@ -90,6 +90,21 @@ async def test_users_add_prints_a_token_that_authenticates(stored, engine, capsy
     assert code == 0 and await Users(engine).authenticate(token) == Actor("城管中队", Role.UNIT, "cgj")
 
 
+async def test_adding_an_existing_user_again_is_refused_unless_rotating(stored, engine, capsys) -> None:
+    """Running the same command twice once revoked the first token without a word."""
+    from hotline.users import Users
+
+    _, out, _ = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
+    first = out.strip().split(": ", 1)[1]
+    code, _, err = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
+    assert code == 2 and "--rotate" in err
+    assert await Users(engine).authenticate(first) is not None, "the refused repeat changed nothing"
+    code, out, err = await run(["users", "add", "李班长", "--role", "supervisor", "--rotate"], capsys)
+    second = out.strip().split(": ", 1)[1]
+    assert code == 0 and "old token no longer works" in err
+    assert await Users(engine).authenticate(first) is None and await Users(engine).authenticate(second)
+
+
 async def test_sweep_reminds_and_supervises_an_overdue_ticket_once(
     engine, database_url, monkeypatch, tmp_path, capsys
 ):

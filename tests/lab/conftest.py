@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import wave
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -222,3 +223,16 @@ async def agents(lab, controller, settings, supervisor_token) -> AgentDesk:
     for account in settings.lab_phones:
         await desk.phone(account)
     return desk
+
+
+async def finished_wav(path: Path, measure: Callable[[Path], float]) -> float:
+    """Measure a WAV file once its writer has closed it (the header is written at the end of the call)."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                with wave.open(str(path), "rb") as audio:
+                    if audio.getnframes():
+                        return measure(path)
+            except (OSError, EOFError, wave.Error):
+                pass
+            await asyncio.sleep(0.5)

@@ -12,7 +12,6 @@ import math
 import random
 import time
 import wave
-from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -21,6 +20,7 @@ from lab.caller import place_call
 from lab.chroot import chroot_path
 from lab.softphone import Softphone
 from recordings.files import duration_seconds
+from tests.lab.conftest import finished_wav
 from tests.lab.test_acd import caller
 
 SOFTPHONE_PORT = 16010
@@ -40,19 +40,6 @@ def tone_share(path: Path, frequency: float, last_seconds: float) -> float:
     at_frequency = previous**2 + before**2 - coefficient * previous * before
     total = sum(s * s for s in samples)
     return 2 * at_frequency / (len(samples) * total) if total else 0.0
-
-
-async def finished_wav(path: Path, measure: Callable[[Path], float]) -> float:
-    """Measure a WAV file once its writer has closed it (the header is written at the end of the call)."""
-    async with asyncio.timeout(30):
-        while True:
-            try:
-                with wave.open(str(path), "rb") as audio:
-                    if audio.getnframes():
-                        return measure(path)
-            except (OSError, EOFError, wave.Error):
-                pass
-            await asyncio.sleep(0.5)
 
 
 async def api(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
@@ -97,15 +84,18 @@ async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_
         assert status == 200 and mine["state"] == "ready", mine
         plan = caller(hold=60)
         async with agents.floor() as stream:
-            call_id = await place_call(lab, plan)
+            placed = await place_call(lab, plan)
             bridged = await stream.wait_for(
                 lambda e: e.get("type") == "call.bridged" and e["caller_number"] == plan.caller_number,
                 timeout=60,
             )
             assert bridged["agent"] == account, "the only ready seat is the new one"
+            assert bridged["call_id"] == placed.call_id, "the id `hotline call` prints is the events' call id"
             await asyncio.sleep(6)  # the softphone's tone plays to the caller
         await agents.hang_up_everything()
-        caller_heard = lab.root / lab.pstn_recordings_dir().lstrip("/") / f"caller-{call_id}.wav"
+        caller_heard = (
+            lab.root / lab.pstn_recordings_dir().lstrip("/") / f"caller-{placed.caller_channel}.wav"
+        )
         assert await finished_wav(caller_heard, lambda p: tone_share(p, 440.0, 3.0)) > 0.5, (
             "the caller hears the softphone's tone: media flows from the new seat"
         )

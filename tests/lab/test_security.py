@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import time
 
 import aiohttp
 from panoramisk.message import Message
@@ -74,7 +75,8 @@ async def test_a_call_reaches_an_agent_while_500_websockets_are_open(lab, contro
     await engine.dispose()
     await agents.only_ready("1001")
     plan = CallPlan(caller_number=next(numbers), dtmf="1", dtmf_after=1.0, hold=60)
-    async with aiohttp.ClientSession() as http:
+    # aiohttp's client holds 100 connections at most by default; this one holds them all.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         sockets = [
             await http.ws_connect(floor_url(controller.base_url, tokens[n // MAX_SOCKETS_PER_USER]))
             for n in range(SOCKETS)
@@ -99,3 +101,50 @@ async def test_a_call_reaches_an_agent_while_500_websockets_are_open(lab, contro
         finally:
             await asyncio.gather(*(ws.close() for ws in sockets))
     assert bridged["agent"] == "1001" and seen == len(sockets[:: SOCKETS // 10])
+
+
+async def last_message(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    """Read a socket to its end, as a browser does; the last message is the close."""
+    message = await ws.receive(timeout=15)
+    while message.type == aiohttp.WSMsgType.TEXT:
+        message = await ws.receive(timeout=15)
+    return message
+
+
+async def test_stopping_the_controller_closes_open_sockets_at_once_and_hands_calls_over_quietly(
+    lab, controller, settings, agents
+):
+    """Ctrl-C once took 10 to 31 s with websockets open (each handler waited for its next event), and
+    logged a traceback for every open FastAGI call instead of handing it to the dialplan's fallback."""
+    await agents.only_ready()
+    await agents.command("1001", "login")  # on duty but not ready: the caller waits in the queue
+    plan = CallPlan(caller_number=next(numbers), dtmf="1", dtmf_after=1.0, hold=40)
+    async with agents.floor() as floor:
+        await place_call(lab, plan)
+        await floor.wait_for(
+            lambda e: e.get("type") == "acd.queued" and e.get("caller_number") == plan.caller_number
+        )
+    joined: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    def fallback_queue(event: Message) -> None:
+        ours = event.get("Event") == "QueueCallerJoin" and event.get("CallerIDNum") == plan.caller_number
+        if ours and not joined.done():
+            joined.set_result(event)
+
+    async with agents.ami(system=True) as system, aiohttp.ClientSession() as http:
+        system.on_event(fallback_queue)
+        sockets = [await http.ws_connect(floor_url(controller.base_url, agents.token)) for _ in range(5)]
+        # Read every socket meanwhile, as a browser does: it answers a close at once.
+        closes = [asyncio.create_task(last_message(ws)) for ws in sockets]
+        started = time.monotonic()
+        await asyncio.to_thread(controller.stop)
+        took = time.monotonic() - started
+        closes = [(m.type, m.data) for m in await asyncio.gather(*closes)]
+        async with asyncio.timeout(30):  # after the fallback's own prompt
+            queued = await joined
+    print(f"controller stopped {took:.2f}s after SIGTERM with {len(sockets)} sockets open")
+    assert closes == [(aiohttp.WSMsgType.CLOSE, 1001)] * len(sockets), "closed as 'going away', not dropped"
+    log = controller.log_path.read_text()
+    assert "Traceback" not in log
+    assert "handed 1 open calls to the dialplan's fallback" in log
+    assert queued["Queue"] == "hotline-all", "the caller waits in the dialplan's fallback queue"

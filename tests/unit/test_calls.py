@@ -68,3 +68,24 @@ def test_reconcile_takes_the_callers_number_whichever_leg_asterisk_lists_first()
     t.reconcile([{**AGENT, **up}, {**CALLER, **up}])
     call = t.calls["h-1.0"]
     assert (call.caller_number, call.caller_name, call.agent) == ("13800138000", "张三", "1001")
+
+
+def test_a_call_that_ended_while_no_controller_ran_still_gets_its_hang_up():
+    """A load test once answered 1,040 calls and published 855 hang-ups: the rest ended during a restart."""
+    before = tracker()
+    play(
+        before,
+        {"Event": "Newchannel", **CALLER},
+        {"Event": "Newstate", **CALLER, "ChannelStateDesc": "Up"},
+        {"Event": "Newchannel", **AGENT},
+        {"Event": "BridgeEnter", **CALLER, "BridgeUniqueid": "b1"},
+        {"Event": "BridgeEnter", **AGENT, "BridgeUniqueid": "b1"},
+    )
+    saved = {call_id: call.summary() for call_id, call in before.calls.items()}
+    restarted = tracker()
+    restarted.remember(saved)
+    gone = restarted.reconcile([])
+    assert [(e["type"], e["call_id"], e["caller_number"], e["agent"]) for e in gone] == [
+        ("call.hangup", "h-1.0", "13800138000", "1001")
+    ]
+    assert restarted.calls == {}
