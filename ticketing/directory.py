@@ -164,6 +164,8 @@ def unit_json(row: UnitRow) -> dict[str, Any]:
     }
 
 
+#: The columns' own sizes (ticketing/tables.py): PostgreSQL refuses anything longer.
+UNIT_TEXT_LIMITS = {"code": 40, "name": 100, "parent_code": 40, "region_code": 40, "phone": 40}
 UNIT_CODE = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 
 
@@ -179,11 +181,11 @@ def _unit_fields(data: Any, *, creating: bool) -> dict[str, Any]:
     if unknown:
         raise invalid(sorted(unknown)[0], "is not a unit field")
     fields: dict[str, Any] = {}
-    for key in ("code", "name", "parent_code", "region_code", "phone"):
+    for key, limit in UNIT_TEXT_LIMITS.items():
         if key in data:
             value = data[key]
-            if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 100):
-                raise invalid(key, "must be non-empty text of at most 100 characters")
+            if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > limit):
+                raise invalid(key, f"must be non-empty text of at most {limit} characters")
             fields[key] = value.strip() if isinstance(value, str) else None
     if "active" in data:
         if not isinstance(data["active"], bool):

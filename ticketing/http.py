@@ -23,12 +23,13 @@ from aiohttp.http_exceptions import HttpProcessingError
 from hotline.users import Users
 from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
+from ticketing.directory import UNIT_CODE, UNIT_TEXT_LIMITS
 from ticketing.errors import TicketError, invalid, not_found
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
-from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
-from ticketing.workflow import COMMANDS, Actor
+from ticketing.vocabulary import PLATFORM_ROLES, Channel, Role, Status, TicketType
+from ticketing.workflow import COMMANDS, PHONE, Actor
 
 log = logging.getLogger(__name__)
 #: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.
@@ -327,24 +328,33 @@ _COMMAND_BODY = {
         "urgent": {"type": "boolean"},
     },
 }
+_TICKET_TYPE = {"type": "string", "enum": [v for t in TicketType for v in (t.value, t.label)]}
+_SAID = {"type": "string", "pattern": r"\S"}  # required text: something besides spaces
 _INTAKE_BODY = {
     "type": "object",
     "required": ["type", "description", "category", "region"],
     "properties": {
-        "type": {"type": "string", "description": "consult/咨询, help/求助, complaint/投诉, report/举报, …"},
-        "channel": {"type": "string", "default": "phone"},
-        "description": {"type": "string", "maxLength": 5000},
-        "category": {"type": "string"},
-        "region": {"type": "string"},
+        "type": _TICKET_TYPE,
+        "channel": {
+            "type": "string",
+            "enum": [v for c in Channel for v in (c.value, c.label)],
+            "default": "phone",
+        },
+        "description": _SAID | {"maxLength": 5000},
+        "category": _SAID,
+        "region": _SAID,
         "caller_name": {"type": "string"},
-        "caller_phone": {"type": "string"},
-        "callback_phone": {"type": "string"},
+        "caller_phone": {"type": "string", "pattern": PHONE.pattern},
+        "callback_phone": {"type": "string", "pattern": PHONE.pattern},
         "address": {"type": "string"},
         "confidential": {"type": "boolean"},
         "share_number": {"type": "boolean", "description": "the caller agreed that units may see the number"},
         "urgent": {"type": "boolean"},
         "call_id": {"type": "string"},
-        "attachments": {"type": "array", "items": {"type": "object"}},
+        "attachments": {
+            "type": "array",
+            "items": {"type": "object", "required": ["name"], "properties": {"name": _SAID}},
+        },
         "source": {"type": "string"},
         "external_id": {
             "type": "string",
@@ -352,6 +362,7 @@ _INTAKE_BODY = {
         },
     },
 }
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _ARTICLE_BODY = {
     "type": "object",
     "required": ["question", "answer", "category", "effective_from"],
@@ -359,16 +370,31 @@ _ARTICLE_BODY = {
         "question": {"type": "string"},
         "answer": {"type": "string"},
         "category": {"type": "string"},
-        "unit": {"type": "string", "description": "owning unit (a unit user's own, implied)"},
-        "effective_from": {"type": "string", "format": "date"},
-        "expires_on": {"type": "string", "format": "date"},
+        "unit": {
+            "type": "string",
+            "description": "owning unit: required from the platform's roles; a unit's own",
+        },
+        "effective_from": _DATE,
+        "expires_on": _DATE | {"description": "after effective_from"},
         "source_document": {"type": "string"},
     },
 }
-_UNIT_BODY = {
+_UNIT_CHANGE = {
     "type": "object",
-    "properties": {k: {"type": "string"} for k in ("code", "name", "parent_code", "region_code", "phone")}
+    "additionalProperties": False,
+    "properties": {
+        key: {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S"}
+        for key, limit in UNIT_TEXT_LIMITS.items()
+        if key != "code"
+    }
     | {"active": {"type": "boolean"}},
+}
+_UNIT_BODY = _UNIT_CHANGE | {
+    "required": ["code", "name"],
+    "properties": _UNIT_CHANGE["properties"]
+    | {
+        "code": {"type": "string", "maxLength": UNIT_TEXT_LIMITS["code"], "pattern": f"^{UNIT_CODE.pattern}$"}
+    },
 }
 
 ROUTES: list[Route] = [
@@ -451,7 +477,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/units", list_units, EVERYONE, "handling units (承办单位)"),
     Route("POST", "/api/units", create_unit, ADMINS, "add a unit", _UNIT_BODY, status=201),
     Route("GET", "/api/units/{code}", show_unit, EVERYONE, "one unit"),
-    Route("PATCH", "/api/units/{code}", update_unit, ADMINS, "rename, move or retire a unit", _UNIT_BODY),
+    Route("PATCH", "/api/units/{code}", update_unit, ADMINS, "rename, move or retire a unit", _UNIT_CHANGE),
     Route("GET", "/api/categories", list_categories, EVERYONE, "the topic tree"),
     Route("GET", "/api/regions", list_regions, EVERYONE, "the region tree"),
     Route(
@@ -487,7 +513,14 @@ ROUTES: list[Route] = [
         announce_policy_change,
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
         "a policy changed: articles in these categories are due for review in 5 working days",
-        {"type": "object", "required": ["title", "categories"]},
+        {
+            "type": "object",
+            "required": ["title", "categories"],
+            "properties": {
+                "title": {"type": "string", "pattern": r"\S"},
+                "categories": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            },
+        },
     ),
     Route("GET", "/api/kb/reminders", kb_reminders, EVERYONE, "articles due for review (units: their own)"),
     Route(
@@ -503,7 +536,20 @@ ROUTES: list[Route] = [
         receive_forwarded,
         PLATFORM,
         "take in a ticket forwarded by another platform; idempotent on (sender, id)",
-        {"type": "object", "required": ["format", "sender", "id"]},
+        {
+            "type": "object",
+            "required": ["format", "sender", "id", "type", "description", "category", "region"],
+            "properties": {
+                "format": {"type": "string", "enum": [exchange.TICKET_FORMAT]},
+                "type": _TICKET_TYPE,
+                "description": _SAID | {"maxLength": 5000},
+                "category": _SAID,
+                "region": _SAID,
+                "sender": {"type": "string", "pattern": r"\S", "maxLength": 40},
+                "id": {"type": "string", "pattern": r"\S", "maxLength": 80},
+                "caller": {"type": "object"},
+            },
+        },
         status=201,
     ),
     Route(
@@ -525,7 +571,7 @@ ROUTES: list[Route] = [
     Route("GET", "/api/policy", show_policy, EVERYONE, "the deadline policy in force"),
     Route(
         "PUT",
-        "/api/calendar/days/{day}",
+        r"/api/calendar/days/{day:\d{4}-\d{2}-\d{2}}",
         set_calendar_day,
         ADMINS,
         "mark a day as working day or holiday",
@@ -695,6 +741,24 @@ def whole_number(name: str, raw: str | None, default: int, low: int, high: int) 
     return value
 
 
+#: The server refuses NUL characters in every text (``_refuse_nul``); the description says so too.
+NO_NUL = r"^[^\u0000]*$"
+
+
+def _text_without_nul(schema: Any) -> Any:
+    """A copy of ``schema`` whose every string without a pattern of its own refuses NUL."""
+    if isinstance(schema, list):
+        return [_text_without_nul(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copy = {key: _text_without_nul(value) for key, value in schema.items()}
+    if copy.get("type") == "string" and "pattern" not in copy and "enum" not in copy and "format" not in copy:
+        copy["pattern"] = NO_NUL
+    if copy.get("type") == "object":
+        copy.setdefault("propertyNames", {"pattern": NO_NUL})
+    return copy
+
+
 def openapi(routes: list[Route]) -> dict[str, Any]:
     error = {"$ref": "#/components/schemas/Error"}
     paths: dict[str, dict[str, Any]] = {}
@@ -709,11 +773,14 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
                     "name": name,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", **({"pattern": f"^{pattern}$"} if pattern else {})},
+                    "schema": {"type": "string", "pattern": f"^{pattern}$" if pattern else NO_NUL},
                 }
                 for name, pattern in PATH_PARAMETER.findall(route.path)
             ]
-            + [{"name": name, "in": "query", "schema": {"type": "string"}} for name in route.query],
+            + [
+                {"name": name, "in": "query", "schema": {"type": "string", "pattern": NO_NUL}}
+                for name in route.query
+            ],
             "responses": {
                 str(route.status): {"description": "OK"},
                 **{
@@ -730,7 +797,8 @@ def openapi(routes: list[Route]) -> dict[str, Any]:
             },
         }
         if route.body is not None:
-            operation["requestBody"] = {"content": {"application/json": {"schema": route.body}}}
+            schema = _text_without_nul(route.body)
+            operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
         if route.upload:
             form = {
                 "type": "object",

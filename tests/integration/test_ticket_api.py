@@ -537,6 +537,15 @@ MALFORMED_PART = (
             "invalid-field",
         ),
         ("admin", "POST", "/api/units", {"json": {"code": "../x", "name": "x"}}, 422, "invalid-field"),
+        ("admin", "POST", "/api/units", {"json": {"code": "a" * 41, "name": "x"}}, 422, "invalid-field"),
+        (
+            "admin",
+            "POST",
+            "/api/units",
+            {"json": {"code": "ab", "name": "x", "phone": "1" * 41}},
+            422,
+            "invalid-field",
+        ),
         (
             "agent",
             "POST",
