@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
-from acd.engine import AgentState, Changes, Engine, Offer
+from acd.engine import Agent, AgentState, Changes, Engine, Offer, QueuedCall
+from acd.phones import PhoneChange, PhoneNews
 from acd.state_store import AcdStateStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,33 @@ class Dispatcher:
         """Time passing: wrap-ups end, waiting calls overflow to wider skills."""
         await self.step(lambda engine, now: None)
 
+    # -- what flows and routes may ask, without reaching into the engine ------
+
+    def agent(self, account: str) -> Agent | None:
+        return self.engine.agents.get(account)
+
+    def agents(self) -> list[Agent]:
+        """Every agent, by account."""
+        return [self.engine.agents[account] for account in sorted(self.engine.agents)]
+
+    def waiting(self) -> list[QueuedCall]:
+        """Waiting calls and callbacks, in the order they will be answered."""
+        return self.engine.waiting()
+
+    def is_waiting(self, call_id: str) -> bool:
+        return call_id in self.engine.calls
+
+    def staffed(self, skills: Iterable[str]) -> int:
+        """How many signed-in agents have one of ``skills``."""
+        return self.engine.staffed(skills)
+
+    def place(self, call_id: str, now: float) -> tuple[int, float] | None:
+        """How many wait ahead of a call still waiting for an offer, and its expected wait in seconds."""
+        call = self.engine.calls.get(call_id)
+        if call is None or call.offered_to:
+            return None
+        return self.engine.position(call_id), self.engine.expected_wait(call_id, now)
+
     def offered(self, call_id: str) -> bool:
         """An agent's phone is waiting for this caller's flow to ring it."""
         return call_id in self._offers
@@ -121,6 +149,16 @@ class Dispatcher:
                     engine.call_ended(agent.account, now)
 
         await self.step(change)
+
+    async def hear(self, news: PhoneNews) -> None:
+        """Apply what AMI said about an agent's phone."""
+        if news.change in (PhoneChange.FREE, PhoneChange.BUSY):
+            free = news.change == PhoneChange.FREE
+            await self.step(lambda engine, now: engine.phone_state(news.account, free))
+        elif news.change == PhoneChange.ANSWERED:
+            await self.phone_answered(news.account)
+        else:
+            await self.phone_hung_up(news.account)
 
     async def phone_answered(self, account: str) -> None:
         """AMI saw the agent's phone go off-hook while it rang for an offer: talking from now."""

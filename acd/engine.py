@@ -76,7 +76,7 @@ class Agent:
 
 
 @dataclass
-class Call:
+class QueuedCall:
     call_id: str
     line: str
     skill: str
@@ -132,7 +132,7 @@ class Settings:
 class Engine:
     settings: Settings = field(default_factory=Settings)
     agents: dict[str, Agent] = field(default_factory=dict)
-    calls: dict[str, Call] = field(default_factory=dict)
+    calls: dict[str, QueuedCall] = field(default_factory=dict)
     last_offered: dict[str, str] = field(default_factory=dict)  # skill → account, for rrmemory
     notices: list[Notice] = field(default_factory=list)
     # What changed since the last ``take_changes``, for the state store to write.
@@ -213,14 +213,14 @@ class Engine:
 
     # ------------------------------------------------------------------ calls
 
-    def call_arrived(self, call: Call) -> Call:
+    def call_arrived(self, call: QueuedCall) -> QueuedCall:
         if call.call_id in self.calls:
             raise AcdError("duplicate-call", f"call {call.call_id} is already waiting")
         self.calls[call.call_id] = call
         self._changed_calls.add(call.call_id)
         return call
 
-    def call_left(self, call_id: str, now: float) -> Call | None:
+    def call_left(self, call_id: str, now: float) -> QueuedCall | None:
         """The caller hung up (or left a voicemail) before an agent answered."""
         call = self.calls.pop(call_id, None)
         self._changed_calls.add(call_id)
@@ -230,7 +230,7 @@ class Engine:
                 self._set(agent, AgentState.READY, now)
         return call
 
-    def leave_callback(self, call_id: str, number: str, now: float) -> Call:
+    def leave_callback(self, call_id: str, number: str, now: float) -> QueuedCall:
         """The caller hangs up but keeps their place; when it comes, the agent calls them.
 
         An offer already ringing for the caller is withdrawn: the agent turns
@@ -392,7 +392,7 @@ class Engine:
             if agent.state == AgentState.TALKING and agent.account not in busy:
                 self.call_ended(agent.account, now)
 
-    def waiting(self) -> list[Call]:
+    def waiting(self) -> list[QueuedCall]:
         """Calls in queue order: priority class, then their place."""
         return sorted(self.calls.values(), key=lambda c: (-c.priority, c.arrived_at, c.call_id))
 
@@ -423,7 +423,7 @@ class Engine:
         return {skill for a in self.agents.values() if a.state != AgentState.LOGGED_OUT for skill in a.skills}
 
     @staticmethod
-    def _skills_now(call: Call, now: float, staffed: set[str]) -> tuple[str, ...]:
+    def _skills_now(call: QueuedCall, now: float, staffed: set[str]) -> tuple[str, ...]:
         """Its own skill, plus its overflow once the wait is up, or at once if no one signed in has it."""
         skills = call.skills_at(now)
         if call.overflow_skill and len(skills) == 1 and call.skill not in staffed:
@@ -486,5 +486,5 @@ def agent_from_json(values: Mapping[str, Any]) -> Agent:
     return Agent(**{**values, "state": AgentState(values["state"]), "skills": dict(values["skills"])})
 
 
-def call_from_json(values: Mapping[str, Any]) -> Call:
-    return Call(**{**values, "priority": Priority(values["priority"]), "tried": tuple(values["tried"])})
+def call_from_json(values: Mapping[str, Any]) -> QueuedCall:
+    return QueuedCall(**{**values, "priority": Priority(values["priority"]), "tried": tuple(values["tried"])})

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acd.engine import AgentState, Call, Engine, Priority, Settings, Strategy
+from acd.engine import AgentState, Engine, Priority, QueuedCall, Settings, Strategy
 
 
 class ScenarioError(ValueError):
@@ -136,7 +136,7 @@ def simulate(scenario: Scenario) -> Result:
             call_id = f"c{result.overall.calls}"
             lines_of[call_id] = line
             engine.call_arrived(
-                Call(
+                QueuedCall(
                     call_id,
                     line.number,
                     line.skill,

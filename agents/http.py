@@ -21,7 +21,7 @@ from agents.roster import Roster, UnknownAgent
 from hotline.live import EVENTS_STREAM, agent_stream
 from hotline.web import HUB_KEY, stream_events
 from ticketing.errors import TicketError, invalid
-from ticketing.http import PLATFORM, USERS_KEY, Call, Route
+from ticketing.http import PLATFORM, USERS_KEY, ApiRequest, Route
 from ticketing.vocabulary import Role
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
@@ -29,28 +29,27 @@ ROSTER_KEY = web.AppKey("roster", Roster)
 MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
-def _dispatcher(call: Call) -> Dispatcher:
+def _dispatcher(call: ApiRequest) -> Dispatcher:
     return call.request.app[DISPATCHER_KEY]
 
 
-def _view(call: Call, agent: Agent) -> dict[str, Any]:
+def _view(call: ApiRequest, agent: Agent) -> dict[str, Any]:
     profile = call.request.app[ROSTER_KEY].profiles.get(agent.account)
     return {**agent_view(agent), "name": profile.label if profile else ""}
 
 
-async def list_agents(call: Call) -> list[dict[str, Any]]:
-    engine = _dispatcher(call).engine
-    return [_view(call, engine.agents[a]) for a in sorted(engine.agents)]
+async def list_agents(call: ApiRequest) -> list[dict[str, Any]]:
+    return [_view(call, agent) for agent in _dispatcher(call).agents()]
 
 
-async def show_agent(call: Call) -> dict[str, Any]:
-    agent = _dispatcher(call).engine.agents.get(call.match("account"))
+async def show_agent(call: ApiRequest) -> dict[str, Any]:
+    agent = _dispatcher(call).agent(call.match("account"))
     if agent is None:
         raise TicketError("unknown-agent", f"没有坐席 {call.match('account')}", 404)
     return _view(call, agent)
 
 
-async def add_agent(call: Call) -> dict[str, Any]:
+async def add_agent(call: ApiRequest) -> dict[str, Any]:
     """A new seat: stored, its SIP endpoint provisioned, and an API token for the agent's workspace."""
     try:
         record, password, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
@@ -63,7 +62,7 @@ async def add_agent(call: Call) -> dict[str, Any]:
     return {**_record_view(record, provisioned), "sip_password": password, "api_token": token}
 
 
-async def change_profile(call: Call) -> dict[str, Any]:
+async def change_profile(call: ApiRequest) -> dict[str, Any]:
     """Rename, re-skill, stop or bring back a seat; a stopped agent's phone and token stop working."""
     account = call.match("account")
     try:
@@ -94,12 +93,12 @@ def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
     return {**profile_view(record.profile), "provisioned": provisioned}
 
 
-def _own_seat(call: Call, account: str) -> None:
+def _own_seat(call: ApiRequest, account: str) -> None:
     if call.actor.role == Role.AGENT and call.actor.name != account:
         raise TicketError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
 
 
-async def change_agent(call: Call) -> dict[str, Any]:
+async def change_agent(call: ApiRequest) -> dict[str, Any]:
     account, command = call.match("account"), call.match("command")
     if command not in COMMANDS:
         raise TicketError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
@@ -116,7 +115,7 @@ async def change_agent(call: Call) -> dict[str, Any]:
     return agent_view(agent)
 
 
-async def agent_events(call: Call) -> web.WebSocketResponse:
+async def agent_events(call: ApiRequest) -> web.WebSocketResponse:
     """The agent workspace's socket: their screen pops, their state and their calls, nobody else's."""
     account = call.match("account")
     _own_seat(call, account)
@@ -125,14 +124,13 @@ async def agent_events(call: Call) -> web.WebSocketResponse:
     return await stream_events(call.request, agent_stream(account), call.actor.name)
 
 
-async def floor_events(call: Call) -> web.WebSocketResponse:
+async def floor_events(call: ApiRequest) -> web.WebSocketResponse:
     """Every call and agent event of the floor, for supervisors: callers' numbers are on it."""
     return await stream_events(call.request, EVENTS_STREAM, call.actor.name)
 
 
-async def show_queue(call: Call) -> list[dict[str, Any]]:
+async def show_queue(call: ApiRequest) -> list[dict[str, Any]]:
     """Waiting calls in the order they will be answered, callbacks included."""
-    engine = _dispatcher(call).engine
     return [
         {
             "call_id": c.call_id,
@@ -143,7 +141,7 @@ async def show_queue(call: Call) -> list[dict[str, Any]]:
             "callback_number": c.callback_number,
             "offered_to": c.offered_to,
         }
-        for c in engine.waiting()
+        for c in _dispatcher(call).waiting()
     ]
 
 

@@ -68,7 +68,7 @@ class Roster:
         if current is None:
             raise UnknownAgent("account", f"没有坐席 {account}")
         profile = changed_profile(current.profile, body)
-        if not profile.active and account in self._dispatcher.engine.agents:
+        if not profile.active and self._dispatcher.agent(account) is not None:
             await self._dispatcher.step(lambda engine, now: engine.remove_agent(account))
         record = await self.directory.save(profile)
         self.profiles[account] = profile

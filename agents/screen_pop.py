@@ -1,10 +1,24 @@
-"""What an agent's screen shows when a call is offered: the ticket draft they start from."""
+"""What an agent's screen shows when a call is offered: who calls, what they asked before, and the
+ticket draft they start from. Looked up beside the ring, never before it: the phone rings at once."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ticketing.vocabulary import Channel
+from acd.engine import Offer
+from ticketing.service import TicketDesk
+from ticketing.store import TicketFilter
+from ticketing.vocabulary import Channel, Role
+from ticketing.workflow import Actor
+
+log = logging.getLogger(__name__)
+
+CallerCalls = Callable[[str], Awaitable[list[dict[str, Any]]]]
+ToAgent = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 def ticket_draft(call_id: str, caller_phone: str, caller_name: str, line: str) -> dict[str, Any]:
@@ -18,3 +32,51 @@ def ticket_draft(call_id: str, caller_phone: str, caller_name: str, line: str) -
         "line": line,
         "call_id": call_id,
     }
+
+
+class ScreenPops:
+    def __init__(self, desk: TicketDesk, caller_calls: CallerCalls, to_agent: ToAgent) -> None:
+        self.desk, self.caller_calls, self.to_agent = desk, caller_calls, to_agent
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
+        """Pop beside the ring: the lookup runs as its own task."""
+        task = asyncio.create_task(self.pop(offer, about), name=f"screen-pop-{offer.call_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def pop(self, offer: Offer, about: Mapping[str, object]) -> None:
+        number = str(about.get("caller_number") or offer.callback_number)
+        name = str(about.get("caller_name", ""))
+        tickets: list[dict[str, Any]] = []
+        calls: list[dict[str, Any]] = []
+        if number:
+            try:
+                tickets = await self.desk.list(
+                    Actor(offer.account, Role.AGENT), TicketFilter(caller_phone=number, limit=10)
+                )
+                calls = await self.caller_calls(number)
+            except Exception:
+                log.exception("screen pop history for %s failed; popping without it", offer.call_id)
+        await self.to_agent(
+            offer.account,
+            {
+                "type": "agent.screen_pop",
+                "agent": offer.account,
+                "call_id": offer.call_id,
+                "caller_number": number,
+                "caller_name": name,
+                "history": {
+                    "tickets": tickets,
+                    "calls": [c for c in calls if c.get("call_id") != offer.call_id],
+                },
+                "draft": ticket_draft(offer.call_id, number, name, str(about.get("line", ""))),
+            },
+        )
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

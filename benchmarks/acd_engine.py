@@ -14,7 +14,7 @@ import random
 import statistics
 import time
 
-from acd.engine import Agent, Call, Engine, Priority
+from acd.engine import Agent, Engine, Priority, QueuedCall
 
 SKILLS = ("general", "12315", "12333", "elderly")
 
@@ -42,7 +42,7 @@ def build(agents: int, calls: int, seed: int) -> Engine:
 def arrive(engine: Engine, rng: random.Random, number: int, now: float) -> None:
     skill = rng.choices(SKILLS, weights=(80, 10, 5, 5))[0]
     engine.call_arrived(
-        Call(
+        QueuedCall(
             f"c{number}",
             "12345",
             skill,

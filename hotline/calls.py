@@ -15,7 +15,7 @@ Event = Mapping[str, object]
 
 
 @dataclass
-class Call:
+class LiveCall:
     call_id: str
     caller_number: str
     caller_name: str
@@ -33,7 +33,7 @@ class Call:
         return data
 
     @classmethod
-    def from_summary(cls, data: Mapping[str, object]) -> Call:
+    def from_summary(cls, data: Mapping[str, object]) -> LiveCall:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         known["channels"] = set(known.get("channels", ()))  # type: ignore[arg-type]
         known["bridged"] = set(known.get("bridged", ()))  # type: ignore[arg-type]
@@ -50,7 +50,7 @@ class CallTracker:
     def __init__(self, is_agent: Callable[[str], bool], clock: Callable[[], float]) -> None:
         self._is_agent = is_agent
         self._clock = clock
-        self.calls: dict[str, Call] = {}
+        self.calls: dict[str, LiveCall] = {}
         self._call_of_channel: dict[str, str] = {}
 
     def handle(self, event: Event) -> list[dict[str, object]]:
@@ -64,7 +64,7 @@ class CallTracker:
         the next reconcile, instead of never getting their hang-up event."""
         for call_id, summary in summaries.items():
             if call_id not in self.calls:
-                call = Call.from_summary(summary)
+                call = LiveCall.from_summary(summary)
                 self.calls[call_id] = call
                 self._call_of_channel.update(dict.fromkeys(call.channels, call_id))
 
@@ -137,17 +137,17 @@ class CallTracker:
 
     # -- helpers -----------------------------------------------------------
 
-    def _call_for(self, event: Event) -> Call | None:
+    def _call_for(self, event: Event) -> LiveCall | None:
         call_id = self._call_of_channel.get(str(event.get("Channel", "")))
         return self.calls.get(call_id) if call_id else None
 
-    def _add_channel(self, event: Event, state: str) -> tuple[Call, bool]:
+    def _add_channel(self, event: Event, state: str) -> tuple[LiveCall, bool]:
         call_id = str(event.get("Linkedid") or event.get("Uniqueid"))
         channel = str(event.get("Channel", ""))
         call = self.calls.get(call_id)
         is_new = call is None
         if call is None:
-            call = Call(
+            call = LiveCall(
                 call_id=call_id,
                 caller_number=str(event.get("CallerIDNum", "")),
                 caller_name=str(event.get("CallerIDName", "")),
@@ -174,7 +174,7 @@ class CallTracker:
             bool(call.agent) and call.agent in {account_of(c) for c in call.bridged} and len(call.bridged) > 1
         )
 
-    def _emit(self, kind: str, call: Call, **extra: object) -> dict[str, object]:
+    def _emit(self, kind: str, call: LiveCall, **extra: object) -> dict[str, object]:
         return {
             "type": kind,
             "call_id": call.call_id,

@@ -22,13 +22,14 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from acd.dispatch import Dispatcher
 from acd.engine import Engine, Offer, Strategy
 from acd.engine import Settings as AcdSettings
+from acd.phones import phone_news
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
 from agents.phone import run_feature_code
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
-from agents.screen_pop import ticket_draft
+from agents.screen_pop import ScreenPops
 from agents.skills import SkillSpecError, parse_agent_skills
 from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
 from hotline.asterisk_conf import sip_digest
@@ -44,9 +45,6 @@ from ivr.menu import MenuError, load_menu
 from ticketing.attachments import AttachmentStore
 from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor
 from trunks.dialling import DiallingPlan, DiallingPlanError, OutboundGuard
 from trunks.numbers import parse_lines
 
@@ -132,11 +130,12 @@ class Controller:
             command_timeout=settings.agi_command_timeout,
         )
         self.outbound = OutboundGuard(dialling, self.publish)
+        self.screen_pops = ScreenPops(self.desk, self.live.caller_calls, self.publish_to_agent)
         self.ivr = IvrServices(
             dispatcher=self.dispatcher,
             menu=menu,
             publish=self.publish,
-            screen_pop=self._start_screen_pop,
+            screen_pop=self.screen_pops.start,
             recordings_dir=settings.recordings_dir,
             prompts_dir=settings.prompts_dir,
             count_call=self._count_call,
@@ -155,7 +154,6 @@ class Controller:
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self.security_refusals: Counter[str] = Counter()
-        self._screen_pops: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
@@ -174,12 +172,13 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
 
     async def close(self) -> None:
-        tasks = [*self._tasks, *self._screen_pops]
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.screen_pops.close()
         await self.fastagi.close()
         await self.dispatcher.close()
         await self.ami.close()
@@ -246,22 +245,9 @@ class Controller:
 
     def _feed_acd(self, event: Message) -> None:
         """Phone states and answers from AMI, applied in order by ``_run_acd``."""
-        kind = event.get("Event")
-        if "Device" in event and "State" in event:  # DeviceStateChange, live or listed
-            technology, _, account = str(event.get("Device", "")).partition("/")
-            if technology.upper() == "PJSIP" and self.roster.is_agent(account):
-                free = event.get("State") == "NOT_INUSE"
-                self._acd_events.put_nowait(
-                    functools.partial(self.dispatcher.step, lambda e, now: e.phone_state(account, free))
-                )
-            return
-        account = account_of(str(event.get("Channel", "")))
-        if not self.roster.is_agent(account):
-            return
-        if kind == "Newstate" and event.get("ChannelState") == "6":
-            self._acd_events.put_nowait(functools.partial(self.dispatcher.phone_answered, account))
-        elif kind == "Hangup":
-            self._acd_events.put_nowait(functools.partial(self.dispatcher.phone_hung_up, account))
+        news = phone_news(event, self.roster.is_agent)
+        if news is not None:
+            self._acd_events.put_nowait(functools.partial(self.dispatcher.hear, news))
 
     async def _run_acd(self) -> None:
         """Apply AMI's news to the ACD in arrival order, and let time pass (wrap-ups, overflow)."""
@@ -282,7 +268,7 @@ class Controller:
             await self.dispatcher.caller_gone(offer.call_id)  # the agent turns ready again
             return
         await self.publish({"type": "acd.callback_dialing", **about, "agent": offer.account})
-        await self._start_screen_pop(offer, about)
+        await self.screen_pops.start(offer, about)
         try:
             result = await self.ami.originate(
                 {
@@ -310,44 +296,6 @@ class Controller:
                 **about,
                 "agent": offer.account,
             }
-        )
-
-    async def _start_screen_pop(self, offer: Offer, about: dict[str, object]) -> None:
-        """Look up the caller's history beside the ring, not before it: the phone rings at once."""
-        task = asyncio.create_task(self._screen_pop(offer, about), name=f"screen-pop-{offer.call_id}")
-        self._screen_pops.add(task)
-        task.add_done_callback(self._screen_pops.discard)
-
-    async def _screen_pop(self, offer: Offer, about: dict[str, object]) -> None:
-        """The agent's screen: who is calling, what they asked before, and the ticket to fill in."""
-        number = str(about.get("caller_number") or offer.callback_number)
-        tickets: list[dict[str, object]] = []
-        calls: list[dict[str, object]] = []
-        if number:
-            try:
-                tickets = await self.desk.list(
-                    Actor(offer.account, Role.AGENT), TicketFilter(caller_phone=number, limit=10)
-                )
-                calls = await self.live.caller_calls(number)
-            except Exception:
-                log.exception("screen pop history for %s failed; popping without it", offer.call_id)
-        draft = ticket_draft(
-            offer.call_id, number, str(about.get("caller_name", "")), str(about.get("line", ""))
-        )
-        await self.publish_to_agent(
-            offer.account,
-            {
-                "type": "agent.screen_pop",
-                "agent": offer.account,
-                "call_id": offer.call_id,
-                "caller_number": number,
-                "caller_name": about.get("caller_name", ""),
-                "history": {
-                    "tickets": tickets,
-                    "calls": [c for c in calls if c.get("call_id") != offer.call_id],
-                },
-                "draft": draft,
-            },
         )
 
     async def _stop_prompt(self, channel: str) -> None:

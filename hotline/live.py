@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
+from hotline.events import require_catalogued
+
 EVENTS_STREAM = "hotline:events"
 CALLS_HASH = "hotline:calls"
 CALLER_PREFIX = "hotline:caller:"
@@ -34,6 +36,7 @@ class LiveState:
 
     async def publish(self, event: Mapping[str, object]) -> str:
         """To the shared stream and, when the event names an agent, to that agent's own stream too."""
+        require_catalogued(event)
         fields = {"event": json.dumps(event, ensure_ascii=False)}
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(EVENTS_STREAM, fields, maxlen=self.stream_maxlen, approximate=True)
@@ -46,6 +49,7 @@ class LiveState:
 
     async def publish_to_agent(self, account: str, event: Mapping[str, object]) -> str:
         """Only to the agent's stream: what their screen shows of a caller is not for every listener."""
+        require_catalogued(event)
         entry_id = await self.redis.xadd(
             agent_stream(account),
             {"event": json.dumps(event, ensure_ascii=False)},

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
 from hotline.errors import ApiError
+from hotline.events import catalogue_json
 from hotline.hub import CLIENT_LEFT, EventHub
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -38,6 +40,7 @@ def create_app(health: HealthCheck, hub: EventHub) -> web.Application:
     app[HEALTH_KEY] = health
     app[HUB_KEY] = hub
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/events/catalogue.json", event_catalogue)
 
     async def end_streams(_app: web.Application) -> None:
         """On shutdown every socket closes at once, instead of holding the stop for its handler."""
@@ -54,6 +57,11 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(
         {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
     )
+
+
+async def event_catalogue(_request: web.Request) -> web.Response:
+    """Every event type the streams carry, with what it means and its fields (hotline/events.py)."""
+    return web.json_response(catalogue_json(), dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 
 async def stream_events(request: web.Request, stream: str, owner: str) -> web.WebSocketResponse:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acd.dispatch import Dispatcher
-from acd.engine import Call, Offer, Priority
+from acd.engine import Offer, Priority, QueuedCall
 from hotline.fastagi import AgiHangup, AgiSession
 from ivr.menu import KEYS as ALL_KEYS
 from ivr.menu import Menu, QueueRoute
@@ -138,7 +138,7 @@ class _Flow:
     def answerable(self, route: QueueRoute) -> bool:
         """Someone is logged in for this call (at night, the night shift's seats)."""
         skills = [skill for skill in (route.skill, route.overflow_skill) if skill]
-        return self.dispatcher.engine.staffed(skills) > 0
+        return self.dispatcher.staffed(skills) > 0
 
     async def connect_emergency(self) -> None:
         number = self.menu.emergency_number
@@ -153,7 +153,7 @@ class _Flow:
         await self.session.set_variable("HOTLINE_NEXT", "voicemail")
 
     async def join(self, route: QueueRoute, priority: Priority) -> None:
-        call = Call(
+        call = QueuedCall(
             self.call_id,
             str(self.about["line"]),
             route.skill,
@@ -199,12 +199,11 @@ class _Flow:
                 return
 
     async def announce_position(self, escape: str) -> str:
-        engine = self.dispatcher.engine
-        if self.call_id not in engine.calls or engine.calls[self.call_id].offered_to:
+        place = self.dispatcher.place(self.call_id, self.services.clock())
+        if place is None:
             return ""
-        now = self.services.clock()
-        ahead = engine.position(self.call_id)
-        names = [*position_prompts(ahead, engine.expected_wait(self.call_id, now)), "queue-exits"]
+        ahead, expected_wait = place
+        names = [*position_prompts(ahead, expected_wait), "queue-exits"]
         await self.publish("ivr.position", ahead=ahead)
         for name in names:
             if self.dispatcher.offered(self.call_id):  # an agent is free: ring now, say the rest never
@@ -278,7 +277,7 @@ class _Flow:
         callback = waited >= self.menu.abandoned_callback_after and await self.services.can_call_back(
             number, self.call_id
         )
-        still_waiting = self.call_id in self.dispatcher.engine.calls
+        still_waiting = self.dispatcher.is_waiting(self.call_id)
         await self.dispatcher.caller_gone(self.call_id, callback_number=number if callback else "")
         self.queued = False
         if still_waiting:

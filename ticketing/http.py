@@ -37,7 +37,7 @@ PATH_PARAMETER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})+))?\}")
 EVERYONE = frozenset(Role)
 PLATFORM = PLATFORM_ROLES
 ADMINS = frozenset({Role.ADMIN})
-Handler = Callable[["Call"], Awaitable[Any]]
+Handler = Callable[["ApiRequest"], Awaitable[Any]]
 #: The years a calendar, a deadline or a report may name.
 YEARS = (1949, 2199)
 #: Ids are stored as 32-bit integers: a larger one names nothing.
@@ -48,7 +48,7 @@ BODY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
-class Call:
+class ApiRequest:
     """One request, already authenticated and parsed."""
 
     request: web.Request
@@ -87,7 +87,7 @@ GATEWAY = Actor("gateway", Role.AGENT)
 # ------------------------------------------------------------------ handlers
 
 
-async def create_ticket(call: Call) -> web.Response:
+async def create_ticket(call: ApiRequest) -> web.Response:
     return _taken_in(*await call.desk.take_in(call.body, call.actor))
 
 
@@ -96,12 +96,12 @@ def _taken_in(view: dict[str, Any], created: bool) -> web.Response:
     return web.json_response(view, status=201 if created else 200, dumps=_dumps)
 
 
-async def receive_message(call: Call) -> web.Response:
+async def receive_message(call: ApiRequest) -> web.Response:
     receipt, created = await call.desk.take_in_message(call.match("channel"), call.body)
     return web.json_response(receipt, status=201 if created else 200, dumps=_dumps)
 
 
-async def list_tickets(call: Call) -> list[dict[str, Any]]:
+async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
     query = call.request.query
     try:
         status = Status.parse(query["status"]) if "status" in query else None
@@ -121,15 +121,15 @@ async def list_tickets(call: Call) -> list[dict[str, Any]]:
     return await call.desk.list(call.actor, where)
 
 
-async def show_ticket(call: Call) -> dict[str, Any]:
+async def show_ticket(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.show(call.match("number"), call.actor)
 
 
-async def act_on_ticket(call: Call) -> dict[str, Any]:
+async def act_on_ticket(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.act(call.match("number"), call.match("command"), call.body, call.actor)
 
 
-async def upload_attachment(call: Call) -> web.Response:
+async def upload_attachment(call: ApiRequest) -> web.Response:
     if not call.request.content_type.startswith("multipart/form-data"):
         raise TicketError("multipart-required", "附件须以 multipart/form-data 上传，文件字段名为 file", 415)
     reason = ""
@@ -154,7 +154,7 @@ async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def download_attachment(call: Call) -> web.FileResponse:
+async def download_attachment(call: ApiRequest) -> web.FileResponse:
     path, file = await call.desk.attachment(call.match("number"), call.match("sha256"), call.actor)
     return web.FileResponse(
         path,
@@ -166,39 +166,39 @@ async def download_attachment(call: Call) -> web.FileResponse:
     )
 
 
-async def ticket_duplicates(call: Call) -> list[dict[str, Any]]:
+async def ticket_duplicates(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.duplicates(call.match("number"), call.actor)
 
 
-async def ticket_audit(call: Call) -> list[dict[str, Any]]:
+async def ticket_audit(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.audit_trail(call.match("number"), call.actor)
 
 
-async def list_units(call: Call) -> list[dict[str, Any]]:
+async def list_units(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.directory.units()
 
 
-async def show_unit(call: Call) -> dict[str, Any]:
+async def show_unit(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.directory.unit(call.match("code"))
 
 
-async def create_unit(call: Call) -> dict[str, Any]:
+async def create_unit(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.directory.create_unit(call.body)
 
 
-async def update_unit(call: Call) -> dict[str, Any]:
+async def update_unit(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.directory.update_unit(call.match("code"), call.body)
 
 
-async def list_categories(call: Call) -> list[dict[str, Any]]:
+async def list_categories(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.directory.tree(CategoryRow)
 
 
-async def list_regions(call: Call) -> list[dict[str, Any]]:
+async def list_regions(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.directory.tree(RegionRow)
 
 
-async def suggest_unit(call: Call) -> dict[str, Any]:
+async def suggest_unit(call: ApiRequest) -> dict[str, Any]:
     query = call.request.query
     for name in ("category", "region"):
         if not query.get(name):
@@ -207,7 +207,7 @@ async def suggest_unit(call: Call) -> dict[str, Any]:
     return {"unit": unit}
 
 
-async def set_calendar_day(call: Call) -> dict[str, Any]:
+async def set_calendar_day(call: ApiRequest) -> dict[str, Any]:
     try:
         day = date.fromisoformat(call.match("day"))
     except ValueError:
@@ -224,23 +224,23 @@ async def set_calendar_day(call: Call) -> dict[str, Any]:
     return {"day": day.isoformat(), "is_workday": body["is_workday"], "note": note}
 
 
-async def declare_year(call: Call) -> dict[str, Any]:
+async def declare_year(call: ApiRequest) -> dict[str, Any]:
     year = whole_number("year", call.match("year"), 0, *YEARS)
     await call.desk.store.set_calendar_days([], declare_year=year)
     await call.desk.reload_calendar()
     return {"year": year, "known": True}
 
 
-async def export_ticket(call: Call) -> dict[str, Any]:
+async def export_ticket(call: ApiRequest) -> dict[str, Any]:
     shown = await call.desk.show(call.match("number"), call.actor)
     return exchange.to_exchange(shown, call.request.app[SENDER_KEY])
 
 
-async def receive_forwarded(call: Call) -> web.Response:
+async def receive_forwarded(call: ApiRequest) -> web.Response:
     return _taken_in(*await call.desk.take_in(exchange.intake_from_exchange(call.body), call.actor))
 
 
-async def receive_result(call: Call) -> dict[str, Any]:
+async def receive_result(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.receive_result(call.match("number"), call.body, call.actor)
 
 
@@ -249,41 +249,41 @@ def _calendar_year(name: str, year: int) -> None:
         raise invalid(name, f"the calendar covers the years {YEARS[0]} to {YEARS[1]}")
 
 
-def _article_id(call: Call) -> int:
+def _article_id(call: ApiRequest) -> int:
     article = int(call.match("id"))  # the route admits digits only
     if article > MAX_ID:
         raise not_found("article", call.match("id")[:30])
     return article
 
 
-async def search_kb(call: Call) -> list[dict[str, Any]]:
+async def search_kb(call: ApiRequest) -> list[dict[str, Any]]:
     query = call.request.query.get("q", "")
     today = call.desk.clock().astimezone(call.desk.policy.timezone).date()
     limit = whole_number("limit", call.request.query.get("limit"), 10, 1, 50)
     return await call.desk.kb.search(query, today, limit)
 
 
-async def create_article(call: Call) -> dict[str, Any]:
+async def create_article(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.kb.create(call.body, call.actor, call.desk.clock())
 
 
-async def show_article(call: Call) -> dict[str, Any]:
+async def show_article(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.kb.get(_article_id(call))
 
 
-async def update_article(call: Call) -> dict[str, Any]:
+async def update_article(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.kb.update(_article_id(call), call.body, call.actor, call.desk.clock())
 
 
-async def announce_policy_change(call: Call) -> dict[str, Any]:
+async def announce_policy_change(call: ApiRequest) -> dict[str, Any]:
     return await call.desk.kb.policy_change(call.body, call.actor, call.desk.clock())
 
 
-async def kb_reminders(call: Call) -> list[dict[str, Any]]:
+async def kb_reminders(call: ApiRequest) -> list[dict[str, Any]]:
     return await call.desk.kb.reminders(call.actor, call.desk.clock())
 
 
-async def kpi_report(call: Call) -> Any:
+async def kpi_report(call: ApiRequest) -> Any:
     query = call.request.query
     try:
         start = date.fromisoformat(query.get("from", ""))
@@ -304,7 +304,7 @@ async def kpi_report(call: Call) -> Any:
     return rows
 
 
-async def show_policy(call: Call) -> dict[str, Any]:
+async def show_policy(call: ApiRequest) -> dict[str, Any]:
     return call.desk.policy.to_json()
 
 
@@ -643,7 +643,7 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
                 body = _parse_json(await read_body(request)) if route.body is not None else None
             if actor.role not in route.roles:
                 raise TicketError("forbidden", f"{actor.role.label}不能调用 {route.method} {route.path}", 403)
-            result = await route.handler(Call(request, actor, body))
+            result = await route.handler(ApiRequest(request, actor, body))
         except TicketError as error:
             return error_response(error)
         except web.HTTPRequestEntityTooLarge:

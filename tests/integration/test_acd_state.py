@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.engine import AgentState, Call, Engine, Offer, Priority, Settings
+from acd.engine import AgentState, Engine, Offer, Priority, QueuedCall, Settings
 from acd.state_store import CALLS_HASH, AcdStateStore
 
 SETTINGS = Settings(wrap_up_seconds=10)
@@ -16,9 +16,9 @@ async def test_a_restarted_controller_carries_on_where_the_last_one_stopped(redi
         engine.login(account, 0)
     engine.pause("1001", "培训", 1)
     engine.ready("1002", 2)
-    engine.call_arrived(Call("early", "12345", "general", 3))
-    engine.call_arrived(Call("elderly", "12345", "general", 4, priority=Priority.ELDERLY))
-    engine.call_arrived(Call("later", "12345", "general", 5))
+    engine.call_arrived(QueuedCall("early", "12345", "general", 3))
+    engine.call_arrived(QueuedCall("elderly", "12345", "general", 4, priority=Priority.ELDERLY))
+    engine.call_arrived(QueuedCall("later", "12345", "general", 5))
     engine.leave_callback("later", "13800138000", 5)
     assert engine.assign(6) == [Offer("elderly", "1002")]
     await store.write(engine.take_changes())

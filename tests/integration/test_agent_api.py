@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from acd.dispatch import Dispatcher
-from acd.engine import Call, Engine
+from acd.engine import Engine, QueuedCall
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
@@ -110,7 +110,7 @@ async def test_a_supervisor_sees_agents_and_the_queue_and_can_log_an_agent_out(a
     client, tokens, dispatcher, _ = api
     boss = auth(tokens, "supervisor")
     assert (await client.post("/api/agents/1002/login", headers=boss)).status == 200
-    await dispatcher.step(lambda engine, now: engine.call_arrived(Call("c1", "12345", "12345", now)))
+    await dispatcher.step(lambda engine, now: engine.call_arrived(QueuedCall("c1", "12345", "12345", now)))
     queue = await (await client.get("/api/acd/queue", headers=boss)).json()
     assert queue == [
         {

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from acd.dispatch import Dispatcher
-from acd.engine import Call, Engine
+from acd.engine import Engine, QueuedCall
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
@@ -134,7 +134,9 @@ async def test_a_supervisor_adds_a_seat_that_asterisk_and_the_acd_know_at_once(a
     assert (await response.json())["state"] == "ready", "the new agent signs in with the token they got"
     listed = await (await client.get("/api/agents/1010", headers=mine)).json()
     assert listed["name"] == "王芳" and listed["skills"] == {"12345": 5, "dialect": 7}
-    await centre.dispatcher.step(lambda engine, now: engine.call_arrived(Call("c1", "方言", "dialect", now)))
+    await centre.dispatcher.step(
+        lambda engine, now: engine.call_arrived(QueuedCall("c1", "方言", "dialect", now))
+    )
     assert centre.dispatcher.take_offer("c1").account == "1010", "the dialect call goes to the new seat"
 
 
@@ -168,7 +170,9 @@ async def test_a_stopped_agent_loses_phone_and_token_but_never_in_the_middle_of_
     client, tokens, centre, _ = api
     boss, agent = bearer(tokens["supervisor"]), bearer(tokens["1001"])
     await client.post("/api/agents/1001/ready", headers=agent)
-    await centre.dispatcher.step(lambda engine, now: engine.call_arrived(Call("c1", "12345", "12345", now)))
+    await centre.dispatcher.step(
+        lambda engine, now: engine.call_arrived(QueuedCall("c1", "12345", "12345", now))
+    )
     response = await client.patch("/api/agents/1001", json={"active": False}, headers=boss)
     assert (response.status, (await response.json())["error_id"]) == (409, "agent-on-call")
     assert "[1001](account-template)" in centre.conf("pjsip.conf"), "the ringing phone keeps its endpoint"

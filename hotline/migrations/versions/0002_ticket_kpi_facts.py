@@ -5,6 +5,8 @@ Revises: 0001
 Create Date: 2026-11-21 23:05:55.620650
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -35,11 +37,30 @@ def upgrade() -> None:
     _backfill()
 
 
+#: Frozen here as they stood at this revision: a migration never imports live domain code.
+VERDICTS = {"satisfied", "basically_satisfied", "dissatisfied"}
+
+
+def _facts(state: dict) -> dict:
+    """The KPI columns of one ticket, from its stored snapshot (ticketing.kpi.facts at revision 0002)."""
+    completed_at = datetime.fromisoformat(state["completed_at"]) if state.get("completed_at") else None
+    completed = completed_at is not None
+    return {
+        "accepted_day": datetime.fromisoformat(state["accepted_at"]).date().isoformat(),
+        "dispatched": bool(state.get("dispatched_at")),
+        "completed_at": completed_at,
+        "completed_on_time": completed and not state.get("replied_late", False),
+        "extended": completed and state.get("extensions_granted", 0) > 0,
+        "first_time": completed
+        and state.get("redo_count", 0) == 0
+        and state.get("return_requests", 0) == 0
+        and state.get("reply_rejections", 0) == 0,
+        "satisfaction": state.get("satisfaction") if state.get("satisfaction") in VERDICTS else "",
+    }
+
+
 def _backfill() -> None:
     """Tickets stored before this revision get their facts from their snapshots."""
-    from ticketing.kpi import facts
-    from ticketing.workflow import ticket_from_json
-
     tickets = sa.table(
         "tickets",
         sa.column("number", sa.String),
@@ -59,9 +80,7 @@ def _backfill() -> None:
     )
     connection = op.get_bind()
     for number, state in connection.execute(sa.select(tickets.c.number, tickets.c.state)).all():
-        connection.execute(
-            tickets.update().where(tickets.c.number == number).values(**facts(ticket_from_json(state)))
-        )
+        connection.execute(tickets.update().where(tickets.c.number == number).values(**_facts(state)))
 
 
 def downgrade() -> None:

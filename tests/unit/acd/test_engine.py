@@ -12,10 +12,10 @@ from acd.engine import (
     MISSED_CALLS_BREAK,
     AcdError,
     AgentState,
-    Call,
     Engine,
     Offer,
     Priority,
+    QueuedCall,
     Settings,
     Strategy,
 )
@@ -29,8 +29,10 @@ def centre(*accounts: str, strategy: Strategy = Strategy.LONGEST_IDLE, skills=No
     return engine
 
 
-def arrive(engine: Engine, call_id: str, at: float, **kw) -> Call:
-    return engine.call_arrived(Call(call_id, kw.pop("line", "12345"), kw.pop("skill", "general"), at, **kw))
+def arrive(engine: Engine, call_id: str, at: float, **kw) -> QueuedCall:
+    return engine.call_arrived(
+        QueuedCall(call_id, kw.pop("line", "12345"), kw.pop("skill", "general"), at, **kw)
+    )
 
 
 def test_calls_are_answered_in_arrival_order_within_priority() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Call, Changes, Engine, Offer, Priority, Settings
+from acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
 from hotline.fastagi import AgiHangup, AgiResult
 from ivr.flows import IvrServices, answer_hotline
 from ivr.menu import load_menu
@@ -343,7 +343,7 @@ async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() ->
 async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -> None:
     centre = Centre(logged_in=("1001",))
     await centre.dispatcher.step(
-        lambda engine, now: engine.call_arrived(Call("earlier", "12345", "12345", now - 60))
+        lambda engine, now: engine.call_arrived(QueuedCall("earlier", "12345", "12345", now - 60))
     )
     seen: list[tuple[Priority, list[str]]] = []
 

@@ -1,0 +1,105 @@
+"""The event catalogue: every event type the controller publishes, what it means and what it carries.
+
+Websocket clients (supervisors' wallboards, agents' workspaces) read it at
+``/api/events/catalogue.json``, beside the OpenAPI description. The live state
+refuses to publish a type that is not here, so the catalogue cannot fall
+behind the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: What every event about a call carries, so a screen can show whose call it is.
+CALL = ("call_id", "caller_number", "caller_name", "line")
+
+
+class UncataloguedEvent(ValueError):
+    """An event type that the catalogue does not describe."""
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    fields: tuple[str, ...]
+
+
+CATALOGUE: dict[str, EventType] = {
+    event.name: event
+    for event in (
+        EventType("call.ringing", "a call reached the system", (*CALL, "agent", "at")),
+        EventType("call.answered", "the system answered the call", (*CALL, "agent", "at")),
+        EventType("call.bridged", "the caller and an agent are talking", (*CALL, "agent", "at")),
+        EventType("call.hangup", "the call ended; cause says how", (*CALL, "agent", "at", "cause")),
+        EventType("ivr.handover", "110/119/120 handed a caller back: no greeting, first in line", CALL),
+        EventType("ivr.menu", "the caller ended the greeting with a key", (*CALL, "digit")),
+        EventType("ivr.emergency", "the caller chose the emergency key and is connected", (*CALL, "number")),
+        EventType("ivr.voicemail", "the caller goes to voicemail, and why", (*CALL, "reason")),
+        EventType("ivr.intake_recorded", "the caller's description is recorded", (*CALL, "ended_by")),
+        EventType("ivr.position", "the caller heard their place in the queue", (*CALL, "ahead")),
+        EventType("acd.queued", "the caller waits for an agent", (*CALL, "skill", "priority")),
+        EventType("acd.assigned", "the ACD chose an agent for a call", ("call_id", "agent", "callback")),
+        EventType("acd.offered", "the chosen agent's phone rings", (*CALL, "agent")),
+        EventType(
+            "acd.not_answered",
+            "the agent did not answer; the call keeps its place",
+            (*CALL, "agent", "dial_status"),
+        ),
+        EventType("acd.abandoned", "the caller hung up while waiting", (*CALL, "waited", "callback")),
+        EventType("acd.callback_requested", "the caller asked to be called back", (*CALL, "callback_number")),
+        EventType(
+            "acd.callback_dialing", "a callback's place came up: the agent's phone rings", (*CALL, "agent")
+        ),
+        EventType("acd.callback_answered", "agent and caller of a callback are connected", (*CALL, "agent")),
+        EventType(
+            "agent.state",
+            "an agent's state changed (logged_out, ready, ringing, talking, wrap_up, break)",
+            ("agent", "state", "break_reason", "call_id", "since"),
+        ),
+        EventType("agent.removed", "a seat was stopped", ("agent",)),
+        EventType(
+            "agent.auto_break", "an agent who missed calls in a row was put on break", ("agent", "detail")
+        ),
+        EventType(
+            "agent.refused",
+            "a feature code dialled on the phone was refused",
+            ("agent", "code", "error_id", "message"),
+        ),
+        EventType(
+            "agent.screen_pop",
+            "on the agent's own stream only: the caller's history and a ticket draft",
+            ("agent", "call_id", "caller_number", "caller_name", "history", "draft"),
+        ),
+        EventType(
+            "controller.reconciled",
+            "the controller caught up with Asterisk after a (re)connect",
+            ("calls", "at"),
+        ),
+        EventType(
+            "security.agi_refused",
+            "a FastAGI request without the key or from elsewhere",
+            ("peer", "reason", "count"),
+        ),
+        EventType(
+            "security.outbound_refused",
+            "a number outside the dialling plan was not dialled",
+            ("number", "reason", "where", "call_id", "count"),
+        ),
+    )
+}
+
+
+def require_catalogued(event: Mapping[str, object]) -> None:
+    if event.get("type") not in CATALOGUE:
+        raise UncataloguedEvent(f"event type {event.get('type')!r} is not in hotline/events.py")
+
+
+def catalogue_json() -> dict[str, object]:
+    return {
+        "events": [
+            {"type": e.name, "description": e.description, "fields": list(e.fields)}
+            for e in CATALOGUE.values()
+        ]
+    }
