@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,45 +42,29 @@ CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
 PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 
 
+Decider = Callable[["Ticket", Mapping[str, Any], "Context"], "Event"]
+
+
 @dataclass(frozen=True)
 class Rule:
-    """Who may issue a command, from which statuses; ``lead`` means the lead unit only."""
+    """One row of the command table: who may issue the command, from which statuses, the event it
+    records, where the ticket goes, and the decider that checks what was sent.
+
+    ``to`` None: the ticket stays where it is, unless ``by_outcome`` (the citizen's answer decides).
+    ``lead``: the lead unit only; ``assisting``: an assisting unit too.
+    """
 
     roles: frozenset[Role]
     sources: frozenset[Status]
+    event: str
+    to: Status | None
+    decider: Decider
     lead: bool = False
     assisting: bool = False
+    by_outcome: bool = False
 
 
 PLATFORM = PLATFORM_ROLES
-#: The transition table: command → who, from where. Where it leads is in ``decide``.
-RULES: dict[str, Rule] = {
-    "reject": Rule(PLATFORM, frozenset({S.RECEIVED})),
-    "answer": Rule(PLATFORM, frozenset({S.RECEIVED})),
-    "dispatch": Rule(PLATFORM, frozenset({S.RECEIVED})),
-    "redispatch": Rule(PLATFORM, OPEN_AT_UNIT),
-    "merge": Rule(PLATFORM, frozenset({S.RECEIVED, S.DISPATCHED})),
-    "sign": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED}), lead=True),
-    "request_return": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED, S.IN_PROGRESS}), lead=True),
-    "approve_return": Rule(REVIEWERS, frozenset({S.RETURN_REQUESTED})),
-    "refuse_return": Rule(REVIEWERS, frozenset({S.RETURN_REQUESTED})),
-    "request_extension": Rule(frozenset({UNIT}), frozenset({S.IN_PROGRESS}), lead=True),
-    "approve_extension": Rule(REVIEWERS, frozenset({S.IN_PROGRESS})),
-    "refuse_extension": Rule(REVIEWERS, frozenset({S.IN_PROGRESS})),
-    "assist_reply": Rule(frozenset({UNIT}), frozenset({S.DISPATCHED, S.IN_PROGRESS}), assisting=True),
-    "reply": Rule(frozenset({UNIT}), frozenset({S.IN_PROGRESS}), lead=True),
-    "approve_reply": Rule(REVIEWERS, frozenset({S.REPLIED})),
-    "reject_reply": Rule(REVIEWERS, frozenset({S.REPLIED})),
-    "record_callback": Rule(PLATFORM, frozenset({S.AWAITING_CALLBACK})),
-    "evaluate": Rule(REVIEWERS, frozenset({S.UNDER_EVALUATION})),
-    "archive": Rule(REVIEWERS, frozenset({S.NOT_ACCEPTED, S.MERGED, S.AWAITING_CALLBACK})),
-    "remind": Rule(PLATFORM, OPEN_AT_UNIT),
-    "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}),
-    "mark_hot": Rule(PLATFORM, frozenset(S) - {S.ARCHIVED}),
-    "note": Rule(frozenset(Role), frozenset(S) - {S.ARCHIVED}, lead=True, assisting=True),
-    "attach": Rule(frozenset(Role), frozenset(S) - {S.ARCHIVED}, lead=True, assisting=True),
-}
-COMMANDS = frozenset(RULES)
 
 
 @dataclass(frozen=True)
@@ -290,7 +274,7 @@ def decide(ticket: Ticket, command: str, payload: Mapping[str, Any], ctx: Contex
     if not isinstance(payload, Mapping):
         raise invalid("body", "must be a JSON object")
     check_allowed(ticket, command, ctx.actor)
-    return DECIDERS[command](ticket, payload, ctx)
+    return RULES[command].decider(ticket, payload, ctx)
 
 
 def check_allowed(ticket: Ticket, command: str, actor: Actor) -> None:
@@ -589,33 +573,71 @@ def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     return _event(ctx, "attached", _reason(payload, required=False), {"file": file})
 
 
-DECIDERS = {
-    "reject": _reject,
-    "answer": _answer,
-    "dispatch": _dispatch,
-    "redispatch": _redispatch,
-    "merge": _merge,
-    "sign": _sign,
-    "request_return": _request_return,
-    "approve_return": _approve_return,
-    "refuse_return": _refuse_return,
-    "request_extension": _request_extension,
-    "approve_extension": _approve_extension,
-    "refuse_extension": _refuse_extension,
-    "assist_reply": _assist_reply,
-    "reply": _reply,
-    "approve_reply": _approve_reply,
-    "reject_reply": _reject_reply,
-    "record_callback": _record_callback,
-    "evaluate": _evaluate,
-    "archive": _archive,
-    "remind": _remind,
-    "supervise": _supervise,
-    "mark_hot": _mark_hot,
-    "note": _note,
-    "attach": _attach,
+ANY_OPEN = frozenset(S) - {S.ARCHIVED}
+EVERYONE = frozenset(Role)
+UNITS = frozenset({UNIT})
+#: The command table: who, from where, which event, to where, checked by which decider.
+RULES: dict[str, Rule] = {
+    "reject": Rule(PLATFORM, frozenset({S.RECEIVED}), "not_accepted", S.NOT_ACCEPTED, _reject),
+    "answer": Rule(PLATFORM, frozenset({S.RECEIVED}), "answered", S.AWAITING_CALLBACK, _answer),
+    "dispatch": Rule(PLATFORM, frozenset({S.RECEIVED}), "dispatched", S.DISPATCHED, _dispatch),
+    "redispatch": Rule(PLATFORM, OPEN_AT_UNIT, "redispatched", S.DISPATCHED, _redispatch),
+    "merge": Rule(PLATFORM, frozenset({S.RECEIVED, S.DISPATCHED}), "merged", S.MERGED, _merge),
+    "sign": Rule(UNITS, frozenset({S.DISPATCHED}), "signed", S.IN_PROGRESS, _sign, lead=True),
+    "request_return": Rule(
+        UNITS,
+        frozenset({S.DISPATCHED, S.IN_PROGRESS}),
+        "return_requested",
+        S.RETURN_REQUESTED,
+        _request_return,
+        lead=True,
+    ),
+    "approve_return": Rule(
+        REVIEWERS, frozenset({S.RETURN_REQUESTED}), "return_approved", S.RECEIVED, _approve_return
+    ),
+    "refuse_return": Rule(
+        REVIEWERS, frozenset({S.RETURN_REQUESTED}), "return_refused", S.IN_PROGRESS, _refuse_return
+    ),
+    "request_extension": Rule(
+        UNITS, frozenset({S.IN_PROGRESS}), "extension_requested", None, _request_extension, lead=True
+    ),
+    "approve_extension": Rule(
+        REVIEWERS, frozenset({S.IN_PROGRESS}), "extension_approved", None, _approve_extension
+    ),
+    "refuse_extension": Rule(
+        REVIEWERS, frozenset({S.IN_PROGRESS}), "extension_refused", None, _refuse_extension
+    ),
+    "assist_reply": Rule(
+        UNITS, frozenset({S.DISPATCHED, S.IN_PROGRESS}), "assist_replied", None, _assist_reply, assisting=True
+    ),
+    "reply": Rule(UNITS, frozenset({S.IN_PROGRESS}), "replied", S.REPLIED, _reply, lead=True),
+    "approve_reply": Rule(
+        REVIEWERS, frozenset({S.REPLIED}), "reply_approved", S.AWAITING_CALLBACK, _approve_reply
+    ),
+    "reject_reply": Rule(REVIEWERS, frozenset({S.REPLIED}), "reply_rejected", S.IN_PROGRESS, _reject_reply),
+    "record_callback": Rule(
+        PLATFORM,
+        frozenset({S.AWAITING_CALLBACK}),
+        "callback_recorded",
+        None,
+        _record_callback,
+        by_outcome=True,
+    ),
+    "evaluate": Rule(REVIEWERS, frozenset({S.UNDER_EVALUATION}), "evaluated", S.ARCHIVED, _evaluate),
+    "archive": Rule(
+        REVIEWERS,
+        frozenset({S.NOT_ACCEPTED, S.MERGED, S.AWAITING_CALLBACK}),
+        "archived",
+        S.ARCHIVED,
+        _archive,
+    ),
+    "remind": Rule(PLATFORM, OPEN_AT_UNIT, "reminded", None, _remind),
+    "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}, "supervised", None, _supervise),
+    "mark_hot": Rule(PLATFORM, ANY_OPEN, "marked_hot", None, _mark_hot),
+    "note": Rule(EVERYONE, ANY_OPEN, "noted", None, _note, lead=True, assisting=True),
+    "attach": Rule(EVERYONE, ANY_OPEN, "attached", None, _attach, lead=True, assisting=True),
 }
-assert set(DECIDERS) == set(RULES), "every command has a rule and a decider"
+COMMANDS = frozenset(RULES)
 
 
 # ---------------------------------------------------------------------------- apply
@@ -648,93 +670,10 @@ def apply(ticket: Ticket | None, event: Event) -> Ticket:
     for key in ("sign_due", "return_due", "handling_due", "onsite_due", "callback_due"):
         if key in data:
             changes[key] = _when(data[key])
-    kind = event.kind
-    if kind == "not_accepted":
-        changes.update(status=S.NOT_ACCEPTED, rejection=data["rejection"])
-    elif kind == "answered":
-        changes.update(
-            status=S.AWAITING_CALLBACK,
-            reply=data["answer"],
-            replied_at=event.at,
-            answered_directly=True,
-            completed_at=event.at,
-        )
-    elif kind in ("dispatched", "redispatched"):
-        past = ticket.past_units + ((ticket.lead_unit,) if ticket.lead_unit else ())
-        changes.update(
-            status=S.DISPATCHED,
-            lead_unit=data["unit"],
-            assist_units=tuple(data["assist_units"]),
-            past_units=past,
-            complex_case=data["complex"],
-            urgent=data["urgent"],
-            handling_duration=data["handling_duration"],
-            dispatched_at=event.at,
-            signed_at=None,
-            extension_requested_at=None,
-            extensions_granted=0,
-            return_reason="",
-        )
-        if not data["urgent"]:
-            changes["onsite_due"] = None
-    elif kind == "merged":
-        changes.update(status=S.MERGED, merged_into=data["into"])
-    elif kind == "absorbed":
-        changes.update(merged=(*ticket.merged, data["ticket"]))
-    elif kind == "signed":
-        changes.update(status=S.IN_PROGRESS, signed_at=event.at)
-    elif kind == "return_requested":
-        changes.update(
-            status=S.RETURN_REQUESTED, return_reason=event.reason, return_requests=ticket.return_requests + 1
-        )
-    elif kind == "return_approved":
-        changes.update(
-            status=S.RECEIVED,
-            lead_unit=None,
-            assist_units=(),
-            past_units=(*ticket.past_units, data["unit"]),
-            sign_due=None,
-            return_due=None,
-            handling_due=None,
-            onsite_due=None,
-        )
-    elif kind == "return_refused":
-        changes.update(status=S.IN_PROGRESS, signed_at=ticket.signed_at or event.at)
-    elif kind == "extension_requested":
-        changes.update(extension_requested_at=event.at)
-    elif kind == "extension_approved":
-        changes.update(extension_requested_at=None, extensions_granted=ticket.extensions_granted + 1)
-    elif kind == "extension_refused":
-        changes.update(extension_requested_at=None)
-    elif kind == "replied":
-        changes.update(
-            status=S.REPLIED,
-            reply=data["text"],
-            replied_at=event.at,
-            replied_late=data["late"],
-            extension_requested_at=None,
-        )
-    elif kind == "reply_approved":
-        changes.update(status=S.AWAITING_CALLBACK, completed_at=event.at)
-    elif kind == "reply_rejected":
-        changes.update(status=S.IN_PROGRESS, reply_rejections=ticket.reply_rejections + 1)
-    elif kind == "callback_recorded":
-        changes.update(_callback_changes(ticket, data))
-    elif kind == "evaluated":
-        changes.update(status=S.ARCHIVED, evaluation=data["verdict"])
-    elif kind == "archived":
-        changes.update(status=S.ARCHIVED)
-    elif kind == "reminded":
-        changes.update(reminders=ticket.reminders + 1, reminded_due=_when(data.get("due")))
-    elif kind == "supervised":
-        changes.update(supervised=True)
-    elif kind == "marked_hot":
-        changes.update(hot=True)
-    elif kind == "attached":
-        file = {**data["file"], "by": event.actor, "unit": event.unit, "at": event.at.isoformat()}
-        changes.update(attachments=(*ticket.attachments, file))
-    elif kind not in ("noted", "assist_replied"):
-        raise ValueError(f"unknown event kind {kind!r}")
+    fold = FOLDS.get(event.kind)
+    if fold is None:
+        raise ValueError(f"unknown event kind {event.kind!r}")
+    changes.update(fold(ticket, event))
     return dataclasses.replace(ticket, **changes)
 
 
@@ -760,6 +699,95 @@ def _callback_changes(ticket: Ticket, data: Mapping[str, Any]) -> dict[str, Any]
             status=S.RECEIVED, redo_count=ticket.redo_count + 1, answered_directly=False, completed_at=None
         )
     return changes
+
+
+def _dispatched(ticket: Ticket, event: Event) -> dict[str, Any]:
+    data = event.data
+    changes: dict[str, Any] = {
+        "status": S.DISPATCHED,
+        "lead_unit": data["unit"],
+        "assist_units": tuple(data["assist_units"]),
+        "past_units": ticket.past_units + ((ticket.lead_unit,) if ticket.lead_unit else ()),
+        "complex_case": data["complex"],
+        "urgent": data["urgent"],
+        "handling_duration": data["handling_duration"],
+        "dispatched_at": event.at,
+        "signed_at": None,
+        "extension_requested_at": None,
+        "extensions_granted": 0,
+        "return_reason": "",
+    }
+    if not data["urgent"]:
+        changes["onsite_due"] = None
+    return changes
+
+
+def _return_approved(ticket: Ticket, event: Event) -> dict[str, Any]:
+    return {
+        "status": S.RECEIVED,
+        "lead_unit": None,
+        "assist_units": (),
+        "past_units": (*ticket.past_units, event.data["unit"]),
+        "sign_due": None,
+        "return_due": None,
+        "handling_due": None,
+        "onsite_due": None,
+    }
+
+
+def _attached(ticket: Ticket, event: Event) -> dict[str, Any]:
+    file = {**event.data["file"], "by": event.actor, "unit": event.unit, "at": event.at.isoformat()}
+    return {"attachments": (*ticket.attachments, file)}
+
+
+Fold = Callable[[Ticket, Event], dict[str, Any]]
+#: What each event does to the ticket (besides its version and the deadlines it carries).
+FOLDS: dict[str, Fold] = {
+    "not_accepted": lambda t, e: {"status": S.NOT_ACCEPTED, "rejection": e.data["rejection"]},
+    "answered": lambda t, e: {
+        "status": S.AWAITING_CALLBACK,
+        "reply": e.data["answer"],
+        "replied_at": e.at,
+        "answered_directly": True,
+        "completed_at": e.at,
+    },
+    "dispatched": _dispatched,
+    "redispatched": _dispatched,
+    "merged": lambda t, e: {"status": S.MERGED, "merged_into": e.data["into"]},
+    "absorbed": lambda t, e: {"merged": (*t.merged, e.data["ticket"])},
+    "signed": lambda t, e: {"status": S.IN_PROGRESS, "signed_at": e.at},
+    "return_requested": lambda t, e: {
+        "status": S.RETURN_REQUESTED,
+        "return_reason": e.reason,
+        "return_requests": t.return_requests + 1,
+    },
+    "return_approved": _return_approved,
+    "return_refused": lambda t, e: {"status": S.IN_PROGRESS, "signed_at": t.signed_at or e.at},
+    "extension_requested": lambda t, e: {"extension_requested_at": e.at},
+    "extension_approved": lambda t, e: {
+        "extension_requested_at": None,
+        "extensions_granted": t.extensions_granted + 1,
+    },
+    "extension_refused": lambda t, e: {"extension_requested_at": None},
+    "assist_replied": lambda t, e: {},
+    "replied": lambda t, e: {
+        "status": S.REPLIED,
+        "reply": e.data["text"],
+        "replied_at": e.at,
+        "replied_late": e.data["late"],
+        "extension_requested_at": None,
+    },
+    "reply_approved": lambda t, e: {"status": S.AWAITING_CALLBACK, "completed_at": e.at},
+    "reply_rejected": lambda t, e: {"status": S.IN_PROGRESS, "reply_rejections": t.reply_rejections + 1},
+    "callback_recorded": lambda t, e: _callback_changes(t, e.data),
+    "evaluated": lambda t, e: {"status": S.ARCHIVED, "evaluation": e.data["verdict"]},
+    "archived": lambda t, e: {"status": S.ARCHIVED},
+    "reminded": lambda t, e: {"reminders": t.reminders + 1, "reminded_due": _when(e.data.get("due"))},
+    "supervised": lambda t, e: {"supervised": True},
+    "marked_hot": lambda t, e: {"hot": True},
+    "noted": lambda t, e: {},
+    "attached": _attached,
+}
 
 
 def replay(events: Iterable[Event]) -> Ticket:

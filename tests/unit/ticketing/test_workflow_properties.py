@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from ticketing.errors import TicketError
 from ticketing.vocabulary import Status
-from ticketing.workflow import replay
+from ticketing.workflow import FOLDS, RULES, replay
 
 from .desk import Desk, step
 
@@ -28,6 +28,12 @@ def test_random_sequences_keep_the_ticket_consistent(preset: str, data: st.DataO
             assert desk.ticket == before and 400 <= error.status < 500
             continue
         ticket = desk.ticket
+        rule = RULES[command]
+        assert desk.events[-1].kind == rule.event, "the command table names the event each command records"
+        if rule.to is not None:
+            assert ticket.status == rule.to, f"{command} leads to {rule.to}, says the table"
+        elif not rule.by_outcome:
+            assert ticket.status == before.status, f"{command} leaves the ticket where it is, says the table"
         assert before.status != Status.ARCHIVED, "an archived ticket accepted a command"
         assert ticket.version == len(desk.events)
         if ticket.status in AT_A_UNIT:
@@ -40,3 +46,8 @@ def test_random_sequences_keep_the_ticket_consistent(preset: str, data: st.DataO
         if desk.events[-1].kind == "extension_approved":
             assert ticket.handling_due > before.handling_due
     assert replay(desk.events) == desk.ticket
+
+
+def test_every_event_a_command_records_has_a_fold_and_no_fold_is_stale():
+    recorded = {rule.event for rule in RULES.values()} | {"received", "absorbed"}
+    assert recorded == set(FOLDS) | {"received"}
