@@ -18,15 +18,14 @@ from agents.commands import COMMANDS, agent_view, apply_agent_command
 from agents.directory import AgentExists, AgentRecord
 from agents.profiles import NAME_MAX, AgentProfile, ProfileError
 from agents.roster import Roster, UnknownAgent
+from hotline.api import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route
+from hotline.errors import ApiError, invalid
+from hotline.identity import Role
 from hotline.live import EVENTS_STREAM, agent_stream
 from hotline.web import HUB_KEY, stream_events
-from ticketing.errors import TicketError, invalid
-from ticketing.http import PLATFORM, USERS_KEY, ApiRequest, Route
-from ticketing.vocabulary import Role
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 ROSTER_KEY = web.AppKey("roster", Roster)
-MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def _dispatcher(call: ApiRequest) -> Dispatcher:
@@ -45,7 +44,7 @@ async def list_agents(call: ApiRequest) -> list[dict[str, Any]]:
 async def show_agent(call: ApiRequest) -> dict[str, Any]:
     agent = _dispatcher(call).agent(call.match("account"))
     if agent is None:
-        raise TicketError("unknown-agent", f"没有坐席 {call.match('account')}", 404)
+        raise ApiError("unknown-agent", f"没有坐席 {call.match('account')}", 404)
     return _view(call, agent)
 
 
@@ -54,7 +53,7 @@ async def add_agent(call: ApiRequest) -> dict[str, Any]:
     try:
         record, password, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
     except AgentExists as error:
-        raise TicketError("agent-exists", str(error), 409, field=error.field) from None
+        raise ApiError("agent-exists", str(error), 409, field=error.field) from None
     except ProfileError as error:
         raise invalid(error.field, str(error)) from None
     # The seat's account is also the user the agent works tickets as: one identity.
@@ -68,11 +67,11 @@ async def change_profile(call: ApiRequest) -> dict[str, Any]:
     try:
         record, provisioned = await call.request.app[ROSTER_KEY].change(account, call.body)
     except UnknownAgent as error:
-        raise TicketError("unknown-agent", str(error), 404) from None
+        raise ApiError("unknown-agent", str(error), 404) from None
     except ProfileError as error:
         raise invalid(error.field, str(error)) from None
     except AcdError as error:
-        raise TicketError(error.error_id, str(error), 409) from None
+        raise ApiError(error.error_id, str(error), 409) from None
     await call.request.app[USERS_KEY].set_active(account, record.profile.active)
     if not record.profile.active:
         call.request.app[HUB_KEY].end_owner(account)
@@ -95,13 +94,13 @@ def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
 
 def _own_seat(call: ApiRequest, account: str) -> None:
     if call.actor.role == Role.AGENT and call.actor.name != account:
-        raise TicketError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
+        raise ApiError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
 
 
 async def change_agent(call: ApiRequest) -> dict[str, Any]:
     account, command = call.match("account"), call.match("command")
     if command not in COMMANDS:
-        raise TicketError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
+        raise ApiError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
     _own_seat(call, account)
     reason = str(call.body.get("reason", "")) if isinstance(call.body, dict) else ""
     try:
@@ -109,7 +108,7 @@ async def change_agent(call: ApiRequest) -> dict[str, Any]:
             lambda engine, now: apply_agent_command(engine, account, command, reason, now)
         )
     except AcdError as error:
-        raise TicketError(
+        raise ApiError(
             error.error_id, str(error), 404 if error.error_id == "unknown-agent" else 409
         ) from None
     return agent_view(agent)
@@ -120,7 +119,7 @@ async def agent_events(call: ApiRequest) -> web.WebSocketResponse:
     account = call.match("account")
     _own_seat(call, account)
     if not call.request.app[ROSTER_KEY].is_agent(account):
-        raise TicketError("unknown-agent", f"没有坐席 {account}", 404)
+        raise ApiError("unknown-agent", f"没有坐席 {account}", 404)
     return await stream_events(call.request, agent_stream(account), call.actor.name)
 
 

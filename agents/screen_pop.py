@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
+from hotline.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
-from ticketing.vocabulary import Channel, Role
-from ticketing.workflow import Actor
+from ticketing.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from hotline.db import create_engine, migrate
+from hotline.identity import Actor, Role
 from ticketing.kpi import Period
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 from ticketing.store import row_values
 from ticketing.tables import AuditRow, TicketRow
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor, Ticket
+from ticketing.workflow import Ticket
 
 TZ = ZoneInfo("Asia/Shanghai")
 AGENT = Actor("bench-agent", Role.AGENT)

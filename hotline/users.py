@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, writer
-from ticketing.errors import TicketError, invalid
+from hotline.errors import ApiError, invalid
+from hotline.identity import Actor, Role
 from ticketing.tables import UnitRow
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor
 
 
 class UserRow(Base):
@@ -53,9 +52,9 @@ class Users:
         token = secrets.token_urlsafe(24)
         async with self.writes.begin() as session:
             if unit and await session.get(UnitRow, unit) is None:
-                raise TicketError("unknown-unit", f"no unit {unit}", 422, field="unit")
+                raise ApiError("unknown-unit", f"no unit {unit}", 422, field="unit")
             if not rotate and await session.get(UserRow, actor.name) is not None:
-                raise TicketError(
+                raise ApiError(
                     "user-exists",
                     f"用户 {actor.name} 已存在；如需换发令牌（旧令牌随即失效）请加 --rotate",
                     409,

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import Any, TypeVar
 
 from hotline.db import create_engine, migrate
+from hotline.identity import Actor, Role
 from ticketing import kpi
 from ticketing.calendar import Deadline, WorkCalendar, package_calendar
 from ticketing.errors import TicketError
@@ -19,8 +20,7 @@ from ticketing.exchange import to_exchange
 from ticketing.policy import DeadlinePlan, Policy, PolicyError, load_policy, plan_deadlines, preset_names
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
-from ticketing.vocabulary import Role, Status, TicketType
-from ticketing.workflow import Actor
+from ticketing.vocabulary import Status, TicketType
 
 #: Whoever has a shell on the server is its administrator.
 CLI_ACTOR = Actor("cli", Role.ADMIN)

@@ -7,19 +7,26 @@ status, never as a stack trace.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import AsyncIterator, Sequence
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from hotline.api import (
+    ADMINS,
+    EVERYONE,
+    PLATFORM,
+    ApiRequest,
+    Route,
+    add_routes,
+    dumps,
+    whole_number,
+)
+from hotline.identity import Actor, Role
 from hotline.users import Users
 from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
@@ -28,77 +35,52 @@ from ticketing.errors import TicketError, invalid, not_found
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
-from ticketing.vocabulary import PLATFORM_ROLES, Channel, Role, Status, TicketType
-from ticketing.workflow import COMMANDS, PHONE, Actor
+from ticketing.vocabulary import Channel, Status, TicketType
+from ticketing.workflow import COMMANDS, PHONE
 
 log = logging.getLogger(__name__)
-#: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.
-PATH_PARAMETER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})+))?\}")
-EVERYONE = frozenset(Role)
-PLATFORM = PLATFORM_ROLES
-ADMINS = frozenset({Role.ADMIN})
-Handler = Callable[["ApiRequest"], Awaitable[Any]]
 #: The years a calendar, a deadline or a report may name.
 YEARS = (1949, 2199)
 #: Ids are stored as 32-bit integers: a larger one names nothing.
 MAX_ID = 2**31 - 1
 MAX_OFFSET = 10**6
-#: How long a JSON body may take to arrive (uploads stream, and are bounded by size instead).
-BODY_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One request, already authenticated and parsed."""
-
-    request: web.Request
-    actor: Actor
-    body: Any
-
-    @property
-    def desk(self) -> TicketDesk:
-        return self.request.app[DESK_KEY]
-
-    def match(self, name: str) -> str:
-        return self.request.match_info[name]
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    roles: frozenset[Role]
-    summary: str
-    body: dict[str, Any] | None = None
-    query: tuple[str, ...] = ()
-    status: int = 200
-    upload: bool = False  # a multipart/form-data body with a ``file`` field
-    signed: bool = False  # a gateway's HMAC signature instead of a bearer token
-
-
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
-USERS_KEY = web.AppKey("users", Users)
 SENDER_KEY = web.AppKey("platform_id", str)
 WEBHOOK_SECRET_KEY = web.AppKey("webhook_secret", str)
 GATEWAY = Actor("gateway", Role.AGENT)
+
+
+def verify_gateway(request: web.Request, body: bytes) -> Actor:
+    """An SMS or WeChat gateway's request: its HMAC over the exact body, and a timestamp close to now."""
+    webhooks.verify(
+        request.app[WEBHOOK_SECRET_KEY],
+        request.headers.get("X-Hotline-Timestamp", ""),
+        request.headers.get("X-Hotline-Signature", ""),
+        body,
+        request.app[DESK_KEY].clock().timestamp(),
+    )
+    return GATEWAY
+
+
+def desk_of(call: ApiRequest) -> TicketDesk:
+    return call.request.app[DESK_KEY]
 
 
 # ------------------------------------------------------------------ handlers
 
 
 async def create_ticket(call: ApiRequest) -> web.Response:
-    return _taken_in(*await call.desk.take_in(call.body, call.actor))
+    return _taken_in(*await desk_of(call).take_in(call.body, call.actor))
 
 
 def _taken_in(view: dict[str, Any], created: bool) -> web.Response:
     """201 for a new ticket; 200 when a sender's repeat found the ticket it already made."""
-    return web.json_response(view, status=201 if created else 200, dumps=_dumps)
+    return web.json_response(view, status=201 if created else 200, dumps=dumps)
 
 
 async def receive_message(call: ApiRequest) -> web.Response:
-    receipt, created = await call.desk.take_in_message(call.match("channel"), call.body)
-    return web.json_response(receipt, status=201 if created else 200, dumps=_dumps)
+    receipt, created = await desk_of(call).take_in_message(call.match("channel"), call.body)
+    return web.json_response(receipt, status=201 if created else 200, dumps=dumps)
 
 
 async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
@@ -114,19 +96,19 @@ async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
         unit=query.get("unit"),
         category=query.get("category"),
         region=query.get("region"),
-        overdue_at=call.desk.clock() if query.get("overdue") in ("1", "true") else None,
+        overdue_at=desk_of(call).clock() if query.get("overdue") in ("1", "true") else None,
         limit=limit,
         offset=offset,
     )
-    return await call.desk.list(call.actor, where)
+    return await desk_of(call).list(call.actor, where)
 
 
 async def show_ticket(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.show(call.match("number"), call.actor)
+    return await desk_of(call).show(call.match("number"), call.actor)
 
 
 async def act_on_ticket(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.act(call.match("number"), call.match("command"), call.body, call.actor)
+    return await desk_of(call).act(call.match("number"), call.match("command"), call.body, call.actor)
 
 
 async def upload_attachment(call: ApiRequest) -> web.Response:
@@ -140,10 +122,10 @@ async def upload_attachment(call: ApiRequest) -> web.Response:
             if part.name == "reason":
                 reason = (await part.text()).strip()
             elif part.name == "file":
-                shown = await call.desk.attach(
+                shown = await desk_of(call).attach(
                     call.match("number"), part.filename or "", _chunks(part), call.actor, reason
                 )
-                return web.json_response(shown, status=201, dumps=_dumps)
+                return web.json_response(shown, status=201, dumps=dumps)
     except (ValueError, HttpProcessingError) as exc:
         raise TicketError("bad-multipart", f"multipart body is malformed: {exc}", 400) from None
     raise invalid("file", "缺少文件字段 file")
@@ -155,7 +137,7 @@ async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
 
 
 async def download_attachment(call: ApiRequest) -> web.FileResponse:
-    path, file = await call.desk.attachment(call.match("number"), call.match("sha256"), call.actor)
+    path, file = await desk_of(call).attachment(call.match("number"), call.match("sha256"), call.actor)
     return web.FileResponse(
         path,
         headers={
@@ -167,35 +149,35 @@ async def download_attachment(call: ApiRequest) -> web.FileResponse:
 
 
 async def ticket_duplicates(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.duplicates(call.match("number"), call.actor)
+    return await desk_of(call).duplicates(call.match("number"), call.actor)
 
 
 async def ticket_audit(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.audit_trail(call.match("number"), call.actor)
+    return await desk_of(call).audit_trail(call.match("number"), call.actor)
 
 
 async def list_units(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.directory.units()
+    return await desk_of(call).directory.units()
 
 
 async def show_unit(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.directory.unit(call.match("code"))
+    return await desk_of(call).directory.unit(call.match("code"))
 
 
 async def create_unit(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.directory.create_unit(call.body)
+    return await desk_of(call).directory.create_unit(call.body)
 
 
 async def update_unit(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.directory.update_unit(call.match("code"), call.body)
+    return await desk_of(call).directory.update_unit(call.match("code"), call.body)
 
 
 async def list_categories(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.directory.tree(CategoryRow)
+    return await desk_of(call).directory.tree(CategoryRow)
 
 
 async def list_regions(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.directory.tree(RegionRow)
+    return await desk_of(call).directory.tree(RegionRow)
 
 
 async def suggest_unit(call: ApiRequest) -> dict[str, Any]:
@@ -203,7 +185,7 @@ async def suggest_unit(call: ApiRequest) -> dict[str, Any]:
     for name in ("category", "region"):
         if not query.get(name):
             raise invalid(name, "is required")
-    unit = await call.desk.directory.suggest_unit(query["category"], query["region"])
+    unit = await desk_of(call).directory.suggest_unit(query["category"], query["region"])
     return {"unit": unit}
 
 
@@ -219,29 +201,29 @@ async def set_calendar_day(call: ApiRequest) -> dict[str, Any]:
     note = body.get("note", "")
     if not isinstance(note, str):
         raise invalid("note", "must be text")
-    await call.desk.store.set_calendar_days([DayOverride(day, body["is_workday"], note)])
-    await call.desk.reload_calendar()
+    await desk_of(call).store.set_calendar_days([DayOverride(day, body["is_workday"], note)])
+    await desk_of(call).reload_calendar()
     return {"day": day.isoformat(), "is_workday": body["is_workday"], "note": note}
 
 
 async def declare_year(call: ApiRequest) -> dict[str, Any]:
     year = whole_number("year", call.match("year"), 0, *YEARS)
-    await call.desk.store.set_calendar_days([], declare_year=year)
-    await call.desk.reload_calendar()
+    await desk_of(call).store.set_calendar_days([], declare_year=year)
+    await desk_of(call).reload_calendar()
     return {"year": year, "known": True}
 
 
 async def export_ticket(call: ApiRequest) -> dict[str, Any]:
-    shown = await call.desk.show(call.match("number"), call.actor)
+    shown = await desk_of(call).show(call.match("number"), call.actor)
     return exchange.to_exchange(shown, call.request.app[SENDER_KEY])
 
 
 async def receive_forwarded(call: ApiRequest) -> web.Response:
-    return _taken_in(*await call.desk.take_in(exchange.intake_from_exchange(call.body), call.actor))
+    return _taken_in(*await desk_of(call).take_in(exchange.intake_from_exchange(call.body), call.actor))
 
 
 async def receive_result(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.receive_result(call.match("number"), call.body, call.actor)
+    return await desk_of(call).receive_result(call.match("number"), call.body, call.actor)
 
 
 def _calendar_year(name: str, year: int) -> None:
@@ -258,29 +240,29 @@ def _article_id(call: ApiRequest) -> int:
 
 async def search_kb(call: ApiRequest) -> list[dict[str, Any]]:
     query = call.request.query.get("q", "")
-    today = call.desk.clock().astimezone(call.desk.policy.timezone).date()
+    today = desk_of(call).clock().astimezone(desk_of(call).policy.timezone).date()
     limit = whole_number("limit", call.request.query.get("limit"), 10, 1, 50)
-    return await call.desk.kb.search(query, today, limit)
+    return await desk_of(call).kb.search(query, today, limit)
 
 
 async def create_article(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.kb.create(call.body, call.actor, call.desk.clock())
+    return await desk_of(call).kb.create(call.body, call.actor, desk_of(call).clock())
 
 
 async def show_article(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.kb.get(_article_id(call))
+    return await desk_of(call).kb.get(_article_id(call))
 
 
 async def update_article(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.kb.update(_article_id(call), call.body, call.actor, call.desk.clock())
+    return await desk_of(call).kb.update(_article_id(call), call.body, call.actor, desk_of(call).clock())
 
 
 async def announce_policy_change(call: ApiRequest) -> dict[str, Any]:
-    return await call.desk.kb.policy_change(call.body, call.actor, call.desk.clock())
+    return await desk_of(call).kb.policy_change(call.body, call.actor, desk_of(call).clock())
 
 
 async def kb_reminders(call: ApiRequest) -> list[dict[str, Any]]:
-    return await call.desk.kb.reminders(call.actor, call.desk.clock())
+    return await desk_of(call).kb.reminders(call.actor, desk_of(call).clock())
 
 
 async def kpi_report(call: ApiRequest) -> Any:
@@ -293,7 +275,7 @@ async def kpi_report(call: ApiRequest) -> Any:
     for name, day in (("from", start), ("to", end)):
         _calendar_year(name, day.year)
     group = query.get("group", "unit")
-    rows = await call.desk.kpi_report(group, start, end)
+    rows = await desk_of(call).kpi_report(group, start, end)
     if query.get("format") == "csv":
         return web.Response(
             text=kpi.to_csv(rows, group),
@@ -305,7 +287,7 @@ async def kpi_report(call: ApiRequest) -> Any:
 
 
 async def show_policy(call: ApiRequest) -> dict[str, Any]:
-    return call.desk.policy.to_json()
+    return desk_of(call).policy.to_json()
 
 
 _COMMAND_BODY = {
@@ -425,7 +407,7 @@ ROUTES: list[Route] = [
             },
         },
         status=201,
-        signed=True,
+        signed_by=verify_gateway,
     ),
     Route(
         "GET",
@@ -591,7 +573,7 @@ ROUTES: list[Route] = [
 ]
 
 
-# ------------------------------------------------------------------ plumbing
+# ------------------------------------------------------------------ wiring
 
 
 def add_ticket_routes(
@@ -604,235 +586,6 @@ def add_ticket_routes(
 ) -> None:
     """The ticket routes, and other packages' routes (agents) under the same auth, errors and OpenAPI."""
     app[DESK_KEY] = desk
-    app[USERS_KEY] = users
     app[SENDER_KEY] = platform_id
     app[WEBHOOK_SECRET_KEY] = webhook_secret
-    routes = [*ROUTES, *extra_routes]
-    for route in routes:
-        app.router.add_route(route.method, route.path, _endpoint(route))
-    document = openapi(routes)
-
-    async def serve_openapi(_request: web.Request) -> web.Response:
-        return web.json_response(document, dumps=_dumps)
-
-    app.router.add_get("/api/openapi.json", serve_openapi)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=_default)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def error_response(error: TicketError) -> web.Response:
-    return web.json_response(error.to_json(), status=error.status, dumps=_dumps)
-
-
-def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def endpoint(request: web.Request) -> web.StreamResponse:
-        try:
-            _refuse_nul_in_url(request)
-            if route.signed:
-                actor, body = GATEWAY, _parse_json(await _verified_body(request))
-            else:
-                actor = await _authenticate(request)
-                body = _parse_json(await read_body(request)) if route.body is not None else None
-            if actor.role not in route.roles:
-                raise TicketError("forbidden", f"{actor.role.label}不能调用 {route.method} {route.path}", 403)
-            result = await route.handler(ApiRequest(request, actor, body))
-        except TicketError as error:
-            return error_response(error)
-        except web.HTTPRequestEntityTooLarge:
-            return error_response(TicketError("body-too-large", "请求正文过大", 413))
-        except Exception:
-            log.exception("unexpected error in %s %s", route.method, request.path)
-            return error_response(TicketError("internal", "服务器内部错误，已记录", 500))
-        if isinstance(result, web.StreamResponse):
-            return result
-        return web.json_response(result, status=route.status, dumps=_dumps)
-
-    return endpoint
-
-
-async def _authenticate(request: web.Request) -> Actor:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" and request.headers.get("Upgrade", "").lower() == "websocket":
-        # A browser cannot set headers on a websocket; the token comes in the query instead.
-        scheme, token = "bearer", request.query.get("access_token", "")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise TicketError("unauthenticated", "缺少令牌：请在 Authorization 头中提供 Bearer 令牌", 401)
-    actor = await request.app[USERS_KEY].authenticate(token.strip())
-    if actor is None:
-        raise TicketError("unauthenticated", "令牌无效或已停用", 401)
-    return actor
-
-
-async def read_body(request: web.Request) -> bytes:
-    """A JSON body arrives whole within BODY_SECONDS; a client dripping it byte by byte holds no
-    handler for longer."""
-    try:
-        async with asyncio.timeout(BODY_SECONDS):
-            return await request.read()
-    except TimeoutError:
-        raise TicketError("body-too-slow", f"请求正文未在 {BODY_SECONDS} 秒内传完", 408) from None
-
-
-async def _verified_body(request: web.Request) -> bytes:
-    body = await read_body(request)
-    webhooks.verify(
-        request.app[WEBHOOK_SECRET_KEY],
-        request.headers.get("X-Hotline-Timestamp", ""),
-        request.headers.get("X-Hotline-Signature", ""),
-        body,
-        request.app[DESK_KEY].clock().timestamp(),
-    )
-    return body
-
-
-def _parse_json(body: bytes) -> Any:
-    if not body:
-        return {}
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise TicketError("bad-json", f"request body is not JSON: {exc}", 400) from None
-    except RecursionError:
-        raise TicketError("bad-json", "request body is nested too deeply", 400) from None
-    _refuse_nul(value, "body")
-    return value
-
-
-def _refuse_nul(value: Any, where: str) -> None:
-    """A NUL character is never text a person wrote; PostgreSQL cannot even store it."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise invalid(where, "must not contain NUL characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key, where)
-            _refuse_nul(item, str(key))
-    elif isinstance(value, list):
-        for item in value:
-            _refuse_nul(item, where)
-
-
-def _refuse_nul_in_url(request: web.Request) -> None:
-    if any(
-        "\x00" in text
-        for text in [*request.match_info.values(), *request.query.keys(), *request.query.values()]
-    ):
-        raise TicketError("bad-request", "the address contains a NUL character", 400)
-
-
-def whole_number(name: str, raw: str | None, default: int, low: int, high: int) -> int:
-    """A query or path number, within what the store can hold and a person would ask for."""
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(name, f"must be a whole number, got {raw[:30]!r}") from None
-    if not low <= value <= high:
-        raise invalid(name, f"must be between {low} and {high}")
-    return value
-
-
-#: The server refuses NUL characters in every text (``_refuse_nul``); the description says so too.
-NO_NUL = r"^[^\u0000]*$"
-
-
-def _text_without_nul(schema: Any) -> Any:
-    """A copy of ``schema`` whose every string without a pattern of its own refuses NUL."""
-    if isinstance(schema, list):
-        return [_text_without_nul(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    copy = {key: _text_without_nul(value) for key, value in schema.items()}
-    if copy.get("type") == "string" and "pattern" not in copy and "enum" not in copy and "format" not in copy:
-        copy["pattern"] = NO_NUL
-    if copy.get("type") == "object":
-        copy.setdefault("propertyNames", {"pattern": NO_NUL})
-    return copy
-
-
-def openapi(routes: list[Route]) -> dict[str, Any]:
-    error = {"$ref": "#/components/schemas/Error"}
-    paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        operation: dict[str, Any] = {
-            "summary": route.summary,
-            "operationId": f"{route.method.lower()}_{route.handler.__name__}",
-            "x-roles": sorted(role.value for role in route.roles),
-            "security": [{"gatewaySignature": []} if route.signed else {"bearer": []}],
-            "parameters": [
-                {
-                    "name": name,
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": f"^{pattern}$" if pattern else NO_NUL},
-                }
-                for name, pattern in PATH_PARAMETER.findall(route.path)
-            ]
-            + [
-                {"name": name, "in": "query", "schema": {"type": "string", "pattern": NO_NUL}}
-                for name in route.query
-            ],
-            "responses": {
-                str(route.status): {"description": "OK"},
-                **{
-                    str(code): {"description": text, "content": {"application/json": {"schema": error}}}
-                    for code, text in (
-                        (400, "bad JSON"),
-                        (401, "no or bad token"),
-                        (403, "role or unit not allowed"),
-                        (404, "not found"),
-                        (409, "not allowed now (error_id says why)"),
-                        (422, "invalid field"),
-                    )
-                },
-            },
-        }
-        if route.body is not None:
-            schema = _text_without_nul(route.body)
-            operation["requestBody"] = {"content": {"application/json": {"schema": schema}}}
-        if route.upload:
-            form = {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "reason": {"type": "string"},
-                },
-            }
-            operation["requestBody"] = {"content": {"multipart/form-data": {"schema": form}}}
-        paths.setdefault(PATH_PARAMETER.sub(r"{\1}", route.path), {})[route.method.lower()] = operation
-    paths["/healthz"] = {
-        "get": {
-            "summary": "health: 200 when AMI, Redis and the database answer, 503 naming what does not",
-            "operationId": "get_healthz",
-            "security": [],
-            "responses": {"200": {"description": "all answer"}, "503": {"description": "something is down"}},
-        }
-    }
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "hotline 12345 工单 API", "version": "1"},
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "gatewaySignature": {"type": "apiKey", "in": "header", "name": "X-Hotline-Signature"},
-            },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error_id", "message"],
-                    "properties": {"error_id": {"type": "string"}, "message": {"type": "string"}},
-                }
-            },
-        },
-    }
+    add_routes(app, users, [*ROUTES, *extra_routes], "hotline 12345 API")

@@ -11,13 +11,12 @@ from sqlalchemy import Float, Integer, column, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.db import writer
+from hotline.identity import Actor, Role
 from ticketing import kb
 from ticketing.calendar import WorkCalendar
 from ticketing.directory import Directory
 from ticketing.errors import TicketError, forbidden, invalid, not_found
 from ticketing.tables import ArticleRow, ArticleVersionRow
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor
 
 EDITORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 

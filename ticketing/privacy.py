@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hotline.identity import PLATFORM_ROLES, Actor, Role
 from ticketing.errors import TicketError
-from ticketing.vocabulary import PLATFORM_ROLES, Role, TicketType
-from ticketing.workflow import Actor, Event, Ticket, ticket_to_json
+from ticketing.vocabulary import TicketType
+from ticketing.workflow import Event, Ticket, ticket_to_json
 
 DEFAULT_CONFIDENTIAL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 IDENTITY = ("caller_name", "caller_phone", "callback_phone", "address")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.identity import PLATFORM_ROLES, Actor, Role
 from ticketing import exchange, kpi, privacy, webhooks
 from ticketing.attachments import AttachmentStore
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
@@ -20,9 +21,9 @@ from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
-from ticketing.vocabulary import PLATFORM_ROLES, Role, Status
+from ticketing.vocabulary import Status
 from ticketing.webhooks import GATEWAY_SUFFIX
-from ticketing.workflow import CLOSED, Actor, Context, Ticket, check_allowed, parse_intake
+from ticketing.workflow import CLOSED, Context, Ticket, check_allowed, parse_intake
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hotline.db import writer
+from hotline.identity import Role
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, not_found
 from ticketing.kpi import AT_UNIT, Period, facts
@@ -31,7 +32,7 @@ from ticketing.tables import (
     EventRow,
     TicketRow,
 )
-from ticketing.vocabulary import Role, Status
+from ticketing.vocabulary import Status
 from ticketing.workflow import (
     Context,
     Event,

@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-
-class Labelled(StrEnum):
-    """An enum whose members carry the Chinese word users see."""
-
-    label: str
-
-    def __new__(cls, code: str, label: str) -> Labelled:
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.label = label
-        return member
-
-    @classmethod
-    def parse(cls, text: str) -> Labelled:
-        """Accept the code (``complaint``) or the Chinese label (``投诉``)."""
-        for member in cls:
-            if text in (member.value, member.label):
-                return member
-        choices = ", ".join(f"{m.value}/{m.label}" for m in cls)
-        raise ValueError(f"unknown {cls.__name__} {text!r}; expected one of {choices}")
+from hotline.identity import Labelled
 
 
 class TicketType(Labelled):
@@ -44,16 +23,6 @@ class Channel(Labelled):
     SMS = "sms", "短信"
     WECHAT = "wechat", "微信"
     FORWARD = "forward", "上下级平台转来"
-
-
-class Role(Labelled):
-    AGENT = "agent", "话务员"
-    SUPERVISOR = "supervisor", "班长"
-    UNIT = "unit", "承办单位"
-    ADMIN = "admin", "管理员"
-
-
-PLATFORM_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
 class Status(Labelled):

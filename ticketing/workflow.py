@@ -17,19 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hotline.identity import PLATFORM_ROLES, Actor, Role
 from ticketing.calendar import Deadline, WorkCalendar
 from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.policy import Duration, Policy, latest_request
-from ticketing.vocabulary import (
-    GUIDANCE,
-    PLATFORM_ROLES,
-    Channel,
-    Rejection,
-    Role,
-    Satisfaction,
-    Status,
-    TicketType,
-)
+from ticketing.vocabulary import GUIDANCE, Channel, Rejection, Satisfaction, Status, TicketType
 
 S = Status
 AGENT, SUPERVISOR, UNIT, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.UNIT, Role.ADMIN
@@ -65,17 +57,6 @@ class Rule:
 
 
 PLATFORM = PLATFORM_ROLES
-
-
-@dataclass(frozen=True)
-class Actor:
-    name: str
-    role: Role
-    unit: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.role == UNIT) != bool(self.unit):
-            raise ValueError("a unit user belongs to exactly one unit; platform users to none")
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.identity import Actor, Role
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor
 
 TZ = ZoneInfo("Asia/Shanghai")
 SUPERVISOR = Actor("李班长", Role.SUPERVISOR)

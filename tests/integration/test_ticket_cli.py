@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.cli import main
+from hotline.identity import Actor, Role
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
-from ticketing.vocabulary import Role
-from ticketing.workflow import Actor
 
 AGENT = Actor("王芳", Role.AGENT)
 

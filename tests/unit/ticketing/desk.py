@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from hotline.identity import Actor, Role
 from ticketing.calendar import package_calendar
 from ticketing.policy import load_policy
-from ticketing.vocabulary import Role
-from ticketing.workflow import RULES, Actor, Context, Ticket, apply, decide, parse_intake, receive
+from ticketing.workflow import RULES, Context, Ticket, apply, decide, parse_intake, receive
 
 TZ = ZoneInfo("Asia/Shanghai")
 AGENT = Actor("王芳", Role.AGENT)

@@ -7,9 +7,10 @@ from datetime import datetime
 
 import pytest
 
+from hotline.identity import Actor, Role
 from ticketing.errors import TicketError
-from ticketing.vocabulary import Role, Status
-from ticketing.workflow import RULES, Actor, parse_intake, replay
+from ticketing.vocabulary import Status
+from ticketing.workflow import RULES, parse_intake, replay
 
 from .desk import AGENT, CITY_MGMT, MARKET, SUPERVISOR, TZ, WATER, Desk
 
