@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +100,39 @@ def test_a_listener_that_failed_to_bind_stops_the_whole_lab(squat_env, squatter,
         lab.up()
     assert running(squat_env) == []
     assert not Path(lab.state_dir / "redis.pid").exists()
+
+
+def wait_healthy(port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no healthy controller on {port} after {timeout}s")
+
+
+def test_a_run_after_a_crash_adopts_the_lab_and_ctrl_c_stops_everything(squat_env):
+    """A killed `hotline run` leaves Redis and both Asterisks running; the next run takes them over, so
+    its Ctrl-C stops them too instead of leaving them for ever."""
+    env = {**os.environ, **squat_env}
+    web_port = int(squat_env["HOTLINE_WEB_PORT"])
+    first = subprocess.Popen([sys.executable, "-m", "hotline", "run"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_healthy(web_port)
+    finally:
+        first.kill()
+        first.wait(10)
+    assert sorted(running(squat_env)) == ["asterisk-pstn", "asterisk-sut", "redis"], "the crash left them"
+    second = subprocess.Popen([sys.executable, "-m", "hotline", "run"], env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_healthy(web_port)
+        second.send_signal(signal.SIGINT)
+        assert second.wait(30) == 0
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert running(squat_env) == []
