@@ -191,6 +191,7 @@ AGENT_ROUTES = [
         "新增坐席: a seat with its SIP account (password and API token shown once)",
         _PROFILE_BODY | {"required": ["account", "name"]},
         status=201,
+        creates=("account", "/account"),
     ),
     Route(
         "PATCH",

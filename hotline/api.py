@@ -64,6 +64,9 @@ class Route:
     upload: bool = False  # a multipart/form-data body with a ``file`` field
     #: A signed channel (a gateway's HMAC) instead of a bearer token: checks the raw body, names the sender.
     signed_by: Verifier | None = None
+    #: What the route creates: the path parameter that names it, and where its body says the name. The
+    #: OpenAPI links the answer to every operation on it, so clients and the fuzzer can follow them.
+    creates: tuple[str, str] | None = None
 
 
 def add_routes(app: web.Application, users: Users, routes: Sequence[Route], title: str) -> None:
@@ -209,13 +212,32 @@ def _text_without_nul(schema: Any) -> Any:
     return copy
 
 
+def operation_id(route: Route) -> str:
+    return f"{route.method.lower()}_{route.handler.__name__}"
+
+
+def _links(route: Route, routes: list[Route]) -> dict[str, Any]:
+    if route.creates is None:
+        return {}
+    name, pointer = route.creates
+    links = {
+        operation_id(other): {
+            "operationId": operation_id(other),
+            "parameters": {name: f"$response.body#{pointer}"},
+        }
+        for other in routes
+        if other is not route and name in (n for n, _ in PATH_PARAMETER.findall(other.path))
+    }
+    return {"links": links} if links else {}
+
+
 def openapi(routes: list[Route], title: str) -> dict[str, Any]:
     error = {"$ref": "#/components/schemas/Error"}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         operation: dict[str, Any] = {
             "summary": route.summary,
-            "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+            "operationId": operation_id(route),
             "x-roles": sorted(role.value for role in route.roles),
             "security": [{"gatewaySignature": []} if route.signed_by else {"bearer": []}],
             "parameters": [
@@ -232,7 +254,7 @@ def openapi(routes: list[Route], title: str) -> dict[str, Any]:
                 for name in route.query
             ],
             "responses": {
-                str(route.status): {"description": "OK"},
+                str(route.status): {"description": "OK", **_links(route, routes)},
                 **{
                     str(code): {"description": text, "content": {"application/json": {"schema": error}}}
                     for code, text in (

@@ -381,7 +381,14 @@ _UNIT_BODY = _UNIT_CHANGE | {
 
 ROUTES: list[Route] = [
     Route(
-        "POST", "/api/tickets", create_ticket, PLATFORM, "受理: take in a ticket", _INTAKE_BODY, status=201
+        "POST",
+        "/api/tickets",
+        create_ticket,
+        PLATFORM,
+        "受理: take in a ticket",
+        _INTAKE_BODY,
+        status=201,
+        creates=("number", "/number"),
     ),
     Route(
         "POST",
@@ -457,7 +464,16 @@ ROUTES: list[Route] = [
         "who read the caller's personal data",
     ),
     Route("GET", "/api/units", list_units, EVERYONE, "handling units (承办单位)"),
-    Route("POST", "/api/units", create_unit, ADMINS, "add a unit", _UNIT_BODY, status=201),
+    Route(
+        "POST",
+        "/api/units",
+        create_unit,
+        ADMINS,
+        "add a unit",
+        _UNIT_BODY,
+        status=201,
+        creates=("code", "/code"),
+    ),
     Route("GET", "/api/units/{code}", show_unit, EVERYONE, "one unit"),
     Route("PATCH", "/api/units/{code}", update_unit, ADMINS, "rename, move or retire a unit", _UNIT_CHANGE),
     Route("GET", "/api/categories", list_categories, EVERYONE, "the topic tree"),
@@ -486,6 +502,7 @@ ROUTES: list[Route] = [
         "add an article (units: their own)",
         _ARTICLE_BODY,
         status=201,
+        creates=("id", "/id"),
     ),
     Route("GET", r"/api/kb/{id:\d+}", show_article, EVERYONE, "an article with all its versions"),
     Route("PUT", r"/api/kb/{id:\d+}", update_article, EVERYONE, "a new version of an article", _ARTICLE_BODY),

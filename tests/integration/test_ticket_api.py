@@ -253,6 +253,12 @@ async def test_openapi_describes_every_route_with_its_roles(api) -> None:
         operation = document["paths"][PATH_PARAMETER.sub(r"{\1}", route.path)][route.method.lower()]
         assert operation["x-roles"] and operation["summary"]
         assert "error_id" in document["components"]["schemas"]["Error"]["required"]
+    created = document["paths"]["/api/tickets"]["post"]["responses"]["201"]["links"]
+    assert created["get_show_ticket"] == {
+        "operationId": "get_show_ticket",
+        "parameters": {"number": "$response.body#/number"},
+    }, "a client follows the new ticket's number to the operations on it"
+    assert {"post_act_on_ticket", "get_ticket_duplicates", "post_upload_attachment"} <= set(created)
 
 
 async def test_kpi_report_as_json_and_csv_for_supervisors_only(api) -> None:
