@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -36,6 +37,9 @@ from ticketing.errors import TicketError
 from ticketing.http import add_ticket_routes
 from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
+
+#: How long a stopping controller waits for requests still in flight.
+SHUTDOWN_SECONDS = 3.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,7 +118,8 @@ async def serve(settings: Settings) -> None:
             settings.webhook_secret,
             AGENT_ROUTES,
         )
-        runner = web.AppRunner(app)
+        # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
+        runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()
         await listen_or_fail(
             web.TCPSite(runner, settings.bind_host, settings.web_port).start(), "web", settings.web_port
@@ -129,6 +134,7 @@ async def serve(settings: Settings) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
+        logging.getLogger(__name__).info("stopping: the web server, then the controller")
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -52,10 +52,20 @@ class ControllerProcess:
         self.process = None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=15)
-        self.process = None
+        """SIGTERM, as an operator's Ctrl-C. A controller that does not stop is killed, so the next test
+        gets its ports, and the test that stopped it fails with the log's end."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+            raise AssertionError(
+                f"controller still running 15 s after SIGTERM; log: {self.log_path.read_text()[-2000:]}"
+            ) from None
 
 
 def supervisor_token(env: dict[str, str], name: str) -> str:
