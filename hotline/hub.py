@@ -129,8 +129,11 @@ class EventHub:
                 subscription.end(GOING_AWAY)
         if self._reader is not None:
             self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            # Never wait on the reader for ever: a Redis client that turns the cancellation into an
+            # error of its own must not hold the controller's stop.
+            done, _ = await asyncio.wait({self._reader}, timeout=1.0)
+            if not done:
+                log.error("event hub: the Redis reader did not stop within 1 s; leaving it")
 
     async def _last_id(self, stream: str) -> str:
         entries = await self.redis.xrevrange(stream, count=1)
@@ -138,7 +141,7 @@ class EventHub:
 
     async def _read(self) -> None:
         delays = backoff_delays(0.2, 5.0)
-        while True:
+        while not self._closed:
             if not self._cursors:
                 self._wake.clear()
                 await self._wake.wait()
@@ -146,6 +149,8 @@ class EventHub:
             try:
                 reply = await self.redis.xread(dict(self._cursors), block=self.block_ms, count=self.batch)
             except Exception as exc:  # Redis away: subscribers keep their sockets and resume from the cursor
+                if self._closed:
+                    return
                 log.warning("event hub: reading Redis failed, retrying: %s", exc)
                 await asyncio.sleep(next(delays))
                 continue
