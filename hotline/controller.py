@@ -13,7 +13,6 @@ import contextlib
 import functools
 import logging
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from panoramisk.message import Message
@@ -153,7 +152,7 @@ class Controller:
         self.ami.on_connect(self._reconcile)
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
-        self.security_refusals: Counter[str] = Counter()
+        self.agi_refusals = 0
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
@@ -209,11 +208,9 @@ class Controller:
     # -- Asterisk in ---------------------------------------------------------
 
     def _agi_refused(self, peer: str, why: str) -> None:
-        self.security_refusals["fastagi"] += 1
+        self.agi_refusals += 1
         refused = {"type": "security.agi_refused", "peer": peer, "reason": why}
-        self._outbox.put_nowait(
-            functools.partial(self.live.publish, {**refused, "count": self.security_refusals["fastagi"]})
-        )
+        self._outbox.put_nowait(functools.partial(self.live.publish, {**refused, "count": self.agi_refusals}))
 
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)

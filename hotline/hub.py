@@ -106,7 +106,7 @@ class EventHub:
     async def events(self, subscription: Subscription) -> AsyncIterator[Event]:
         """The replay, then live events, until the subscription ends."""
         after = subscription.since
-        while after != subscription.joined and _before(after, subscription.joined):
+        while _before(after, subscription.joined):
             entries = await self.redis.xrange(
                 subscription.stream, f"({after}", subscription.joined, self.page
             )
