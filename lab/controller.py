@@ -63,7 +63,9 @@ class ControllerProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
-            print(f"controller still running 15 s after SIGTERM; killed. Log: {self.log_path}", file=sys.stderr)
+            print(
+                f"controller still running 15 s after SIGTERM; killed. Log: {self.log_path}", file=sys.stderr
+            )
 
 
 def supervisor_token(env: dict[str, str], name: str) -> str:
