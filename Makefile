@@ -20,6 +20,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/hotline lab build
 	$(VENV)/bin/pytest -q
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from acd.engine import Agent, AgentState, Changes, Engine, Offer, QueuedCall
 from acd.phones import PhoneChange, PhoneNews
 from acd.state_store import AcdStateStore
+from kernel.runtime.events import Publish
 
 log = logging.getLogger(__name__)
-Publish = Callable[[dict[str, Any]], Awaitable[None]]
 StartCallback = Callable[[Offer], Awaitable[None]]
 T = TypeVar("T")
 

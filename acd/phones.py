@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hotline.calls import account_of
+from kernel.asterisk.channels import account_of
 
 
 class PhoneChange(StrEnum):

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from agents.profiles import AgentProfile, ProfileError
 from agents.tables import AgentRow
-from hotline.asterisk_conf import sip_digest
-from hotline.db import writer
+from kernel.asterisk.conf import sip_digest
+from kernel.runtime.db import writer
 
 
 class AgentExists(ProfileError):

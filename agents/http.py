@@ -18,11 +18,11 @@ from agents.commands import COMMANDS, agent_view, apply_agent_command
 from agents.directory import AgentExists, AgentRecord
 from agents.profiles import NAME_MAX, AgentProfile, ProfileError
 from agents.roster import Roster, UnknownAgent
-from hotline.api import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route
-from hotline.errors import ApiError, invalid
-from hotline.identity import Role
-from hotline.live import EVENTS_STREAM, agent_stream
-from hotline.web import HUB_KEY, stream_events
+from kernel.api.errors import ApiError, invalid
+from kernel.api.identity import Role
+from kernel.api.routes import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route
+from kernel.api.web import HUB_KEY, stream_events
+from kernel.runtime.live import EVENTS_STREAM, agent_stream
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 ROSTER_KEY = web.AppKey("roster", Roster)

@@ -7,13 +7,12 @@ says why).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from acd.dispatch import Dispatcher
 from acd.engine import AcdError
 from agents.commands import FEATURE_CODES, apply_agent_command
-from hotline.fastagi import AgiSession
 from ivr.prompts import prompt_path
+from kernel.asterisk.fastagi import AgiSession
+from kernel.runtime.events import Publish
 
 CONFIRMATIONS = {
     "ready": "agent-ready",
@@ -21,7 +20,6 @@ CONFIRMATIONS = {
     "wrap-up": "agent-wrap-up",
     "logout": "agent-logged-out",
 }
-Publish = Callable[[dict[str, object]], Awaitable[None]]
 
 
 async def run_feature_code(

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 
 from agents.directory import AgentRecord
-from hotline.ami import AmiClient
-from hotline.asterisk_conf import Account, render_system
-from hotline.config import Settings
+from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.conf import Account
 
 log = logging.getLogger(__name__)
 
 #: The files that name agents, and the modules that read them.
 AGENT_FILES = ("pjsip.conf", "queues.conf")
 RELOADED_MODULES = ("res_pjsip.so", "app_queue.so")
+
+#: Renders the named files into a folder with these agents (the composition root knows the whole context);
+#: returns the files whose text changed.
+RenderAgents = Callable[[Path, Sequence[str], Sequence[Account]], list[Path]]
 
 
 def endpoint_accounts(records: Iterable[AgentRecord]) -> list[Account]:
@@ -34,10 +38,10 @@ def endpoint_accounts(records: Iterable[AgentRecord]) -> list[Account]:
 
 
 class Provisioner:
-    def __init__(self, settings: Settings, ami: AmiClient) -> None:
-        self.settings = settings
+    def __init__(self, render: RenderAgents, etc_dir: Path, ami: AmiClient) -> None:
+        self.render = render
         self.ami = ami
-        self.etc_dir = settings.host_path(f"{settings.asterisk_instance_dir}/etc")
+        self.etc_dir = etc_dir
         self._lock = asyncio.Lock()
         self._reload_due = False
 
@@ -46,9 +50,7 @@ class Provisioner:
         async with self._lock:
             accounts = endpoint_accounts(records)
             # Rendering and writing files is blocking work: off the event loop that carries the calls.
-            changed = await asyncio.to_thread(
-                render_system, self.settings, self.etc_dir, AGENT_FILES, accounts
-            )
+            changed = await asyncio.to_thread(self.render, self.etc_dir, AGENT_FILES, accounts)
             self._reload_due = self._reload_due or bool(changed)
             return await self._reload()
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from acd.dispatch import Dispatcher
 from agents.directory import AgentDirectory, AgentRecord
 from agents.profiles import AgentProfile, ProfileError, changed_profile, new_profile
-from hotline.ami import AmiError
+from kernel.asterisk.ami import AmiError
 
 log = logging.getLogger(__name__)
 Provision = Callable[[Iterable[AgentRecord]], Awaitable[bool]]

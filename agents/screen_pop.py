@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.vocabulary import Channel

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import aiohttp
 
-from hotline.ami import AmiClient
-from hotline.calls import account_of
-from hotline.config import Settings, load_settings
+from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.channels import account_of
+from kernel.runtime.config import Settings, load_settings
 from lab.caller import CallPlan, place_call
 from lab.chroot import chroot_path
 from lab.controller import ControllerProcess, supervisor_token

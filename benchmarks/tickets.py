@@ -31,8 +31,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from hotline.db import create_engine, migrate
-from hotline.identity import Actor, Role
+from hotline.schema import bring_up_to_date
+from kernel.api.identity import Actor, Role
+from kernel.runtime.db import create_engine
 from ticketing.kpi import Period
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
@@ -144,7 +145,7 @@ async def timed(work, rounds: int = 3) -> float:
 
 async def run(url: str, name: str, tickets: int, flows: int) -> None:
     engine = create_engine(url)
-    await migrate(engine)
+    await bring_up_to_date(engine)
     desk = TicketDesk(engine, load_policy("zhijiang"), clock=Clock())
     await desk.start()
     ours, finished = await lifecycle(desk, flows)

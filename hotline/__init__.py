@@ -1,1 +1,1 @@
-"""The hotline controller: config, Asterisk adapters (AMI, FastAGI), live state, web and CLI."""
+"""The composition root: builds every capability on the kernel, serves them, and the ``hotline`` CLI."""

@@ -1,9 +1,11 @@
-"""The controller process: Asterisk's AMI and FastAGI in, live state and events out.
+"""The controller process: wiring and loops. Asterisk's AMI and FastAGI in, live state and events out.
 
-Dependencies are built here once and handed down. AMI events are applied by
-one writer (this event loop) to the call tracker and the agent board; the
-resulting writes to Redis go through one ordered outbox, so the stream and the
-live-call table never disagree about order.
+Every capability is built here once from the settings and handed what it
+needs; what a call does lives in the capabilities (``ivr``, ``acd``,
+``agents``, ``ticketing``, ``trunks``). AMI events are applied by one writer
+(this event loop) to the call tracker and the ACD; the resulting writes to
+Redis go through one ordered outbox, so the stream and the live-call table
+never disagree about order.
 """
 
 from __future__ import annotations
@@ -16,11 +18,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from panoramisk.message import Message
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from acd.dispatch import Dispatcher
-from acd.engine import Engine, Offer, Strategy
-from acd.engine import Settings as AcdSettings
+from acd.engine import Engine
 from acd.phones import phone_news
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
@@ -29,83 +29,75 @@ from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
 from agents.screen_pop import ScreenPops
-from agents.skills import SkillSpecError, parse_agent_skills
-from hotline.ami import AmiClient, AmiError, AmiLoginFailed, backoff_delays
-from hotline.asterisk_conf import sip_digest
-from hotline.calls import CallTracker, account_of
-from hotline.config import ConfigError, Settings, listen_or_fail
-from hotline.db import create_engine, migrate, ping
-from hotline.fastagi import AgiSession, FastAgiServer
-from hotline.hub import EventHub
-from hotline.live import LiveState
-from hotline.users import Users
+from hotline.adapters import Adapters
+from hotline.asterisk_system import render_system
+from hotline.plans import Plans
+from hotline.schema import bring_up_to_date
+from ivr.callbacks import Callbacks
+from ivr.callers import CallerDay
 from ivr.flows import IvrServices, answer_hotline
-from ivr.menu import MenuError, load_menu
+from kernel.api.hub import EventHub
+from kernel.api.users import Users
+from kernel.asterisk.ami import AmiError, AmiLoginFailed
+from kernel.asterisk.channels import CallTracker, account_of
+from kernel.asterisk.conf import sip_digest
+from kernel.asterisk.fastagi import AgiSession, FastAgiServer
+from kernel.runtime.backoff import backoff_delays
+from kernel.runtime.config import Settings, listen_or_fail
+from kernel.runtime.db import ping
+from kernel.runtime.live import LiveState
+from kernel.runtime.stopping import bounded
 from ticketing.attachments import AttachmentStore
-from ticketing.policy import PolicyError, load_policy
 from ticketing.service import TicketDesk
-from trunks.dialling import DiallingPlan, DiallingPlanError, OutboundGuard
+from trunks.dialling import OutboundGuard
 from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
-#: The event hub's one reader, plus replays (``?since=``) waiting their turn for the rest.
-WEB_REDIS_CONNECTIONS = 4
 
 
 class Controller:
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, settings: Settings, adapters: Adapters | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self.settings = settings
+        plans = Plans.of(settings)
         # The working folder holds the database, attachments and recordings' metadata: owner only.
         settings.home.mkdir(parents=True, exist_ok=True)
         settings.home.chmod(0o700)
-        self.ami = AmiClient(
-            settings.bind_host,
-            settings.ami_port,
-            settings.ami_user,
-            settings.ami_secret,
-            action_timeout=settings.ami_action_timeout,
-            name="sut",
+        adapters = adapters or Adapters.of(settings)
+        self.ami, self.redis, self.web_redis, self.engine = (
+            adapters.ami,
+            adapters.redis,
+            adapters.web_redis,
+            adapters.engine,
         )
-        # The call path (IVR, ACD, AMI, state saving) and web clients draw on separate connection
-        # pools: no number of open websockets can take a connection a caller needs.
-        self.redis = Redis.from_url(settings.effective_redis_url)
-        self.live = LiveState(self.redis)
-        self.web_redis = Redis(
-            connection_pool=BlockingConnectionPool.from_url(
-                settings.effective_redis_url, max_connections=WEB_REDIS_CONNECTIONS, timeout=10
-            )
-        )
-        self.hub = EventHub(self.web_redis)
-        self.engine = create_engine(settings.effective_database_url)
-        try:
-            policy = load_policy(settings.ticket_policy)
-        except PolicyError as exc:
-            raise ConfigError(f"HOTLINE_TICKET_POLICY: {exc}") from None
-        self.desk = TicketDesk(
-            self.engine,
-            policy,
-            attachments=AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20),
-        )
-        self.users = Users(self.engine)
-        try:
-            seed_skills = parse_agent_skills(settings.agent_skills, settings.agents)
-            dialling = DiallingPlan.of(settings.outbound_area_codes, settings.outbound_numbers)
-            menu = load_menu(settings.ivr_menu)
-            acd_settings = AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds)
-        except SkillSpecError as exc:
-            raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
-        except MenuError as exc:
-            raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
-        except DiallingPlanError as exc:
-            raise ConfigError(f"HOTLINE_OUTBOUND_AREA_CODES / HOTLINE_OUTBOUND_NUMBERS: {exc}") from None
-        except ValueError:
-            names = ", ".join(s.value for s in Strategy)
-            raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None
         self.clock = clock
+        self.live = LiveState(self.redis)
+        self.hub = EventHub(self.web_redis)
+        self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
+        self._acd_events: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._outbox_task: asyncio.Task[None] | None = None
+        self.agi_refusals = 0
+
+        # ticketing
+        attachments = AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20)
+        self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments)
+        self.users = Users(self.engine)
+        # acd: a callback's place coming up rings through ivr's callbacks, built below
         self.dispatcher = Dispatcher(
-            Engine(acd_settings), AcdStateStore(self.redis), self.publish, clock, self._call_back
+            Engine(plans.acd),
+            AcdStateStore(self.redis),
+            self.publish,
+            clock,
+            lambda offer: self.callbacks.call_back(offer),
         )
-        self.provisioner = Provisioner(settings, self.ami)
+        # agents
+        self.provisioner = Provisioner(
+            functools.partial(render_system, settings),
+            settings.host_path(f"{settings.asterisk_instance_dir}/etc"),
+            self.ami,
+        )
         self.roster = Roster(
             AgentDirectory(self.engine),
             self.provisioner.provision,
@@ -117,8 +109,36 @@ class Controller:
             AgentRecord(
                 AgentProfile(account, "", levels), sip_digest(account, settings.password_for(account))
             )
-            for account, levels in seed_skills.items()
+            for account, levels in plans.seed_skills.items()
         ]
+        self.screen_pops = ScreenPops(self.desk, self.live.caller_calls, self.publish_to_agent)
+        # trunks and ivr
+        self.outbound = OutboundGuard(plans.dialling, self.publish)
+        self.callbacks = Callbacks(
+            self.ami,
+            self.dispatcher,
+            self.outbound,
+            self.screen_pops.start,
+            self.publish,
+            settings.ring_seconds,
+        )
+        caller_day = CallerDay(self.desk, self.live.note_caller_call)
+        self.ivr = IvrServices(
+            dispatcher=self.dispatcher,
+            menu=plans.menu,
+            publish=self.publish,
+            screen_pop=self.screen_pops.start,
+            recordings_dir=settings.recordings_dir,
+            prompts_dir=settings.prompts_dir,
+            count_call=caller_day.count_call,
+            is_open=caller_day.answering_now,
+            ring_seconds=settings.ring_seconds,
+            poll_ms=settings.queue_poll_ms,
+            clock=clock,
+            stop_prompt=self._stop_prompt,
+            outbound=self.outbound,
+        )
+        # Asterisk in
         self.tracker = CallTracker(is_agent=self.roster.is_agent, clock=clock)
         self.fastagi = FastAgiServer(
             settings.bind_host,
@@ -128,37 +148,16 @@ class Controller:
             on_refused=self._agi_refused,
             command_timeout=settings.agi_command_timeout,
         )
-        self.outbound = OutboundGuard(dialling, self.publish)
-        self.screen_pops = ScreenPops(self.desk, self.live.caller_calls, self.publish_to_agent)
-        self.ivr = IvrServices(
-            dispatcher=self.dispatcher,
-            menu=menu,
-            publish=self.publish,
-            screen_pop=self.screen_pops.start,
-            recordings_dir=settings.recordings_dir,
-            prompts_dir=settings.prompts_dir,
-            count_call=self._count_call,
-            is_open=self._answering_now,
-            ring_seconds=settings.ring_seconds,
-            poll_ms=settings.queue_poll_ms,
-            clock=clock,
-            stop_prompt=self._stop_prompt,
-            outbound=self.outbound,
-        )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)
-        self._acd_events: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self.ami.on_event(self._on_ami_event)
         self.ami.on_connect(self._reconcile)
-        self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
-        self._tasks: list[asyncio.Task[None]] = []
-        self.agi_refusals = 0
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
         await self.live.ping()
         await ping(self.engine)
-        await migrate(self.engine)
+        await bring_up_to_date(self.engine)
         await self.desk.start()
         await self.roster.start(self._seeds)
         await self.dispatcher.restore(self.roster.active_skills())
@@ -166,25 +165,41 @@ class Controller:
         self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
-        self._tasks.append(asyncio.create_task(self._drain_outbox(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
+        self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
+        """Calls first (each open one goes to the dialplan's fallback), then what they publish is written,
+        then the connections. Each step is bounded, so a stop always ends (``kernel.runtime.stopping``)."""
+        for step, work in (
+            ("open calls", self.fastagi.close),
+            ("callbacks", self.dispatcher.close),
+            ("screen pops", self.screen_pops.close),
+            ("background tasks", functools.partial(self._cancel, *self._tasks)),
+            ("AMI", self.ami.close),
+            ("events still queued", self._flush_outbox),
+            ("the outbox", functools.partial(self._cancel, self._outbox_task)),
+            ("event streams", self.hub.close),
+            ("Redis", self.redis.aclose),
+            ("Redis for the web", self.web_redis.aclose),
+            ("database", self.engine.dispose),
+        ):
+            await bounded(step, work())
+
+    @staticmethod
+    async def _cancel(*tasks: asyncio.Task[None] | None) -> None:
+        running = [task for task in tasks if task is not None]
+        for task in running:
             task.cancel()
-        for task in tasks:
+        for task in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.screen_pops.close()
-        await self.fastagi.close()
-        await self.dispatcher.close()
-        await self.ami.close()
-        await self.hub.close()
-        await self.redis.aclose()
-        await self.web_redis.aclose()
-        await self.engine.dispose()
+
+    async def _flush_outbox(self) -> None:
+        """What the calls published on their way out is written before Redis closes."""
+        if self._outbox_task is not None and not self._outbox_task.done():
+            await self._outbox.join()
 
     async def health(self) -> dict[str, bool]:
         checks = {"ami": False, "redis": False, "database": False}
@@ -258,62 +273,11 @@ class Controller:
             except Exception:
                 log.exception("ACD step failed; carrying on")
 
-    async def _call_back(self, offer: Offer) -> None:
-        """A callback's place came up: ring the agent, and when they answer, dial the caller (漏接回拨)."""
-        about = {"call_id": offer.call_id, "caller_number": offer.callback_number, "line": "callback"}
-        if not await self.outbound.allow(offer.callback_number, where="callback", call_id=offer.call_id):
-            await self.dispatcher.caller_gone(offer.call_id)  # the agent turns ready again
-            return
-        await self.publish({"type": "acd.callback_dialing", **about, "agent": offer.account})
-        await self.screen_pops.start(offer, about)
-        try:
-            result = await self.ami.originate(
-                {
-                    "Channel": f"PJSIP/{offer.account}",
-                    "Context": "hotline-callback",
-                    "Exten": offer.callback_number,
-                    "Priority": "1",
-                    "CallerID": f'"回拨 {offer.callback_number}" <{offer.callback_number}>',
-                    "Timeout": str(self.settings.ring_seconds * 1000),
-                    "Variable": [f"HOTLINE_CALLBACK_OF={offer.call_id}"],
-                },
-                timeout=self.settings.ring_seconds + 10,
-            )
-            answered = result.get("Response") == "Success"
-        except AmiError as exc:
-            log.warning("callback %s to %s failed: %s", offer.call_id, offer.account, exc)
-            answered = False
-        if answered:
-            await self.dispatcher.phone_answered(offer.account)
-        else:
-            await self.dispatcher.finish_offer(offer, answered=False)
-        await self.publish(
-            {
-                "type": "acd.callback_answered" if answered else "acd.not_answered",
-                **about,
-                "agent": offer.account,
-            }
-        )
-
     async def _stop_prompt(self, channel: str) -> None:
         try:
             await self.ami.action("ControlPlayback", {"Channel": channel, "Control": "stop"}, check=False)
         except AmiError as exc:  # the prompt plays to its end; the ring waits that long
             log.warning("could not cut the prompt on %s: %s", channel, exc)
-
-    async def _count_call(self, about: dict[str, object]) -> int:
-        number = str(about.get("caller_number", ""))
-        if not number:
-            return 1
-        today = self.desk.clock().astimezone(self.desk.policy.timezone)
-        entry = {"call_id": about["call_id"], "line": about["line"], "at": today.isoformat()}
-        return await self.live.note_caller_call(number, entry, today.date().isoformat())
-
-    def _answering_now(self) -> bool:
-        policy = self.desk.policy
-        return policy.answering_hours.open_at(
-            self.desk.clock().astimezone(policy.timezone), self.desk.calendar
-        )
 
     async def _reconcile(self) -> None:
         """After every AMI login: rebuild calls and phones from what Asterisk has now."""
@@ -361,3 +325,4 @@ class Controller:
                 except Exception as exc:
                     log.warning("redis write failed, retrying: %s", exc)
                     await asyncio.sleep(delay)
+            self._outbox.task_done()

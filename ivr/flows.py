@@ -22,14 +22,14 @@ from dataclasses import dataclass
 
 from acd.dispatch import Dispatcher
 from acd.engine import Offer, Priority, QueuedCall
-from hotline.fastagi import AgiHangup, AgiSession
 from ivr.menu import KEYS as ALL_KEYS
 from ivr.menu import Menu, QueueRoute
 from ivr.prompts import position_prompts, prompt_path
+from kernel.asterisk.fastagi import AgiHangup, AgiSession
+from kernel.runtime.events import Publish
 from recordings.files import conversation_path, intake_path
 from trunks.dialling import OutboundGuard
 
-Publish = Callable[[dict[str, object]], Awaitable[None]]
 ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
 CountCall = Callable[[dict[str, object]], Awaitable[int]]
 #: Caller ids that cannot be called back (withheld, anonymous, internal).

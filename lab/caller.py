@@ -14,8 +14,8 @@ from pathlib import Path
 
 from panoramisk.message import Message
 
-from hotline.ami import AmiClient
 from ivr.prompts import speech_name
+from kernel.asterisk.ami import AmiClient
 from lab.lab import Lab
 
 VALID_KEYS = set("0123456789*#ABCDabcdw")

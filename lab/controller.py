@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from hotline.config import Settings
+from kernel.runtime.config import Settings
 
 
 class ControllerProcess:
@@ -52,8 +52,9 @@ class ControllerProcess:
         self.process = None
 
     def stop(self) -> None:
-        """SIGTERM, as an operator's Ctrl-C. A controller that does not stop in 15 s is killed, so the next
-        test gets its ports; the hang is reported on stderr (an open defect: see the closing note)."""
+        """SIGTERM, as an operator's Ctrl-C. A stop step that overran (``kernel.runtime.stopping``) fails the
+        test with the log's account of what it waited for; a controller still running after 15 s is
+        killed first, so the next test gets its ports."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
@@ -63,9 +64,13 @@ class ControllerProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
-            print(
-                f"controller still running 15 s after SIGTERM; killed. Log: {self.log_path}", file=sys.stderr
-            )
+            raise AssertionError(
+                f"controller still running 15 s after SIGTERM; killed. Log: {self.log_path}"
+            ) from None
+        log = self.log_path.read_text()
+        if "overran" in log:
+            account = log[log.index("overran") - 100 :][:4000]
+            raise AssertionError(f"the controller's stop overran ({self.log_path}):\n{account}")
 
 
 def supervisor_token(env: dict[str, str], name: str) -> str:

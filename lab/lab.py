@@ -9,15 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.asterisk_conf import (
-    CONF_DIR,
-    INSTANCE_FILES,
-    render_system,
-    render_tree,
-)
-from hotline.config import Settings
+from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, render_system
 from ivr.menu import load_menu
 from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
+from kernel.asterisk.conf import render_tree
+from kernel.runtime.config import Settings
 from lab.chroot import chroot_path, ensure_chroot, is_ready
 from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
 from lab.ports import Port, describe_holders, holders, is_free, is_listening

@@ -8,11 +8,13 @@ import dataclasses
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, time
 from typing import Any, TypeVar
 
-from hotline.db import create_engine, migrate
-from hotline.identity import Actor, Role
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kernel.api.identity import Actor, Role
 from ticketing import kpi
 from ticketing.calendar import Deadline, WorkCalendar, package_calendar
 from ticketing.errors import TicketError
@@ -25,6 +27,8 @@ from ticketing.vocabulary import Status, TicketType
 #: Whoever has a shell on the server is its administrator.
 CLI_ACTOR = Actor("cli", Role.ADMIN)
 T = TypeVar("T")
+#: Opens the store, migrated, and closes it afterwards: the composition root knows the schema.
+OpenStore = Callable[[], AbstractAsyncContextManager[AsyncEngine]]
 
 WEEKDAYS = "一二三四五六日"
 
@@ -69,10 +73,10 @@ def add_ticket_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--json", action="store_true")
 
 
-def run_ticket_command(args: argparse.Namespace, database_url: str, policy_name: str, sender: str) -> int:
+def run_ticket_command(args: argparse.Namespace, open_store: OpenStore, policy_name: str, sender: str) -> int:
     try:
         policy = load_policy(policy_name)
-        return asyncio.run(with_desk(database_url, policy, lambda desk: _tickets(args, desk, sender)))
+        return asyncio.run(with_desk(open_store, policy, lambda desk: _tickets(args, desk, sender)))
     except PolicyError as exc:
         print(f"hotline tickets: {exc}", file=sys.stderr)
         return 2
@@ -81,16 +85,12 @@ def run_ticket_command(args: argparse.Namespace, database_url: str, policy_name:
         return 2
 
 
-async def with_desk(database_url: str, policy: Policy, work: Callable[[TicketDesk], Awaitable[T]]) -> T:
-    """Open the store (migrating it if needed), run ``work`` with a desk, close the store."""
-    engine = create_engine(database_url)
-    try:
-        await migrate(engine)
+async def with_desk(open_store: OpenStore, policy: Policy, work: Callable[[TicketDesk], Awaitable[T]]) -> T:
+    """Run ``work`` with a desk on the store (which the caller migrates and closes)."""
+    async with open_store() as engine:
         desk = TicketDesk(engine, policy)
         await desk.start()
         return await work(desk)
-    finally:
-        await engine.dispose()
 
 
 async def _tickets(args: argparse.Namespace, desk: TicketDesk, sender: str) -> int:
@@ -150,13 +150,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
-async def stored_calendar(database_url: str, policy: Policy) -> WorkCalendar:
+async def stored_calendar(open_store: OpenStore, policy: Policy) -> WorkCalendar:
     """The package calendar with the administrator's stored days on top."""
 
     async def calendar_of(desk: TicketDesk) -> WorkCalendar:
         return desk.calendar
 
-    return await with_desk(database_url, policy, calendar_of)
+    return await with_desk(open_store, policy, calendar_of)
 
 
 def run_policy_command(

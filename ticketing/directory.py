@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from hotline.db import writer
+from kernel.runtime.db import writer
 from ticketing.errors import TicketError, invalid, not_found
 from ticketing.tables import CategoryRow, RegionRow, RoutingRow, UnitRow
 

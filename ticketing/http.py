@@ -16,7 +16,8 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from hotline.api import (
+from kernel.api.identity import Actor, Role
+from kernel.api.routes import (
     ADMINS,
     EVERYONE,
     PLATFORM,
@@ -26,8 +27,7 @@ from hotline.api import (
     dumps,
     whole_number,
 )
-from hotline.identity import Actor, Role
-from hotline.users import Users
+from kernel.api.users import Users
 from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
 from ticketing.directory import UNIT_CODE, UNIT_TEXT_LIMITS

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Float, Integer, column, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hotline.db import writer
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
+from kernel.runtime.db import writer
 from ticketing import kb
 from ticketing.calendar import WorkCalendar
 from ticketing.directory import Directory

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from hotline.identity import PLATFORM_ROLES, Actor, Role
+from kernel.api.identity import PLATFORM_ROLES, Actor, Role
 from ticketing.errors import TicketError
 from ticketing.vocabulary import TicketType
 from ticketing.workflow import Event, Ticket, ticket_to_json

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.identity import PLATFORM_ROLES, Actor, Role
+from kernel.api.identity import PLATFORM_ROLES, Actor, Role
 from ticketing import exchange, kpi, privacy, webhooks
 from ticketing.attachments import AttachmentStore
 from ticketing.attention import Action, due_actions, hot_matter, hot_window

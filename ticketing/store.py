@@ -18,8 +18,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hotline.db import writer
-from hotline.identity import Role
+from kernel.api.identity import Role
+from kernel.runtime.db import writer
 from ticketing.calendar import DayOverride
 from ticketing.errors import TicketError, not_found
 from ticketing.kpi import AT_UNIT, Period, facts

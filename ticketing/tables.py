@@ -5,10 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, Document, Moment
+from kernel.api.users import UserRow
+from kernel.runtime.db import Base, Document, Moment
 
 
 class UnitRow(Base):
@@ -22,6 +34,11 @@ class UnitRow(Base):
     region_code: Mapped[str | None] = mapped_column(String(40))
     phone: Mapped[str] = mapped_column(String(40), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# A unit's API users name their unit by code. The kernel maps the users table without knowing units;
+# the reference is declared here, where units live, so the models say what the schema holds.
+UserRow.__table__.append_constraint(ForeignKeyConstraint(["unit_code"], ["units.code"]))
 
 
 class CategoryRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.identity import Labelled
+from kernel.api.identity import Labelled
 
 
 class TicketType(Labelled):

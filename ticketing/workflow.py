@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hotline.identity import PLATFORM_ROLES, Actor, Role
+from kernel.api.identity import PLATFORM_ROLES, Actor, Role
 from ticketing.calendar import Deadline, WorkCalendar
 from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.policy import Duration, Policy, latest_request

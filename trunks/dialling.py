@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from kernel.runtime.events import Publish
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,6 @@ class DiallingPlan:
         for code in sorted(self.area_codes):
             patterns += [f"_{code}[2-9]XXXXXX", f"_{code}[2-9]XXXXXXX"]
         return patterns
-
-
-Publish = Callable[[dict[str, object]], Awaitable[None]]
 
 
 class OutboundGuard:

@@ -1,11 +1,11 @@
-"""Alembic runs on the connection ``hotline.db.migrate`` hands it (no alembic.ini, no URL here)."""
+"""Alembic runs on the connection ``kernel.runtime.db.migrate`` hands it (no alembic.ini, no URL here)."""
 
 from alembic import context
 
 import agents.tables  # noqa: F401  (these imports register the tables on Base.metadata)
-import hotline.users  # noqa: F401
+import kernel.api.users  # noqa: F401
 import ticketing.tables  # noqa: F401
-from hotline.db import Base
+from kernel.runtime.db import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -16,7 +16,8 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
-from hotline.db import create_engine, migrate
+from hotline.schema import bring_up_to_date
+from kernel.runtime.db import create_engine
 from lab.postgres import PostgresServer
 from tests.unit.ticketing.desk import Clock
 from ticketing.policy import load_policy
@@ -56,7 +57,7 @@ async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
 @pytest.fixture
 async def engine(database_url: str):
     engine = create_engine(database_url)
-    await migrate(engine)
+    await bring_up_to_date(engine)
     yield engine
     await engine.dispose()
 

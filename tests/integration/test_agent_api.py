@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 
@@ -17,10 +18,10 @@ from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
 from agents.roster import Roster
-from hotline.hub import EventHub
-from hotline.live import EVENTS_STREAM, LiveState, agent_stream
-from hotline.users import Users
-from hotline.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
+from kernel.api.hub import EventHub
+from kernel.api.users import Users
+from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
+from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
 from tests.integration.test_ticket_api import GATEWAY_SECRET
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
@@ -36,8 +37,9 @@ async def provision_nothing(records) -> bool:
     return True
 
 
-@pytest.fixture
-async def api(engine, redis):
+@contextlib.asynccontextmanager
+async def serve_api(engine, redis):
+    """The ticket and agent API on a test server: two agents, a supervisor and a unit, each with a token."""
     desk = TicketDesk(engine, load_policy("zhijiang"))
     await desk.start()
     users = Users(engine)
@@ -64,8 +66,16 @@ async def api(engine, redis):
     }
     client = TestClient(TestServer(app))
     await client.start_server()
-    yield client, tokens, dispatcher, published
-    await client.close()
+    try:
+        yield client, tokens, dispatcher, published
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def api(engine, redis):
+    async with serve_api(engine, redis) as served:
+        yield served
 
 
 def auth(tokens: dict[str, str], who: str) -> dict[str, str]:

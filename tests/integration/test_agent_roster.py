@@ -6,6 +6,7 @@ database and Redis are real.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,13 @@ from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
-from hotline.ami import AmiClient
-from hotline.asterisk_conf import sip_digest
-from hotline.config import Settings
-from hotline.hub import EventHub
-from hotline.users import Users
-from hotline.web import create_app
+from hotline.asterisk_system import render_system
+from kernel.api.hub import EventHub
+from kernel.api.users import Users
+from kernel.api.web import create_app
+from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.conf import sip_digest
+from kernel.runtime.config import Settings
 from tests.fakes.ami_server import FakeAmi
 from tests.integration.test_agent_api import no_health_checks
 from ticketing.http import add_ticket_routes
@@ -53,7 +55,7 @@ class Centre:
             raise AssertionError("no callback expected")
 
         self.dispatcher = Dispatcher(Engine(), AcdStateStore(redis), _ignore, lambda: 100.0, no_callbacks)
-        self.provisioner = Provisioner(settings, ami)
+        self.provisioner = Provisioner(functools.partial(render_system, settings), self.etc, ami)
         self.roster = Roster(
             AgentDirectory(engine), self.provisioner.provision, self.dispatcher, {"12345", "12315", "9001"}
         )

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from hotline.users import Users
+from kernel.api.users import Users
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 from tests.integration.test_ticket_api import COMPLAINT, GATEWAY_SECRET
 from ticketing.webhooks import sign

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk

@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotline.db import create_engine
+from kernel.runtime.db import create_engine
 from tests.unit.ticketing.desk import AGENT, INTAKE, Clock, step
 from ticketing.errors import TicketError
 from ticketing.policy import load_policy

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.cli import main
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 
@@ -82,7 +82,7 @@ async def test_cli_errors_are_clear(stored, capsys) -> None:
 
 
 async def test_users_add_prints_a_token_that_authenticates(stored, engine, capsys) -> None:
-    from hotline.users import Users
+    from kernel.api.users import Users
 
     code, out, _ = await run(["users", "add", "城管中队", "--role", "unit", "--unit", "cgj"], capsys)
     token = out.strip().split(": ", 1)[1]
@@ -91,7 +91,7 @@ async def test_users_add_prints_a_token_that_authenticates(stored, engine, capsy
 
 async def test_adding_an_existing_user_again_is_refused_unless_rotating(stored, engine, capsys) -> None:
     """Running the same command twice once revoked the first token without a word."""
-    from hotline.users import Users
+    from kernel.api.users import Users
 
     _, out, _ = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
     first = out.strip().split(": ", 1)[1]

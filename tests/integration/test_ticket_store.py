@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 import agents.tables  # noqa: F401  (its table is part of the schema)
-import hotline.users  # noqa: F401
-from hotline.db import Base
+import kernel.api.users  # noqa: F401
+from kernel.runtime.db import Base
 from tests.unit.ticketing.desk import AGENT, SUPERVISOR
 from tests.unit.ticketing.desk import CITY_MGMT as CITY
 from ticketing.calendar import DayOverride

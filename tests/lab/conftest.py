@@ -17,8 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from hotline.ami import AmiClient
-from hotline.config import Settings, load_settings
+from kernel.asterisk.ami import AmiClient
+from kernel.runtime.config import Settings, load_settings
 from lab.chroot import chroot_path
 from lab.controller import ControllerProcess
 from lab.controller import supervisor_token as make_supervisor_token

@@ -13,8 +13,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hotline.ami import AmiClient
-from hotline.calls import account_of
+from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.channels import account_of
 from lab.caller import CallPlan, place_call
 from recordings.files import duration_seconds, rms_dbfs
 

@@ -14,9 +14,9 @@ import json
 
 from redis.asyncio import Redis
 
-from hotline.ami import AmiClient
-from hotline.live import CALLS_HASH
 from ivr.prompts import prompt_path
+from kernel.asterisk.ami import AmiClient
+from kernel.runtime.live import CALLS_HASH
 from lab.caller import CallPlan, place_call
 from recordings.files import duration_seconds, intake_path, rms_dbfs
 from tests.lab.conftest import EventStream

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config import load_settings
+from kernel.runtime.config import load_settings
 from lab.lab import Lab, LabError
 from tests.lab.conftest import TEST_ENV, TEST_HOME
 

@@ -5,8 +5,8 @@ import wave
 
 import pytest
 
-from hotline.ami import AmiClient
 from ivr.prompts import prompt_path
+from kernel.asterisk.ami import AmiClient
 from recordings.files import rms_dbfs
 
 

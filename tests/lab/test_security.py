@@ -11,9 +11,9 @@ import time
 import aiohttp
 from panoramisk.message import Message
 
-from hotline.db import create_engine
-from hotline.users import Users
-from hotline.web import MAX_SOCKETS_PER_USER
+from kernel.api.users import Users
+from kernel.api.web import MAX_SOCKETS_PER_USER
+from kernel.runtime.db import create_engine
 from lab.caller import CallPlan, place_call
 from tests.lab.conftest import floor_url
 

@@ -6,15 +6,15 @@ import asyncio
 
 import pytest
 
-from hotline.ami import (
+from kernel.asterisk.ami import (
     AmiClient,
     AmiDisconnected,
     AmiLoginFailed,
     AmiTimeout,
     AmiUnavailable,
-    backoff_delays,
     encode_action,
 )
+from kernel.runtime.backoff import backoff_delays
 from tests.fakes.ami_server import FakeAmi
 
 

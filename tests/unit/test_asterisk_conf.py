@@ -6,8 +6,9 @@ import subprocess
 import jinja2
 import pytest
 
-from hotline.asterisk_conf import CONF_DIR, render_system, render_tree, sip_digest
-from hotline.config import load_settings
+from hotline.asterisk_system import CONF_DIR, render_system
+from kernel.asterisk.conf import render_tree, sip_digest
+from kernel.runtime.config import load_settings
 from trunks.numbers import LineSpecError, parse_lines
 
 

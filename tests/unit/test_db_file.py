@@ -1,13 +1,14 @@
 """The SQLite database holds callers' personal data: its file is the controller's alone."""
 
-from hotline.db import create_engine, migrate
+from hotline.schema import bring_up_to_date
+from kernel.runtime.db import create_engine
 
 
 async def test_the_database_file_is_private_from_its_first_byte(tmp_path):
     path = tmp_path / "home" / "hotline.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     assert oct(path.stat().st_mode)[-3:] == "600"
-    await migrate(engine)
+    await bring_up_to_date(engine)
     await engine.dispose()
     for file in path.parent.iterdir():
         assert oct(file.stat().st_mode)[-3:] == "600", file.name

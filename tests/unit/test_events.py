@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.events import CATALOGUE, UncataloguedEvent
-from hotline.hub import EventHub
-from hotline.live import LiveState
-from hotline.web import create_app
+from kernel.api.hub import EventHub
+from kernel.api.web import create_app
+from kernel.runtime.events import CATALOGUE, UncataloguedEvent
+from kernel.runtime.live import LiveState
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("hotline", "ivr", "acd", "agents", "trunks", "recordings", "ticketing")
+SOURCES = ("kernel", "hotline", "ivr", "acd", "agents", "trunks", "recordings", "ticketing")
 EVENT_NAME = re.compile(r"""["']((?:call|ivr|acd|agent|controller|security)\.[a-z_]+)["']""")
 
 
@@ -27,7 +27,7 @@ def names_in_code() -> set[str]:
 
 def test_every_event_type_the_code_names_is_catalogued_and_no_entry_is_stale():
     in_code = names_in_code()
-    assert in_code - set(CATALOGUE) == set(), "publish only what hotline/events.py describes"
+    assert in_code - set(CATALOGUE) == set(), "publish only what kernel/runtime/events.py describes"
     assert set(CATALOGUE) - in_code == set(), "a catalogued event nothing publishes"
 
 

@@ -6,22 +6,8 @@ import asyncio
 
 import pytest
 
-from hotline.fastagi import AgiHangup, AgiSession, AgiTimeout, FastAgiServer, parse_result
-
-KEY = "deployment-key"
-
-
-def environment(script: str, *args: str, key: str | None = KEY) -> bytes:
-    if key is not None:
-        script += f"{'&' if '?' in script else '?'}key={key}"
-    lines = [
-        f"agi_network_script: {script}",
-        "agi_uniqueid: 1700000000.1",
-        "agi_callerid: 13800138000",
-        "agi_calleridname: 张三",
-    ]
-    lines += [f"agi_arg_{i}: {arg}" for i, arg in enumerate(args, 1)]
-    return ("\n".join(lines) + "\n\n").encode()
+from kernel.asterisk.fastagi import AgiHangup, AgiSession, AgiTimeout, FastAgiServer, parse_result
+from tests.fakes.agi_asterisk import KEY, environment, play_asterisk
 
 
 @pytest.fixture
@@ -45,18 +31,7 @@ async def server():
 async def asterisk(
     server: FastAgiServer, script: str, replies: dict[str, bytes], *args: str, key: str | None = KEY
 ) -> list[str]:
-    """Play Asterisk: send the environment, answer each command, return the commands seen."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    writer.write(environment(script, *args, key=key))
-    seen = []
-    while line := await reader.readline():
-        command = line.decode().strip()
-        seen.append(command)
-        reply = next((r for prefix, r in replies.items() if command.startswith(prefix)), None)
-        if reply is not None:
-            writer.write(reply)
-    writer.close()
-    return seen
+    return await play_asterisk(server.port, script, replies, *args, key=key)
 
 
 async def test_routes_by_script_with_query_and_arguments(server):

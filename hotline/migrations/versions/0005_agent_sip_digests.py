@@ -15,7 +15,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-# Frozen here: the realm every stored digest was made with (hotline.asterisk_conf.SIP_REALM).
+# Frozen here: the realm every stored digest was made with (kernel.asterisk.conf.SIP_REALM).
 REALM = "hotline"
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
-from hotline.fastagi import AgiHangup, AgiResult
 from ivr.flows import IvrServices, answer_hotline
 from ivr.menu import load_menu
+from kernel.asterisk.fastagi import AgiHangup, AgiResult
 from trunks.dialling import DiallingPlan, OutboundGuard
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing.calendar import package_calendar
 from ticketing.policy import load_policy
 from ticketing.workflow import RULES, Context, Ticket, apply, decide, parse_intake, receive

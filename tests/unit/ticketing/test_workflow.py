@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from hotline.identity import Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing.errors import TicketError
 from ticketing.vocabulary import Status
 from ticketing.workflow import RULES, parse_intake, replay

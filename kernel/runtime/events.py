@@ -8,8 +8,11 @@ behind the code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+
+#: Hands one event to the streams (behind everything already queued); its ``type`` must be catalogued.
+Publish = Callable[[dict[str, object]], Awaitable[None]]
 
 #: What every event about a call carries, so a screen can show whose call it is.
 CALL = ("call_id", "caller_number", "caller_name", "line")
@@ -93,7 +96,7 @@ CATALOGUE: dict[str, EventType] = {
 
 def require_catalogued(event: Mapping[str, object]) -> None:
     if event.get("type") not in CATALOGUE:
-        raise UncataloguedEvent(f"event type {event.get('type')!r} is not in hotline/events.py")
+        raise UncataloguedEvent(f"event type {event.get('type')!r} is not in kernel/runtime/events.py")
 
 
 def catalogue_json() -> dict[str, object]:

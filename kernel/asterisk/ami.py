@@ -22,12 +22,13 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import random
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from panoramisk.message import Message
+
+from kernel.runtime.backoff import backoff_delays
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +92,6 @@ class _Pending:
     future: asyncio.Future[AmiReply]
     response: Message | None = None
     events: list[Message] = field(default_factory=list)
-
-
-def backoff_delays(
-    initial: float, maximum: float, rng: Callable[[], float] = random.random
-) -> Iterator[float]:
-    """Exponential delays with jitter (each between half and one and a half of the step)."""
-    step = initial
-    while True:
-        yield step * (0.5 + rng())
-        step = min(step * 2, maximum)
 
 
 def encode_action(name: str, action_id: str, headers: Mapping[str, HeaderValue]) -> bytes:

@@ -5,21 +5,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, String, column, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.db import Base, writer
-from hotline.errors import ApiError, invalid
-from hotline.identity import Actor, Role
-from ticketing.tables import UnitRow
+from kernel.api.errors import ApiError, invalid
+from kernel.api.identity import Actor, Role
+from kernel.runtime.db import Base, writer
+
+#: The deployment's units (承办单位), named rather than imported: ticketing owns that table.
+UNITS = table("units", column("code"))
 
 
 class UserRow(Base):
     __tablename__ = "users"
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
-    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    # A unit's code; ticketing, which owns units, declares the foreign key (ticketing/tables.py).
+    unit_code: Mapped[str | None] = mapped_column(String(40))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -51,7 +54,7 @@ class Users:
             raise invalid("unit", str(exc)) from None
         token = secrets.token_urlsafe(24)
         async with self.writes.begin() as session:
-            if unit and await session.get(UnitRow, unit) is None:
+            if unit and not await session.scalar(select(UNITS.c.code).where(UNITS.c.code == unit)):
                 raise ApiError("unknown-unit", f"no unit {unit}", 422, field="unit")
             if not rotate and await session.get(UserRow, actor.name) is not None:
                 raise ApiError(

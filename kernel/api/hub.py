@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from hotline.ami import backoff_delays
+from kernel.runtime.backoff import backoff_delays
 
 log = logging.getLogger(__name__)
 

@@ -1,22 +1,16 @@
-"""Render Asterisk's configuration from ``asterisk-conf/`` and the settings.
+"""The whole system's Asterisk configuration: every capability's part of the templates' context.
 
-Templates are Jinja2 (``{{ }}`` does not clash with the dialplan's ``${}``),
-strict about undefined names, so a missing setting fails the render instead
-of writing an empty value into a live config.
+The kernel renders templates; what goes into them (lines, the dialling plan,
+accounts) comes from the capabilities, so it is assembled here, at the top.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import jinja2
-
-from hotline.config import Settings
+from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
+from kernel.runtime.config import Settings
 from trunks.dialling import DiallingPlan
 from trunks.numbers import parse_lines
 
@@ -36,24 +30,6 @@ INSTANCE_FILES = (
     "musiconhold.conf",
     "confbridge.conf",
 )
-
-
-#: The realm in SIP challenges; it is part of every stored digest, so it never changes.
-SIP_REALM = "hotline"
-
-
-def sip_digest(account: str, password: str) -> str:
-    """What Asterisk stores instead of a phone's password: MD5 of ``account:realm:password``
-    (RFC 2617's HA1), enough to check a phone's answer, useless to register as it elsewhere."""
-    return hashlib.md5(f"{account}:{SIP_REALM}:{password}".encode(), usedforsecurity=False).hexdigest()
-
-
-@dataclass(frozen=True)
-class Account:
-    name: str
-    digest: str
-    context: str
-    label: str
 
 
 def settings_agents(settings: Settings) -> list[Account]:
@@ -100,40 +76,6 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "voicemail_box": "12345",
         "voicemail_pin": settings.voicemail_pin,
     }
-
-
-def render_tree(
-    template_dirs: Iterable[Path], names: Iterable[str], context: Mapping[str, object], out_dir: Path
-) -> list[Path]:
-    """Render the named templates (the first directory holding a name wins) into ``out_dir``."""
-    environment = jinja2.Environment(
-        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in template_dirs]),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in sorted(set(names)):
-        target = out_dir / name
-        text = environment.get_template(name).render(**context)
-        if target.exists() and target.read_text(encoding="utf-8") == text:
-            continue
-        temporary = target.with_suffix(".tmp")
-        temporary.unlink(missing_ok=True)
-        # Secrets (SIP, AMI, the AGI key, the voicemail PIN) are in these files: never world-readable.
-        with os.fdopen(
-            os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640), "w", encoding="utf-8"
-        ) as out:
-            out.write(text)
-        temporary.chmod(0o640)
-        if target.exists():  # a re-render keeps the owner and mode Asterisk reads it with
-            old = target.stat()
-            os.chown(temporary, old.st_uid, old.st_gid)
-            temporary.chmod(stat.S_IMODE(old.st_mode))
-        temporary.replace(target)
-        written.append(target)
-    return written
 
 
 def render_system(

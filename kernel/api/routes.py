@@ -21,9 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
-from hotline.errors import ApiError, invalid
-from hotline.identity import PLATFORM_ROLES, Actor, Role
-from hotline.users import Users
+from kernel.api.errors import ApiError, invalid
+from kernel.api.identity import PLATFORM_ROLES, Actor, Role
+from kernel.api.users import Users
 
 log = logging.getLogger(__name__)
 #: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.

@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
 
-from hotline.errors import ApiError
-from hotline.events import catalogue_json
-from hotline.hub import CLIENT_LEFT, EventHub
+from kernel.api.errors import ApiError
+from kernel.api.hub import CLIENT_LEFT, EventHub
+from kernel.runtime.events import catalogue_json
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 HEALTH_KEY = web.AppKey("health", HealthCheck)
@@ -60,7 +60,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def event_catalogue(_request: web.Request) -> web.Response:
-    """Every event type the streams carry, with what it means and its fields (hotline/events.py)."""
+    """Every event type the streams carry, with what it means and its fields (kernel/runtime/events.py)."""
     return web.json_response(catalogue_json(), dumps=lambda v: json.dumps(v, ensure_ascii=False))
 
 

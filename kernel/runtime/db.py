@@ -16,8 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-
 
 class Base(DeclarativeBase):
     pass
@@ -101,18 +99,14 @@ async def ping(engine: AsyncEngine) -> bool:
         return (await connection.execute(text("SELECT 1"))).scalar() == 1
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic, on the engine's own connection."""
+async def migrate(engine: AsyncEngine, scripts: Path, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` with the Alembic ``scripts``, on the engine's own connection."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+        await connection.run_sync(_upgrade, scripts, revision)
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def _upgrade(connection: Connection, scripts: Path, revision: str) -> None:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(scripts))
     config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection, revision: str) -> None:
-    command.upgrade(alembic_config(connection), revision)
+    command.upgrade(config, revision)

@@ -1,0 +1,47 @@
+"""What the controller talks to outside the process: Asterisk's AMI, Redis (two pools) and the database."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from kernel.asterisk.ami import AmiClient
+from kernel.runtime.config import Settings
+from kernel.runtime.db import create_engine
+
+#: The event hub's one reader, plus replays (``?since=``) waiting their turn for the rest.
+WEB_REDIS_CONNECTIONS = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Adapters:
+    """The outside world the controller talks to, none connected yet; a test hands in fakes."""
+
+    ami: AmiClient
+    #: The call path's pool (IVR, ACD, AMI, state saving).
+    redis: Redis
+    #: Web clients' own small pool: no number of open websockets can take a connection a caller needs.
+    web_redis: Redis
+    engine: AsyncEngine
+
+    @classmethod
+    def of(cls, settings: Settings) -> Adapters:
+        return cls(
+            ami=AmiClient(
+                settings.bind_host,
+                settings.ami_port,
+                settings.ami_user,
+                settings.ami_secret,
+                action_timeout=settings.ami_action_timeout,
+                name="sut",
+            ),
+            redis=Redis.from_url(settings.effective_redis_url),
+            web_redis=Redis(
+                connection_pool=BlockingConnectionPool.from_url(
+                    settings.effective_redis_url, max_connections=WEB_REDIS_CONNECTIONS, timeout=10
+                )
+            ),
+            engine=create_engine(settings.effective_database_url),
+        )

@@ -1,0 +1,48 @@
+"""The settings' structured parts (policy, skills, dialling plan, menu, ACD strategy), parsed once."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from acd.engine import Settings as AcdSettings
+from acd.engine import Strategy
+from agents.skills import SkillSpecError, parse_agent_skills
+from ivr.menu import Menu, MenuError, load_menu
+from kernel.runtime.config import ConfigError, Settings
+from ticketing.policy import Policy, PolicyError, load_policy
+from trunks.dialling import DiallingPlan, DiallingPlanError
+
+
+@dataclasses.dataclass(frozen=True)
+class Plans:
+    """The settings' structured parts, parsed once: a bad one stops the start, naming the setting."""
+
+    policy: Policy
+    seed_skills: dict[str, dict[str, int]]
+    dialling: DiallingPlan
+    menu: Menu
+    acd: AcdSettings
+
+    @classmethod
+    def of(cls, settings: Settings) -> Plans:
+        try:
+            policy = load_policy(settings.ticket_policy)
+        except PolicyError as exc:
+            raise ConfigError(f"HOTLINE_TICKET_POLICY: {exc}") from None
+        try:
+            return cls(
+                policy=policy,
+                seed_skills=parse_agent_skills(settings.agent_skills, settings.agents),
+                dialling=DiallingPlan.of(settings.outbound_area_codes, settings.outbound_numbers),
+                menu=load_menu(settings.ivr_menu),
+                acd=AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds),
+            )
+        except SkillSpecError as exc:
+            raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
+        except MenuError as exc:
+            raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
+        except DiallingPlanError as exc:
+            raise ConfigError(f"HOTLINE_OUTBOUND_AREA_CODES / HOTLINE_OUTBOUND_NUMBERS: {exc}") from None
+        except ValueError:
+            names = ", ".join(s.value for s in Strategy)
+            raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None

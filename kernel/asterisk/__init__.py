@@ -1,0 +1,1 @@
+"""Asterisk adapters: AMI client, FastAGI server, channel tracking, config rendering."""

@@ -1,0 +1,135 @@
+"""``hotline lab …``, ``hotline run`` and ``hotline call``: the lab's own commands.
+
+Registered through the ``hotline.commands`` entry point, so the engine's CLI
+lists them while no runtime module imports the lab.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from hotline.cli import serve
+from kernel.runtime.config import Settings, config_file_path
+from lab.caller import CallError, CallPlan, place_call
+from lab.chroot import ChrootError, ensure_chroot, is_ready
+from lab.lab import Lab, LabError
+
+
+def register(commands: Any) -> None:
+    """Add the lab's commands to the ``hotline`` parser."""
+    commands.add_parser(
+        "run", help="bring up the lab, then serve; Ctrl-C stops what it started"
+    ).set_defaults(handler=cmd_run)
+    lab = commands.add_parser("lab", help="the two-Asterisk lab in a sid chroot")
+    lab_commands = lab.add_subparsers(dest="lab_command", required=True)
+    lab_commands.add_parser("build", help="build (or reuse) the Asterisk chroot")
+    lab_commands.add_parser("up")
+    lab_commands.add_parser("down")
+    status = lab_commands.add_parser("status")
+    status.add_argument("--json", action="store_true")
+    lab.set_defaults(handler=cmd_lab)
+
+    call = commands.add_parser("call", help="place a real call from the lab's PSTN")
+    call.add_argument("--from", dest="caller_number", required=True)
+    call.add_argument("--name", default="", help="caller name, e.g. 张三")
+    call.add_argument("--to", default="12345")
+    call.add_argument("--dtmf", default="", help="keys to press once answered")
+    call.add_argument("--say", default="", help="Mandarin text to speak (espeak-ng)")
+    call.add_argument("--wav", type=Path, help="a WAV file to play instead of --say")
+    call.add_argument("--hold", type=int, default=60, help="seconds to stay on the line")
+    call.add_argument("--dtmf-after", type=float, default=3.0, help="seconds after answer before the keys")
+    call.add_argument("--say-after", type=float, default=9.0, help="seconds after the keys before speaking")
+    call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
+    call.set_defaults(handler=cmd_call)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    lab = Lab(settings, log=lambda line: print(line, flush=True))
+    settings = dataclasses.replace(settings, asterisk_root=lab.root)
+    first_time = "" if is_ready(lab.root) else " (first time: builds the chroot, about a minute)"
+    print(f"hotline: bringing up Redis and Asterisk{first_time}", flush=True)
+    # Processes a crashed run left behind are adopted: this run stops them too.
+    lab.up()
+    print_summary(settings)
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        stopped = lab.down()
+        if stopped:
+            print(f"hotline: stopped {', '.join(stopped)}")
+    return 0
+
+
+def print_summary(settings: Settings) -> None:
+    host = settings.bind_host
+    print(
+        f"""
+hotline is running (all on {host}):
+  web            http://{host}:{settings.web_port}/healthz   events: ws://{host}:{settings.web_port}/api/events
+  SIP (agents)   udp {host}:{settings.sip_port}
+  AMI            tcp {host}:{settings.ami_port}   FastAGI tcp {host}:{settings.fastagi_port}
+  Redis          tcp {host}:{settings.redis_port}
+  lab PSTN       trunk udp {host}:{settings.carrier_port}, phones udp {host}:{settings.pstn_phone_port}
+  agent accounts {", ".join(settings.agents)} (lab phones use {", ".join(settings.lab_phones)})
+  supervisors    {", ".join(settings.supervisors)}
+  passwords      HOTLINE_PASSWORD_<account> in {config_file_path({}).resolve()}
+try a call:  .venv/bin/hotline call --from 13800138000 --name 张三 --dtmf 1 --say "楼下饭店油烟很大"
+Ctrl-C stops what this command started.
+""",
+        flush=True,
+    )
+
+
+def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
+    lab = Lab(settings, log=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        if args.lab_command == "build":
+            print(ensure_chroot(settings.chroot_cache, log=lab.log))
+        elif args.lab_command == "up":
+            started = lab.up()
+            print(f"lab up: started {', '.join(started) or 'nothing (already running)'}")
+        elif args.lab_command == "down":
+            stopped = lab.down()
+            print(f"lab down: stopped {', '.join(stopped) or 'nothing'}")
+        elif args.json:
+            print(json.dumps(lab.status(), ensure_ascii=False, indent=2))
+        else:
+            status = lab.status()
+            for name, process in status["processes"].items():
+                print(
+                    f"{name:15} {'running pid ' + str(process['pid']) if process['running'] else 'stopped'}"
+                )
+            for name, port in status["ports"].items():
+                state = "" if "listening" not in port else ("listening" if port["listening"] else "closed")
+                print(f"{name:15} {port['proto']} {status['host']}:{port['port']} {state}")
+    except (LabError, ChrootError) as exc:
+        print(f"hotline lab: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+    plan = CallPlan(
+        caller_number=args.caller_number,
+        caller_name=args.name,
+        to=args.to,
+        dtmf=args.dtmf,
+        say=args.say,
+        wav=args.wav,
+        hold=args.hold,
+        dtmf_after=args.dtmf_after,
+        say_after=args.say_after,
+        end_key=args.end_key,
+    )
+    try:
+        print(asyncio.run(place_call(Lab(settings), plan)).call_id)
+    except CallError as exc:
+        print(f"hotline call: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,109 @@
+"""The controller wired to fakes: a fake AMI, an in-process Redis, SQLite, and Asterisk's side of FastAGI
+played by the test. What it checks is what the floor sees: an agent's phone signs them in, a caller's
+channel becomes a live call, and a stop writes what was published on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import fakeredis
+import pytest
+
+from hotline.adapters import Adapters
+from hotline.controller import Controller
+from kernel.asterisk.ami import AmiClient
+from kernel.runtime.config import Settings
+from kernel.runtime.db import create_engine
+from kernel.runtime.live import EVENTS_STREAM
+from tests.fakes.agi_asterisk import KEY, play_asterisk
+from tests.fakes.ami_server import FakeAmi
+
+CALLER = {
+    "Channel": "PJSIP/carrier-00000001",
+    "Uniqueid": "h-1.0",
+    "Linkedid": "h-1.0",
+    "CallerIDNum": "13800138000",
+    "CallerIDName": "张三",
+    "Exten": "12345",
+}
+
+
+@pytest.fixture
+async def world(tmp_path):
+    ami = FakeAmi(list_events={"CoreShowChannels": [], "DeviceStateList": []})
+    ami_port = await ami.start()
+    server = fakeredis.FakeServer()
+    settings = Settings(
+        home=tmp_path / "home",
+        asterisk_root=tmp_path / "asterisk",
+        fastagi_port=0,
+        ami_port=ami_port,
+        ami_secret=ami.secret,
+        agi_key=KEY,
+        agents=("1001",),
+        supervisors=("9001",),
+        account_passwords={"1001": "phone-password", "9001": "supervisor-password"},
+    )
+    adapters = Adapters(
+        ami=AmiClient("127.0.0.1", ami_port, "hotline", ami.secret, name="fake"),
+        redis=fakeredis.FakeAsyncRedis(server=server),
+        web_redis=fakeredis.FakeAsyncRedis(server=server),
+        engine=create_engine(settings.effective_database_url),
+    )
+    controller = Controller(settings, adapters)
+    await controller.start()
+    redis = fakeredis.FakeAsyncRedis(server=server)
+    await eventually(redis, lambda e: e["type"] == "controller.reconciled")  # AMI is in, calls rebuilt
+    yield controller, ami, redis
+    await controller.close()
+    await ami.close()
+
+
+async def published(redis: fakeredis.FakeAsyncRedis) -> list[dict]:
+    return [json.loads(fields[b"event"]) for _, fields in await redis.xrange(EVENTS_STREAM)]
+
+
+async def eventually(redis, matches, seconds: float = 10.0) -> dict:
+    async with asyncio.timeout(seconds):
+        while True:
+            found = [event for event in await published(redis) if matches(event)]
+            if found:
+                return found[-1]
+            await asyncio.sleep(0.02)
+
+
+async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_it(world):
+    controller, _, redis = world
+    replies = {
+        "GET VARIABLE": b"200 result=1 (1001)\n",
+        "ANSWER": b"200 result=0\n",
+        "STREAM FILE": b"200 result=0 endpos=0\n",
+    }
+    seen = await play_asterisk(controller.fastagi.port, "agent?code=*71", replies)
+    state = await eventually(redis, lambda e: e["type"] == "agent.state" and e["agent"] == "1001")
+    assert state["state"] == "ready"
+    assert controller.dispatcher.agent("1001").state.value == "ready"
+    assert any("agent-ready" in command for command in seen), seen
+
+
+async def test_a_callers_channel_becomes_a_live_call_on_the_wallboard(world):
+    controller, ami, redis = world
+    await ami.push_event(Event="Newchannel", **CALLER)
+    ringing = await eventually(redis, lambda e: e["type"] == "call.ringing")
+    assert (ringing["caller_number"], ringing["line"]) == ("13800138000", "12345")
+    [call] = (await controller.live.calls()).values()
+    assert (call["caller_number"], call["caller_name"]) == ("13800138000", "张三")
+
+
+async def test_a_stop_writes_what_was_published_on_the_way_out_and_overruns_no_step(world, caplog):
+    controller, _, redis = world
+    abandoned = [{"type": "acd.abandoned", "call_id": f"h-{n}.0", "waited": 40.0} for n in range(200)]
+    for event in abandoned:  # queued without a pause: the outbox has written none of them yet
+        await controller.publish(event)
+    with caplog.at_level(logging.ERROR, logger="kernel.runtime.stopping"):
+        await controller.close()
+    written = [e["call_id"] for e in await published(redis) if e["type"] == "acd.abandoned"]
+    assert written == [event["call_id"] for event in abandoned]
+    assert caplog.records == []
