@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
+from acd.chart import VIEW
 from acd.engine import Agent, AgentState, Changes, Engine, Offer, QueuedCall
 from acd.phones import PhoneChange, PhoneNews
 from acd.state_store import AcdStateStore
@@ -201,11 +202,14 @@ class Dispatcher:
             if agent is None:
                 await self._publish({"type": "agent.removed", "agent": account})
                 continue
+            status, activity = VIEW[AgentState(agent["state"])]
             await self._publish(
                 {
                     "type": "agent.state",
                     "agent": account,
                     "state": agent["state"],
+                    "status": status,
+                    "activity": activity,
                     "break_reason": agent["break_reason"],
                     "call_id": agent["call_id"],
                     "since": agent["since"],

@@ -58,8 +58,9 @@ CATALOGUE: dict[str, EventType] = {
         EventType("acd.callback_answered", "agent and caller of a callback are connected", (*CALL, "agent")),
         EventType(
             "agent.state",
-            "an agent's state changed (logged_out, ready, ringing, talking, wrap_up, break)",
-            ("agent", "state", "break_reason", "call_id", "since"),
+            "an agent's state changed (logged_out, ready, ringing, talking, wrap_up, break), also told as "
+            "the status they chose and where their work stands (acd/chart.py)",
+            ("agent", "state", "status", "activity", "break_reason", "call_id", "since"),
         ),
         EventType("agent.removed", "a seat was stopped", ("agent",)),
         EventType(

@@ -83,7 +83,7 @@ async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_
     }
     seen = await play_asterisk(controller.fastagi.port, "agent?code=*71", replies)
     state = await eventually(redis, lambda e: e["type"] == "agent.state" and e["agent"] == "1001")
-    assert state["state"] == "ready"
+    assert (state["state"], state["status"], state["activity"]) == ("ready", "available", "waiting")
     assert controller.dispatcher.agent("1001").state.value == "ready"
     assert any("agent-ready" in command for command in seen), seen
 
