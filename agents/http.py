@@ -165,6 +165,7 @@ AGENT_ROUTES = [
         PLATFORM,
         "签入/签出/就绪/小休/话后处理: login, logout, ready, break (reason), wrap-up",
         _REASON_BODY,
+        choices={"command": COMMANDS},
     ),
     Route(
         "GET",

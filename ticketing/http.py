@@ -454,6 +454,7 @@ ROUTES: list[Route] = [
         EVERYONE,
         "a workflow command: " + ", ".join(sorted(COMMANDS)),
         _COMMAND_BODY,
+        choices={"command": COMMANDS},
     ),
     Route("GET", "/api/tickets/{number}/duplicates", ticket_duplicates, PLATFORM, "likely duplicates (并单)"),
     Route(

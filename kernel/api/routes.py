@@ -14,8 +14,8 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -67,6 +67,9 @@ class Route:
     #: What the route creates: the path parameter that names it, and where its body says the name. The
     #: OpenAPI links the answer to every operation on it, so clients and the fuzzer can follow them.
     creates: tuple[str, str] | None = None
+    #: The values a path parameter may take, described as an enum; any other still reaches the handler,
+    #: whose refusal names the valid ones.
+    choices: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 def add_routes(app: web.Application, users: Users, routes: Sequence[Route], title: str) -> None:
@@ -245,7 +248,9 @@ def openapi(routes: list[Route], title: str) -> dict[str, Any]:
                     "name": name,
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "pattern": f"^{pattern}$" if pattern else NO_NUL},
+                    "schema": {"type": "string", "enum": sorted(route.choices[name])}
+                    if name in route.choices
+                    else {"type": "string", "pattern": f"^{pattern}$" if pattern else NO_NUL},
                 }
                 for name, pattern in PATH_PARAMETER.findall(route.path)
             ]
