@@ -23,6 +23,8 @@ from kernel.runtime.events import Publish
 
 log = logging.getLogger(__name__)
 StartCallback = Callable[[Offer], Awaitable[None]]
+#: Told each agent's new state after every step that changed it (the fallback queue's pauses follow it).
+AgentWatch = Callable[[str, AgentState], None]
 T = TypeVar("T")
 
 
@@ -34,8 +36,10 @@ class Dispatcher:
         publish: Publish,
         clock: Callable[[], float],
         start_callback: StartCallback,
+        watch: AgentWatch | None = None,
     ) -> None:
         self.engine = engine
+        self._watch = watch
         self._store = store
         self._publish = publish
         self._clock = clock
@@ -151,6 +155,19 @@ class Dispatcher:
 
         await self.step(change)
 
+    async def handed_over(self, call_id: str) -> None:
+        """The controller stops while Asterisk keeps the call: a waiting caller leaves this queue for the
+        dialplan's fallback queue; an agent talking with them stays talking, as their phone is (the next
+        controller's reconcile ends the talk when the phone does). A callback keeps its place."""
+        self._offers.pop(call_id, None)
+
+        def change(engine: Engine, now: float) -> None:
+            call = engine.calls.get(call_id)
+            if call is not None and not call.callback_number:
+                engine.call_left(call_id, now)
+
+        await self.step(change)
+
     async def hear(self, news: PhoneNews) -> None:
         """Apply what AMI said about an agent's phone."""
         if news.change in (PhoneChange.FREE, PhoneChange.BUSY):
@@ -202,7 +219,10 @@ class Dispatcher:
             if agent is None:
                 await self._publish({"type": "agent.removed", "agent": account})
                 continue
-            status, activity = VIEW[AgentState(agent["state"])]
+            state = AgentState(agent["state"])
+            if self._watch is not None:
+                self._watch(account, state)
+            status, activity = VIEW[state]
             await self._publish(
                 {
                     "type": "agent.state",
@@ -219,7 +239,8 @@ class Dispatcher:
             await self._publish({"type": notice.kind, "agent": notice.account, "detail": notice.detail})
 
     async def _save(self, changes: Changes) -> None:
-        """Write this step; if Redis is away, keep it and write it with the next step."""
+        """Write this step; if Redis is away, keep it and write it with the next step; if Redis lost
+        what it held, write everything."""
         if self._unsaved is not None:
             changes = Changes(
                 agents={**self._unsaved.agents, **changes.agents},
@@ -227,7 +248,9 @@ class Dispatcher:
                 last_offered=changes.last_offered,
             )
         try:
-            await self._store.write(changes)
+            if not await self._store.write(changes):
+                await self._store.write_all(self.engine)
+                log.warning("Redis had lost the ACD state (restarted without its data?): wrote it back whole")
             self._unsaved = None
         except Exception as exc:  # the engine in memory stays right; Redis catches up
             log.warning("ACD state not saved to redis, keeping it for the next step: %s", exc)

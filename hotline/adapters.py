@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.asterisk.ami import AmiClient
@@ -13,6 +18,11 @@ from kernel.runtime.db import create_engine
 
 #: The event hub's one reader, plus replays (``?since=``) waiting their turn for the rest.
 WEB_REDIS_CONNECTIONS = 4
+#: A pooled connection that a Redis restart cut fails its next command: try again on a new one, briefly.
+RECONNECTING: dict[str, Any] = {
+    "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=3),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +47,13 @@ class Adapters:
                 action_timeout=settings.ami_action_timeout,
                 name="sut",
             ),
-            redis=Redis.from_url(settings.effective_redis_url),
+            redis=Redis.from_url(settings.effective_redis_url, **RECONNECTING),
             web_redis=Redis(
                 connection_pool=BlockingConnectionPool.from_url(
-                    settings.effective_redis_url, max_connections=WEB_REDIS_CONNECTIONS, timeout=10
+                    settings.effective_redis_url,
+                    max_connections=WEB_REDIS_CONNECTIONS,
+                    timeout=10,
+                    **RECONNECTING,
                 )
             ),
             engine=create_engine(settings.effective_database_url),

@@ -24,6 +24,7 @@ from acd.engine import Engine
 from acd.phones import phone_news
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
+from agents.fallback_queue import FallbackQueue
 from agents.phone import run_feature_code
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
@@ -91,6 +92,7 @@ class Controller:
             self.publish,
             clock,
             lambda offer: self.callbacks.call_back(offer),
+            watch=lambda account, state: self.fallback.agent_changed(account, state),
         )
         # agents
         self.provisioner = Provisioner(
@@ -111,6 +113,7 @@ class Controller:
             )
             for account, levels in plans.seed_skills.items()
         ]
+        self.fallback = FallbackQueue(self.ami)
         self.screen_pops = ScreenPops(self.desk, self.live.caller_calls, self.publish_to_agent)
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
@@ -167,6 +170,7 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
+        self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:
@@ -282,13 +286,16 @@ class Controller:
     async def _reconcile(self) -> None:
         """After every AMI login: rebuild calls and phones from what Asterisk has now."""
         await self.provisioner.catch_up()
+        uptime = await self.ami.uptime()
+        started = None if uptime is None else self.clock() - uptime
         channels = await self.ami.action("CoreShowChannels", idempotent=True)
-        for call_event in self.tracker.reconcile(channels.events):
+        for call_event in self.tracker.reconcile(channels.events, asterisk_started=started):
             self._queue_call_event(call_event)
         snapshot = {call_id: call.summary() for call_id, call in self.tracker.calls.items()}
         self._outbox.put_nowait(functools.partial(self.live.replace_calls, snapshot))
         on_calls = {account_of(str(c.get("Channel", ""))) for c in channels.events}
         await self.dispatcher.step(lambda engine, now: engine.phones_on_calls(on_calls, now))
+        self.fallback.resync(self.dispatcher.agents())
         devices = await self.ami.action("DeviceStateList", idempotent=True)
         for device in devices.events:
             self._feed_acd(device)

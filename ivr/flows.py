@@ -32,7 +32,9 @@ from trunks.dialling import OutboundGuard
 
 ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
 CountCall = Callable[[dict[str, object]], Awaitable[int]]
-#: Caller ids that cannot be called back (withheld, anonymous, internal).
+
+#: Arrival seconds app_queue's priority can tell apart (it is a C int: class × this must fit).
+FALLBACK_PLACES = 100_000
 
 
 @dataclass
@@ -60,6 +62,22 @@ class IvrServices:
 
     async def can_call_back(self, number: str, call_id: str) -> bool:
         return await self.outbound.allow(number, where="ivr-callback", call_id=call_id)
+
+
+def fallback_priority(priority: Priority, arrived_at: float) -> int:
+    """app_queue's QUEUE_PRIO for a caller: their class first, then the earlier arrival higher.
+
+    Callers handed to the fallback queue all join it at the same moment; without this
+    they were answered in reverse order of arrival. The clock part wraps every 27 hours.
+    """
+    return int(priority) * FALLBACK_PLACES + FALLBACK_PLACES - 1 - int(arrived_at) % FALLBACK_PLACES
+
+
+def stopping() -> bool:
+    """The controller is stopping: FastAGI cancels every open call's flow, and Asterisk keeps the call
+    (a ring goes on, a conversation goes on, a waiting caller goes to the dialplan's fallback queue)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def answer_hotline(session: AgiSession, services: IvrServices) -> None:
@@ -124,7 +142,9 @@ class _Flow:
         except AgiHangup:
             await self.caller_hung_up()
         finally:
-            if self.queued:  # an error, or the controller stopping: do not leave a ghost in the queue
+            if self.queued and stopping():
+                await self.dispatcher.handed_over(self.call_id)
+            elif self.queued:  # an error: do not leave a ghost in the queue
                 await self.dispatcher.caller_gone(self.call_id)
 
     async def take_description(self) -> None:
@@ -164,6 +184,8 @@ class _Flow:
         )
         await self.dispatcher.step(lambda engine, now: engine.call_arrived(call))
         self.queued = True
+        # Should the controller stop, the dialplan's fallback queue answers in the same order.
+        await self.session.set_variable("QUEUE_PRIO", str(fallback_priority(priority, self.arrived_at)))
         await self.publish("acd.queued", skill=route.skill, priority=priority.name.lower())
         await self.say_unless_offered("connecting", "")
 
@@ -261,7 +283,7 @@ class _Flow:
             if not answered:
                 await self.publish("acd.not_answered", agent=offer.account, dial_status=status)
         finally:
-            if not self.session.hung_up:
+            if not (self.session.hung_up or stopping()):
                 await self.dispatcher.finish_offer(offer, answered)
         if answered:
             self.queued = False

@@ -28,7 +28,11 @@ class ControllerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hotline", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
-        self.wait_healthy()
+        try:
+            self.wait_healthy()
+        except AssertionError:
+            self.kill()  # never leave a controller holding the ports for the next test
+            raise
 
     def wait_healthy(self, timeout: float = 20) -> None:
         """Polls /healthz synchronously, so async tests can restart the controller too."""

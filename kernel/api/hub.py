@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from kernel.runtime.backoff import backoff_delays
 
@@ -40,6 +41,7 @@ class Ended:
 GOING_AWAY = Ended(1001, "服务器正在停止")
 TOO_SLOW = Ended(1013, "客户端读取过慢，请带 since 参数重新连接")
 DEACTIVATED = Ended(1008, "账号已停用")
+UNAVAILABLE = Ended(1013, "事件服务暂不可用，请稍后带 since 参数重新连接")
 CLIENT_LEFT = Ended(1000, "")
 
 
@@ -104,12 +106,21 @@ class EventHub:
         return len(ended)
 
     async def events(self, subscription: Subscription) -> AsyncIterator[Event]:
-        """The replay, then live events, until the subscription ends."""
+        """The replay, then live events, until the subscription ends.
+
+        A replay that Redis cannot serve ends the subscription (close 1013) with the last id sent, so
+        the client resumes from it; live events wait out a Redis outage instead.
+        """
         after = subscription.since
         while _before(after, subscription.joined):
-            entries = await self.redis.xrange(
-                subscription.stream, f"({after}", subscription.joined, self.page
-            )
+            try:
+                entries = await self.redis.xrange(
+                    subscription.stream, f"({after}", subscription.joined, self.page
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("event hub: replay of %s failed: %s", subscription.stream, exc)
+                subscription.end(UNAVAILABLE)
+                return
             if not entries:
                 break
             for entry_id, fields in entries:

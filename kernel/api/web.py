@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import WSMsgType, web
+from redis.exceptions import RedisError
 
 from kernel.api.errors import ApiError
 from kernel.api.hub import CLIENT_LEFT, EventHub
 from kernel.runtime.events import catalogue_json
+
+log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 HEALTH_KEY = web.AppKey("health", HealthCheck)
@@ -77,7 +81,11 @@ async def stream_events(request: web.Request, stream: str, owner: str) -> web.We
     hub = request.app[HUB_KEY]
     if hub.count(owner) >= MAX_SOCKETS_PER_USER:
         raise ApiError("too-many-sockets", f"每个用户最多同时打开 {MAX_SOCKETS_PER_USER} 个事件连接", 429)
-    subscription = await hub.subscribe(stream, owner, since)
+    try:
+        subscription = await hub.subscribe(stream, owner, since)
+    except (RedisError, OSError) as exc:
+        log.warning("events: cannot subscribe to %s: %s", stream, exc)
+        raise ApiError("events-unavailable", "事件服务暂不可用（Redis 无法连接），请稍后重连", 503) from None
     # A client that never answers a close holds the shutdown for at most a second.
     ws = web.WebSocketResponse(heartbeat=20, timeout=1.0)
     try:

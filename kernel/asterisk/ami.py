@@ -210,6 +210,14 @@ class AmiClient:
             return reply
         raise AssertionError("unreachable")
 
+    async def uptime(self) -> int | None:
+        """Seconds since Asterisk started (``core show uptime seconds``); None if it does not say."""
+        reply = await self.action("Command", {"Command": "core show uptime seconds"}, idempotent=True)
+        output = reply.response.get("Output", "")
+        text = "\n".join(output) if isinstance(output, list) else str(output)
+        found = re.search(r"System uptime:\s*(\d+)", text)
+        return int(found.group(1)) if found else None
+
     async def originate(self, headers: Mapping[str, HeaderValue], *, timeout: float = 60.0) -> Message:
         """Originate asynchronously and wait for its ``OriginateResponse`` event.
 

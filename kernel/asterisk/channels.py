@@ -14,6 +14,11 @@ from dataclasses import asdict, dataclass, field
 Event = Mapping[str, object]
 
 
+#: Why a call that vanished from Asterisk's channel list ended, as its hang-up event says.
+ASTERISK_RESTARTED = "Asterisk restarted"
+GONE_WHILE_AWAY = "gone while the controller was away"
+
+
 @dataclass
 class LiveCall:
     call_id: str
@@ -38,6 +43,10 @@ class LiveCall:
         known["channels"] = set(known.get("channels", ()))  # type: ignore[arg-type]
         known["bridged"] = set(known.get("bridged", ()))  # type: ignore[arg-type]
         return cls(**known)  # type: ignore[arg-type]
+
+
+def _bridged_to_agent(call: LiveCall) -> bool:
+    return bool(call.agent) and len(call.bridged) > 1
 
 
 def account_of(channel: str) -> str:
@@ -68,10 +77,15 @@ class CallTracker:
                 self.calls[call_id] = call
                 self._call_of_channel.update(dict.fromkeys(call.channels, call_id))
 
-    def reconcile(self, channels: Iterable[Event]) -> list[dict[str, object]]:
+    def reconcile(
+        self, channels: Iterable[Event], asterisk_started: float | None = None
+    ) -> list[dict[str, object]]:
         """Rebuild the table from ``CoreShowChannels`` after a (re)connect.
 
-        Calls that vanished while we were away are reported as hung up.
+        Calls that vanished while we were away are reported as hung up; those that began before
+        Asterisk's own start (``asterisk_started``, a clock time) ended with it. Calls that began
+        or moved on while we were away (the fallback queue answered them) are reported as they
+        stand now.
         """
         before = self.calls
         self.calls, self._call_of_channel = {}, {}
@@ -82,8 +96,26 @@ class CallTracker:
             )
             if channel.get("BridgeId"):
                 self._bridge(channel)
+        found = []
+        for call_id, call in self.calls.items():
+            known = before.get(call_id)
+            if known is not None:
+                call.started_at = known.started_at
+            if _bridged_to_agent(call) and (known is None or not _bridged_to_agent(known)):
+                found.append(self._emit("call.bridged", call))
+            elif known is None or (known.state, call.state) == ("ringing", "answered"):
+                found.append(self._emit(f"call.{call.state}", call))
         gone = [call for call_id, call in before.items() if call_id not in self.calls]
-        return [self._emit("call.hangup", call, cause="gone while the controller was away") for call in gone]
+        return found + [
+            self._emit(
+                "call.hangup",
+                call,
+                cause=ASTERISK_RESTARTED
+                if asterisk_started is not None and call.started_at < asterisk_started
+                else GONE_WHILE_AWAY,
+            )
+            for call in gone
+        ]
 
     # -- AMI events --------------------------------------------------------
 

@@ -30,6 +30,7 @@ class FakeAmi:
     received: list[Frame] = field(default_factory=list)
     connections: int = 0
     on_login: Callable[[asyncio.StreamWriter], None] | None = None
+    headers: dict[str, Frame] = field(default_factory=dict)  # more headers in an action's plain reply
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -124,4 +125,5 @@ class FakeAmi:
                 frame(Event="OriginateResponse", ActionID=action_id, Response="Success", Uniqueid="1.1"),
             )
             return
-        await self.send(writer, frame(Response="Success", ActionID=action_id, Ping="Pong"))
+        more = self.headers.get(action, {})
+        await self.send(writer, frame(Response="Success", ActionID=action_id, Ping="Pong", **more))

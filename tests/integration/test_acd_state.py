@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Engine, Offer, Priority, QueuedCall, Settings
 from acd.state_store import CALLS_HASH, AcdStateStore
 
@@ -55,3 +56,28 @@ async def test_a_removed_agent_is_gone_from_redis_too(redis) -> None:
     engine.remove_agent("1002")
     await store.write(engine.take_changes())
     assert list((await AcdStateStore(redis).load(SETTINGS)).agents) == ["1001"]
+
+
+async def test_a_redis_that_lost_its_data_gets_the_whole_state_back_within_a_tick(redis) -> None:
+    """A Redis restarted without its data once held a fragment, and the next controller brought an agent
+    on a 用餐 break back as signed out. Now the next step (a tick, each second) notices and writes it all."""
+
+    async def publish(event: dict) -> None:
+        return None
+
+    async def no_callbacks(offer) -> None:
+        raise AssertionError("no callback expected")
+
+    dispatcher = Dispatcher(Engine(SETTINGS), AcdStateStore(redis), publish, lambda: 100.0, no_callbacks)
+    await dispatcher.restore({"1001": {"general": 5}, "1002": {"general": 5}})
+    await dispatcher.step(lambda engine, now: engine.login("1001", now))
+    await dispatcher.step(lambda engine, now: engine.pause("1001", "用餐", now))
+    waiting = QueuedCall("waiting", "12345", "general", 100.0)
+    await dispatcher.step(lambda engine, now: engine.call_arrived(waiting))
+    await redis.flushall()  # what a restart without persistence leaves
+
+    await dispatcher.tick()
+
+    kept = await AcdStateStore(redis).load(SETTINGS)
+    assert kept.to_json() == dispatcher.engine.to_json()
+    assert kept.agents["1001"].break_reason == "用餐" and list(kept.calls) == ["waiting"]

@@ -8,6 +8,7 @@ import json
 import time
 
 import aiohttp
+import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -248,3 +249,17 @@ async def test_shutdown_closes_every_socket_at_once(api) -> None:
         message = await ws.receive(timeout=2)
         assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1001
     assert time.monotonic() - started < 2
+
+
+async def test_with_redis_away_a_new_event_socket_is_refused_with_503_and_an_error_id(api) -> None:
+    """It once failed inside the handler with a traceback; the client now learns to come back later."""
+    client, tokens, _, _ = api
+    client.server.app[HUB_KEY].redis = fakeredis.FakeAsyncRedis(connected=False)
+    handshake = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    response = await client.get("/api/events", headers={**handshake, **auth(tokens, "supervisor")})
+    assert response.status == 503 and (await response.json())["error_id"] == "events-unavailable"

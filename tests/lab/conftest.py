@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from redis import Redis as SyncRedis
 
 from kernel.asterisk.ami import AmiClient
 from kernel.runtime.config import Settings, load_settings
@@ -76,6 +77,10 @@ def lab(settings) -> Iterator[Lab]:
     lab = Lab(settings, log=lambda line: print(line, file=sys.stderr))
     lab.down()
     lab.up()
+    # Redis keeps its data across restarts now; each test session still starts from an empty one.
+    redis = SyncRedis.from_url(settings.effective_redis_url)
+    redis.flushall()
+    redis.close()
     yield lab
     lab.down()
     listening = [name for name, port in lab.status()["ports"].items() if port.get("listening")]

@@ -186,3 +186,13 @@ def test_backoff_grows_to_the_cap_with_jitter():
     low = backoff_delays(1.0, 1.0, rng=lambda: 0.0)
     high = backoff_delays(1.0, 1.0, rng=lambda: 0.999)
     assert next(low) == 0.5 and next(high) > 1.49
+
+
+async def test_uptime_reads_asterisks_own_count_of_seconds(fake):
+    fake.headers["Command"] = {"Output": "System uptime: 42"}
+    client = client_for(fake)
+    await client.connect()
+    assert await client.uptime() == 42
+    fake.headers["Command"] = {"Output": "No such command"}
+    assert await client.uptime() is None
+    await client.close()

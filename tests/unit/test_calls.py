@@ -50,10 +50,13 @@ def test_a_call_from_ring_to_hangup():
 def test_reconcile_rebuilds_live_calls_and_reports_vanished_ones():
     t = tracker()
     play(t, {"Event": "Newchannel", **CALLER})
-    gone = t.reconcile(
+    events = t.reconcile(
         [{**AGENT, "Linkedid": "h-2.0", "Uniqueid": "h-2.0", "ChannelStateDesc": "Up", "BridgeId": "b"}]
     )
-    assert [e["type"] for e in gone] == ["call.hangup"] and gone[0]["call_id"] == "h-1.0"
+    assert [(e["type"], e["call_id"]) for e in events] == [
+        ("call.answered", "h-2.0"),
+        ("call.hangup", "h-1.0"),
+    ]
     assert set(t.calls) == {"h-2.0"} and t.calls["h-2.0"].state == "answered"
 
 
@@ -89,3 +92,30 @@ def test_a_call_that_ended_while_no_controller_ran_still_gets_its_hang_up():
         ("call.hangup", "h-1.0", "13800138000", "1001")
     ]
     assert restarted.calls == {}
+
+
+def test_a_call_that_died_with_asterisk_says_asterisk_restarted():
+    """It once said only 'gone while the controller was away' when Asterisk itself had restarted."""
+    t = tracker()  # its clock says 100.0: the call began then
+    play(t, {"Event": "Newchannel", **CALLER})
+    [ended] = t.reconcile([], asterisk_started=160.0)
+    assert ended["cause"] == "Asterisk restarted"
+    play(t, {"Event": "Newchannel", **CALLER})
+    [vanished] = t.reconcile([], asterisk_started=40.0)  # Asterisk ran all along; the call ended unseen
+    assert vanished["cause"] == "gone while the controller was away"
+
+
+def test_a_call_the_fallback_queue_answered_while_no_controller_ran_appears_at_the_reconcile():
+    t = tracker()
+    up = {"ChannelStateDesc": "Up", "BridgeId": "b"}
+    [found] = t.reconcile([{**CALLER, **up}, {**AGENT, **up}])
+    assert (found["type"], found["call_id"], found["agent"]) == ("call.bridged", "h-1.0", "1001")
+    assert t.reconcile([{**CALLER, **up}, {**AGENT, **up}]) == [], "a call known already is not told twice"
+
+
+def test_a_waiting_call_the_fallback_queue_answered_is_reported_bridged_at_the_reconcile():
+    t = tracker()
+    play(t, {"Event": "Newchannel", **CALLER}, {"Event": "Newstate", **CALLER, "ChannelStateDesc": "Up"})
+    up = {"ChannelStateDesc": "Up", "BridgeId": "b"}
+    [moved_on] = t.reconcile([{**CALLER, **up}, {**AGENT, **up}])
+    assert (moved_on["type"], moved_on["agent"]) == ("call.bridged", "1001")

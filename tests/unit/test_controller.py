@@ -75,7 +75,7 @@ async def eventually(redis, matches, seconds: float = 10.0) -> dict:
 
 
 async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_it(world):
-    controller, _, redis = world
+    controller, ami, redis = world
     replies = {
         "GET VARIABLE": b"200 result=1 (1001)\n",
         "ANSWER": b"200 result=0\n",
@@ -86,6 +86,11 @@ async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_
     assert (state["state"], state["status"], state["activity"]) == ("ready", "available", "waiting")
     assert controller.dispatcher.agent("1001").state.value == "ready"
     assert any("agent-ready" in command for command in seen), seen
+    async with asyncio.timeout(5):  # the fallback queue follows: the member is no longer paused
+        while ("PJSIP/1001", "false") not in [
+            (a["Interface"], a["Paused"]) for a in ami.actions("QueuePause")
+        ]:
+            await asyncio.sleep(0.01)
 
 
 async def test_a_callers_channel_becomes_a_live_call_on_the_wallboard(world):

@@ -11,7 +11,7 @@ import pytest
 
 from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
-from ivr.flows import IvrServices, answer_hotline
+from ivr.flows import IvrServices, answer_hotline, fallback_priority
 from ivr.menu import load_menu
 from kernel.asterisk.fastagi import AgiHangup, AgiResult
 from trunks.dialling import DiallingPlan, OutboundGuard
@@ -21,8 +21,9 @@ class FakeStore:
     def __init__(self) -> None:
         self.writes: list[Changes] = []
 
-    async def write(self, changes: Changes) -> None:
+    async def write(self, changes: Changes) -> bool:
         self.writes.append(changes)
+        return True
 
     async def load(self, settings: Settings) -> Engine:
         return Engine(settings)
@@ -356,3 +357,60 @@ async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -
     assert seen == [(Priority.FROM_110, ["call-1", "earlier"])], "queued ahead of a caller waiting longer"
     assert "greeting" not in channel.played and "describe" not in channel.played
     assert "ivr.handover" in centre.kinds() and "ivr.menu" not in centre.kinds()
+
+
+async def test_a_stop_mid_conversation_leaves_the_agent_talking_as_their_phone_is() -> None:
+    """A SIGTERM once put talking agents into wrap-up while their calls went on in Asterisk."""
+    centre, channel = Centre("1001"), FakeChannel()
+    talking = asyncio.Event()
+
+    async def dial_and_talk(application: str, argument: str = "", timeout: float | None = None) -> AgiResult:
+        if application == "Dial":
+            await centre.dispatcher.phone_answered("1001")  # what AMI says when the agent picks up
+            talking.set()
+            await asyncio.Event().wait()  # the conversation goes on until the controller stops
+        return AgiResult(200, 0)
+
+    channel.exec = dial_and_talk  # type: ignore[method-assign]
+    flow = asyncio.create_task(answer_hotline(channel, centre.services()))
+    await talking.wait()
+    flow.cancel()  # what FastAgiServer.close does to every open call
+    with pytest.raises(asyncio.CancelledError):
+        await flow
+    agent = centre.engine.agents["1001"]
+    assert (agent.state, agent.call_id, agent.missed_in_row) == (AgentState.TALKING, "call-1", 0)
+
+
+async def test_a_stop_hands_a_waiting_caller_to_the_fallback_and_keeps_a_callback_in_its_place() -> None:
+    centre, waiting = Centre(logged_in=("1001",)), FakeChannel()
+    queued = asyncio.Event()
+
+    async def wait(_: int) -> str:
+        queued.set()
+        await asyncio.Event().wait()
+        return ""
+
+    waiting.on_wait = wait
+    flow = asyncio.create_task(answer_hotline(waiting, centre.services()))
+    await queued.wait()
+    await centre.dispatcher.step(
+        lambda engine, now: engine.call_arrived(
+            QueuedCall("cb", "12345", "12345", now, callback_number="13900139000")
+        )
+    )
+    flow.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flow
+    assert list(centre.engine.calls) == ["cb"], "the caller left for the fallback queue; the callback stays"
+
+
+async def test_a_queued_caller_carries_their_place_into_the_fallback_queue() -> None:
+    """Handed to app_queue all at once, callers were answered longest-waiter last."""
+    centre, channel = Centre("1001"), FakeChannel()
+    centre.clock.now = 1234.0
+    await answer_hotline(channel, centre.services())
+    assert channel.variables["QUEUE_PRIO"] == str(fallback_priority(Priority.NORMAL, 1234.0))
+    earlier, later = fallback_priority(Priority.NORMAL, 1000.0), fallback_priority(Priority.NORMAL, 1001.0)
+    assert earlier > later
+    assert fallback_priority(Priority.FROM_110, 99_999.0) > fallback_priority(Priority.ELDERLY, 0.0) > earlier
+    assert fallback_priority(Priority.FROM_110, 0.0) < 2**31, "app_queue's priority is a C int"

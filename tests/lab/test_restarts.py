@@ -1,0 +1,158 @@
+"""Restarts lose nothing: a part of the system killed or stopped while a call is bridged."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+from lab.caller import place_call
+from tests.lab.conftest import EventStream, floor_url
+from tests.lab.test_acd import caller
+
+
+def of_call(number: str, kind: str):
+    return lambda e: e.get("type") == kind and e.get("caller_number") == number
+
+
+async def test_redis_killed_under_a_call_keeps_agent_states_and_the_event_history(
+    lab, controller, settings, agents
+):
+    """Redis once ran without persistence: after a restart an agent on a 用餐 break came back signed out and
+    the event history (``?since=``) was gone."""
+    await agents.phone("1002", talk_seconds=15)
+    await agents.only_ready("1002")
+    await agents.command("1001", "login")
+    await agents.command("1001", "break", reason="用餐")
+    plan = caller(hold=40)
+    async with agents.floor() as stream:
+        await place_call(lab, plan)
+        bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
+    await asyncio.sleep(1.5)  # Redis writes its append-only file every second
+    os.kill(lab.redis.pid(), signal.SIGKILL)
+    async with asyncio.timeout(10):
+        while lab.redis.pid() is not None:
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(2)  # the call goes on while Redis is away
+    await asyncio.to_thread(lab.up)  # Redis again, from its own files
+    async with EventStream(floor_url(controller.base_url, agents.token) + "&since=0") as history:
+        # Published while Redis was away or after: the outbox kept it and wrote it when Redis came back.
+        hangup = await history.wait_for(of_call(plan.caller_number, "call.hangup"), 40)
+        before = [e for e in history.events if e.get("call_id") == bridged["call_id"]]
+    assert [e["type"] for e in before][:2] == ["call.ringing", "call.answered"], "history before the kill"
+    assert hangup["call_id"] == bridged["call_id"]
+
+    await asyncio.to_thread(controller.stop)
+    await asyncio.to_thread(controller.start)  # the next controller reads the ACD's state from Redis
+    states = await agents.states()
+    assert (states["1001"]["state"], states["1001"]["break_reason"]) == ("break", "用餐")
+
+
+async def test_the_system_asterisk_killed_under_a_call_says_so_and_answers_again_10_s_later(
+    lab, controller, settings, agents
+):
+    await agents.phone("1001", talk_seconds=60)
+    await agents.only_ready("1001")
+    plan = caller(hold=60)
+    async with agents.floor() as stream:
+        await place_call(lab, plan)
+        await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
+        os.kill(lab.sut.process.pid(), signal.SIGKILL)
+        async with asyncio.timeout(10):
+            while lab.sut.process.pid() is not None:
+                await asyncio.sleep(0.1)
+        await asyncio.to_thread(lab.up)
+        back = time.monotonic()
+        ended = await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 30)
+    assert ended["cause"] == "Asterisk restarted"
+
+    await agents.phone("1001", talk_seconds=3)
+    await agents.only_ready("1001")
+    await asyncio.sleep(max(0.0, 10 - (time.monotonic() - back)))
+    after = caller(hold=20)
+    async with agents.floor() as stream:
+        placed = time.monotonic() - back
+        await place_call(lab, after)
+        bridged = await stream.wait_for(of_call(after.caller_number, "call.bridged"), 40)
+    print(f"a call placed {placed:.1f} s after Asterisk was back reached {bridged['agent']}")
+    assert bridged["agent"] == "1001"
+
+
+async def queue_status(system) -> tuple[dict[str, str], dict[str, int]]:
+    """The fallback queue as app_queue sees it: each member's pause, each waiting caller's position."""
+    reply = await system.action("QueueStatus", {"Queue": "hotline-all"})
+    members = {str(e["Location"]): str(e["Paused"]) for e in reply.events if e.get("Event") == "QueueMember"}
+    callers = {
+        str(e["CallerIDNum"]): int(e["Position"]) for e in reply.events if e.get("Event") == "QueueEntry"
+    }
+    return members, callers
+
+
+async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_it_rings_no_one_on_break(
+    lab, controller, settings, agents
+):
+    """The fallback once answered the longest waiter last, and rang agents on their break."""
+    await agents.phone("1002", talk_seconds=60)  # still talking when the next controller looks
+    await agents.only_ready("1002")
+    await agents.command("1001", "login")  # signed in on a break
+    async with agents.ami(system=True) as system:
+        async with asyncio.timeout(10):
+            while (await queue_status(system))[0].get("PJSIP/1001") != "1":
+                await asyncio.sleep(0.2)
+        assert (await queue_status(system))[0]["PJSIP/1002"] == "0", "the ready agent is not paused"
+
+        await agents.command("1002", "break", reason="小休")  # nobody answers: both callers wait
+        first, second = caller(hold=90), caller(hold=90)
+        async with agents.floor() as stream:
+            for plan in (first, second):
+                await place_call(lab, plan)
+                await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 60)
+                await asyncio.sleep(1.5)
+        called: list[str] = []
+        system.on_event(
+            lambda e: called.append(str(e["Interface"])) if e.get("Event") == "AgentCalled" else None
+        )
+        await asyncio.to_thread(controller.stop)
+        async with asyncio.timeout(40):  # each hears the fallback's prompt, then joins the queue
+            while len((await queue_status(system))[1]) < 2:
+                await asyncio.sleep(0.5)
+        members, waiting = await queue_status(system)
+        assert waiting == {first.caller_number: 1, second.caller_number: 2}, "the longest waiter is first"
+        assert members == {"PJSIP/1001": "1", "PJSIP/1002": "1", **members}
+        # A supervisor puts 1002 back in Asterisk's own queue while the controller is down.
+        await system.action(
+            "QueuePause", {"Queue": "hotline-all", "Interface": "PJSIP/1002", "Paused": "false"}
+        )
+        async with asyncio.timeout(30):
+            while len((await queue_status(system))[1]) > 1:
+                await asyncio.sleep(0.5)
+        assert (await queue_status(system))[1] == {second.caller_number: 1}, "the first caller was answered"
+    assert called and set(called) == {"PJSIP/1002"}, "nobody on a break was rung"
+    # The next controller tells the floor about the call the fallback answered while it was away.
+    await asyncio.to_thread(controller.start)
+    async with EventStream(floor_url(controller.base_url, agents.token) + "&since=0") as history:
+        found = await history.wait_for(of_call(first.caller_number, "call.bridged"), 30)
+    assert found["agent"] == "1002"
+    await agents.hang_up_everything()
+
+
+async def test_a_sigterm_mid_conversation_leaves_the_agent_talking_as_their_phone_is(
+    lab, controller, settings, agents
+):
+    """A SIGTERM once put talking agents into wrap-up while their calls went on."""
+    await agents.phone("1001", talk_seconds=25)
+    await agents.only_ready("1001")
+    plan = caller(hold=60)
+    async with agents.floor() as stream:
+        await place_call(lab, plan)
+        await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
+    await asyncio.to_thread(controller.stop)
+    await asyncio.to_thread(controller.start)
+    states = await agents.states()
+    assert states["1001"]["state"] == "talking", "the conversation went on, and the ACD knows it"
+    async with agents.floor() as stream:  # the agent hangs up after 25 s: then, and only then, wrap-up
+        changed = await stream.wait_for(
+            lambda e: e.get("type") == "agent.state" and e.get("agent") == "1001", 40
+        )
+    assert changed["state"] == "wrap_up"
