@@ -1,0 +1,144 @@
+"""Soak: a steady load of real calls through the lab for a long while; memory stays flat, no call is lost.
+
+Callers arrive so that about CONCURRENT calls are up at once, each holding a
+random while (music on hold, a position announcement, or an agent); the lab's
+agents answer, talk a few seconds and hang up. Every minute the resident
+memory of the controller and of both Asterisks is sampled. At the end every
+placed call must have its ``call.ringing`` and its ``call.hangup`` on the
+floor stream. Memory is printed as a ratio against the first sample after the
+warm-up minute, measured in the same run. Not part of ``make test``: run it
+with ``python -m benchmarks.soak --minutes 30``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import time
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.ready_to_ring import BENCH_ENV, session
+from kernel.asterisk.ami import AmiClient
+from kernel.runtime.config import load_settings
+from lab.caller import CallError, CallPlan, place_call
+from lab.chroot import chroot_path
+from lab.controller import ControllerProcess, supervisor_token
+from lab.lab import Lab
+
+SOAK_ENV = {**BENCH_ENV, "HOTLINE_WRAP_UP_SECONDS": "2", "HOTLINE_FALLBACK_QUEUE_SECONDS": "300"}
+
+
+def resident_kib(pid: int | None) -> int:
+    if pid is None:
+        return 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def soak(minutes: float, concurrent: int, seed: int) -> None:
+    env = {**SOAK_ENV, "HOTLINE_ASTERISK_ROOT": str(chroot_path())}
+    settings = load_settings(env)
+    lab = Lab(settings, log=lambda line: None)
+    lab.down()
+    lab.up()
+    home = Path(env["HOTLINE_HOME"])
+    controller = ControllerProcess(env, settings, home / "soak-controller.log")
+    controller.start()
+    token = supervisor_token(env, "soak-supervisor")
+    headers = {"Authorization": f"Bearer {token}"}
+    pick = random.Random(seed)
+    numbers = (f"1390000{n:04d}" for n in itertools.count(1))
+    placed: set[str] = set()
+    refused = 0
+    rang: set[str] = set()
+    hung_up: set[str] = set()
+    samples: list[tuple[float, int, int, int]] = []
+    try:
+        async with aiohttp.ClientSession(headers=headers) as http:
+            for account in settings.agents:
+                await http.post(f"{controller.base_url}/api/agents/{account}/ready")
+            async with session(
+                AmiClient(settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret)
+            ) as pstn:
+                for account in settings.agents:  # agents answer and talk a few seconds
+                    await pstn.action("DBPut", {"Family": "lab/noanswer", "Key": account, "Val": "0"})
+                    await pstn.action("DBPut", {"Family": "lab/talk", "Key": account, "Val": "8"})
+            floor = await http.ws_connect(controller.base_url.replace("http", "ws") + "/api/events")
+
+            async def listen() -> None:
+                async for message in floor:
+                    event = json.loads(message.data)
+                    if event.get("type") == "call.ringing":
+                        rang.add(str(event.get("caller_number")))
+                    elif event.get("type") == "call.hangup":
+                        hung_up.add(str(event.get("caller_number")))
+
+            async def one_call() -> None:
+                nonlocal refused
+                number = next(numbers)
+                plan = CallPlan(caller_number=number, dtmf="1", dtmf_after=1.0, hold=pick.randint(30, 90))
+                try:
+                    await place_call(lab, plan, answer_timeout=60)
+                    placed.add(number)
+                except (CallError, TimeoutError):
+                    refused += 1
+
+            listener = asyncio.create_task(listen())
+            started = time.monotonic()
+            mean_hold = 60.0
+            calls: set[asyncio.Task[None]] = set()
+            next_sample = started
+            while time.monotonic() - started < minutes * 60:
+                task = asyncio.create_task(one_call())
+                calls.add(task)
+                task.add_done_callback(calls.discard)
+                if time.monotonic() >= next_sample:
+                    samples.append(
+                        (
+                            (time.monotonic() - started) / 60,
+                            resident_kib(controller.process.pid if controller.process else None),
+                            resident_kib(lab.sut.process.pid()),
+                            resident_kib(lab.pstn.process.pid()),
+                        )
+                    )
+                    next_sample += 60
+                await asyncio.sleep(pick.expovariate(concurrent / mean_hold))  # Little's law: λ = N / W
+            await asyncio.gather(*calls, return_exceptions=True)
+            async with asyncio.timeout(180):  # the last callers hold up to 90 s, then hang up
+                while not placed <= hung_up:
+                    await asyncio.sleep(1)
+            listener.cancel()
+            await floor.close()
+    finally:
+        controller.stop()
+        lab.down()
+    base = samples[1] if len(samples) > 1 else samples[0]
+    print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {len(settings.agents)} agents")
+    for minute, *kib in samples:
+        ratios = " ".join(
+            f"{name} {k / 1024:.0f} MiB ({k / max(b, 1):.2f})"
+            for name, k, b in zip(("controller", "system", "pstn"), kib, base[1:], strict=True)
+        )
+        print(f"  {minute:4.1f} min: {ratios}")
+    print(f"  calls placed {len(placed)}, not answered by the system {refused}")
+    print(f"  of the placed: call.ringing {len(placed & rang)}, call.hangup {len(placed & hung_up)}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--minutes", type=float, default=30)
+    parser.add_argument("--concurrent", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    asyncio.run(soak(args.minutes, args.concurrent, args.seed))
+
+
+if __name__ == "__main__":
+    main()
