@@ -19,15 +19,7 @@ from kernel.runtime.db import create_engine
 from kernel.runtime.live import EVENTS_STREAM
 from tests.fakes.agi_asterisk import KEY, play_asterisk
 from tests.fakes.ami_server import FakeAmi
-
-CALLER = {
-    "Channel": "PJSIP/carrier-00000001",
-    "Uniqueid": "h-1.0",
-    "Linkedid": "h-1.0",
-    "CallerIDNum": "13800138000",
-    "CallerIDName": "张三",
-    "Exten": "12345",
-}
+from tests.unit.test_calls import CALLER
 
 
 @pytest.fixture
