@@ -6,9 +6,9 @@ their work stands: idle, waiting for a call, receiving one (ringing), in a
 call, or in wrap-up. The engine keeps both in one ``AgentState``. ``VIEW``
 splits them for a wallboard.
 
-The phone's own device state (``Agent.phone_free``) is a third fact: an
+The phone's own device state (``Agent.phone``) is a third fact: an
 available, waiting agent whose phone is unregistered or busy with a call the
-ACD did not offer is not offered one.
+ACD did not offer is not offered one, and the view says which.
 
 ``CHART`` is every move the engine makes, as rows. A property test drives
 random traffic through the engine and checks that each change it sees is a

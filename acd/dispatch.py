@@ -170,9 +170,8 @@ class Dispatcher:
 
     async def hear(self, news: PhoneNews) -> None:
         """Apply what AMI said about an agent's phone."""
-        if news.change in (PhoneChange.FREE, PhoneChange.BUSY):
-            free = news.change == PhoneChange.FREE
-            await self.step(lambda engine, now: engine.phone_state(news.account, free))
+        if news.change == PhoneChange.STATUS:
+            await self.step(lambda engine, now: engine.phone_state(news.account, news.status))
         elif news.change == PhoneChange.ANSWERED:
             await self.phone_answered(news.account)
         else:
@@ -233,6 +232,7 @@ class Dispatcher:
                     "break_reason": agent["break_reason"],
                     "call_id": agent["call_id"],
                     "since": agent["since"],
+                    "phone": agent["phone"],
                 }
             )
         for notice in notices:

@@ -30,6 +30,22 @@ class AgentState(StrEnum):
     BREAK = "break"
 
 
+class PhoneStatus(StrEnum):
+    """What Asterisk says of an agent's phone: only a free phone is offered a call."""
+
+    FREE = "free"
+    IN_USE = "in_use"  # on a call the ACD did not offer, or ringing
+    UNREGISTERED = "unregistered"  # Asterisk has no contact for it: it cannot ring at all
+
+
+#: Why a phone takes no calls, as a supervisor reads it.
+PHONE_NOTES = {
+    PhoneStatus.FREE: "",
+    PhoneStatus.IN_USE: "话机占用中",
+    PhoneStatus.UNREGISTERED: "话机未注册（系统没有它的联系地址），不会分配来电；请检查话机并重新注册",
+}
+
+
 class Priority(IntEnum):
     """Priority classes; a higher class is answered first, whatever its wait."""
 
@@ -72,7 +88,11 @@ class Agent:
     talk_seconds: float = 0.0
     calls: int = 0
     missed_in_row: int = 0
-    phone_free: bool = True  # the phone is registered and not on another call (device state)
+    phone: PhoneStatus = PhoneStatus.FREE  # Asterisk's device state of the phone
+
+    @property
+    def phone_free(self) -> bool:
+        return self.phone == PhoneStatus.FREE
 
 
 @dataclass
@@ -196,11 +216,11 @@ class Engine:
         self._set(agent, AgentState.BREAK, now, reason=reason)
         return agent
 
-    def phone_state(self, account: str, free: bool) -> None:
+    def phone_state(self, account: str, status: PhoneStatus) -> None:
         """Asterisk says whether the phone can ring: not when unregistered or on a call we did not offer."""
         agent = self.agents.get(account)
-        if agent is not None and agent.phone_free != free:
-            agent.phone_free = free
+        if agent is not None and agent.phone != status:
+            agent.phone = status
             self._changed_agents.add(account)
 
     def wrap_up(self, account: str, now: float) -> Agent:
@@ -482,8 +502,21 @@ class Engine:
         return engine
 
 
+AGENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Agent))
+
+
 def agent_from_json(values: Mapping[str, Any]) -> Agent:
-    return Agent(**{**values, "state": AgentState(values["state"]), "skills": dict(values["skills"])})
+    """An agent as saved, by this version or an older one (a field it no longer has is dropped; the
+    phone's state is read again from Asterisk at reconcile)."""
+    known = {key: value for key, value in values.items() if key in AGENT_FIELDS}
+    return Agent(
+        **{
+            **known,
+            "state": AgentState(values["state"]),
+            "skills": dict(values["skills"]),
+            "phone": PhoneStatus(values.get("phone", PhoneStatus.FREE)),
+        }
+    )
 
 
 def call_from_json(values: Mapping[str, Any]) -> QueuedCall:

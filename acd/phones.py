@@ -1,5 +1,6 @@
-"""What the ACD learns from Asterisk's AMI events: an agent's phone turned free or busy, was answered,
-hung up. Pure, so it is tested against recorded events; the controller only queues what it returns."""
+"""What the ACD learns from Asterisk's AMI events: an agent's phone turned free, busy or unregistered,
+was answered, hung up. Pure, so it is tested against recorded events; the controller only queues what it
+returns."""
 
 from __future__ import annotations
 
@@ -7,20 +8,31 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from acd.engine import PhoneStatus
 from kernel.asterisk.channels import account_of
 
 
 class PhoneChange(StrEnum):
-    FREE = "free"
-    BUSY = "busy"
+    STATUS = "status"  # the device state changed: see ``status``
     ANSWERED = "answered"
     HUNG_UP = "hung_up"
+
+
+#: Asterisk's device states with no contact to ring; every other state than NOT_INUSE is in use.
+NO_CONTACT = frozenset({"UNAVAILABLE", "INVALID"})
 
 
 @dataclass(frozen=True)
 class PhoneNews:
     account: str
     change: PhoneChange
+    status: PhoneStatus = PhoneStatus.FREE
+
+
+def device_status(state: str) -> PhoneStatus:
+    if state == "NOT_INUSE":
+        return PhoneStatus.FREE
+    return PhoneStatus.UNREGISTERED if state in NO_CONTACT else PhoneStatus.IN_USE
 
 
 def phone_news(event: Mapping[str, object], is_agent: Callable[[str], bool]) -> PhoneNews | None:
@@ -29,7 +41,7 @@ def phone_news(event: Mapping[str, object], is_agent: Callable[[str], bool]) -> 
         technology, _, account = str(event.get("Device", "")).partition("/")
         if technology.upper() != "PJSIP" or not is_agent(account):
             return None
-        return PhoneNews(account, PhoneChange.FREE if event.get("State") == "NOT_INUSE" else PhoneChange.BUSY)
+        return PhoneNews(account, PhoneChange.STATUS, device_status(str(event.get("State"))))
     account = account_of(str(event.get("Channel", "")))
     if not is_agent(account):
         return None

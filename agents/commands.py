@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.engine import AcdError, Agent, AgentState, Engine
+from acd.engine import PHONE_NOTES, AcdError, Agent, AgentState, Engine
 
 COMMANDS = ("login", "logout", "ready", "break", "wrap-up")
 #: The phone's feature codes (dialled from an agent's softphone) and the command each runs.
@@ -38,4 +38,6 @@ def agent_view(agent: Agent) -> dict[str, object]:
         "skills": agent.skills,
         "calls": agent.calls,
         "phone_free": agent.phone_free,
+        "phone": agent.phone.value,
+        "phone_note": PHONE_NOTES[agent.phone],
     }

@@ -28,7 +28,7 @@ from kernel.asterisk.channels import account_of
 from kernel.runtime.config import Settings, load_settings
 from lab.caller import CallPlan, place_call
 from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, supervisor_token
+from lab.controller import ControllerProcess, api_token
 from lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,7 +136,7 @@ class Bench:
         controller = ControllerProcess(self.env, self.settings, HOME / "controller.log")
         controller.start()
         try:
-            token = supervisor_token(self.env, "bench-supervisor")
+            token = api_token(self.env, "bench-supervisor")
             headers = {"Authorization": f"Bearer {token}"}
             async with aiohttp.ClientSession(controller.base_url, headers=headers) as http:
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks.ready_to_ring import BENCH_ENV, session
-from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.ami import AmiClient, AmiError
 from kernel.runtime.config import load_settings
-from lab.caller import CallError, CallPlan, place_call
+from lab.caller import CallError, CallPlan, Dialler
 from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, supervisor_token
+from lab.controller import ControllerProcess, api_token
 from lab.lab import Lab
 
 SOAK_ENV = {**BENCH_ENV, "HOTLINE_WRAP_UP_SECONDS": "2", "HOTLINE_FALLBACK_QUEUE_SECONDS": "300"}
@@ -51,7 +51,7 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
     home = Path(env["HOTLINE_HOME"])
     controller = ControllerProcess(env, settings, home / "soak-controller.log")
     controller.start()
-    token = supervisor_token(env, "soak-supervisor")
+    token = api_token(env, "soak-supervisor")
     headers = {"Authorization": f"Bearer {token}"}
     pick = random.Random(seed)
     numbers = (f"1390000{n:04d}" for n in itertools.count(1))
@@ -59,9 +59,9 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
     refused = 0
     rang: set[str] = set()
     hung_up: set[str] = set()
-    samples: list[tuple[float, int, int, int]] = []
+    samples: list[tuple[float, int, int, int, int]] = []  # minute, calls up, then three RSS in KiB
     try:
-        async with aiohttp.ClientSession(headers=headers) as http:
+        async with aiohttp.ClientSession(headers=headers) as http, Dialler(lab) as dialler:
             for account in settings.agents:
                 await http.post(f"{controller.base_url}/api/agents/{account}/ready")
             async with session(
@@ -85,9 +85,9 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
                 number = next(numbers)
                 plan = CallPlan(caller_number=number, dtmf="1", dtmf_after=1.0, hold=pick.randint(30, 90))
                 try:
-                    await place_call(lab, plan, answer_timeout=60)
+                    await dialler.call(plan, answer_timeout=60)
                     placed.add(number)
-                except (CallError, TimeoutError):
+                except (CallError, AmiError, TimeoutError):
                     refused += 1
 
             listener = asyncio.create_task(listen())
@@ -103,6 +103,7 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
                     samples.append(
                         (
                             (time.monotonic() - started) / 60,
+                            len(placed - hung_up),
                             resident_kib(controller.process.pid if controller.process else None),
                             resident_kib(lab.sut.process.pid()),
                             resident_kib(lab.pstn.process.pid()),
@@ -121,12 +122,12 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
         lab.down()
     base = samples[1] if len(samples) > 1 else samples[0]
     print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {len(settings.agents)} agents")
-    for minute, *kib in samples:
+    for minute, up, *kib in samples:
         ratios = " ".join(
             f"{name} {k / 1024:.0f} MiB ({k / max(b, 1):.2f})"
-            for name, k, b in zip(("controller", "system", "pstn"), kib, base[1:], strict=True)
+            for name, k, b in zip(("controller", "system", "pstn"), kib, base[2:], strict=True)
         )
-        print(f"  {minute:4.1f} min: {ratios}")
+        print(f"  {minute:4.1f} min, {up:3d} calls up: {ratios}")
     print(f"  calls placed {len(placed)}, not answered by the system {refused}")
     print(f"  of the placed: call.ringing {len(placed & rang)}, call.hangup {len(placed & hung_up)}")
 

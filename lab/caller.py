@@ -80,61 +80,88 @@ class PlacedCall:
     caller_channel: str  # the caller's channel on the lab's PSTN (its recording is caller-<this>.wav)
 
 
-async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
-    """Originate the call; returns its ids once the system answered."""
-    plan.validate()
-    audio = await asyncio.to_thread(prepare_audio, lab, plan)  # espeak-ng and sox block
-    settings = lab.settings
-    caller_channel = f"lab-{uuid.uuid4().hex[:12]}"
-    arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+class Dialler:
+    """The lab's PSTN placing calls into the system, over one AMI session to each Asterisk however many
+    calls it places: a soak's hundred callers must not be a hundred sessions that each hear every event."""
 
-    def system_side(event: Message) -> None:
-        """The system's first channel of this call: its linked id is the call id in the events."""
-        if (
-            event.get("Event") == "Newchannel"
-            and event.get("CallerIDNum") == plan.caller_number
-            and event.get("Context") == "from-carrier"
-            and not arrived.done()
-        ):
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        settings = lab.settings
+        self._system = AmiClient(
+            settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret, name="sut"
+        )
+        self._pstn = AmiClient(
+            settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn"
+        )
+        self._arriving: dict[str, asyncio.Future[str]] = {}  # caller number → the system's call id
+        self._system.on_event(self._system_side)
+
+    def _system_side(self, event: Message) -> None:
+        """The system's first channel of a call: its linked id is the call id in the events."""
+        if event.get("Event") != "Newchannel" or event.get("Context") != "from-carrier":
+            return
+        arrived = self._arriving.get(str(event.get("CallerIDNum")))
+        if arrived is not None and not arrived.done():
             arrived.set_result(str(event.get("Linkedid") or event.get("Uniqueid")))
 
-    system = AmiClient(
-        settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret, name="sut"
-    )
-    system.on_event(system_side)
-    await system.connect()
-    ami = AmiClient(settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn")
-    await ami.connect()
-    try:
-        caller_id = f'"{plan.caller_name}" <{plan.caller_number}>' if plan.caller_name else plan.caller_number
-        variables = {
-            "LAB_DTMF": plan.dtmf,
-            "LAB_DTMF_AFTER": plan.dtmf_after,
-            "LAB_SAY": audio,
-            "LAB_SAY_AFTER": plan.say_after if audio else 0,
-            "LAB_END_KEY": plan.end_key,
-            "LAB_HOLD": plan.hold,
-        }
-        result = await ami.originate(
-            {
-                "Channel": f"PJSIP/{plan.to}@sut",
-                "Context": "lab-caller",
-                "Exten": "s",
-                "Priority": "1",
-                "CallerID": caller_id,
-                "ChannelId": caller_channel,
-                "Timeout": str(int(answer_timeout * 1000)),
-                "Variable": [f"{k}={v}" for k, v in variables.items()],
-            },
-            timeout=answer_timeout + 10,
-        )
-        if result.get("Response") != "Success":
-            raise CallError(
-                f"call to {plan.to} not answered: {result.get('Reason', '')} {result.get('Response', '')}"
+    async def __aenter__(self) -> Dialler:
+        await self._system.connect()
+        try:
+            await self._pstn.connect()
+        except BaseException:
+            await self._system.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._pstn.close()
+        await self._system.close()
+
+    async def call(self, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
+        """Originate the call; returns its ids once the system answered."""
+        plan.validate()
+        if plan.caller_number in self._arriving:
+            raise CallError(f"{plan.caller_number} is already calling through this dialler")
+        audio = await asyncio.to_thread(prepare_audio, self.lab, plan)  # espeak-ng and sox block
+        caller_channel = f"lab-{uuid.uuid4().hex[:12]}"
+        arrived = self._arriving[plan.caller_number] = asyncio.get_running_loop().create_future()
+        try:
+            caller_id = (
+                f'"{plan.caller_name}" <{plan.caller_number}>' if plan.caller_name else plan.caller_number
             )
-        async with asyncio.timeout(5):
-            call_id = await arrived
-    finally:
-        await ami.close()
-        await system.close()
-    return PlacedCall(call_id, caller_channel)
+            variables = {
+                "LAB_DTMF": plan.dtmf,
+                "LAB_DTMF_AFTER": plan.dtmf_after,
+                "LAB_SAY": audio,
+                "LAB_SAY_AFTER": plan.say_after if audio else 0,
+                "LAB_END_KEY": plan.end_key,
+                "LAB_HOLD": plan.hold,
+            }
+            result = await self._pstn.originate(
+                {
+                    "Channel": f"PJSIP/{plan.to}@sut",
+                    "Context": "lab-caller",
+                    "Exten": "s",
+                    "Priority": "1",
+                    "CallerID": caller_id,
+                    "ChannelId": caller_channel,
+                    "Timeout": str(int(answer_timeout * 1000)),
+                    "Variable": [f"{k}={v}" for k, v in variables.items()],
+                },
+                timeout=answer_timeout + 10,
+            )
+            if result.get("Response") != "Success":
+                raise CallError(
+                    f"call to {plan.to} not answered: {result.get('Reason', '')} {result.get('Response', '')}"
+                )
+            async with asyncio.timeout(5):
+                call_id = await arrived
+        finally:
+            del self._arriving[plan.caller_number]
+        return PlacedCall(call_id, caller_channel)
+
+
+async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
+    """One call, with AMI sessions of its own."""
+    async with Dialler(lab) as dialler:
+        return await dialler.call(plan, answer_timeout)

@@ -77,10 +77,10 @@ class ControllerProcess:
             raise AssertionError(f"the controller's stop overran ({self.log_path}):\n{account}")
 
 
-def supervisor_token(env: dict[str, str], name: str) -> str:
-    """An API token for a supervisor, made with the CLI a deployment uses."""
+def api_token(env: dict[str, str], name: str, role: str = "supervisor") -> str:
+    """An API token for a user (a supervisor unless told), made with the CLI a deployment uses."""
     done = subprocess.run(
-        [sys.executable, "-m", "hotline", "users", "add", name, "--role", "supervisor", "--rotate"],
+        [sys.executable, "-m", "hotline", "users", "add", name, "--role", role, "--rotate"],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

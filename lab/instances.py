@@ -65,10 +65,12 @@ class AsteriskInstance:
         )
         return ManagedProcess(f"asterisk-{self.name}", argv, self.state_dir, self.conf)
 
-    def prepare(self, render: Callable[[Path], object], fresh: bool) -> None:
-        """Render the config; on a fresh start also wipe astdb (it remembers old contacts)."""
+    def prepare(self, render: Callable[[Path], object], fresh: bool, keep_contacts: bool = False) -> None:
+        """Render the config; on a fresh start also wipe astdb (it remembers old contacts), unless the
+        phones whose contacts it holds run on."""
         if fresh:
-            shutil.rmtree(self.host_dir / "lib", ignore_errors=True)
+            if not keep_contacts:
+                shutil.rmtree(self.host_dir / "lib", ignore_errors=True)
             shutil.rmtree(self.host_dir / "run", ignore_errors=True)
         for sub in SUBDIRS:
             (self.host_dir / sub).mkdir(parents=True, exist_ok=True)

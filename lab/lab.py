@@ -104,9 +104,15 @@ class Lab:
             if self.redis.start():
                 started.append("redis")
             wait_for_port(self.settings.bind_host, self.settings.redis_port, "redis")
-            for instance, render in ((self.sut, self._render_sut), (self.pstn, self._render_pstn)):
+            # The phones' contacts live in the system Asterisk's astdb: kept while the phones run on,
+            # as a deployment keeps them; wiped when everything starts anew.
+            phones_running = self.pstn.process.pid() is not None
+            for instance, render, keep_contacts in (
+                (self.sut, self._render_sut, phones_running),
+                (self.pstn, self._render_pstn, False),
+            ):
                 fresh = instance.process.pid() is None
-                instance.prepare(render, fresh=fresh)
+                instance.prepare(render, fresh, keep_contacts)
                 if fresh:
                     self.log(f"starting asterisk {instance.name}")
                     instance.process.start()
@@ -117,10 +123,6 @@ class Lab:
             for instance in (self.sut, self.pstn):
                 instance.wait_booted()
             self._check_listeners()
-            if "asterisk-sut" in started and "asterisk-pstn" not in started:
-                # The system Asterisk restarted with an empty contact list while the phones ran on:
-                # they register again now, as a phone set to a short registration interval would.
-                self.pstn.cli("pjsip send register *all")
             self.wait_for_phones()
         except BaseException:
             stopped = self.stop(started)

@@ -59,8 +59,9 @@ CATALOGUE: dict[str, EventType] = {
         EventType(
             "agent.state",
             "an agent's state changed (logged_out, ready, ringing, talking, wrap_up, break), also told as "
-            "the status they chose and where their work stands (acd/chart.py)",
-            ("agent", "state", "status", "activity", "break_reason", "call_id", "since"),
+            "the status they chose and where their work stands (acd/chart.py); phone is Asterisk's word on "
+            "their phone (free, in_use, unregistered: no contact, so no call is offered)",
+            ("agent", "state", "status", "activity", "break_reason", "call_id", "since", "phone"),
         ),
         EventType("agent.removed", "a seat was stopped", ("agent",)),
         EventType(

@@ -6,9 +6,11 @@ These tests are never skipped: `make test` builds the chroot before pytest runs.
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import json
+import math
 import sys
 import wave
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,8 +23,7 @@ from redis import Redis as SyncRedis
 from kernel.asterisk.ami import AmiClient
 from kernel.runtime.config import Settings, load_settings
 from lab.chroot import chroot_path
-from lab.controller import ControllerProcess
-from lab.controller import supervisor_token as make_supervisor_token
+from lab.controller import ControllerProcess, api_token
 from lab.lab import Lab
 
 TEST_ENV = {
@@ -95,6 +96,15 @@ def controller(lab, lab_env, settings, tmp_path) -> Iterator[ControllerProcess]:
     process.stop()
 
 
+async def api(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.request(method, url, json=body) as response,
+    ):
+        return response.status, await response.json()
+
+
 def floor_url(base_url: str, supervisor_token: str) -> str:
     return base_url.replace("http", "ws") + f"/api/events?access_token={supervisor_token}"
 
@@ -132,7 +142,7 @@ class EventStream:
 
 @pytest.fixture(scope="session")
 def supervisor_token(lab, lab_env) -> str:
-    return make_supervisor_token(lab_env, "lab-supervisor")
+    return api_token(lab_env, "lab-supervisor")
 
 
 class AgentDesk:
@@ -188,14 +198,18 @@ class AgentDesk:
         finally:
             await client.close()
 
-    async def phone(self, account: str, *, answers: bool = True, talk_seconds: int | None = None) -> None:
-        """How the agent's lab phone behaves: answer or only ring, and hang up after a talk or never."""
+    async def phone(
+        self, account: str, *, answers: bool = True, talk_seconds: int | None = None, tone: int | None = None
+    ) -> None:
+        """How a lab phone (an agent's or a supervisor's) behaves: answer or only ring, hang up after a talk
+        or never, and speak as a steady tone of ``tone`` Hz."""
         talk = "" if talk_seconds is None else str(talk_seconds)
         async with self.ami() as ami:
             await ami.action(
                 "DBPut", {"Family": "lab/noanswer", "Key": account, "Val": "0" if answers else "1"}
             )
             await ami.action("DBPut", {"Family": "lab/talk", "Key": account, "Val": talk})
+            await ami.action("DBPut", {"Family": "lab/tone", "Key": account, "Val": str(tone or "")})
 
     async def hang_up_everything(self) -> None:
         """End calls an earlier test left behind (a fallback queue call, a caller still holding)."""
@@ -228,6 +242,26 @@ async def agents(lab, controller, settings, supervisor_token) -> AgentDesk:
     for account in settings.lab_phones:
         await desk.phone(account)
     return desk
+
+
+def tone_share(
+    path: Path, frequency: float, *, last: float | None = None, start: float = 0.0, end: float | None = None
+) -> float:
+    """The share of the power at one frequency (Goertzel), ~1 for a pure tone: over the audio's ``last``
+    seconds, or from ``start`` to ``end`` seconds."""
+    with wave.open(str(path), "rb") as audio:
+        rate, frames = audio.getframerate(), audio.getnframes()
+        first = max(0, frames - int(rate * last)) if last is not None else int(rate * start)
+        stop = frames if end is None else min(frames, int(rate * end))
+        audio.setpos(min(first, frames))
+        samples = array.array("h", audio.readframes(max(0, stop - first)))
+    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
+    previous = before = 0.0
+    for sample in samples:
+        previous, before = sample + coefficient * previous - before, previous
+    at_frequency = previous**2 + before**2 - coefficient * previous * before
+    total = sum(s * s for s in samples)
+    return 2 * at_frequency / (len(samples) * total) if total else 0.0
 
 
 async def finished_wav(path: Path, measure: Callable[[Path], float]) -> float:

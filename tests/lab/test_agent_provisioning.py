@@ -6,49 +6,18 @@ with the password the API returned; the caller is a real call from the lab's PST
 
 from __future__ import annotations
 
-import array
 import asyncio
-import math
 import random
 import time
-import wave
-from pathlib import Path
-
-import aiohttp
 
 from lab.caller import place_call
 from lab.chroot import chroot_path
 from lab.softphone import Softphone
 from recordings.files import duration_seconds
-from tests.lab.conftest import finished_wav
+from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.test_acd import caller
 
 SOFTPHONE_PORT = 16010
-
-
-def tone_share(path: Path, frequency: float, last_seconds: float) -> float:
-    """The share of the power of the audio's last seconds at one frequency (Goertzel): ~1 for a pure tone."""
-    with wave.open(str(path), "rb") as audio:
-        rate = audio.getframerate()
-        count = min(audio.getnframes(), int(rate * last_seconds))
-        audio.setpos(audio.getnframes() - count)
-        samples = array.array("h", audio.readframes(count))
-    coefficient = 2 * math.cos(2 * math.pi * frequency / rate)
-    previous = before = 0.0
-    for sample in samples:
-        previous, before = sample + coefficient * previous - before, previous
-    at_frequency = previous**2 + before**2 - coefficient * previous * before
-    total = sum(s * s for s in samples)
-    return 2 * at_frequency / (len(samples) * total) if total else 0.0
-
-
-async def api(method: str, url: str, token: str, body: dict | None = None) -> tuple[int, dict]:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with (
-        aiohttp.ClientSession(headers=headers) as http,
-        http.request(method, url, json=body) as response,
-    ):
-        return response.status, await response.json()
 
 
 async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_caller(
@@ -96,7 +65,7 @@ async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_
         caller_heard = (
             lab.root / lab.pstn_recordings_dir().lstrip("/") / f"caller-{placed.caller_channel}.wav"
         )
-        assert await finished_wav(caller_heard, lambda p: tone_share(p, 440.0, 3.0)) > 0.5, (
+        assert await finished_wav(caller_heard, lambda p: tone_share(p, 440.0, last=3.0)) > 0.5, (
             "the caller hears the softphone's tone: media flows from the new seat"
         )
         assert await finished_wav(phone.heard, duration_seconds) >= 4, (

@@ -7,6 +7,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from lab.caller import place_call
 from tests.lab.conftest import EventStream, floor_url
 from tests.lab.test_acd import caller
@@ -16,8 +18,13 @@ def of_call(number: str, kind: str):
     return lambda e: e.get("type") == kind and e.get("caller_number") == number
 
 
-async def test_redis_killed_under_a_call_keeps_agent_states_and_the_event_history(
-    lab, controller, settings, agents
+#: A crash, and an operator's (or systemd's) stop.
+SIGNALS = pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+
+
+@SIGNALS
+async def test_redis_stopped_under_a_call_keeps_agent_states_and_the_event_history(
+    lab, controller, settings, agents, stop_signal
 ):
     """Redis once ran without persistence: after a restart an agent on a 用餐 break came back signed out and
     the event history (``?since=``) was gone."""
@@ -30,16 +37,19 @@ async def test_redis_killed_under_a_call_keeps_agent_states_and_the_event_histor
         await place_call(lab, plan)
         bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
     await asyncio.sleep(1.5)  # Redis writes its append-only file every second
-    os.kill(lab.redis.pid(), signal.SIGKILL)
+    os.kill(lab.redis.pid(), stop_signal)
     async with asyncio.timeout(10):
         while lab.redis.pid() is not None:
             await asyncio.sleep(0.1)
     await asyncio.sleep(2)  # the call goes on while Redis is away
     await asyncio.to_thread(lab.up)  # Redis again, from its own files
+    back = time.monotonic()
     async with EventStream(floor_url(controller.base_url, agents.token) + "&since=0") as history:
         # Published while Redis was away or after: the outbox kept it and wrote it when Redis came back.
+        replayed = time.monotonic() - back
         hangup = await history.wait_for(of_call(plan.caller_number, "call.hangup"), 40)
         before = [e for e in history.events if e.get("call_id") == bridged["call_id"]]
+    print(f"the event history replayed {replayed:.2f} s after Redis was back")
     assert [e["type"] for e in before][:2] == ["call.ringing", "call.answered"], "history before the kill"
     assert hangup["call_id"] == bridged["call_id"]
 
@@ -49,23 +59,30 @@ async def test_redis_killed_under_a_call_keeps_agent_states_and_the_event_histor
     assert (states["1001"]["state"], states["1001"]["break_reason"]) == ("break", "用餐")
 
 
-async def test_the_system_asterisk_killed_under_a_call_says_so_and_answers_again_10_s_later(
-    lab, controller, settings, agents
+@SIGNALS
+async def test_the_system_asterisk_stopped_under_a_call_says_so_and_answers_again_10_s_later(
+    lab, controller, settings, agents, stop_signal
 ):
+    """A killed Asterisk takes its calls with it: the controller finds them gone at the next reconcile.
+    A stopped one hangs them up itself first, and the end carries Asterisk's own cause. Either way the
+    phones' contacts survive, so a ready agent takes the next call at once."""
     await agents.phone("1001", talk_seconds=60)
     await agents.only_ready("1001")
     plan = caller(hold=60)
     async with agents.floor() as stream:
         await place_call(lab, plan)
         await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
-        os.kill(lab.sut.process.pid(), signal.SIGKILL)
+        os.kill(lab.sut.process.pid(), stop_signal)
         async with asyncio.timeout(10):
             while lab.sut.process.pid() is not None:
                 await asyncio.sleep(0.1)
         await asyncio.to_thread(lab.up)
         back = time.monotonic()
         ended = await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 30)
-    assert ended["cause"] == "Asterisk restarted"
+        published = time.monotonic() - back
+    assert ended["cause"] == ("Asterisk restarted" if stop_signal == signal.SIGKILL else "Normal Clearing")
+    print(f"the call's end was published {published:+.1f} s from Asterisk being back ({ended['cause']})")
+    assert (await agents.states())["1001"]["state"] != "talking"
 
     await agents.phone("1001", talk_seconds=3)
     await agents.only_ready("1001")
@@ -137,8 +154,9 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
     await agents.hang_up_everything()
 
 
-async def test_a_sigterm_mid_conversation_leaves_the_agent_talking_as_their_phone_is(
-    lab, controller, settings, agents
+@pytest.mark.parametrize("stop", ["stop", "kill"])
+async def test_a_controller_stopped_mid_conversation_leaves_the_agent_talking_as_their_phone_is(
+    lab, controller, settings, agents, stop
 ):
     """A SIGTERM once put talking agents into wrap-up while their calls went on."""
     await agents.phone("1001", talk_seconds=25)
@@ -147,7 +165,7 @@ async def test_a_sigterm_mid_conversation_leaves_the_agent_talking_as_their_phon
     async with agents.floor() as stream:
         await place_call(lab, plan)
         await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
-    await asyncio.to_thread(controller.stop)
+    await asyncio.to_thread(getattr(controller, stop))
     await asyncio.to_thread(controller.start)
     states = await agents.states()
     assert states["1001"]["state"] == "talking", "the conversation went on, and the ACD knows it"
@@ -156,3 +174,38 @@ async def test_a_sigterm_mid_conversation_leaves_the_agent_talking_as_their_phon
             lambda e: e.get("type") == "agent.state" and e.get("agent") == "1001", 40
         )
     assert changed["state"] == "wrap_up"
+
+
+async def test_an_agent_whose_phone_lost_its_contact_is_shown_why_and_offered_nothing(
+    lab, controller, settings, agents
+):
+    """After the system Asterisk restarted, agents whose phones had not registered again were shown ready
+    and able, with no word of why no call reached them."""
+    await agents.phone("1001", talk_seconds=5)
+    await agents.only_ready("1001")
+    try:
+        async with agents.floor() as stream:
+            await asyncio.to_thread(lab.pstn.cli, "pjsip send unregister phone1001")
+            await stream.wait_for(
+                lambda e: (
+                    e.get("type") == "agent.state"
+                    and e.get("agent") == "1001"
+                    and e.get("phone") == "unregistered"
+                ),
+                20,
+            )
+            seen = (await agents.states())["1001"]
+            assert (seen["state"], seen["phone_free"], seen["phone"]) == ("ready", False, "unregistered")
+            assert "未注册" in seen["phone_note"], seen
+            plan = caller(hold=60)
+            await place_call(lab, plan)
+            await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 60)
+            await asyncio.sleep(3)
+            offered = [e for e in stream.events if e.get("type") == "acd.offered"]
+            assert not offered, "nothing rang a phone that cannot ring"
+            await asyncio.to_thread(lab.pstn.cli, "pjsip send register phone1001")
+            bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 40)
+        assert bridged["agent"] == "1001", "registered again, the phone takes the waiting caller"
+        assert (await agents.states())["1001"]["phone_note"] == "话机占用中"
+    finally:
+        await asyncio.to_thread(lab.pstn.cli, "pjsip send register phone1001")

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from acd.chart import CHART, VIEW, Activity, Status, allows
-from acd.engine import AcdError, AgentState, Engine, QueuedCall, Settings
+from acd.engine import AcdError, AgentState, Engine, PhoneStatus, QueuedCall, Settings
+
+NOT_FREE = (PhoneStatus.IN_USE, PhoneStatus.UNREGISTERED)
 
 ACCOUNTS = ("1001", "1002", "1003")
 TRIGGERS = (
@@ -85,7 +87,8 @@ class Traffic:
         elif trigger == "not_on_a_call":
             engine.phones_on_calls(pick.sample(ACCOUNTS, pick.randint(0, 2)), now)
         elif trigger == "phone":
-            engine.phone_state(account, pick.random() < 0.7)
+            free = pick.random() < 0.7
+            engine.phone_state(account, PhoneStatus.FREE if free else pick.choice(NOT_FREE))
 
 
 def walk(seed: int, steps: int) -> list[tuple[AgentState, str, AgentState]]:

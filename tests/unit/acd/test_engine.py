@@ -14,6 +14,7 @@ from acd.engine import (
     AgentState,
     Engine,
     Offer,
+    PhoneStatus,
     Priority,
     QueuedCall,
     Settings,
@@ -96,13 +97,24 @@ def test_a_phone_that_is_unregistered_or_busy_is_not_offered_a_call() -> None:
     engine = centre("1001", "1002")
     engine.ready("1001", 0)
     engine.ready("1002", 1)
-    engine.phone_state("1001", free=False)
+    engine.phone_state("1001", PhoneStatus.UNREGISTERED)
     arrive(engine, "a", 2)
     assert engine.assign(2) == [Offer("a", "1002")], "1001 is idle longest, but their phone cannot ring"
     arrive(engine, "b", 3)
     assert engine.assign(3) == []
-    engine.phone_state("1001", free=True)
+    engine.phone_state("1001", PhoneStatus.FREE)
     assert engine.assign(4) == [Offer("b", "1001")]
+
+
+def test_a_state_saved_by_the_version_before_phone_status_is_read() -> None:
+    """Redis holds what the last version wrote; an upgrade must not lose the agents' states."""
+    saved = centre("1001").to_json()
+    saved["agents"]["1001"].pop("phone")
+    saved["agents"]["1001"]["phone_free"] = False
+    engine = Engine.from_json(json.loads(json.dumps(saved)))
+    agent = engine.agents["1001"]
+    assert (agent.state, agent.break_reason) == (AgentState.BREAK, "小休")
+    assert agent.phone == PhoneStatus.FREE, "read again from Asterisk at reconcile"
 
 
 def test_an_agent_who_misses_three_calls_in_a_row_is_put_on_break_and_the_supervisor_told() -> None:

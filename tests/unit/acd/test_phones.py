@@ -2,6 +2,7 @@
 
 import pytest
 
+from acd.engine import PhoneStatus
 from acd.phones import PhoneChange, PhoneNews, phone_news
 
 
@@ -14,19 +15,19 @@ def is_agent(account: str) -> bool:
     [
         (
             {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "NOT_INUSE"},
-            PhoneNews("1001", PhoneChange.FREE),
+            PhoneNews("1001", PhoneChange.STATUS, PhoneStatus.FREE),
         ),
         (
             {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "INUSE"},
-            PhoneNews("1001", PhoneChange.BUSY),
+            PhoneNews("1001", PhoneChange.STATUS, PhoneStatus.IN_USE),
         ),
         (
             {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "UNAVAILABLE"},
-            PhoneNews("1001", PhoneChange.BUSY),
+            PhoneNews("1001", PhoneChange.STATUS, PhoneStatus.UNREGISTERED),
         ),
         (
             {"Event": "DeviceStateChange", "Device": "PJSIP/1002", "State": "RINGING"},
-            PhoneNews("1002", PhoneChange.BUSY),
+            PhoneNews("1002", PhoneChange.STATUS, PhoneStatus.IN_USE),
         ),
         ({"Event": "DeviceStateChange", "Device": "PJSIP/carrier", "State": "INUSE"}, None),
         ({"Event": "DeviceStateChange", "Device": "Local/1001@x", "State": "INUSE"}, None),
