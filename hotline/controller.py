@@ -48,6 +48,8 @@ from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
 from kernel.runtime.stopping import bounded
+from supervision.log import MonitorLog
+from supervision.monitors import Monitors
 from ticketing.attachments import AttachmentStore
 from ticketing.service import TicketDesk
 from trunks.dialling import OutboundGuard
@@ -151,6 +153,14 @@ class Controller:
             on_refused=self._agi_refused,
             command_timeout=settings.agi_command_timeout,
         )
+        # supervision
+        self.monitors = Monitors(
+            self.ami,
+            lambda call_id: self.tracker.calls.get(call_id),  # reconcile replaces the table
+            settings.supervisors,
+            self.publish,
+            MonitorLog(self.engine),
+        )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)
         self.ami.on_event(self._on_ami_event)
@@ -180,6 +190,7 @@ class Controller:
             ("open calls", self.fastagi.close),
             ("callbacks", self.dispatcher.close),
             ("screen pops", self.screen_pops.close),
+            ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
             ("AMI", self.ami.close),
             ("events still queued", self._flush_outbox),
@@ -245,6 +256,8 @@ class Controller:
             )
             return
         self._feed_acd(event)
+        for work in self.monitors.hear(event):
+            self._outbox.put_nowait(work)
         for call_event in self.tracker.handle(event):
             self._queue_call_event(call_event)
 

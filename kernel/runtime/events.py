@@ -78,6 +78,23 @@ CATALOGUE: dict[str, EventType] = {
             ("agent", "call_id", "caller_number", "caller_name", "history", "draft"),
         ),
         EventType(
+            "supervision.monitor",
+            "a supervisor's monitor of an agent's call: action start, connected, switch, end or failed; mode "
+            "listen (监听), whisper (密语) or barge (强插); actor is the supervisor, or phone for its keys",
+            (
+                "action",
+                "actor",
+                "monitor_id",
+                "call_id",
+                "agent",
+                "phone",
+                "mode",
+                "mode_label",
+                "state",
+                "by",
+            ),
+        ),
+        EventType(
             "controller.reconciled",
             "the controller caught up with Asterisk after a (re)connect",
             ("calls", "at"),

@@ -22,7 +22,11 @@ from agents.roster import Roster
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
+from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
+from supervision.http import SUPERVISION_ROUTES, add_supervision
+from supervision.log import MonitorLog
+from supervision.monitors import Monitors
 from tests.integration.test_ticket_api import GATEWAY_SECRET
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
@@ -59,7 +63,16 @@ async def serve_api(engine, redis):
     hub = EventHub(redis)
     app = create_app(no_health_checks, hub)
     add_agent_state(app, dispatcher, roster)
-    add_ticket_routes(app, desk, users, webhook_secret=GATEWAY_SECRET, extra_routes=AGENT_ROUTES)
+    # No live calls here: every monitor request is refused before Asterisk would be asked.
+    no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
+    add_supervision(app, Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine)))
+    add_ticket_routes(
+        app,
+        desk,
+        users,
+        webhook_secret=GATEWAY_SECRET,
+        extra_routes=[*AGENT_ROUTES, *SUPERVISION_ROUTES],
+    )
     tokens = {
         "1001": await users.add("1001", "agent"),
         "supervisor": await users.add("李班长", "supervisor"),
@@ -98,7 +111,8 @@ async def test_an_agent_logs_in_takes_a_break_and_turns_ready(api, redis) -> Non
 
 async def test_refusals_name_what_is_wrong(api) -> None:
     client, tokens, _, _ = api
-    me = auth(tokens, "1001")
+    me, boss = auth(tokens, "1001"), auth(tokens, "supervisor")
+    listen = {"mode": "listen", "phone": "9001"}
     cases = [
         ("/api/agents/1002/ready", me, {}, 403, "forbidden"),
         ("/api/agents/1001/break", me, {}, 409, "agent-logged-out"),
@@ -107,11 +121,17 @@ async def test_refusals_name_what_is_wrong(api) -> None:
         ("/api/agents/1009/login", auth(tokens, "supervisor"), {}, 404, "unknown-agent"),
         ("/api/agents/1001/ready", auth(tokens, "unit"), {}, 403, "forbidden"),
         ("/api/agents/1001/ready", {}, {}, 401, "unauthenticated"),
+        ("/api/calls/1.1/monitor", me, listen, 403, "forbidden"),
+        ("/api/calls/1.1/monitor", boss, listen, 404, "unknown-call"),
+        ("/api/calls/1.1/monitor", boss, {**listen, "mode": "spy"}, 422, "invalid-field"),
     ]
     for path, headers, body, status, error_id in cases:
         response = await client.post(path, json=body, headers=headers)
         reply = await response.json()
         assert (response.status, reply.get("error_id")) == (status, error_id), (path, reply)
+    for method in ("PATCH", "DELETE"):
+        response = await client.request(method, "/api/monitors/abc", json={"mode": "barge"}, headers=boss)
+        assert (response.status, (await response.json())["error_id"]) == (404, "unknown-monitor")
     await client.post("/api/agents/1001/login", headers=me)
     response = await client.post("/api/agents/1001/break", json={"reason": "睡觉"}, headers=me)
     assert (response.status, (await response.json())["error_id"]) == (409, "bad-break-reason")

@@ -12,8 +12,8 @@ from kernel.runtime.events import CATALOGUE, UncataloguedEvent
 from kernel.runtime.live import LiveState
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCES = ("kernel", "hotline", "ivr", "acd", "agents", "trunks", "recordings", "ticketing")
-EVENT_NAME = re.compile(r"""["']((?:call|ivr|acd|agent|controller|security)\.[a-z_]+)["']""")
+SOURCES = ("kernel", "hotline", "ivr", "acd", "agents", "trunks", "recordings", "ticketing", "supervision")
+EVENT_NAME = re.compile(r"""["']((?:call|ivr|acd|agent|controller|security|supervision)\.[a-z_]+)["']""")
 
 
 def names_in_code() -> set[str]:

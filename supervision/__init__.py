@@ -1,0 +1,1 @@
+"""Supervisors on the floor: listening to, whispering into and barging into agents' calls."""

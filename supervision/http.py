@@ -1,0 +1,99 @@
+"""The supervisors' routes: listen to, whisper into or barge into an agent's call, switch, end, and read
+who did so (the audit trail). Supervisors and administrators only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from kernel.api.errors import invalid
+from kernel.api.routes import MANAGERS, ApiRequest, Route
+from supervision.monitors import Monitors
+from supervision.spying import MonitorMode
+
+MONITORS_KEY = web.AppKey("monitors", Monitors)
+MODES = [mode.value for mode in MonitorMode]
+
+
+def _monitors(call: ApiRequest) -> Monitors:
+    return call.request.app[MONITORS_KEY]
+
+
+def _field(call: ApiRequest, name: str) -> str:
+    value = call.body.get(name) if isinstance(call.body, dict) else None
+    if not isinstance(value, str):
+        raise invalid(name, "必填，须为文本")
+    return value
+
+
+def _mode(call: ApiRequest) -> MonitorMode:
+    try:
+        return MonitorMode.parse(_field(call, "mode"))  # the code or the Chinese word
+    except ValueError:
+        choices = "、".join(f"{m.value}（{m.label}）" for m in MonitorMode)
+        raise invalid("mode", f"须为 {choices}") from None
+
+
+async def start_monitor(call: ApiRequest) -> dict[str, Any]:
+    mode, phone = _mode(call), _field(call, "phone")
+    return (await _monitors(call).start(call.match("call_id"), mode, phone, call.actor)).view()
+
+
+async def switch_monitor(call: ApiRequest) -> dict[str, Any]:
+    mode = _mode(call)
+    return (await _monitors(call).switch(call.match("monitor_id"), mode, call.actor)).view()
+
+
+async def end_monitor(call: ApiRequest) -> dict[str, Any]:
+    return (await _monitors(call).end(call.match("monitor_id"), call.actor)).view()
+
+
+async def list_monitors(call: ApiRequest) -> list[dict[str, Any]]:
+    return [monitor.view() for monitor in _monitors(call).active()]
+
+
+async def monitor_audit(call: ApiRequest) -> list[dict[str, Any]]:
+    return await _monitors(call).audit.entries(call.request.query.get("call_id", ""))
+
+
+_MODE = {"type": "string", "enum": MODES}
+
+SUPERVISION_ROUTES = [
+    Route(
+        "POST",
+        "/api/calls/{call_id}/monitor",
+        start_monitor,
+        MANAGERS,
+        "监听/密语/强插: ring the supervisor's phone and attach it to the agent's call",
+        {
+            "type": "object",
+            "properties": {"mode": _MODE, "phone": {"type": "string", "pattern": "^[0-9]{3,8}$"}},
+            "required": ["mode", "phone"],
+        },
+        status=201,
+        creates=("monitor_id", "/monitor_id"),
+    ),
+    Route("GET", "/api/monitors", list_monitors, MANAGERS, "进行中的监听: monitors running now"),
+    Route(
+        "GET",
+        "/api/monitors/audit",
+        monitor_audit,
+        MANAGERS,
+        "监听记录: every monitor started, switched, ended, newest first (?call_id= for one call)",
+        query=("call_id",),
+    ),
+    Route(
+        "PATCH",
+        "/api/monitors/{monitor_id}",
+        switch_monitor,
+        MANAGERS,
+        "切换监听方式: listen, whisper or barge, as keys 4, 5, 6 on the supervisor's phone do",
+        {"type": "object", "properties": {"mode": _MODE}, "required": ["mode"]},
+    ),
+    Route("DELETE", "/api/monitors/{monitor_id}", end_monitor, MANAGERS, "结束监听: hang up the monitor"),
+]
+
+
+def add_supervision(app: web.Application, monitors: Monitors) -> None:
+    app[MONITORS_KEY] = monitors
