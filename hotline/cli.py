@@ -104,7 +104,7 @@ async def serve(settings: Settings) -> None:
         await controller.start()
         app = create_app(controller.health, controller.hub)
         add_agent_state(app, controller.dispatcher, controller.roster)
-        add_supervision(app, controller.monitors)
+        add_supervision(app, controller.monitors, controller.messenger)
         add_ticket_routes(
             app,
             controller.desk,

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from panoramisk.message import Message
 
 from acd.dispatch import Dispatcher
-from acd.engine import Engine
+from acd.engine import AgentState, Engine
 from acd.phones import phone_news
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
@@ -49,6 +49,7 @@ from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
 from kernel.runtime.stopping import bounded
 from supervision.log import MonitorLog
+from supervision.messages import Messenger
 from supervision.monitors import Monitors
 from ticketing.attachments import AttachmentStore
 from ticketing.service import TicketDesk
@@ -160,6 +161,11 @@ class Controller:
             settings.supervisors,
             self.publish,
             MonitorLog(self.engine),
+        )
+        self.messenger = Messenger(
+            lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in self.dispatcher.agents()},
+            self.publish,
+            self.publish_to_agent,
         )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)

@@ -9,10 +9,12 @@ from aiohttp import web
 
 from kernel.api.errors import invalid
 from kernel.api.routes import MANAGERS, ApiRequest, Route
+from supervision.messages import EVERYONE, TEXT_MAX, Messenger
 from supervision.monitors import Monitors
 from supervision.spying import MonitorMode
 
 MONITORS_KEY = web.AppKey("monitors", Monitors)
+MESSENGER_KEY = web.AppKey("messenger", Messenger)
 MODES = [mode.value for mode in MonitorMode]
 
 
@@ -57,6 +59,13 @@ async def monitor_audit(call: ApiRequest) -> list[dict[str, Any]]:
     return await _monitors(call).audit.entries(call.request.query.get("call_id", ""))
 
 
+async def send_message(call: ApiRequest) -> dict[str, Any]:
+    body = call.body if isinstance(call.body, dict) else {}
+    to = body.get("to")
+    sent = await call.request.app[MESSENGER_KEY].send(to, _field(call, "text"), call.actor)
+    return {"to": sent}
+
+
 _MODE = {"type": "string", "enum": MODES}
 
 SUPERVISION_ROUTES = [
@@ -92,8 +101,29 @@ SUPERVISION_ROUTES = [
         {"type": "object", "properties": {"mode": _MODE}, "required": ["mode"]},
     ),
     Route("DELETE", "/api/monitors/{monitor_id}", end_monitor, MANAGERS, "结束监听: hang up the monitor"),
+    Route(
+        "POST",
+        "/api/messages",
+        send_message,
+        MANAGERS,
+        f"班长消息: a short message to agents' screens; to is a list of accounts, or {EVERYONE} (signed in)",
+        {
+            "type": "object",
+            "properties": {
+                "to": {
+                    "oneOf": [
+                        {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        {"type": "string", "enum": [EVERYONE]},
+                    ]
+                },
+                "text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
+            },
+            "required": ["to", "text"],
+        },
+    ),
 ]
 
 
-def add_supervision(app: web.Application, monitors: Monitors) -> None:
+def add_supervision(app: web.Application, monitors: Monitors, messenger: Messenger) -> None:
     app[MONITORS_KEY] = monitors
+    app[MESSENGER_KEY] = messenger

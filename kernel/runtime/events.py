@@ -95,6 +95,16 @@ CATALOGUE: dict[str, EventType] = {
             ),
         ),
         EventType(
+            "supervision.message",
+            "a supervisor sent a short message to these agents' screens",
+            ("by", "to", "text", "at"),
+        ),
+        EventType(
+            "agent.message",
+            "on the agent's own stream only: a short message from a supervisor",
+            ("agent", "from", "text", "at"),
+        ),
+        EventType(
             "controller.reconciled",
             "the controller caught up with Asterisk after a (re)connect",
             ("calls", "at"),

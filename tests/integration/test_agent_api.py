@@ -13,7 +13,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from acd.dispatch import Dispatcher
-from acd.engine import Engine, QueuedCall
+from acd.engine import AgentState, Engine, QueuedCall
 from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
@@ -26,6 +26,7 @@ from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
 from supervision.http import SUPERVISION_ROUTES, add_supervision
 from supervision.log import MonitorLog
+from supervision.messages import Messenger
 from supervision.monitors import Monitors
 from tests.integration.test_ticket_api import GATEWAY_SECRET
 from ticketing.http import add_ticket_routes
@@ -65,7 +66,9 @@ async def serve_api(engine, redis):
     add_agent_state(app, dispatcher, roster)
     # No live calls here: every monitor request is refused before Asterisk would be asked.
     no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
-    add_supervision(app, Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine)))
+    monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
+    signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
+    add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
     add_ticket_routes(
         app,
         desk,
@@ -160,6 +163,35 @@ async def test_a_supervisor_sees_agents_and_the_queue_and_can_log_an_agent_out(a
     assert (await response.json())["state"] == "logged_out"
     document = await (await client.get("/api/openapi.json")).json()
     assert "/api/agents/{account}/{command}" in document["paths"]
+
+
+async def test_a_supervisors_message_reaches_the_screens_of_the_agents_signed_in(api) -> None:
+    client, tokens, _, published = api
+    boss = auth(tokens, "supervisor")
+    await client.post("/api/agents/1001/login", headers=auth(tokens, "1001"))
+    async with client.ws_connect(f"/api/agents/1001/events?access_token={tokens['1001']}") as mine:
+        await asyncio.sleep(0.3)  # the socket reads from now on
+        response = await client.post(
+            "/api/messages", json={"to": "all", "text": " 排队已超十人，请尽快接听 "}, headers=boss
+        )
+        assert (response.status, await response.json()) == (200, {"to": ["1001"]}), "1002 is signed out"
+        message = await mine.receive_json(timeout=5)
+    assert (message["type"], message["from"], message["text"]) == (
+        "agent.message",
+        "李班长",
+        "排队已超十人，请尽快接听",
+    )
+    assert published[-1] == {**published[-1], "type": "supervision.message", "by": "李班长", "to": ["1001"]}
+    refusals = [
+        (boss, {"to": ["1001", "1009"], "text": "好"}, 404, "unknown-agent"),
+        (boss, {"to": [], "text": "好"}, 422, "invalid-field"),
+        (boss, {"to": "all", "text": "长" * 201}, 422, "invalid-field"),
+        (boss, {"to": "all"}, 422, "invalid-field"),
+        (auth(tokens, "1001"), {"to": "all", "text": "好"}, 403, "forbidden"),
+    ]
+    for headers, body, status, error_id in refusals:
+        response = await client.post("/api/messages", json=body, headers=headers)
+        assert (response.status, (await response.json())["error_id"]) == (status, error_id), body
 
 
 async def test_an_agents_socket_carries_their_screen_pops_and_nobody_elses(api, redis) -> None:
