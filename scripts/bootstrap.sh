@@ -8,6 +8,10 @@ command -v redis-server >/dev/null || need+=(redis-server)
 # The ticket tests run on a private PostgreSQL cluster (lab/postgres.py) as well as SQLite.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# The web pages are tested in Debian's headless chromium (Playwright drives it; it downloads no browser).
+command -v chromium >/dev/null || need+=(chromium)
+# ...and its screenshots show Chinese, not boxes.
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-zenhei)
 # The tests validate docker-compose.yml; Debian's docker-compose does when no compose plugin exists.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then

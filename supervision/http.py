@@ -3,6 +3,7 @@ who did so (the audit trail). Supervisors and administrators only."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -124,6 +125,21 @@ SUPERVISION_ROUTES = [
 ]
 
 
+#: The wallboard's files: static, no build step; the data comes from the API with the user's own token.
+WEB = Path(__file__).with_name("web")
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+async def wallboard_page(_request: web.Request) -> web.FileResponse:
+    return web.FileResponse(WEB / "wallboard.html", headers=PAGE_HEADERS)
+
+
 def add_supervision(app: web.Application, monitors: Monitors, messenger: Messenger) -> None:
     app[MONITORS_KEY] = monitors
     app[MESSENGER_KEY] = messenger
+    app.router.add_get("/wallboard", wallboard_page)
+    app.router.add_static("/static/supervision/", WEB)

@@ -315,3 +315,13 @@ async def test_with_redis_away_a_new_event_socket_is_refused_with_503_and_an_err
     }
     response = await client.get("/api/events", headers={**handshake, **auth(tokens, "supervisor")})
     assert response.status == 503 and (await response.json())["error_id"] == "events-unavailable"
+
+
+async def test_the_wallboard_page_and_its_script_are_served_and_hold_no_data(api) -> None:
+    client, _, _, _ = api
+    page = await client.get("/wallboard")
+    assert page.status == 200 and "班长大屏" in await page.text()
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"], "no script from elsewhere runs"
+    script = await client.get("/static/supervision/wallboard.js")
+    assert script.status == 200 and "/api/events" in await script.text()
+    assert (await client.get("/static/supervision/../http.py")).status in (403, 404), "only the page's files"
