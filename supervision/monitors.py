@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 #: The dialplan context that runs ChanSpy on the supervisor's phone (asterisk-conf/extensions.conf).
 MONITOR_CONTEXT = "hotline-monitor"
-PHONE_KEYS = "phone"  # the actor written when the supervisor switched with the phone's keys
+BY_PHONE = "phone"  # the actor written for what happened on the phone itself: a key pressed, a hang-up
 
 Work = Callable[[], Awaitable[None]]
 
@@ -168,13 +168,13 @@ class Monitors:
             and monitor.state == MonitorState.CONNECTED
         ):
             monitor.mode = mode
-            return [self._note(monitor, "switch", PHONE_KEYS)]
+            return [self._note(monitor, "switch", BY_PHONE)]
         if kind == "Hangup":
             log.info("monitor %s: %s hung up (%s)", monitor.monitor_id, channel, event.get("Cause-txt", ""))
             del self._monitors[monitor.monitor_id]
             if monitor.state != MonitorState.ENDED:  # the call ended, or the supervisor hung up
                 monitor.state = MonitorState.ENDED
-                return [self._note(monitor, "end", PHONE_KEYS)]
+                return [self._note(monitor, "end", BY_PHONE)]
         return []
 
     async def close(self) -> None:
