@@ -30,3 +30,4 @@ bench: setup
 
 clean-lab:
 	-$(VENV)/bin/hotline lab down
+

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from redis import Redis as SyncRedis
 
 from benchmarks.ready_to_ring import BENCH_ENV, session
 from kernel.asterisk.ami import AmiClient, AmiError
@@ -31,6 +32,23 @@ from lab.controller import ControllerProcess, api_token
 from lab.lab import Lab
 
 SOAK_ENV = {**BENCH_ENV, "HOTLINE_WRAP_UP_SECONDS": "2", "HOTLINE_FALLBACK_QUEUE_SECONDS": "300"}
+LAB_MENU = Path(__file__).resolve().parents[1] / "lab" / "menu.toml"
+
+
+def menu_without_callbacks(home: Path) -> Path:
+    """The lab's menu, but a caller who gives up is not called back.
+
+    Three lab agents serve about 16 calls a minute; the soak's callers arrive at
+    about 100 a minute and most give up. Were each owed a callback, the
+    callbacks would arrive faster than three agents can make them: a queue that
+    grows by definition, whose memory cannot stay flat. Callbacks have their own
+    lab tests.
+    """
+    text = LAB_MENU.read_text()
+    assert "abandoned_callback_after = 5" in text
+    path = home / "soak-menu.toml"
+    path.write_text(text.replace("abandoned_callback_after = 5", "abandoned_callback_after = 86400"))
+    return path
 
 
 def resident_kib(pid: int | None) -> int:
@@ -43,14 +61,22 @@ def resident_kib(pid: int | None) -> int:
 
 
 async def soak(minutes: float, concurrent: int, seed: int) -> None:
-    env = {**SOAK_ENV, "HOTLINE_ASTERISK_ROOT": str(chroot_path())}
+    home = Path(SOAK_ENV["HOTLINE_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **SOAK_ENV,
+        "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
+        "HOTLINE_IVR_MENU": str(menu_without_callbacks(home)),
+    }
     settings = load_settings(env)
     lab = Lab(settings, log=lambda line: None)
     lab.down()
     lab.up()
-    home = Path(env["HOTLINE_HOME"])
-    controller = ControllerProcess(env, settings, home / "soak-controller.log")
-    controller.start()
+    # Redis keeps its data across restarts (AOF): start from an empty ACD, not an earlier run's.
+    SyncRedis.from_url(settings.effective_redis_url).flushall()
+    log = home / "soak-controller.log"
+    log.unlink(missing_ok=True)  # a stop is judged by this run's log alone
+    controller = ControllerProcess(env, settings, log)
     token = api_token(env, "soak-supervisor")
     headers = {"Authorization": f"Bearer {token}"}
     pick = random.Random(seed)
@@ -61,6 +87,7 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
     hung_up: set[str] = set()
     samples: list[tuple[float, int, int, int, int]] = []  # minute, calls up, then three RSS in KiB
     try:
+        controller.start()
         async with aiohttp.ClientSession(headers=headers) as http, Dialler(lab) as dialler:
             for account in settings.agents:
                 await http.post(f"{controller.base_url}/api/agents/{account}/ready")
@@ -71,6 +98,7 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
                     await pstn.action("DBPut", {"Family": "lab/noanswer", "Key": account, "Val": "0"})
                     await pstn.action("DBPut", {"Family": "lab/talk", "Key": account, "Val": "8"})
             floor = await http.ws_connect(controller.base_url.replace("http", "ws") + "/api/events")
+            recorded_before = await offered_today(http, controller.base_url)
 
             async def listen() -> None:
                 async for message in floor:
@@ -109,6 +137,7 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
                             resident_kib(lab.pstn.process.pid()),
                         )
                     )
+                    print("  sample", *samples[-1], flush=True)  # kept even if the end goes wrong
                     next_sample += 60
                 await asyncio.sleep(pick.expovariate(concurrent / mean_hold))  # Little's law: λ = N / W
             await asyncio.gather(*calls, return_exceptions=True)
@@ -117,9 +146,13 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
                     await asyncio.sleep(1)
             listener.cancel()
             await floor.close()
+            await asyncio.sleep(3)  # the record book writes every batch within moments
+            recorded = await offered_today(http, controller.base_url) - recorded_before
     finally:
-        controller.stop()
-        lab.down()
+        try:
+            controller.stop()
+        finally:
+            lab.down()
     base = samples[1] if len(samples) > 1 else samples[0]
     print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {len(settings.agents)} agents")
     for minute, up, *kib in samples:
@@ -130,6 +163,13 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
         print(f"  {minute:4.1f} min, {up:3d} calls up: {ratios}")
     print(f"  calls placed {len(placed)}, not answered by the system {refused}")
     print(f"  of the placed: call.ringing {len(placed & rang)}, call.hangup {len(placed & hung_up)}")
+    print(f"  call records written (the day report's offered, before and after): {recorded}")
+
+
+async def offered_today(http: aiohttp.ClientSession, base_url: str) -> int:
+    async with http.get(f"{base_url}/api/reports/calls?by=day") as response:
+        rows = (await response.json())["rows"]
+    return int(rows[-1]["offered"]) if rows else 0
 
 
 def main(argv: list[str] | None = None) -> None:

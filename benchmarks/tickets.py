@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
+from benchmarks.databases import postgres_database, timed
 from hotline.schema import bring_up_to_date
 from kernel.api.identity import Actor, Role
 from kernel.runtime.db import create_engine
@@ -134,15 +135,6 @@ async def _insert(desk: TicketDesk, rows: list[dict]) -> None:
         await session.execute(insert(TicketRow), rows)
 
 
-async def timed(work, rounds: int = 3) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.perf_counter()
-        await work()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 async def run(url: str, name: str, tickets: int, flows: int) -> None:
     engine = create_engine(url)
     await bring_up_to_date(engine)
@@ -195,22 +187,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 async def run_postgres(tickets: int, flows: int) -> None:
-    import asyncpg
-
-    from lab.postgres import PostgresServer
-
-    server = PostgresServer(Path("/var/lib/hotline-bench/pg"), 15433)
-    started = server.start()
-    admin = await asyncpg.connect(server.url().replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await admin.execute("DROP DATABASE IF EXISTS bench WITH (FORCE)")
-        await admin.execute("CREATE DATABASE bench")
-        await run(server.url("bench"), "postgresql", tickets, flows)
-        await admin.execute("DROP DATABASE bench WITH (FORCE)")
-    finally:
-        await admin.close()
-        if started:
-            server.stop()
+    async with postgres_database("bench") as url:
+        await run(url, "postgresql", tickets, flows)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from kernel.api.web import create_app
 from kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
 from kernel.runtime.logs import setup_logging
 from kernel.runtime.stopping import STEP_SECONDS, bounded
+from reports.http import REPORT_ROUTES, add_reports
 from supervision.http import SUPERVISION_ROUTES, add_supervision
 from ticketing.cli import (
     OpenStore,
@@ -105,13 +106,14 @@ async def serve(settings: Settings) -> None:
         app = create_app(controller.health, controller.hub)
         add_agent_state(app, controller.dispatcher, controller.roster)
         add_supervision(app, controller.monitors, controller.messenger)
+        add_reports(app, controller.records)
         add_ticket_routes(
             app,
             controller.desk,
             controller.users,
             settings.platform_id,
             settings.webhook_secret,
-            [*AGENT_ROUTES, *SUPERVISION_ROUTES],
+            [*AGENT_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
         )
         # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)

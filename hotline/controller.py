@@ -48,6 +48,8 @@ from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
 from kernel.runtime.stopping import bounded
+from reports.book import RecordBook
+from reports.store import RecordStore
 from supervision.log import MonitorLog
 from supervision.messages import Messenger
 from supervision.monitors import Monitors
@@ -162,6 +164,13 @@ class Controller:
             self.publish,
             MonitorLog(self.engine),
         )
+        # reports: the call records, from every event the controller publishes
+        self.records = RecordBook(
+            RecordStore(self.engine, plans.policy.timezone),
+            {line.number for line in parse_lines(settings.lines)},
+            self.publish,
+            clock,
+        )
         self.messenger = Messenger(
             lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in self.dispatcher.agents()},
             self.publish,
@@ -180,6 +189,7 @@ class Controller:
         await self.desk.start()
         await self.roster.start(self._seeds)
         await self.dispatcher.restore(self.roster.active_skills())
+        await self.records.start()
         # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
         self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
@@ -187,6 +197,7 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
+        self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:
@@ -200,6 +211,7 @@ class Controller:
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
             ("AMI", self.ami.close),
             ("events still queued", self._flush_outbox),
+            ("call records", self.records.write),
             ("the outbox", functools.partial(self._cancel, self._outbox_task)),
             ("event streams", self.hub.close),
             ("Redis", self.redis.aclose),
@@ -234,8 +246,9 @@ class Controller:
         return checks
 
     async def publish(self, event: dict[str, object]) -> None:
-        """Queue an event behind everything already queued."""
+        """Queue an event behind everything already queued; the call records hear it now."""
         self._outbox.put_nowait(functools.partial(self.live.publish, event))
+        self.records.hear(event)
 
     async def publish_to_agent(self, account: str, event: dict[str, object]) -> None:
         """Queue an event for one agent's socket only (a screen pop carries the caller's history)."""
@@ -275,6 +288,7 @@ class Controller:
         else:
             self._outbox.put_nowait(functools.partial(self.live.put_call, call_id, call.summary()))
         self._outbox.put_nowait(functools.partial(self.live.publish, call_event))
+        self.records.hear(call_event)
 
     # -- the ACD ---------------------------------------------------------------
 

@@ -28,6 +28,7 @@ class LiveCall:
     started_at: float
     state: str = "ringing"
     agent: str = ""
+    ended_by: str = ""  # whose side asked to hang up first: caller, agent or system
     channels: set[str] = field(default_factory=set)
     bridged: set[str] = field(default_factory=set)
 
@@ -113,6 +114,7 @@ class CallTracker:
                 cause=ASTERISK_RESTARTED
                 if asterisk_started is not None and call.started_at < asterisk_started
                 else GONE_WHILE_AWAY,
+                ended_by=call.ended_by or "system",
             )
             for call in gone
         ]
@@ -154,6 +156,17 @@ class CallTracker:
             call.bridged.discard(str(event.get("Channel", "")))
         return []
 
+    def _on_hanguprequest(self, event: Event) -> list[dict[str, object]]:
+        """A hang-up asked for by the channel's far end (a BYE): the first one names who ended the call.
+        The other legs then get ``SoftHangupRequest``, Asterisk's own doing, which is not heard here."""
+        call = self._call_for(event)
+        if call is not None and not call.ended_by:
+            if str(event.get("Uniqueid")) == call.call_id:
+                call.ended_by = "caller"
+            elif self._is_agent(account_of(str(event.get("Channel", "")))):
+                call.ended_by = "agent"
+        return []
+
     def _on_hangup(self, event: Event) -> list[dict[str, object]]:
         channel = str(event.get("Channel", ""))
         call_id = self._call_of_channel.pop(channel, None)
@@ -165,7 +178,8 @@ class CallTracker:
         if call.channels:
             return []
         del self.calls[call.call_id]
-        return [self._emit("call.hangup", call, cause=str(event.get("Cause-txt", "")))]
+        cause = str(event.get("Cause-txt", ""))
+        return [self._emit("call.hangup", call, cause=cause, ended_by=call.ended_by or "system")]
 
     # -- helpers -----------------------------------------------------------
 

@@ -35,7 +35,11 @@ CATALOGUE: dict[str, EventType] = {
         EventType("call.ringing", "a call reached the system", (*CALL, "agent", "at")),
         EventType("call.answered", "the system answered the call", (*CALL, "agent", "at")),
         EventType("call.bridged", "the caller and an agent are talking", (*CALL, "agent", "at")),
-        EventType("call.hangup", "the call ended; cause says how", (*CALL, "agent", "at", "cause")),
+        EventType(
+            "call.hangup",
+            "the call ended; cause says how, ended_by whose side hung up first (caller, agent or system)",
+            (*CALL, "agent", "at", "cause", "ended_by"),
+        ),
         EventType("ivr.handover", "110/119/120 handed a caller back: no greeting, first in line", CALL),
         EventType("ivr.menu", "the caller ended the greeting with a key", (*CALL, "digit")),
         EventType("ivr.emergency", "the caller chose the emergency key and is connected", (*CALL, "number")),
@@ -103,6 +107,12 @@ CATALOGUE: dict[str, EventType] = {
             "agent.message",
             "on the agent's own stream only: a short message from a supervisor",
             ("agent", "from", "text", "at"),
+        ),
+        EventType(
+            "reports.live",
+            "the wallboard's figures moved: today's, per skill, the last 24 hours' answer rate against the "
+            "target, the day's half hours (see GET /api/reports/live)",
+            ("day", "today", "skills", "last_24h", "half_hours", "at"),
         ),
         EventType(
             "controller.reconciled",

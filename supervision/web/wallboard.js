@@ -1,5 +1,6 @@
 // The supervisors' wallboard: the floor's state fetched once, then kept live from /api/events.
 // Plain ES modules with no build step: the pages of agents and units grow the same way.
+import { renderFigures } from "./figures.js";
 
 const STATES = { logged_out: "签出", ready: "空闲", ringing: "振铃", talking: "通话中", wrap_up: "话后处理", break: "小休" };
 const PRIORITIES = { normal: "普通", repeat_caller: "重复来电", elderly: "老年人", from_110: "110 转入" };
@@ -145,6 +146,8 @@ function hear(event) {
     alert(`坐席 ${event.agent}：${event.detail}`);
   } else if (event.type === "security.outbound_refused") {
     alert(`拒绝外呼 ${event.number}（${event.reason}）`);
+  } else if (event.type === "reports.live") {
+    renderFigures(event);
   } else if (event.type === "supervision.monitor" && event.action === "failed") {
     alert(`班长话机 ${event.phone} 未接通`);
   }
@@ -170,6 +173,7 @@ async function start() {
     for (const agent of list) agents.set(agent.agent, agent);
     renderAgents();
     await refreshQueue();
+    renderFigures(await api("GET", "/api/reports/live"));
     $("#login").hidden = true;
     $("#board").hidden = false;
     connect();

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from lab.caller import place_call
-from tests.lab.conftest import EventStream, floor_url
+from tests.lab.conftest import EventStream, api, floor_url
 from tests.lab.test_acd import caller
 
 
@@ -151,6 +151,11 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
     async with EventStream(floor_url(controller.base_url, agents.token) + "&since=0") as history:
         found = await history.wait_for(of_call(first.caller_number, "call.bridged"), 30)
     assert found["agent"] == "1002"
+    # ...and its call record, opened by the controller that queued it, says who answered.
+    status, records = await api("GET", f"{controller.base_url}/api/reports/records", agents.token)
+    assert status == 200, records
+    record = next(r for r in records if r["caller_number"] == first.caller_number)
+    assert (record["outcome"], record["agent"]) == ("answered", "1002") and record["queued_at"], record
     await agents.hang_up_everything()
 
 

@@ -1,8 +1,8 @@
 """The supervisors' wallboard in Debian's headless chromium, fed by the real lab.
 
 A caller who starts waiting appears on the page, and an agent's break shows
-with its reason, each as soon as the floor's event stream says so. A
-screenshot is saved under var/test-artifacts/.
+with its reason, each as soon as the floor's event stream says so; today's
+figures count the call. A screenshot is saved under var/test-artifacts/.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
             await page.click("button[type=submit]")
             await page.wait_for_selector("#link.up")  # the page listens to the floor
             assert await page.inner_text('#agents tr[data-agent="1001"] td.state') == "小休"
+            offered_before = int(await page.get_attribute("#tiles", "data-offered") or "-1")
 
             plan = caller(hold=60)
             async with agents.floor() as stream:
@@ -49,6 +50,11 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
                 told = time.monotonic()
                 await page.wait_for_selector(f'#queue tr[data-call="{queued["call_id"]}"]', timeout=10_000)
                 waiting_shown = time.monotonic() - told
+                # Today's figures move with the call, pushed as reports.live (at most every 2 s).
+                tiles = page.locator("#tiles")
+                await expect(tiles).to_have_attribute("data-offered", str(offered_before + 1), timeout=10_000)
+                figures_shown = time.monotonic() - told
+                await expect(page.locator("#chart rect.offered")).not_to_have_count(0)
 
                 await agents.command("1001", "break", reason="用餐")
                 await stream.wait_for(
@@ -73,7 +79,8 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
                 await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 30)
             print(
                 "wallboard: "
-                f"waiting call shown {waiting_shown:.2f} s, break {break_shown:.2f} s after its event"
+                f"waiting call shown {waiting_shown:.2f} s, break {break_shown:.2f} s after its event; "
+                f"today's figures {figures_shown:.2f} s after the call queued"
             )
         finally:
             await browser.close()

@@ -47,6 +47,38 @@ def test_a_call_from_ring_to_hangup():
     assert t.calls == {}
 
 
+def answered_call(t: CallTracker) -> None:
+    play(
+        t,
+        {"Event": "Newchannel", **CALLER},
+        {"Event": "Newchannel", **AGENT},
+        {"Event": "BridgeEnter", **CALLER, "BridgeUniqueid": "b1"},
+        {"Event": "BridgeEnter", **AGENT, "BridgeUniqueid": "b1"},
+    )
+
+
+def test_the_hangup_names_the_side_that_hung_up_first():
+    for first, second, side in ((AGENT, CALLER, "agent"), (CALLER, AGENT, "caller")):
+        t = tracker()
+        answered_call(t)
+        events = play(
+            t,
+            {"Event": "HangupRequest", **first},
+            {"Event": "SoftHangupRequest", **second, "Cause": "16"},
+            {"Event": "HangupRequest", **second},  # a late BYE from the other side changes nothing
+            {"Event": "Hangup", **first},
+            {"Event": "Hangup", **second},
+        )
+        assert events[-1]["type"] == "call.hangup" and events[-1]["ended_by"] == side
+
+
+def test_a_call_nobody_hung_up_was_ended_by_the_system():
+    t = tracker()
+    answered_call(t)
+    events = play(t, {"Event": "Hangup", **AGENT}, {"Event": "Hangup", **CALLER})
+    assert events[-1]["ended_by"] == "system"
+
+
 def test_reconcile_rebuilds_live_calls_and_reports_vanished_ones():
     t = tracker()
     play(t, {"Event": "Newchannel", **CALLER})

@@ -104,3 +104,15 @@ async def test_a_stop_writes_what_was_published_on_the_way_out_and_overruns_no_s
     written = [e["call_id"] for e in await published(redis) if e["type"] == "acd.abandoned"]
     assert written == [event["call_id"] for event in abandoned]
     assert caplog.records == []
+
+
+async def test_a_call_that_rang_and_ended_has_its_record_in_the_database(world):
+    controller, ami, redis = world
+    await ami.push_event(Event="Newchannel", **CALLER)
+    await ami.push_event(Event="HangupRequest", **CALLER)
+    await ami.push_event(Event="Hangup", **CALLER, **{"Cause-txt": "Normal Clearing"})
+    await eventually(redis, lambda e: e["type"] == "call.hangup")
+    await controller.records.write()
+    [record] = await controller.records.store.records(controller.records.today(), 10)
+    assert (record["caller_number"], record["line"], record["ended_by"]) == ("13800138000", "12345", "caller")
+    assert record["outcome"] == "ivr"  # it never asked for an agent

@@ -1,0 +1,292 @@
+"""Call records and agents' state intervals, folded from the controller's own events: pure, no I/O.
+
+Every event the controller publishes passes through ``Recorder.hear``, which
+returns the changes to write: a call's record as it stands, one offer (leg) to
+an agent, an agent's state interval opened or closed. A call's record is
+written at each step, not only at its end, so a controller that dies mid-call
+leaves the record open in the database; the next controller takes it up again
+(``remember``) and the tracker's reconcile closes it with Asterisk's word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """How an inbound call ended, decided at its hang-up (most telling first)."""
+
+    ANSWERED = "answered"  # an agent took it
+    EMERGENCY = "emergency"  # handed to 110/119/120
+    VOICEMAIL = "voicemail"  # left a message (nights, or nobody signed in)
+    CALLBACK = "callback"  # left the queue asking to be called back
+    ABANDONED = "abandoned"  # hung up while waiting for an agent
+    IVR = "ivr"  # ended in the greeting, before asking for an agent
+
+
+class EndedBy(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+    SYSTEM = "system"  # Asterisk, the controller, or a restart
+
+
+@dataclass
+class Leg:
+    """One offer of a call to an agent: rung, then answered or not."""
+
+    call_id: str
+    seq: int
+    agent: str
+    offered_at: float
+    answered_at: float | None = None
+    result: str = "ringing"  # ringing, answered, not_answered, withdrawn
+
+
+@dataclass
+class CallRecord:
+    call_id: str
+    line: str
+    caller_number: str
+    arrived_at: float
+    skill: str = ""
+    priority: str = ""  # the ACD's class: normal, repeat_caller, elderly, from_110
+    queued_at: float | None = None
+    offers: int = 0
+    agent: str = ""
+    answered_at: float | None = None
+    talk_ended_at: float | None = None  # the agent's talk ended (their phone hung up); the call may go on
+    abandoned_at: float | None = None
+    callback_requested: bool = False
+    callback_at: float | None = None  # the agent and the caller were connected by the callback
+    callback_agent: str = ""
+    voicemail: bool = False
+    emergency_number: str = ""
+    ended_at: float | None = None
+    ended_by: str = ""
+    cause: str = ""
+    wrap_seconds: float = 0.0
+    transfers: int = 0
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.answered_at is not None:
+            return Outcome.ANSWERED
+        if self.emergency_number:
+            return Outcome.EMERGENCY
+        if self.voicemail:
+            return Outcome.VOICEMAIL
+        if self.callback_requested:
+            return Outcome.CALLBACK
+        if self.queued_at is not None:
+            return Outcome.ABANDONED
+        return Outcome.IVR
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """From asking for an agent (or from arrival, when the call never queued) to the answer or to
+        giving up; None while nothing of that happened."""
+        start = self.queued_at if self.queued_at is not None else self.arrived_at
+        end = self.answered_at or self.abandoned_at
+        if end is None and self.ended_at is not None and self.outcome is Outcome.ABANDONED:
+            end = self.ended_at
+        return None if end is None else max(0.0, end - start)
+
+    @property
+    def talk_seconds(self) -> float | None:
+        end = self.talk_ended_at or self.ended_at
+        if self.answered_at is None or end is None:
+            return None
+        return max(0.0, end - self.answered_at)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An agent's time in one state (break with its reason); ``ended_at`` None while it lasts."""
+
+    agent: str
+    state: str
+    break_reason: str
+    started_at: float
+    call_id: str = ""
+    ended_at: float | None = None
+
+
+@dataclass(frozen=True)
+class WrapUpEnded:
+    """The wrap-up after a call is over: its length belongs to that call's handling time."""
+
+    call_id: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CallbackMade:
+    """A callback connected the agent and the caller: a field of the call it calls back."""
+
+    call_id: str
+    at: float
+    agent: str
+
+
+Change = CallRecord | Leg | Interval | WrapUpEnded | CallbackMade
+
+
+@dataclass
+class Recorder:
+    """The fold. ``lines`` are the inbound numbers: calls on anything else (a supervisor's monitor, the
+    originate of a callback) are not inbound calls and get no record of their own."""
+
+    lines: Collection[str]
+    calls: dict[str, CallRecord] = field(default_factory=dict)
+    legs: dict[str, list[Leg]] = field(default_factory=dict)
+    states: dict[str, Interval] = field(default_factory=dict)
+
+    def remember(self, records: Collection[CallRecord], intervals: Collection[Interval]) -> None:
+        """What a previous controller left open."""
+        for record in records:
+            self.calls.setdefault(record.call_id, record)
+        for interval in intervals:
+            self.states.setdefault(interval.agent, interval)
+
+    def hear(self, event: Mapping[str, object], now: float) -> list[Change]:
+        kind = str(event.get("type", ""))
+        if kind == "agent.state":
+            return self._agent_state(event, now)
+        if kind == "acd.callback_answered":  # long after the call itself ended
+            return self._callback_answered(event, now)
+        call_id = str(event.get("call_id", ""))
+        if not call_id:
+            return []
+        at = float(event["at"]) if isinstance(event.get("at"), int | float) else now  # type: ignore[arg-type]
+        record = self.calls.get(call_id)
+        if record is None:
+            if not self._starts_record(kind, event):
+                return []
+            record = self.calls[call_id] = CallRecord(
+                call_id, str(event.get("line", "")), str(event.get("caller_number", "")), at
+            )
+        handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
+        changes: list[Change] = handler(record, event, at) if handler else []
+        if kind == "call.hangup":
+            self._end(record, event, at)
+            changes.extend(self._withdraw_legs(call_id))
+            del self.calls[call_id]
+            self.legs.pop(call_id, None)
+        return [replace(record), *changes]
+
+    def _starts_record(self, kind: str, event: Mapping[str, object]) -> bool:
+        """A call on an inbound line, or one the IVR took (its first events name it).
+
+        Other ACD events about an unknown call are about a callback of a call whose record is closed:
+        they must not open a new one over it.
+        """
+        if kind.startswith("ivr.") or kind == "acd.queued":
+            return True
+        return kind.startswith("call.") and str(event.get("line", "")) in self.lines
+
+    # -- the call's steps --------------------------------------------------------
+
+    def _on_acd_queued(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        if record.queued_at is None:
+            record.queued_at = at
+        record.skill = str(event.get("skill", record.skill))
+        record.priority = str(event.get("priority") or record.priority)
+        return []
+
+    def _on_acd_offered(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        record.offers += 1
+        leg = Leg(record.call_id, record.offers, str(event.get("agent", "")), at)
+        self.legs.setdefault(record.call_id, []).append(leg)
+        return [replace(leg)]
+
+    def _on_acd_not_answered(
+        self, record: CallRecord, event: Mapping[str, object], at: float
+    ) -> list[Change]:
+        return self._settle_leg(record.call_id, str(event.get("agent", "")), "not_answered", None)
+
+    def _on_call_bridged(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        agent = str(event.get("agent", ""))
+        if not agent or record.answered_at is not None:
+            return []
+        record.agent, record.answered_at = agent, at
+        return self._settle_leg(record.call_id, agent, "answered", at)
+
+    def _on_acd_abandoned(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        record.abandoned_at = at
+        return []
+
+    def _on_acd_callback_requested(
+        self, record: CallRecord, event: Mapping[str, object], at: float
+    ) -> list[Change]:
+        record.callback_requested = True
+        return []
+
+    def _on_ivr_voicemail(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        record.voicemail = True
+        return []
+
+    def _on_ivr_emergency(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        record.emergency_number = str(event.get("number", ""))
+        return []
+
+    def _end(self, record: CallRecord, event: Mapping[str, object], at: float) -> None:
+        record.ended_at = at
+        record.cause = str(event.get("cause", ""))
+        ended_by = str(event.get("ended_by", ""))
+        record.ended_by = ended_by if ended_by in set(EndedBy) else EndedBy.SYSTEM
+        if record.agent == "" and event.get("agent"):  # answered while no controller was there to see it
+            record.agent = str(event["agent"])
+
+    def _callback_answered(self, event: Mapping[str, object], now: float) -> list[Change]:
+        """The record it belongs to is usually closed by now: the store updates it where it lies."""
+        call_id = str(event.get("call_id", ""))
+        if not call_id:
+            return []
+        return [CallbackMade(call_id, now, str(event.get("agent", "")))]
+
+    # -- legs ------------------------------------------------------------------
+
+    def _settle_leg(self, call_id: str, agent: str, result: str, at: float | None) -> list[Change]:
+        for leg in reversed(self.legs.get(call_id, [])):
+            if leg.agent == agent and leg.result == "ringing":
+                leg.result, leg.answered_at = result, at
+                return [replace(leg)]
+        return []
+
+    def _withdraw_legs(self, call_id: str) -> list[Change]:
+        """A phone still ringing when the caller hung up was not the agent's miss."""
+        withdrawn = []
+        for leg in self.legs.get(call_id, []):
+            if leg.result == "ringing":
+                leg.result = "withdrawn"
+                withdrawn.append(replace(leg))
+        return withdrawn
+
+    # -- agents' states ------------------------------------------------------------
+
+    def _agent_state(self, event: Mapping[str, object], now: float) -> list[Change]:
+        agent, state = str(event.get("agent", "")), str(event.get("state", ""))
+        reason = str(event.get("break_reason") or "")
+        since = event.get("since")
+        at = float(since) if isinstance(since, int | float) else now
+        current = self.states.get(agent)
+        if current is not None and (current.state, current.break_reason) == (state, reason):
+            return []
+        changes: list[Change] = []
+        if current is not None:
+            ended = replace(current, ended_at=max(at, current.started_at))
+            changes.append(ended)
+            record = self.calls.get(current.call_id)
+            if current.state == "talking" and record is not None and record.talk_ended_at is None:
+                record.talk_ended_at = ended.ended_at
+                changes.append(replace(record))
+            if current.state == "wrap_up" and current.call_id:
+                changes.append(WrapUpEnded(current.call_id, ended.ended_at - current.started_at))  # type: ignore[operator]
+        call_id = str(event.get("call_id") or "")
+        if state == "wrap_up" and current is not None and current.state == "talking":
+            call_id = call_id or current.call_id  # the ACD names no call once it ended: the wrap-up is its
+        opened = Interval(agent, state, reason, at, call_id)
+        self.states[agent] = opened
+        return [*changes, opened]

@@ -1,0 +1,222 @@
+"""Call records in the database and the reports summed from them, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reports.book import RecordBook
+from reports.figures import GroupBy
+from reports.store import RecordStore
+
+ZONE = ZoneInfo("Asia/Shanghai")
+MORNING = datetime(2026, 11, 2, 9, 0, tzinfo=ZONE).timestamp()  # Monday 2 November 2026, 09:00
+DAY = date(2026, 11, 2)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = MORNING
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def book_on(engine, clock: Clock) -> RecordBook:
+    async def publish(event: dict) -> None:
+        published.append(event)
+
+    published: list[dict] = []
+    book = RecordBook(RecordStore(engine, ZONE), {"12345"}, publish, clock)
+    book.published = published  # type: ignore[attr-defined]
+    return book
+
+
+def call(book: RecordBook, clock: Clock, call_id: str, *steps: tuple[float, str, dict]) -> None:
+    """Steps at seconds after the call's arrival, which is the clock's now."""
+    about = {"call_id": call_id, "caller_number": "13800000000", "caller_name": "", "line": "12345"}
+    start = clock.now
+    for offset, kind, extra in ((0.0, "call.ringing", {}), *steps):
+        clock.now = start + offset
+        book.hear({"type": kind, **about, "at": clock.now, **extra})
+
+
+def agent(book: RecordBook, account: str, state: str, at: float, reason: str = "", call_id: str = "") -> None:
+    book.hear(
+        {
+            "type": "agent.state",
+            "agent": account,
+            "state": state,
+            "break_reason": reason,
+            "call_id": call_id,
+            "since": at,
+        }
+    )
+
+
+async def a_morning(book: RecordBook, clock: Clock) -> None:
+    """Seven calls, one of each ending, and one agent's morning."""
+    agent(book, "1001", "ready", MORNING - 600)
+    queued = (2.0, "acd.queued", {"skill": "general", "priority": "normal"})
+    call(
+        book, clock, "answered-fast", queued,
+        (3.0, "acd.offered", {"agent": "1001"}),
+        (10.0, "call.bridged", {"agent": "1001"}),
+        (70.0, "call.hangup", {"agent": "1001", "ended_by": "caller"}),
+    )  # fmt: skip
+    agent(book, "1001", "talking", MORNING + 10, call_id="answered-fast")
+    agent(book, "1001", "wrap_up", MORNING + 70)  # as the ACD says it: no call named
+    agent(book, "1001", "ready", MORNING + 100)
+    clock.now = MORNING + 200
+    call(
+        book, clock, "answered-slow", queued,
+        (3.0, "acd.offered", {"agent": "1002"}),
+        (18.0, "acd.not_answered", {"agent": "1002", "dial_status": "NOANSWER"}),
+        (19.0, "acd.offered", {"agent": "1001"}),
+        (32.0, "call.bridged", {"agent": "1001"}),
+        (92.0, "call.hangup", {"agent": "1001", "ended_by": "agent"}),
+    )  # fmt: skip
+    clock.now = MORNING + 400
+    call(
+        book,
+        clock,
+        "abandoned-short",
+        queued,
+        (4.0, "acd.abandoned", {"waited": 2}),
+        (4.1, "call.hangup", {}),
+    )
+    clock.now = MORNING + 500
+    call(
+        book,
+        clock,
+        "abandoned-long",
+        queued,
+        (40.0, "acd.abandoned", {"waited": 38}),
+        (40.1, "call.hangup", {}),
+    )
+    clock.now = MORNING + 600
+    call(book, clock, "callback", queued, (20.0, "acd.callback_requested", {}), (21.0, "call.hangup", {}))
+    clock.now = MORNING + 700
+    call(book, clock, "voicemail", (2.0, "ivr.voicemail", {"reason": "closed"}), (60.0, "call.hangup", {}))
+    clock.now = MORNING + 800
+    call(book, clock, "emergency", (2.0, "ivr.emergency", {"number": "110"}), (90.0, "call.hangup", {}))
+    clock.now = MORNING + 1000
+    book.hear({"type": "acd.callback_answered", "call_id": "callback", "agent": "1001", "caller_number": ""})
+    agent(book, "1001", "break", MORNING + 1200, reason="用餐")
+    clock.now = MORNING + 1800
+    await book.write()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+async def test_a_days_report_counts_each_ending_once(engine, clock) -> None:
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    [row] = await book.report(GroupBy.DAY, DAY, DAY)
+    assert row["key"] == "2026-11-02"
+    assert (row["offered"], row["requested"], row["answered"]) == (7, 5, 2)
+    assert (row["abandoned"], row["abandoned_short"], row["callbacks"], row["callbacks_made"]) == (2, 1, 1, 1)
+    assert (row["voicemails"], row["emergency"], row["transfers"]) == (1, 1, 0)
+    assert row["answer_rate"] == 0.4 and row["answered_within_15s_rate"] == 0.2
+    assert row["asa_seconds"] == (8 + 30) / 2
+    assert row["aht_seconds"] == (60 + 30 + 60) / 2  # talk plus the wrap-up that followed the first call
+
+
+async def test_hours_skills_lines_and_csv(engine, clock) -> None:
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    assert [r["key"] for r in await book.report(GroupBy.HOUR, DAY, DAY)] == ["2026-11-02 09"]
+    assert [(r["key"], r["requested"]) for r in await book.report(GroupBy.SKILL, DAY, DAY)] == [
+        ("", 0),  # voicemail and emergency never asked for an agent
+        ("general", 5),
+    ]
+    assert [r["offered"] for r in await book.report(GroupBy.LINE, DAY, DAY)] == [7]
+    assert await book.report(GroupBy.DAY, date(2026, 11, 3), date(2026, 11, 30)) == []
+    rows = list(csv.reader(io.StringIO(to_text(await book.report(GroupBy.DAY, DAY, DAY)))))
+    assert rows[0][:4] == ["分组", "呼入量", "人工呼入量", "接通量"] and rows[1][:4] == [
+        "2026-11-02",
+        "7",
+        "5",
+        "2",
+    ]
+
+
+def to_text(rows) -> str:
+    from reports.figures import to_csv
+
+    text = to_csv(rows)
+    assert text.startswith("\ufeff")
+    return text[1:]
+
+
+async def test_per_agent_offers_answers_and_time_by_state(engine, clock) -> None:
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    rows = {r["key"]: r for r in await book.report(GroupBy.AGENT, DAY, DAY)}
+    first, second = rows["1001"], rows["1002"]
+    assert (first["offered"], first["answered"], first["not_answered"]) == (2, 2, 0)
+    assert (second["offered"], second["answered"], second["not_answered"]) == (1, 0, 1)
+    # 1001 signed in from 08:50 (the day starts at midnight, so all of it counts) until the report's now
+    assert first["talk_seconds"] == 60 and first["wrap_up_seconds"] == 30
+    assert first["break_seconds"] == 600 and first["break_by_reason"] == {"用餐": 600}
+    assert first["signed_in_seconds"] == 600 + 1800
+    assert first["ready_seconds"] == 2400 - 60 - 30 - 600
+    assert first["occupancy"] == round(90 / (2400 - 600), 4)
+
+
+async def test_live_figures_for_the_wallboard(engine, clock) -> None:
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    live = await book.live()
+    assert live["today"]["offered"] == 7 and live["last_24h"]["answer_rate"] == 0.4
+    assert live["last_24h"]["target"] == 0.95 and live["last_24h"]["met"] is False
+    assert [s["key"] for s in live["skills"]] == ["general"]
+    nine = [h for h in live["half_hours"] if h["start"] == "2026-11-02T01:00:00+00:00"]
+    assert nine and nine[0]["offered"] == 7 and nine[0]["agents_ready"] > 0
+
+
+async def test_a_record_left_open_by_a_killed_controller_is_closed_by_the_next(engine, clock) -> None:
+    book = book_on(engine, clock)
+    call(
+        book,
+        clock,
+        "c-open",
+        (2.0, "acd.queued", {"skill": "general"}),
+        (5.0, "call.bridged", {"agent": "1001"}),
+    )
+    await book.write()  # then the controller dies
+    clock.now += 100
+    after = book_on(engine, clock)
+    await after.start()
+    after.hear(
+        {"type": "call.hangup", "call_id": "c-open", "line": "12345", "caller_number": "13800000000",
+         "at": clock.now, "cause": "gone while the controller was away", "ended_by": "system"}
+    )  # fmt: skip
+    await after.write()
+    [record] = await after.store.records(DAY, 10)
+    assert record["outcome"] == "answered" and record["agent"] == "1001" and record["talk_seconds"] == 100.0
+    assert record["ended_by"] == "system" and record["cause"] == "gone while the controller was away"
+
+
+async def test_a_failed_write_is_kept_and_written_next_time(engine, clock, monkeypatch) -> None:
+    book = book_on(engine, clock)
+    call(book, clock, "c1", (1.0, "call.hangup", {}))
+    real = book.store.apply
+    attempts = []
+
+    async def flaky(batch):
+        attempts.append(len(batch))
+        if len(attempts) == 1:
+            raise ConnectionError("database away")
+        await real(batch)
+
+    monkeypatch.setattr(book.store, "apply", flaky)
+    await book.write()
+    assert len(attempts) == 2 and [r["call_id"] for r in await book.store.records(DAY, 10)] == ["c1"]

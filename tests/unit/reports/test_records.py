@@ -1,0 +1,128 @@
+"""Call records folded from the controller's events, as a supervisor would read them afterwards."""
+
+from reports.records import CallbackMade, CallRecord, EndedBy, Interval, Leg, Outcome, Recorder, WrapUpEnded
+
+ABOUT = {"call_id": "c1", "caller_number": "13800138000", "caller_name": "", "line": "12345"}
+
+
+def fold(*events: tuple[float, dict]) -> tuple[Recorder, list]:
+    recorder = Recorder(lines={"12345", "12315"})
+    changes = []
+    for at, event in events:
+        changes.extend(recorder.hear(event, at))
+    return recorder, changes
+
+
+def last_record(changes: list) -> CallRecord:
+    return [c for c in changes if isinstance(c, CallRecord)][-1]
+
+
+def test_an_answered_call_records_its_wait_talk_agent_and_who_hung_up():
+    recorder, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT, "at": 100.0}),
+        (103.0, {"type": "acd.queued", **ABOUT, "skill": "general", "priority": 0}),
+        (104.0, {"type": "acd.offered", **ABOUT, "agent": "1001"}),
+        (119.0, {"type": "acd.not_answered", **ABOUT, "agent": "1001", "dial_status": "NOANSWER"}),
+        (120.0, {"type": "acd.offered", **ABOUT, "agent": "1002"}),
+        (125.0, {"type": "call.bridged", **ABOUT, "agent": "1002", "at": 125.0}),
+        (185.0, {"type": "call.hangup", **ABOUT, "agent": "1002", "at": 185.0, "ended_by": "agent"}),
+    )
+    record = last_record(changes)
+    assert record.outcome is Outcome.ANSWERED and record.agent == "1002" and record.skill == "general"
+    assert (record.wait_seconds, record.talk_seconds, record.offers) == (22.0, 60.0, 2)
+    assert record.ended_by == EndedBy.AGENT
+    legs = {(c.seq, c.agent): c.result for c in changes if isinstance(c, Leg)}
+    assert legs == {(1, "1001"): "not_answered", (2, "1002"): "answered"}
+    assert recorder.calls == {} and recorder.legs == {}  # nothing kept once the call is over
+
+
+def test_outcomes_say_how_an_unanswered_call_ended():
+    def outcome(*steps: dict) -> Outcome:
+        events = [(100.0 + i, {**ABOUT, **step}) for i, step in enumerate(steps)]
+        _, changes = fold(*events, (200.0, {"type": "call.hangup", **ABOUT, "at": 200.0}))
+        return last_record(changes).outcome
+
+    ringing, queued = {"type": "call.ringing"}, {"type": "acd.queued", "skill": "general"}
+    assert outcome(ringing) is Outcome.IVR
+    assert outcome(ringing, queued, {"type": "acd.abandoned", "waited": 3}) is Outcome.ABANDONED
+    assert outcome(ringing, queued, {"type": "acd.callback_requested"}) is Outcome.CALLBACK
+    assert outcome(ringing, {"type": "ivr.voicemail", "reason": "closed"}) is Outcome.VOICEMAIL
+    assert outcome(ringing, {"type": "ivr.emergency", "number": "110"}) is Outcome.EMERGENCY
+
+
+def test_an_abandoned_call_waited_until_the_caller_gave_up():
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (102.0, {"type": "acd.queued", **ABOUT, "skill": "general"}),
+        (109.0, {"type": "acd.offered", **ABOUT, "agent": "1001"}),
+        (110.0, {"type": "acd.abandoned", **ABOUT, "waited": 8}),
+        (110.5, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}),
+    )
+    record = last_record(changes)
+    assert record.wait_seconds == 8.0 and record.ended_by == EndedBy.CALLER
+    assert [c.result for c in changes if isinstance(c, Leg)][-1] == "withdrawn"  # not the agent's miss
+
+
+def test_calls_on_other_numbers_get_no_record_unless_the_ivr_or_acd_names_them():
+    monitor = {"call_id": "m1", "caller_number": "9001", "caller_name": "", "line": "s"}
+    _, changes = fold((1.0, {"type": "call.ringing", **monitor}), (2.0, {"type": "call.hangup", **monitor}))
+    assert changes == []
+    _, changes = fold((1.0, {"type": "acd.queued", **monitor, "skill": "general"}))
+    assert last_record(changes).queued_at == 1.0
+
+
+def test_a_callback_not_answered_leaves_the_closed_record_alone():
+    _, changes = fold((500.0, {"type": "acd.not_answered", **ABOUT, "agent": "1003", "dial_status": "BUSY"}))
+    assert changes == []
+
+
+def test_a_callback_long_after_the_call_lands_on_the_calls_record():
+    _, changes = fold((500.0, {"type": "acd.callback_answered", **ABOUT, "agent": "1003"}))
+    assert changes == [CallbackMade("c1", 500.0, "1003")]
+
+
+def test_agent_intervals_open_and_close_and_the_wrap_up_counts_for_its_call():
+    state = {"type": "agent.state", "agent": "1001", "call_id": None, "break_reason": None}
+    _, changes = fold(
+        (0.0, {**state, "state": "ready", "since": 10.0}),
+        (0.0, {**state, "state": "ready", "since": 10.0, "phone": "in_use"}),  # same state: nothing new
+        (0.0, {**state, "state": "talking", "call_id": "c1", "since": 40.0}),
+        (0.0, {**state, "state": "wrap_up", "since": 100.0}),  # the ACD names no call once it ended
+        (0.0, {**state, "state": "break", "break_reason": "用餐", "since": 130.0}),
+    )
+    assert changes == [
+        Interval("1001", "ready", "", 10.0),
+        Interval("1001", "ready", "", 10.0, ended_at=40.0),
+        Interval("1001", "talking", "", 40.0, "c1"),
+        Interval("1001", "talking", "", 40.0, "c1", ended_at=100.0),
+        Interval("1001", "wrap_up", "", 100.0, "c1"),
+        Interval("1001", "wrap_up", "", 100.0, "c1", ended_at=130.0),
+        WrapUpEnded("c1", 30.0),
+        Interval("1001", "break", "用餐", 130.0),
+    ]
+
+
+def test_a_record_left_open_by_a_previous_controller_is_closed_by_the_reconcile():
+    recorder = Recorder(lines={"12345"})
+    recorder.remember([CallRecord("c1", "12345", "13800138000", 100.0, queued_at=101.0)], [])
+    changes = recorder.hear(
+        {"type": "call.hangup", **ABOUT, "at": 300.0, "cause": "Asterisk restarted", "ended_by": "system"},
+        300.0,
+    )
+    record = last_record(changes)
+    assert record.outcome is Outcome.ABANDONED and record.cause == "Asterisk restarted"
+    assert record.ended_at == 300.0 and record.ended_by == EndedBy.SYSTEM
+
+
+def test_the_talk_ends_when_the_agent_stops_talking_though_the_call_goes_on():
+    state = {"type": "agent.state", "agent": "1002", "break_reason": None}
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (103.0, {"type": "acd.queued", **ABOUT, "skill": "general"}),
+        (110.0, {"type": "acd.offered", **ABOUT, "agent": "1002"}),
+        (0.0, {**state, "state": "talking", "call_id": "c1", "since": 112.0}),
+        (112.0, {"type": "call.bridged", **ABOUT, "agent": "1002"}),
+        (0.0, {**state, "state": "wrap_up", "call_id": "c1", "since": 142.0}),
+        (150.0, {"type": "call.hangup", **ABOUT, "ended_by": "agent"}),  # the caller heard a goodbye first
+    )
+    assert last_record(changes).talk_seconds == 30.0
