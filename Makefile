@@ -2,7 +2,7 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test setup bootstrap bench clean-lab
+.PHONY: run test setup bootstrap bench clean-lab stt-model
 
 setup: bootstrap $(STAMP)
 
@@ -31,3 +31,11 @@ bench: setup
 clean-lab:
 	-$(VENV)/bin/hotline lab down
 
+# The production speech-to-text model (Chinese), fetched once by a deployment; then set
+# HOTLINE_STT_MODEL to the folder it prints. (alphacephei.com is not reachable from the build machines.)
+STT_MODEL ?= vosk-model-small-cn-0.22
+stt-model:
+	@mkdir -p var/models
+	@test -d var/models/$(STT_MODEL) || ( cd var/models && curl -fsSLO https://alphacephei.com/vosk/models/$(STT_MODEL).zip \
+		&& python3 -m zipfile -e $(STT_MODEL).zip . && rm $(STT_MODEL).zip )
+	@echo "HOTLINE_STT_MODEL=$(CURDIR)/var/models/$(STT_MODEL)"

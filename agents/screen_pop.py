@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
+from agents.prefill import prefill
 from kernel.api.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 CallerCalls = Callable[[str], Awaitable[list[dict[str, Any]]]]
 ToAgent = Callable[[str, dict[str, Any]], Awaitable[None]]
+#: The caller's description as text, if ready within the seconds given (speech-to-text); None if not.
+Transcript = Callable[[str, float], Awaitable[str | None]]
+#: How long a transcript not ready at the ring may still arrive on the agent's screen.
+TRANSCRIPT_LATE_SECONDS = 60.0
 
 
 def ticket_draft(call_id: str, caller_phone: str, caller_name: str, line: str) -> dict[str, Any]:
@@ -35,8 +40,15 @@ def ticket_draft(call_id: str, caller_phone: str, caller_name: str, line: str) -
 
 
 class ScreenPops:
-    def __init__(self, desk: TicketDesk, caller_calls: CallerCalls, to_agent: ToAgent) -> None:
+    def __init__(
+        self,
+        desk: TicketDesk,
+        caller_calls: CallerCalls,
+        to_agent: ToAgent,
+        transcript: Transcript | None = None,
+    ) -> None:
         self.desk, self.caller_calls, self.to_agent = desk, caller_calls, to_agent
+        self.transcript = transcript
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
@@ -58,6 +70,10 @@ class ScreenPops:
                 calls = await self.caller_calls(number)
             except Exception:
                 log.exception("screen pop history for %s failed; popping without it", offer.call_id)
+        draft = ticket_draft(offer.call_id, number, name, str(about.get("line", "")))
+        text = await self.transcript(offer.call_id, 0) if self.transcript else None
+        if text:
+            draft |= prefill(text)  # guesses, each named in draft["guessed"] for the agent to confirm
         await self.to_agent(
             offer.account,
             {
@@ -70,9 +86,14 @@ class ScreenPops:
                     "tickets": tickets,
                     "calls": [c for c in calls if c.get("call_id") != offer.call_id],
                 },
-                "draft": ticket_draft(offer.call_id, number, name, str(about.get("line", ""))),
+                "draft": draft,
             },
         )
+        if self.transcript and text is None:  # still being worked out: it follows the pop
+            late = await self.transcript(offer.call_id, TRANSCRIPT_LATE_SECONDS)
+            if late:
+                told = {"type": "agent.transcript", "agent": offer.account, "call_id": offer.call_id}
+                await self.to_agent(offer.account, {**told, "text": late, "draft": prefill(late)})
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -27,6 +27,7 @@ from kernel.api.web import create_app
 from kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
 from kernel.runtime.logs import setup_logging
 from kernel.runtime.stopping import STEP_SECONDS, bounded
+from recordings.cli import add_stt_commands, run_stt
 from reports.http import REPORT_ROUTES, add_reports
 from supervision.http import SUPERVISION_ROUTES, add_supervision
 from ticketing.cli import (
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_policy_commands(commands)
     add_ticket_commands(commands)
     add_simulate_command(commands)
+    add_stt_commands(commands)
+    commands.choices["stt"].set_defaults(handler=lambda args, settings: run_stt(args, settings.stt_model))
     for name, handler in (("policy", cmd_policy), ("tickets", cmd_tickets), ("simulate", cmd_simulate)):
         commands.choices[name].set_defaults(handler=handler)
     users = commands.add_parser("users", help="API users and their tokens")

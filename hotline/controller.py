@@ -16,6 +16,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from panoramisk.message import Message
 
@@ -26,6 +27,7 @@ from acd.state_store import AcdStateStore
 from agents.directory import AgentDirectory, AgentRecord
 from agents.fallback_queue import FallbackQueue
 from agents.phone import run_feature_code
+from agents.prefill import emergency_in
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
@@ -48,6 +50,8 @@ from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
 from kernel.runtime.stopping import bounded
+from recordings.speech import VoskWorkers
+from recordings.transcripts import Transcripts
 from reports.book import RecordBook
 from reports.store import RecordStore
 from supervision.log import MonitorLog
@@ -119,7 +123,18 @@ class Controller:
             for account, levels in plans.seed_skills.items()
         ]
         self.fallback = FallbackQueue(self.ami)
-        self.screen_pops = ScreenPops(self.desk, self.live.caller_calls, self.publish_to_agent)
+        # recordings: the caller's description as text, for the screen pop (off without a model)
+        self.transcripts = Transcripts(
+            VoskWorkers(Path(settings.stt_model), settings.stt_workers) if settings.stt_model else None,
+            settings.host_path,
+            self._heard,
+        )
+        self.screen_pops = ScreenPops(
+            self.desk,
+            self.live.caller_calls,
+            self.publish_to_agent,
+            self.transcripts.text if self.transcripts.enabled else None,
+        )
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
         self.callbacks = Callbacks(
@@ -145,6 +160,7 @@ class Controller:
             clock=clock,
             stop_prompt=self._stop_prompt,
             outbound=self.outbound,
+            transcribe=self.transcripts.start if self.transcripts.enabled else None,
         )
         # Asterisk in
         self.tracker = CallTracker(is_agent=self.roster.is_agent, clock=clock)
@@ -198,6 +214,7 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
+        self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
         self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:
@@ -207,6 +224,7 @@ class Controller:
             ("open calls", self.fastagi.close),
             ("callbacks", self.dispatcher.close),
             ("screen pops", self.screen_pops.close),
+            ("speech-to-text", self.transcripts.close),
             ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
             ("AMI", self.ami.close),
@@ -309,6 +327,22 @@ class Controller:
                 await self.dispatcher.tick()
             except Exception:
                 log.exception("ACD step failed; carrying on")
+
+    async def _heard(self, call_id: str, text: str) -> None:
+        """A waiting caller's words: emergency words alert the supervisors before any agent answers."""
+        emergency = emergency_in(text)
+        call = self.tracker.calls.get(call_id)
+        if emergency is not None:
+            about = {"caller_number": call.caller_number, "line": call.line} if call else {}
+            await self.publish(
+                {
+                    "type": "speech.emergency",
+                    "call_id": call_id,
+                    **about,
+                    "number": emergency.number,
+                    "words": list(emergency.words),
+                }
+            )
 
     async def _stop_prompt(self, channel: str) -> None:
         try:

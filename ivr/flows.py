@@ -59,6 +59,8 @@ class IvrServices:
     clock: Callable[[], float] = time.time
     #: Cuts the prompt playing on a channel short (AMI ControlPlayback), so an offer need not wait for it.
     stop_prompt: Callable[[str], Awaitable[None]] | None = None
+    #: Starts the speech-to-text of a recording (call id, the WAV as Asterisk names it); returns at once.
+    transcribe: Callable[[str, str], None] | None = None
 
     async def can_call_back(self, number: str, call_id: str) -> bool:
         return await self.outbound.allow(number, where="ivr-callback", call_id=call_id)
@@ -154,6 +156,8 @@ class _Flow:
         max_ms = self.services.intake_max_seconds * 1000
         recorded = await self.session.record_file(intake, max_ms=max_ms, silence_s=4)
         await self.publish("ivr.intake_recorded", ended_by=recorded.data or "key")
+        if self.services.transcribe is not None:  # the text is worked out while the caller waits
+            self.services.transcribe(self.call_id, f"{intake}.wav")
 
     def answerable(self, route: QueueRoute) -> bool:
         """Someone is logged in for this call (at night, the night shift's seats)."""

@@ -107,6 +107,9 @@ class Settings:
     ring_seconds: int = 15
     # How often a waiting caller's flow looks for an offer (the bound on ready-to-ringing delay).
     queue_poll_ms: int = 300
+    # Speech-to-text: a Vosk model folder (vosk-model-small-cn-0.22 in production); empty turns it off.
+    stt_model: str = ""
+    stt_workers: int = 1
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

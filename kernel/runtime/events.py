@@ -82,6 +82,17 @@ CATALOGUE: dict[str, EventType] = {
             ("agent", "call_id", "caller_number", "caller_name", "history", "draft"),
         ),
         EventType(
+            "agent.transcript",
+            "on the agent's own stream only: the caller's description as text (speech-to-text), when it "
+            "was not ready at the screen pop, with the draft fields guessed from it (see guessed)",
+            ("agent", "call_id", "text", "draft"),
+        ),
+        EventType(
+            "speech.emergency",
+            "a waiting caller's words sound like an emergency: the number to hand them to and the words",
+            (*CALL, "number", "words"),
+        ),
+        EventType(
             "supervision.monitor",
             "a supervisor's monitor of an agent's call: action start, connected, switch, end or failed; mode "
             "listen (监听), whisper (密语) or barge (强插); actor is the supervisor, or phone for its keys",

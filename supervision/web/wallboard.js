@@ -146,6 +146,8 @@ function hear(event) {
     alert(`坐席 ${event.agent}：${event.detail}`);
   } else if (event.type === "security.outbound_refused") {
     alert(`拒绝外呼 ${event.number}（${event.reason}）`);
+  } else if (event.type === "speech.emergency") {
+    alert(`来电 ${event.caller_number || ""} 提到「${event.words.join("、")}」：疑似紧急情况，可转 ${event.number}`);
   } else if (event.type === "reports.live") {
     renderFigures(event);
   } else if (event.type === "supervision.monitor" && event.action === "failed") {

@@ -116,3 +116,13 @@ async def test_a_call_that_rang_and_ended_has_its_record_in_the_database(world):
     [record] = await controller.records.store.records(controller.records.today(), 10)
     assert (record["caller_number"], record["line"], record["ended_by"]) == ("13800138000", "12345", "caller")
     assert record["outcome"] == "ivr"  # it never asked for an agent
+
+
+async def test_emergency_words_in_a_waiting_callers_transcript_alert_the_floor(world):
+    controller, ami, redis = world
+    await ami.push_event(Event="Newchannel", **CALLER)
+    await eventually(redis, lambda e: e["type"] == "call.ringing")
+    assert controller.transcripts.on_text is not None
+    await controller.transcripts.on_text("h-1.0", "楼道里着火了，到处是烟")
+    alert = await eventually(redis, lambda e: e["type"] == "speech.emergency")
+    assert (alert["number"], alert["words"], alert["caller_number"]) == ("119", ["着火"], "13800138000")

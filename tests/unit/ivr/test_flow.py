@@ -121,6 +121,7 @@ class Centre:
             engine.login(account, 0)
         self.calls_today = calls_today
         self.open = True
+        self.transcribing: list[tuple[str, str]] = []
 
     async def _publish(self, event: dict) -> None:
         self.events.append(event)
@@ -146,6 +147,7 @@ class Centre:
             is_open=lambda: self.open,
             outbound=OutboundGuard(DiallingPlan(), self._publish),
             clock=self.clock,
+            transcribe=lambda call_id, path: self.transcribing.append((call_id, path)),
         )
 
     def kinds(self) -> list[str]:
@@ -183,6 +185,8 @@ async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after
     pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
     assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
     assert centre.kinds().index("acd.offered") < centre.kinds().index("agent.screen_pop")
+    # the description is handed to speech-to-text as soon as it is recorded, before the call queues
+    assert centre.transcribing == [("call-1", "/rec/call-1-intake.wav")]
 
 
 async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
