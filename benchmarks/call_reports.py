@@ -17,18 +17,15 @@ day.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.databases import postgres_database, timed
+from benchmarks.databases import add_database_choice, run_on, timed
 from hotline.schema import bring_up_to_date
 from kernel.runtime.db import create_engine
 from reports.book import RecordBook
@@ -201,23 +198,13 @@ async def _nowhere(event: dict[str, object]) -> None:
     return None
 
 
-async def run_postgres(calls: int, agents: int) -> None:
-    async with postgres_database("bench_calls") as url:
-        await run(url, "postgresql", calls, agents)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=3_000_000)
     parser.add_argument("--agents", type=int, default=200)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_database_choice(parser)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
-        if args.db in ("sqlite", "both"):
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'calls.db'}"
-            asyncio.run(run(url, "sqlite", args.calls, args.agents))
-        if args.db in ("postgresql", "both"):
-            asyncio.run(run_postgres(args.calls, args.agents))
+    run_on(args.db, lambda url, name: run(url, name, args.calls, args.agents), "bench_calls")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -39,3 +42,21 @@ async def postgres_database(name: str) -> AsyncIterator[str]:
         await admin.close()
         if started:
             server.stop()
+
+
+def add_database_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+
+
+def run_on(choice: str, work: Callable[[str, str], Awaitable[None]], name: str) -> None:
+    """``work(url, label)`` on a throwaway SQLite file, then on a throwaway PostgreSQL database ``name``."""
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
+        if choice in ("sqlite", "both"):
+            asyncio.run(work(f"sqlite+aiosqlite:///{Path(folder) / f'{name}.db'}", "sqlite"))
+    if choice in ("postgresql", "both"):
+
+        async def on_postgres() -> None:
+            async with postgres_database(name) as url:
+                await work(url, "postgresql")
+
+        asyncio.run(on_postgres())

@@ -20,18 +20,15 @@ not generated.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import random
-import tempfile
 import time
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
-from benchmarks.databases import postgres_database, timed
+from benchmarks.databases import add_database_choice, run_on, timed
 from hotline.schema import bring_up_to_date
 from kernel.api.identity import Actor, Role
 from kernel.runtime.db import create_engine
@@ -175,20 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--flows", type=int, default=500)
-    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    add_database_choice(parser)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-") as folder:
-        if args.db in ("sqlite", "both"):
-            asyncio.run(
-                run(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", "sqlite", args.tickets, args.flows)
-            )
-        if args.db in ("postgresql", "both"):
-            asyncio.run(run_postgres(args.tickets, args.flows))
-
-
-async def run_postgres(tickets: int, flows: int) -> None:
-    async with postgres_database("bench") as url:
-        await run(url, "postgresql", tickets, flows)
+    run_on(args.db, lambda url, name: run(url, name, args.tickets, args.flows), "bench")
 
 
 if __name__ == "__main__":
