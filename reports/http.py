@@ -15,6 +15,7 @@ from reports.figures import GroupBy, to_csv
 
 BOOK_KEY = web.AppKey("record_book", RecordBook)
 LONGEST_SPAN_DAYS = 3 * 366
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # also keeps a day after the last within what dates can hold
 RECORDS_MAX = 1000
 
 
@@ -29,9 +30,12 @@ def _day(call: ApiRequest, name: str, default: date) -> date:
     try:
         if len(text) != 10:
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise invalid(name, "须为日期 YYYY-MM-DD") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise invalid(name, f"须在 {FIRST_YEAR} 年到 {LAST_YEAR} 年之间")
+    return day
 
 
 async def call_report(call: ApiRequest) -> Any:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import fakeredis
@@ -24,6 +25,9 @@ from kernel.api.users import Users
 from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
 from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
+from reports.book import RecordBook
+from reports.http import REPORT_ROUTES, add_reports
+from reports.store import RecordStore
 from supervision.http import SUPERVISION_ROUTES, add_supervision
 from supervision.log import MonitorLog
 from supervision.messages import Messenger
@@ -69,12 +73,13 @@ async def serve_api(engine, redis):
     monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
     signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
     add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
+    add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
     add_ticket_routes(
         app,
         desk,
         users,
         webhook_secret=GATEWAY_SECRET,
-        extra_routes=[*AGENT_ROUTES, *SUPERVISION_ROUTES],
+        extra_routes=[*AGENT_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
     )
     tokens = {
         "1001": await users.add("1001", "agent"),
@@ -325,3 +330,28 @@ async def test_the_wallboard_page_and_its_script_are_served_and_hold_no_data(api
     script = await client.get("/static/supervision/wallboard.js")
     assert script.status == 200 and "/api/events" in await script.text()
     assert (await client.get("/static/supervision/../http.py")).status in (403, 404), "only the page's files"
+
+
+async def test_reports_for_supervisors_as_json_and_csv_and_clear_refusals(api) -> None:
+    client, tokens, _, _ = api
+    boss = auth(tokens, "supervisor")
+    response = await client.get("/api/reports/calls?from=2026-11-01&to=2026-11-30&by=week", headers=boss)
+    body = await response.json()
+    assert response.status == 200 and (body["by"], body["rows"]) == ("week", [])
+    response = await client.get("/api/reports/calls?by=agent&format=csv", headers=boss)
+    assert response.status == 200 and response.content_type == "text/csv"
+    assert (await response.text()).startswith("\ufeff分组,呼入量")
+    live = await (await client.get("/api/reports/live", headers=boss)).json()
+    assert live["last_24h"]["target"] == 0.95 and live["today"]["offered"] == 0
+    for query, field in (
+        ("by=year", "by"),
+        ("from=2026-13-01", "from"),
+        ("from=2026-11-30&to=2026-11-01", "to"),
+        ("to=9999-12-31", "to"),
+        ("format=xlsx", "format"),
+    ):
+        response = await client.get(f"/api/reports/calls?{query}", headers=boss)
+        refusal = await response.json()
+        assert response.status == 422 and refusal["field"] == field, (query, refusal)
+    response = await client.get("/api/reports/calls", headers=auth(tokens, "1001"))
+    assert response.status == 403 and (await response.json())["error_id"] == "forbidden"

@@ -7,12 +7,30 @@ through the API, as a supervisor would.
 
 from __future__ import annotations
 
+import asyncio
+
 from lab.caller import place_call
 from tests.lab.conftest import api
 from tests.lab.test_acd import SKIP_GREETING, caller
 
 COUNTED = ("offered", "requested", "answered", "abandoned", "abandoned_short", "callbacks", "callbacks_made")
 COUNTED += ("voicemails", "emergency", "transfers")
+
+
+async def owed_callbacks_made(agents) -> None:
+    """Callbacks an earlier test left owed are made now, so none lands among this test's figures."""
+    every = ("1001", "1002", "1003")  # whatever skill a callback waits for
+    for account in every:
+        await agents.phone(account, talk_seconds=1)
+    await agents.only_ready(*every)
+    async with asyncio.timeout(180):
+        while True:
+            status, waiting = await api("GET", f"{agents.base_url}/api/acd/queue", agents.token)
+            assert status == 200, waiting
+            states = await agents.states()
+            if not waiting and all(states[a]["state"] not in ("ringing", "talking") for a in every):
+                return
+            await asyncio.sleep(1)
 
 
 async def day_report(agents) -> dict:
@@ -24,6 +42,7 @@ async def day_report(agents) -> dict:
 async def test_the_report_counts_answered_abandoned_callback_and_voicemail_calls(
     lab, controller, settings, agents
 ):
+    await owed_callbacks_made(agents)
     before = await day_report(agents)
     async with agents.floor() as stream:
 
