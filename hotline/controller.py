@@ -42,7 +42,7 @@ from ivr.flows import IvrServices, answer_hotline
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.asterisk.ami import AmiError, AmiLoginFailed
-from kernel.asterisk.channels import CallTracker, account_of
+from kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
 from kernel.asterisk.conf import sip_digest
 from kernel.asterisk.fastagi import AgiSession, FastAgiServer
 from kernel.runtime.backoff import backoff_delays
@@ -358,6 +358,7 @@ class Controller:
         channels = await self.ami.action("CoreShowChannels", idempotent=True)
         for call_event in self.tracker.reconcile(channels.events, asterisk_started=started):
             self._queue_call_event(call_event)
+        self.records.reconciled(set(self.tracker.calls), GONE_WHILE_AWAY)
         snapshot = {call_id: call.summary() for call_id, call in self.tracker.calls.items()}
         self._outbox.put_nowait(functools.partial(self.live.replace_calls, snapshot))
         on_calls = {account_of(str(c.get("Channel", ""))) for c in channels.events}

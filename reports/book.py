@@ -64,13 +64,18 @@ class RecordBook:
         """Take up what a previous controller left open; the next reconcile closes what ended meanwhile."""
         self.recorder.remember(*await self.store.open())
 
+    def reconciled(self, live: Collection[str], cause: str) -> None:
+        """The tracker rebuilt the live calls: records of calls not among them are closed."""
+        self._queue(self.recorder.close_missing(live, self.clock(), cause))
+
     def hear(self, event: Mapping[str, object]) -> None:
         changes = self.recorder.hear(event, self.clock())
+        self._queue(changes, moves_figures=event.get("type") in MOVES_FIGURES)
+
+    def _queue(self, changes: list[Change], moves_figures: bool = True) -> None:
         if changes:
             self._pending.extend(changes)
-            self._figures_moved |= any(isinstance(c, CallRecord) for c in changes) and (
-                event.get("type") in MOVES_FIGURES
-            )
+            self._figures_moved |= moves_figures and any(isinstance(c, CallRecord) for c in changes)
             self._wake.set()
 
     async def run(self) -> None:

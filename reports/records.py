@@ -10,9 +10,13 @@ leaves the record open in the database; the next controller takes it up again
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+#: How many ended calls are remembered against late events (hours of a busy centre's calls).
+ENDED_KEPT = 20_000
 
 
 class Outcome(StrEnum):
@@ -142,6 +146,8 @@ class Recorder:
     calls: dict[str, CallRecord] = field(default_factory=dict)
     legs: dict[str, list[Leg]] = field(default_factory=dict)
     states: dict[str, Interval] = field(default_factory=dict)
+    #: Calls that ended lately: a flow's last events can come after the hang-up and must not reopen them.
+    ended: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
     def remember(self, records: Collection[CallRecord], intervals: Collection[Interval]) -> None:
         """What a previous controller left open."""
@@ -149,6 +155,14 @@ class Recorder:
             self.calls.setdefault(record.call_id, record)
         for interval in intervals:
             self.states.setdefault(interval.agent, interval)
+
+    def close_missing(self, live: Collection[str], now: float, cause: str) -> list[Change]:
+        """After a reconcile: records left open whose calls Asterisk no longer has (they ended while no
+        controller ran, and no saved live-call table said so, as after a Redis loss) are closed."""
+        changes: list[Change] = []
+        for call_id in [c for c in self.calls if c not in live]:
+            changes.extend(self.hear({"type": "call.hangup", "call_id": call_id, "cause": cause}, now))
+        return changes
 
     def hear(self, event: Mapping[str, object], now: float) -> list[Change]:
         kind = str(event.get("type", ""))
@@ -162,7 +176,7 @@ class Recorder:
         at = float(event["at"]) if isinstance(event.get("at"), int | float) else now  # type: ignore[arg-type]
         record = self.calls.get(call_id)
         if record is None:
-            if not self._starts_record(kind, event):
+            if call_id in self.ended or not self._starts_record(kind, event):
                 return []
             record = self.calls[call_id] = CallRecord(
                 call_id, str(event.get("line", "")), str(event.get("caller_number", "")), at
@@ -174,6 +188,9 @@ class Recorder:
             changes.extend(self._withdraw_legs(call_id))
             del self.calls[call_id]
             self.legs.pop(call_id, None)
+            self.ended[call_id] = None
+            while len(self.ended) > ENDED_KEPT:
+                self.ended.popitem(last=False)
         return [replace(record), *changes]
 
     def _starts_record(self, kind: str, event: Mapping[str, object]) -> bool:

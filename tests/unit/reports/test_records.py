@@ -126,3 +126,29 @@ def test_the_talk_ends_when_the_agent_stops_talking_though_the_call_goes_on():
         (150.0, {"type": "call.hangup", **ABOUT, "ended_by": "agent"}),  # the caller heard a goodbye first
     )
     assert last_record(changes).talk_seconds == 30.0
+
+
+def test_a_flows_event_after_the_hang_up_does_not_reopen_the_call():
+    recorder, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (103.0, {"type": "acd.queued", **ABOUT, "skill": "general"}),
+        (130.0, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}),
+        (130.2, {"type": "ivr.position", **ABOUT, "ahead": 3}),  # the flow had not noticed yet
+    )
+    assert last_record(changes).ended_at == 130.0
+    assert recorder.calls == {}, "nothing is left open in memory, nor written back open"
+
+
+def test_records_left_open_for_calls_asterisk_no_longer_has_are_closed_after_a_reconcile():
+    recorder = Recorder(lines={"12345"})
+    recorder.remember(
+        [
+            CallRecord("gone", "12345", "138", 100.0, queued_at=101.0),
+            CallRecord("live", "12345", "139", 150.0),
+        ],
+        [],
+    )
+    changes = recorder.close_missing({"live"}, 400.0, "gone while the controller was away")
+    [closed] = [c for c in changes if isinstance(c, CallRecord)]
+    assert (closed.call_id, closed.ended_at, closed.outcome) == ("gone", 400.0, Outcome.ABANDONED)
+    assert closed.ended_by == EndedBy.SYSTEM and set(recorder.calls) == {"live"}
