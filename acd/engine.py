@@ -108,6 +108,8 @@ class QueuedCall:
     callback_number: str = ""  # set when the caller left a callback instead of holding
     offered_to: str = ""
     tried: tuple[str, ...] = ()
+    #: An agent's transfer to one colleague: offered to that agent alone, whatever the skill.
+    for_agent: str = ""
 
     def skills_at(self, now: float) -> tuple[str, ...]:
         overflowing = (
@@ -340,12 +342,16 @@ class Engine:
                 continue
             if staffed is None and call.overflow_skill:
                 staffed = self._staffed_skills()
-            candidates = {
-                account
-                for skill in self._skills_now(call, now, staffed or set())
-                for account in ready.get(skill, ())
-                if self.agents[account].skills[skill] >= call.min_level
-            }
+            candidates = (
+                {call.for_agent} & set().union(*ready.values())
+                if call.for_agent
+                else {
+                    account
+                    for skill in self._skills_now(call, now, staffed or set())
+                    for account in ready.get(skill, ())
+                    if self.agents[account].skills[skill] >= call.min_level
+                }
+            )
             if not candidates:
                 continue
             fresh = candidates.difference(call.tried) or candidates

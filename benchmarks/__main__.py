@@ -1,9 +1,10 @@
 """``make bench``: run every benchmark and print its figures."""
 
-from benchmarks import acd_engine, ami_events, call_reports, ready_to_ring, tickets
+from benchmarks import acd_engine, ami_events, call_reports, ready_to_ring, tickets, transfer
 
 ami_events.main()
 acd_engine.main([])
 tickets.main([])
 call_reports.main([])
 ready_to_ring.main([])
+transfer.main([])

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from acd.cli import add_simulate_command, run_simulate
 from agents.http import AGENT_ROUTES, add_agent_state
+from calls.http import CALL_ROUTES, add_calls
 from hotline.asterisk_system import render_system
 from hotline.controller import Controller
 from hotline.schema import open_store
@@ -109,6 +110,7 @@ async def serve(settings: Settings) -> None:
         app = create_app(controller.health, controller.hub)
         add_agent_state(app, controller.dispatcher, controller.roster)
         add_supervision(app, controller.monitors, controller.messenger)
+        add_calls(app, controller.calls)
         add_reports(app, controller.records)
         add_ticket_routes(
             app,
@@ -116,7 +118,7 @@ async def serve(settings: Settings) -> None:
             controller.users,
             settings.platform_id,
             settings.webhook_secret,
-            [*AGENT_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
+            [*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
         )
         # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)

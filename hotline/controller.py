@@ -32,6 +32,7 @@ from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
 from agents.screen_pop import ScreenPops
+from calls.control import CallControl
 from hotline.adapters import Adapters
 from hotline.asterisk_system import render_system
 from hotline.plans import Plans
@@ -39,6 +40,7 @@ from hotline.schema import bring_up_to_date
 from ivr.callbacks import Callbacks
 from ivr.callers import CallerDay
 from ivr.flows import IvrServices, answer_hotline
+from ivr.handback import Handback
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.asterisk.ami import AmiError, AmiLoginFailed
@@ -172,6 +174,16 @@ class Controller:
             on_refused=self._agi_refused,
             command_timeout=settings.agi_command_timeout,
         )
+        # in-call operations: transfers, three-way calls, the 110 linkage
+        self.calls = CallControl(
+            self.ami,
+            lambda: self.tracker.calls,  # reconcile replaces the table
+            self.roster.is_agent,
+            self.outbound,
+            self.publish,
+            self.ivr.handbacks,
+            self._reachable,
+        )
         # supervision
         self.monitors = Monitors(
             self.ami,
@@ -295,6 +307,8 @@ class Controller:
         self._feed_acd(event)
         for work in self.monitors.hear(event):
             self._outbox.put_nowait(work)
+        for work in self.calls.hear(event):
+            self._outbox.put_nowait(work)
         for call_event in self.tracker.handle(event):
             self._queue_call_event(call_event)
 
@@ -307,6 +321,8 @@ class Controller:
             self._outbox.put_nowait(functools.partial(self.live.put_call, call_id, call.summary()))
         self._outbox.put_nowait(functools.partial(self.live.publish, call_event))
         self.records.hear(call_event)
+        if call_event["type"] == "call.hangup":
+            self.calls.forget(self.tracker.calls)
 
     # -- the ACD ---------------------------------------------------------------
 
@@ -344,6 +360,13 @@ class Controller:
                 }
             )
 
+    def _reachable(self, handback: Handback) -> bool:
+        """Someone signed in can take a caller handed back: the colleague asked for, or the skill's group."""
+        if handback.agent:
+            agent = self.dispatcher.agent(handback.agent)
+            return agent is not None and agent.state != AgentState.LOGGED_OUT
+        return self.dispatcher.staffed([handback.skill]) > 0
+
     async def _stop_prompt(self, channel: str) -> None:
         try:
             await self.ami.action("ControlPlayback", {"Channel": channel, "Control": "stop"}, check=False)
@@ -359,6 +382,7 @@ class Controller:
         for call_event in self.tracker.reconcile(channels.events, asterisk_started=started):
             self._queue_call_event(call_event)
         self.records.reconciled(set(self.tracker.calls), GONE_WHILE_AWAY)
+        self.calls.forget(self.tracker.calls)
         snapshot = {call_id: call.summary() for call_id, call in self.tracker.calls.items()}
         self._outbox.put_nowait(functools.partial(self.live.replace_calls, snapshot))
         on_calls = {account_of(str(c.get("Channel", ""))) for c in channels.events}

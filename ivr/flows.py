@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from acd.dispatch import Dispatcher
 from acd.engine import Offer, Priority, QueuedCall
+from ivr.handback import Handback, Handbacks
 from ivr.menu import KEYS as ALL_KEYS
 from ivr.menu import Menu, QueueRoute
 from ivr.prompts import position_prompts, prompt_path
@@ -61,6 +62,8 @@ class IvrServices:
     stop_prompt: Callable[[str], Awaitable[None]] | None = None
     #: Starts the speech-to-text of a recording (call id, the WAV as Asterisk names it); returns at once.
     transcribe: Callable[[str, str], None] | None = None
+    #: Transfers of a caller back to the ACD, asked for while an agent talks to them.
+    handbacks: Handbacks = field(default_factory=Handbacks)
 
     async def can_call_back(self, number: str, call_id: str) -> bool:
         return await self.outbound.allow(number, where="ivr-callback", call_id=call_id)
@@ -105,6 +108,7 @@ class _Flow:
         self.dispatcher = services.dispatcher
         self.arrived_at = services.clock()
         self.queued = False
+        self.priority = Priority.NORMAL
 
     async def publish(self, kind: str, **details: object) -> None:
         await self.services.publish({"type": kind, **self.about, **details})
@@ -177,6 +181,7 @@ class _Flow:
         await self.session.set_variable("HOTLINE_NEXT", "voicemail")
 
     async def join(self, route: QueueRoute, priority: Priority) -> None:
+        self.priority = priority
         call = QueuedCall(
             self.call_id,
             str(self.about["line"]),
@@ -192,6 +197,26 @@ class _Flow:
         await self.session.set_variable("QUEUE_PRIO", str(fallback_priority(priority, self.arrived_at)))
         await self.publish("acd.queued", skill=route.skill, priority=priority.name.lower())
         await self.say_unless_offered("connecting", "")
+
+    async def join_again(self, handback: Handback) -> None:
+        """The agent handed the caller on: queued for the skill (or the colleague) with the first place."""
+        call = QueuedCall(
+            self.call_id,
+            str(self.about["line"]),
+            handback.skill,
+            self.arrived_at,
+            self.priority,
+            for_agent=handback.agent,
+        )
+        await self.dispatcher.step(lambda engine, now: engine.call_arrived(call))
+        self.queued = True
+        await self.publish(
+            "acd.queued",
+            skill=handback.skill,
+            priority=self.priority.name.lower(),
+            agent=handback.agent,
+            transferred_by=handback.by,
+        )
 
     async def wait_for_an_agent(self) -> None:
         session, menu = self.session, self.menu
@@ -276,12 +301,14 @@ class _Flow:
         await self.services.screen_pop(offer, self.about)
         await self.session.music(False)
         answered = False
+        handbacks = self.services.handbacks
         try:
-            await self.session.exec(
-                "Dial",
-                f"PJSIP/{offer.account},{self.services.ring_seconds},m",
-                timeout=self.services.max_call_seconds,
-            )
+            with handbacks.talking(self.call_id):  # t: the agent's leg may transfer (features.conf)
+                await self.session.exec(
+                    "Dial",
+                    f"PJSIP/{offer.account},{self.services.ring_seconds},mt",
+                    timeout=self.services.max_call_seconds,
+                )
             status = await self.session.get_variable("DIALSTATUS")
             answered = status == "ANSWER"
             if not answered:
@@ -289,6 +316,10 @@ class _Flow:
         finally:
             if not (self.session.hung_up or stopping()):
                 await self.dispatcher.finish_offer(offer, answered)
+        handback = handbacks.take(self.call_id)
+        if answered and handback is not None:
+            await self.join_again(handback)
+            return False
         if answered:
             self.queued = False
             await self.session.set_variable("HOTLINE_DONE", "1")

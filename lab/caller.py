@@ -37,6 +37,7 @@ class CallPlan:
     dtmf_after: float = 3.0
     say_after: float = 9.0
     end_key: str = ""
+    tone: int | None = None  # after the speech and the end key, the caller speaks as this steady tone (Hz)
 
     def validate(self) -> None:
         if not self.caller_number.isdigit():
@@ -51,6 +52,8 @@ class CallPlan:
             raise CallError(f"--wav: no such file {self.wav}")
         if not 1 <= self.hold <= 3600:
             raise CallError("--hold must be between 1 and 3600 seconds")
+        if self.tone is not None and not 100 <= self.tone <= 3400:
+            raise CallError("--tone must be between 100 and 3400 Hz")
         if '"' in self.caller_name or "\n" in self.caller_name:
             raise CallError("--name cannot contain quotes or line breaks")
 
@@ -136,6 +139,7 @@ class Dialler:
                 "LAB_SAY_AFTER": plan.say_after if audio else 0,
                 "LAB_END_KEY": plan.end_key,
                 "LAB_HOLD": plan.hold,
+                "LAB_TONE": plan.tone or "",
             }
             result = await self._pstn.originate(
                 {

@@ -46,6 +46,7 @@ def register(commands: Any) -> None:
     call.add_argument("--dtmf-after", type=float, default=3.0, help="seconds after answer before the keys")
     call.add_argument("--say-after", type=float, default=9.0, help="seconds after the keys before speaking")
     call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
+    call.add_argument("--tone", type=int, default=None, help="then speak as a steady tone of this many Hz")
     call.set_defaults(handler=cmd_call)
 
 
@@ -126,6 +127,7 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
         dtmf_after=args.dtmf_after,
         say_after=args.say_after,
         end_key=args.end_key,
+        tone=args.tone,
     )
     try:
         print(asyncio.run(place_call(Lab(settings), plan)).call_id)

@@ -17,6 +17,8 @@ from enum import StrEnum
 
 #: How many ended calls are remembered against late events (hours of a busy centre's calls).
 ENDED_KEPT = 20_000
+#: How a transfer or a three-way call ends when the caller went on without the agent (转接量).
+HANDED_ON = frozenset({"handed_over", "queued", "agent_left"})
 
 
 class Outcome(StrEnum):
@@ -248,6 +250,16 @@ class Recorder:
         record.emergency_number = str(event.get("number", ""))
         return []
 
+    def _on_call_transfer(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        if event.get("state") in HANDED_ON:
+            record.transfers += 1
+        return []
+
+    def _on_call_conference(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        if event.get("state") in HANDED_ON:  # the agent left caller and department together
+            record.transfers += 1
+        return []
+
     def _end(self, record: CallRecord, event: Mapping[str, object], at: float) -> None:
         record.ended_at = at
         record.cause = str(event.get("cause", ""))
@@ -304,6 +316,8 @@ class Recorder:
         call_id = str(event.get("call_id") or "")
         if state == "wrap_up" and current is not None and current.state == "talking":
             call_id = call_id or current.call_id  # the ACD names no call once it ended: the wrap-up is its
+        if state == "talking" and call_id:  # a colleague answering a caller handed on: no second bridge
+            changes.extend(self._settle_leg(call_id, agent, "answered", at))
         opened = Interval(agent, state, reason, at, call_id)
         self.states[agent] = opened
         return [*changes, opened]

@@ -117,6 +117,7 @@ class RecordStore:
             "ended_by": record.ended_by,
             "cause": record.cause[:64],
             "emergency_number": record.emergency_number,
+            "transfers": record.transfers,
         }
         changed = await connection.execute(update(R).where(R.call_id == record.call_id).values(**values))
         if changed.rowcount == 0:
@@ -127,7 +128,6 @@ class RecordStore:
                     **buckets(record.arrived_at, self.zone),
                     wrap_seconds=record.wrap_seconds,
                     callback_agent="",
-                    transfers=record.transfers,
                     **values,
                 )
             )

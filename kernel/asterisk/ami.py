@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FRAME_END = b"\r\n\r\n"
 CHANNEL_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=[^,]*")
+#: ``Setvar`` names its variable alone (the value has its own header); ``__`` makes it inherited.
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 BANNER_PREFIX = b"Asterisk Call Manager/"
 MAX_FRAME_BYTES = 1 << 20
 
@@ -102,7 +104,8 @@ def encode_action(name: str, action_id: str, headers: Mapping[str, HeaderValue])
             text = str(item)
             if "\r" in text or "\n" in text or "\r" in key or "\n" in key:
                 raise ValueError(f"AMI header {key!r} contains a line break")
-            if key.lower() == "variable" and not CHANNEL_VARIABLE.fullmatch(text):
+            form = VARIABLE_NAME if name == "Setvar" else CHANNEL_VARIABLE
+            if key.lower() == "variable" and not form.fullmatch(text):
                 # Asterisk splits a Variable header at commas: one would set a second variable.
                 raise ValueError(f"AMI Variable {text[:40]!r} is not NAME=value without commas")
             lines.append(f"{key}: {text}")

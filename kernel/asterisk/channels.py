@@ -29,6 +29,7 @@ class LiveCall:
     state: str = "ringing"
     agent: str = ""
     ended_by: str = ""  # whose side asked to hang up first: caller, agent or system
+    caller_channel: str = ""  # the caller's own leg (its unique id is the call id)
     channels: set[str] = field(default_factory=set)
     bridged: set[str] = field(default_factory=set)
 
@@ -203,6 +204,8 @@ class CallTracker:
             )
             self.calls[call_id] = call
         call.channels.add(channel)
+        if str(event.get("Uniqueid")) == call_id:
+            call.caller_channel = channel
         self._call_of_channel[channel] = call_id
         return call, is_new
 

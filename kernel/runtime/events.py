@@ -40,13 +40,31 @@ CATALOGUE: dict[str, EventType] = {
             "the call ended; cause says how, ended_by whose side hung up first (caller, agent or system)",
             (*CALL, "agent", "at", "cause", "ended_by"),
         ),
+        EventType(
+            "call.transfer",
+            "an agent's transfer: to a number (blind, attended; linkage names 110/119/120/122 when it is the "
+            "emergency linkage) or back to the ACD (state queued); state dialling, ringing, answered, "
+            "handed_over or failed",
+            (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
+        ),
+        EventType(
+            "call.conference",
+            "a three-way call with a department or 110: state dialling, ringing, answered, joined, "
+            "agent_left, department_left or failed",
+            (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
+        ),
         EventType("ivr.handover", "110/119/120 handed a caller back: no greeting, first in line", CALL),
         EventType("ivr.menu", "the caller ended the greeting with a key", (*CALL, "digit")),
         EventType("ivr.emergency", "the caller chose the emergency key and is connected", (*CALL, "number")),
         EventType("ivr.voicemail", "the caller goes to voicemail, and why", (*CALL, "reason")),
         EventType("ivr.intake_recorded", "the caller's description is recorded", (*CALL, "ended_by")),
         EventType("ivr.position", "the caller heard their place in the queue", (*CALL, "ahead")),
-        EventType("acd.queued", "the caller waits for an agent", (*CALL, "skill", "priority")),
+        EventType(
+            "acd.queued",
+            "the caller waits for an agent (again, with the first place, after a transfer: agent names "
+            "the one colleague asked for, transferred_by who asked)",
+            (*CALL, "skill", "priority", "agent", "transferred_by"),
+        ),
         EventType("acd.assigned", "the ACD chose an agent for a call", ("call_id", "agent", "callback")),
         EventType("acd.offered", "the chosen agent's phone rings", (*CALL, "agent")),
         EventType(

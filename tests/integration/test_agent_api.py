@@ -20,6 +20,9 @@ from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
 from agents.roster import Roster
+from calls.control import CallControl
+from calls.http import CALL_ROUTES, add_calls
+from ivr.handback import Handbacks
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
@@ -36,6 +39,7 @@ from tests.integration.test_ticket_api import GATEWAY_SECRET
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+from trunks.dialling import DiallingPlan, OutboundGuard
 
 
 async def no_health_checks() -> dict[str, bool]:
@@ -67,19 +71,22 @@ async def serve_api(engine, redis):
     await dispatcher.restore(roster.active_skills())
     hub = EventHub(redis)
     app = create_app(no_health_checks, hub)
-    add_agent_state(app, dispatcher, roster)
     # No live calls here: every monitor request is refused before Asterisk would be asked.
     no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
+    outbound = OutboundGuard(DiallingPlan(), publish)
+    add_agent_state(app, dispatcher, roster)
     monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
     signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
     add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
+    calls = CallControl(no_asterisk, dict, roster.is_agent, outbound, publish, Handbacks(), lambda _: True)
+    add_calls(app, calls)
     add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
     add_ticket_routes(
         app,
         desk,
         users,
         webhook_secret=GATEWAY_SECRET,
-        extra_routes=[*AGENT_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
+        extra_routes=[*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
     )
     tokens = {
         "1001": await users.add("1001", "agent"),
@@ -132,6 +139,13 @@ async def test_refusals_name_what_is_wrong(api) -> None:
         ("/api/calls/1.1/monitor", me, listen, 403, "forbidden"),
         ("/api/calls/1.1/monitor", boss, listen, 404, "unknown-call"),
         ("/api/calls/1.1/monitor", boss, {**listen, "mode": "spy"}, 422, "invalid-field"),
+        ("/api/calls/1.1/transfer", me, {"to": "12315"}, 404, "unknown-call"),
+        ("/api/calls/1.1/transfer", auth(tokens, "unit"), {"to": "12315"}, 403, "forbidden"),
+        ("/api/calls/1.1/transfer", me, {"to": "queue:9"}, 422, "invalid-field"),
+        ("/api/calls/1.1/transfer", me, {"to": "12315", "mode": "warm"}, 422, "invalid-field"),
+        ("/api/calls/1.1/conference", boss, {"to": "12315"}, 404, "unknown-call"),
+        ("/api/calls/1.1/conference/leave", me, {}, 404, "unknown-call"),
+        ("/api/calls/1.1/emergency", me, {"to": "12315"}, 422, "not-an-emergency-number"),
     ]
     for path, headers, body, status, error_id in cases:
         response = await client.post(path, json=body, headers=headers)

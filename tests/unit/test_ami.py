@@ -196,3 +196,12 @@ async def test_uptime_reads_asterisks_own_count_of_seconds(fake):
     fake.headers["Command"] = {"Output": "No such command"}
     assert await client.uptime() is None
     await client.close()
+
+
+def test_setvar_names_its_variable_alone_and_refuses_anything_else():
+    frame = encode_action(
+        "Setvar", "1", {"Channel": "PJSIP/1001-1", "Variable": "__HOTLINE_PRESENT", "Value": "1,2"}
+    )
+    assert b"Variable: __HOTLINE_PRESENT\r\nValue: 1,2\r\n" in frame
+    with pytest.raises(ValueError, match="Variable"):
+        encode_action("Setvar", "1", {"Variable": "A=1"})

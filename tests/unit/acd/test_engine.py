@@ -333,3 +333,15 @@ def test_an_agent_who_leaves_is_removed_but_never_in_the_middle_of_a_call() -> N
     assert "1002" not in engine.agents and engine.take_changes().agents == {"1002": None}
     with pytest.raises(AcdError):
         engine.login("1002", 2)
+
+
+def test_a_call_transferred_to_one_agent_waits_for_that_agent_alone_and_keeps_its_place() -> None:
+    engine = centre("1001", "1002", skills={"1001": {"general": 5}, "1002": {"12315": 5}})
+    arrive(engine, "earlier", 1)
+    arrive(engine, "handed", 0.5, for_agent="1002")
+    engine.ready("1001", 2)
+    assert engine.assign(3) == [Offer("earlier", "1001")]  # 1001 is not the one asked for
+    engine.ready("1002", 4)
+    assert engine.assign(5) == [Offer("handed", "1002")]  # whatever 1002's skills
+    restored = Engine.from_json(json.loads(json.dumps(engine.to_json())))
+    assert restored.calls["handed"].for_agent == "1002"

@@ -12,6 +12,7 @@ import pytest
 from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
 from ivr.flows import IvrServices, answer_hotline, fallback_priority
+from ivr.handback import Handback
 from ivr.menu import load_menu
 from kernel.asterisk.fastagi import AgiHangup, AgiResult
 from trunks.dialling import DiallingPlan, OutboundGuard
@@ -46,6 +47,7 @@ class FakeChannel:
     greeting_key: str = ""
     dial_statuses: list[str] = field(default_factory=lambda: ["ANSWER"])
     on_wait: Callable[[int], Awaitable[str]] | None = None
+    on_dial: Callable[[str], None] | None = None  # what happens while the agent talks (a transfer asked)
     hung_up: bool = False
     played: list[str] = field(default_factory=list)
     dialled: list[str] = field(default_factory=list)
@@ -93,6 +95,8 @@ class FakeChannel:
     async def exec(self, application: str, argument: str = "", timeout: float | None = None) -> AgiResult:
         if application == "Dial":
             self.dialled.append(argument)
+            if self.on_dial:
+                self.on_dial(argument)
         return AgiResult(200, 0)
 
     async def set_variable(self, name: str, value: str) -> None:
@@ -174,13 +178,13 @@ async def test_at_night_a_logged_in_night_seat_still_answers() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     centre.open = False
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,m"]
+    assert channel.dialled == ["PJSIP/1001,15,mt"]
 
 
 async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,m"] and channel.variables["HOTLINE_DONE"] == "1"
+    assert channel.dialled == ["PJSIP/1001,15,mt"] and channel.variables["HOTLINE_DONE"] == "1"
     assert centre.engine.agents["1001"].state == AgentState.WRAP_UP and not centre.engine.calls
     pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
     assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
@@ -192,7 +196,7 @@ async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after
 async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
     centre, channel = Centre("1001", "1002"), FakeChannel(dial_statuses=["NOANSWER", "ANSWER"])
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,m", "PJSIP/1002,15,m"]
+    assert channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
     assert centre.engine.agents["1001"].missed_in_row == 1
     assert [e["agent"] for e in centre.events if e["type"] == "acd.not_answered"] == ["1001"]
 
@@ -314,7 +318,7 @@ async def test_an_agent_free_during_the_announcement_is_rung_before_the_rest_is_
 
     channel.stream_file = stream_file  # type: ignore[method-assign]
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,m"]
+    assert channel.dialled == ["PJSIP/1001,15,mt"]
     assert "ahead-0" in channel.played and "queue-exits" not in channel.played
     assert channel.waits == 0, "no wait for the next poll either"
 
@@ -342,7 +346,7 @@ async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() ->
     services.stop_prompt = stop_prompt
     await asyncio.wait_for(answer_hotline(channel, services), 5)
     assert cut == ["PJSIP/carrier-00000001"], "Asterisk was told to stop the caller's prompt"
-    assert channel.dialled == ["PJSIP/1001,15,m"] and "queue-exits" not in channel.played
+    assert channel.dialled == ["PJSIP/1001,15,mt"] and "queue-exits" not in channel.played
 
 
 async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -> None:
@@ -418,3 +422,25 @@ async def test_a_queued_caller_carries_their_place_into_the_fallback_queue() -> 
     assert earlier > later
     assert fallback_priority(Priority.FROM_110, 99_999.0) > fallback_priority(Priority.ELDERLY, 0.0) > earlier
     assert fallback_priority(Priority.FROM_110, 0.0) < 2**31, "app_queue's priority is a C int"
+
+
+async def test_a_caller_handed_to_a_colleague_queues_again_with_their_first_place() -> None:
+    centre, channel = Centre("1001", "1002"), FakeChannel(dial_statuses=["ANSWER", "ANSWER"])
+    services = centre.services()
+    asked, places = [], []
+
+    def transfer_once(dialled: str) -> None:
+        if not asked:  # the agent asks while talking; afterwards the colleague's call goes on
+            asked.append(services.handbacks.ask("call-1", Handback("12345", agent="1002", by="1001")))
+            centre.clock.now += 300
+        else:
+            places.append(centre.engine.calls["call-1"].arrived_at)
+
+    channel.on_dial = transfer_once
+    await answer_hotline(channel, services)
+    assert places == [1000.0]  # the moment the call came in, not the moment it was handed on
+    assert asked == [True] and channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
+    queued = [e for e in centre.events if e["type"] == "acd.queued"]
+    assert queued[-1] | {"agent": "1002", "transferred_by": "1001"} == queued[-1]
+    assert channel.variables["HOTLINE_DONE"] == "1" and not services.handbacks.can_take("call-1")
+    assert not services.handbacks.ask("call-1", Handback("12345"))  # the call is no longer with an agent

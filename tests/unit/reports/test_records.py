@@ -152,3 +152,25 @@ def test_records_left_open_for_calls_asterisk_no_longer_has_are_closed_after_a_r
     [closed] = [c for c in changes if isinstance(c, CallRecord)]
     assert (closed.call_id, closed.ended_at, closed.outcome) == ("gone", 400.0, Outcome.ABANDONED)
     assert closed.ended_by == EndedBy.SYSTEM and set(recorder.calls) == {"live"}
+
+
+def test_a_caller_handed_on_counts_one_transfer_and_the_colleagues_answer_settles_their_offer():
+    talking = {"type": "agent.state", "state": "talking", "break_reason": ""}
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT, "at": 100.0}),
+        (101.0, {"type": "acd.queued", **ABOUT, "skill": "12345", "priority": "normal"}),
+        (102.0, {"type": "acd.offered", **ABOUT, "agent": "1001"}),
+        (103.0, {"type": "call.bridged", **ABOUT, "agent": "1001", "at": 103.0}),
+        (103.0, {**talking, "agent": "1001", "call_id": "c1", "since": 103.0}),
+        (130.0, {"type": "call.transfer", **ABOUT, "to": "agent:1002", "state": "queued"}),
+        (131.0, {"type": "acd.queued", **ABOUT, "skill": "12345", "agent": "1002", "transferred_by": "1001"}),
+        (132.0, {"type": "acd.offered", **ABOUT, "agent": "1002"}),
+        (134.0, {**talking, "agent": "1002", "call_id": "c1", "since": 134.0}),
+        (140.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "joined"}),
+        (150.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "agent_left"}),
+        (190.0, {"type": "call.hangup", **ABOUT, "agent": "1001", "at": 190.0, "ended_by": "caller"}),
+    )
+    record = last_record(changes)
+    assert (record.agent, record.transfers, record.offers, record.queued_at) == ("1001", 2, 2, 101.0)
+    legs = {(c.seq, c.agent): c.result for c in changes if isinstance(c, Leg)}
+    assert legs == {(1, "1001"): "answered", (2, "1002"): "answered"}

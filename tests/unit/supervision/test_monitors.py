@@ -4,39 +4,21 @@ in the asked mode, switched by the API and by the phone's keys, ended, and every
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from hotline.schema import bring_up_to_date
 from kernel.api.errors import ApiError
 from kernel.api.identity import Actor, Role
-from kernel.asterisk.ami import AmiReply, AmiUnavailable
+from kernel.asterisk.ami import AmiUnavailable
 from kernel.asterisk.channels import LiveCall
 from kernel.runtime.db import create_engine
 from supervision.log import MonitorLog
 from supervision.monitors import MONITOR_CONTEXT, Monitors
 from supervision.spying import MonitorMode, agent_channel, chanspy_options
+from tests.unit.fakes import RecordingAmi
 
 BOSS = Actor("王班长", Role.SUPERVISOR)
-
-
-class RecordingAmi:
-    """Answers every action with success and remembers it; an Originate is answered when told."""
-
-    def __init__(self) -> None:
-        self.actions: list[tuple[str, dict[str, Any]]] = []
-        self.originated: list[dict[str, Any]] = []
-        self.answer: asyncio.Future[str] | None = None
-
-    async def action(self, name: str, headers: dict[str, Any], **_: Any) -> AmiReply:
-        self.actions.append((name, headers))
-        return AmiReply({"Response": "Success"})
-
-    async def originate(self, headers: dict[str, Any], **_: Any) -> dict[str, str]:
-        self.originated.append(headers)
-        self.answer = asyncio.get_running_loop().create_future()
-        return {"Response": await self.answer}
 
 
 def bridged_call() -> LiveCall:

@@ -1,0 +1,346 @@
+"""The in-call operations an agent (or a supervisor for them) asks for: transfers, three-way calls and
+the 110 linkage, driven over AMI and followed from Asterisk's events.
+
+A number is consulted with Asterisk's attended transfer on the agent's leg
+(``Atxfer``): the caller waits on hold in their own flow, so their recording
+and record go on, and if the department does not answer the caller and the
+agent are together again. Then, by purpose:
+
+- blind: once the department's phone rings, the agent's leg ends and Asterisk
+  connects the caller when the department answers (or rings the agent back);
+- attended: the agent speaks to the department, then hangs up to hand over;
+- three-way: once the department answers, the keys ``*3`` join all three;
+  the agent may then leave, and caller and department stay connected.
+
+A colleague or a skill group is reached through the ACD instead (the caller's
+flow queues them again with their first place: ``ivr/handback.py``).
+
+``hear`` follows each consult from AMI events and returns the writes and
+actions to run in order, like the supervisors' monitors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from calls.targets import (
+    EMERGENCY_NUMBERS,
+    PRESENT_VARIABLE,
+    THREE_WAY_KEYS,
+    TRANSFER_CONTEXT,
+    LinkageMode,
+    Target,
+    TransferMode,
+    agent_leg,
+    consulted_number,
+    legs,
+)
+from ivr.handback import Handback, Handbacks
+from kernel.api.errors import ApiError
+from kernel.api.identity import Actor, Role
+from kernel.asterisk.ami import AmiClient, AmiError
+from kernel.asterisk.channels import LiveCall
+from kernel.runtime.events import Publish
+from trunks.dialling import OutboundGuard
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[], Awaitable[None]]
+
+BLIND, ATTENDED, THREE_WAY = "blind", "attended", "three-way"
+
+
+@dataclass
+class Consult:
+    """One number consulted from a call's agent leg, and what it is for."""
+
+    call_id: str
+    number: str
+    purpose: str  # blind, attended or three-way
+    agent: str
+    agent_channel: str
+    by: str
+    linkage: str = ""  # 110, 119, 120 or 122 when it is the emergency linkage
+    state: str = "dialling"  # dialling, ringing, answered, joined (three-way)
+    department_channel: str = ""
+    local_channel: str = ""  # the consult's dialling half (Local/…;2)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "to": self.number,
+            "purpose": self.purpose,
+            "agent": self.agent,
+            "by": self.by,
+            "linkage": self.linkage,
+            "state": self.state,
+        }
+
+
+class CallControl:
+    def __init__(
+        self,
+        ami: AmiClient,
+        live_calls: Callable[[], Mapping[str, LiveCall]],
+        is_agent: Callable[[str], bool],
+        outbound: OutboundGuard,
+        publish: Publish,
+        handbacks: Handbacks,
+        reachable: Callable[[Handback], bool],
+    ) -> None:
+        self.ami = ami
+        self.live_calls = live_calls  # the tracker's table (a reconcile replaces it)
+        self.is_agent = is_agent
+        self.outbound = outbound
+        self.publish = publish
+        self.handbacks = handbacks
+        self.reachable = reachable
+        self._consults: dict[str, Consult] = {}
+        # A department's leg → its call and the number it was dialled as; kept after the agent leaves.
+        self._departments: dict[str, tuple[str, str]] = {}
+
+    # -- reading ---------------------------------------------------------------
+
+    def view(self, call: LiveCall) -> dict[str, Any]:
+        consult = self._consults.get(call.call_id)
+        return {
+            "call_id": call.call_id,
+            "caller_number": call.caller_number,
+            "caller_name": call.caller_name,
+            "line": call.line,
+            "state": call.state,
+            "agent": call.agent,
+            "started_at": call.started_at,
+            "legs": [leg.view() for leg in legs(call, self.is_agent, self.departments())],
+            "consult": consult.view() if consult else None,
+        }
+
+    def departments(self) -> dict[str, str]:
+        return {channel: number for channel, (_, number) in self._departments.items()}
+
+    def visible(self, actor: Actor) -> list[LiveCall]:
+        """Supervisors see every call; an agent, their own."""
+        calls = sorted(self.live_calls().values(), key=lambda c: c.started_at)
+        return [c for c in calls if actor.role != Role.AGENT or c.agent == actor.name]
+
+    def get(self, call_id: str, actor: Actor) -> LiveCall:
+        call = self.live_calls().get(call_id)
+        if call is None:
+            raise ApiError("unknown-call", f"没有进行中的通话 {call_id}", 404)
+        if actor.role == Role.AGENT and call.agent != actor.name:
+            raise ApiError("not-your-call", "只能操作本人接听的通话", 403)
+        return call
+
+    # -- operations --------------------------------------------------------------
+
+    async def transfer(
+        self, call_id: str, target: Target, mode: TransferMode, actor: Actor
+    ) -> dict[str, Any]:
+        call = self.get(call_id, actor)
+        if target.number:
+            purpose = BLIND if mode == TransferMode.BLIND else ATTENDED
+            return await self._consult(call, target.number, purpose, actor, present=call.line)
+        if mode != TransferMode.BLIND:
+            raise ApiError("attended-needs-number", "咨询后转接只适用于号码；转坐席或技能组请用 blind", 422)
+        return await self._hand_back(call, Handback(target.skill, target.agent, actor.name), str(target))
+
+    async def conference(self, call_id: str, target: Target, actor: Actor) -> dict[str, Any]:
+        call = self.get(call_id, actor)
+        if not target.number:
+            raise ApiError("conference-needs-number", "三方通话的对方须为号码（如 12315）", 422)
+        return await self._consult(call, target.number, THREE_WAY, actor, present=call.line)
+
+    async def emergency(self, call_id: str, number: str, mode: LinkageMode, actor: Actor) -> dict[str, Any]:
+        """国办发〔2022〕12号 linkage: one-key transfer, or a three-way call when it is unclear whose it is.
+        The caller's own number is shown to 110, so it can call them back."""
+        if number not in EMERGENCY_NUMBERS:
+            raise ApiError("not-an-emergency-number", f"须为 {'、'.join(EMERGENCY_NUMBERS)}", 422)
+        call = self.get(call_id, actor)
+        purpose = BLIND if mode == LinkageMode.TRANSFER else THREE_WAY
+        return await self._consult(call, number, purpose, actor, present=call.caller_number, linkage=number)
+
+    async def leave(self, call_id: str, actor: Actor) -> dict[str, Any]:
+        """The agent leaves the three-way call; caller and department stay connected."""
+        call = self.get(call_id, actor)
+        consult = self._consults.get(call_id)
+        if consult is None or consult.state != "joined":
+            raise ApiError("no-conference", "该通话不在三方通话中", 409)
+        await self._hang_up(consult.agent_channel)
+        return self.view(call)
+
+    # -- following Asterisk ------------------------------------------------------
+
+    def hear(self, event: Mapping[str, object]) -> list[Work]:
+        """Apply one AMI event; returns the writes and actions it causes, in order."""
+        kind = event.get("Event")
+        if kind == "AttendedTransfer":
+            return self._transferred(event)
+        if kind == "Hangup":
+            self._departments.pop(str(event.get("Channel", "")), None)
+        consult = self._consults.get(str(event.get("Linkedid", "")))
+        if consult is None:
+            return []
+        channel = str(event.get("Channel", ""))
+        if kind == "DialBegin" and consulted_number(channel) == consult.number and not consult.local_channel:
+            consult.local_channel = channel
+            consult.department_channel = str(event.get("DestChannel", ""))
+            self._departments[consult.department_channel] = (consult.call_id, consult.number)
+            consult.state = "ringing"
+            works = [self._note(consult, "ringing")]
+            if consult.purpose == BLIND:  # Asterisk connects the caller once the department answers
+                works.append(lambda: self._hang_up(consult.agent_channel))
+            return works
+        if kind == "DialEnd" and channel == consult.local_channel:
+            if event.get("DialStatus") == "ANSWER":
+                consult.state = "answered"
+                works = [self._note(consult, "answered")]
+                if consult.purpose == THREE_WAY:
+                    works.append(lambda: self._keys(consult.agent_channel, THREE_WAY_KEYS))
+                return works
+            return self._end(consult, "failed", status=str(event.get("DialStatus", "")))
+        if kind == "Hangup":
+            return self._hung_up(consult, channel)
+        return []
+
+    def _transferred(self, event: Mapping[str, object]) -> list[Work]:
+        """Asterisk joined the consult to the caller: three-way, or the caller handed over."""
+        call_id = str(event.get("OrigTransfererLinkedid") or event.get("TransfereeLinkedid") or "")
+        consult = self._consults.get(call_id)
+        if consult is None or event.get("Result") != "Success":
+            return []
+        if consult.purpose == THREE_WAY and consult.state == "answered":
+            consult.state = "joined"
+            return [self._note(consult, "joined")]
+        if consult.purpose == ATTENDED:
+            return self._end(consult, "handed_over")
+        return []
+
+    def _hung_up(self, consult: Consult, channel: str) -> list[Work]:
+        if channel == consult.agent_channel:
+            if consult.purpose == THREE_WAY and consult.state == "joined":
+                return self._end(consult, "agent_left")
+            if consult.purpose == BLIND:
+                return self._end(consult, "handed_over")
+            return []  # an attended consult: Asterisk's AttendedTransfer says how it ended
+        if channel == consult.department_channel:
+            return self._end(consult, "department_left" if consult.state == "joined" else "failed")
+        return []
+
+    def forget(self, live: Iterable[str]) -> None:
+        """Consults of calls that are no longer up (ended, or gone while the controller was away)."""
+        still = set(live)
+        for call_id in [c for c in self._consults if c not in still]:
+            self._drop(self._consults[call_id])
+        for channel in [c for c, (call_id, _) in self._departments.items() if call_id not in still]:
+            del self._departments[channel]
+
+    # -- helpers -----------------------------------------------------------------
+
+    async def _consult(
+        self, call: LiveCall, number: str, purpose: str, actor: Actor, *, present: str, linkage: str = ""
+    ) -> dict[str, Any]:
+        if call.call_id in self._consults:
+            raise ApiError("transfer-in-progress", "该通话已有进行中的转接或三方通话", 409)
+        channel = agent_leg(call)
+        if channel is None or call.state != "bridged":
+            raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
+        if not await self.outbound.allow(number, where=f"call-{purpose}", call_id=call.call_id):
+            raise ApiError("outbound-not-allowed", f"号码 {number} 不在外呼许可范围内", 403)
+        consult = Consult(call.call_id, number, purpose, call.agent, channel, actor.name, linkage)
+        self._consults[call.call_id] = consult
+        try:
+            await self.ami.action(
+                "Setvar", {"Channel": channel, "Variable": PRESENT_VARIABLE, "Value": present}
+            )
+            await self.ami.action(
+                "Atxfer", {"Channel": channel, "Exten": number, "Context": TRANSFER_CONTEXT}
+            )
+        except AmiError as exc:
+            self._drop(consult)
+            log.warning("call %s: consult of %s not started: %s", call.call_id, number, exc)
+            raise ApiError("call-not-with-agent", "坐席通话已结束或无法转接", 409) from None
+        await self._note(consult, "dialling")()
+        return self.view(call)
+
+    async def _hand_back(self, call: LiveCall, handback: Handback, to: str) -> dict[str, Any]:
+        channel = agent_leg(call)
+        if channel is None or call.state != "bridged":
+            raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
+        if handback.agent == call.agent:
+            raise ApiError("transfer-to-self", "不能转给自己", 422)
+        if not self.reachable(handback):
+            raise ApiError("target-unavailable", f"{to} 当前无人值守", 409)
+        if not self.handbacks.ask(call.call_id, handback):
+            raise ApiError("call-not-transferable", "该通话不由本系统排队（应急队列接听），无法转回排队", 409)
+        await self._hang_up(channel)
+        await self.publish(
+            {
+                **self._about(call),
+                "type": "call.transfer",
+                "to": to,
+                "mode": BLIND,
+                "state": "queued",
+                "agent": call.agent,
+                "by": handback.by,
+                "linkage": "",
+            }
+        )
+        return self.view(call)
+
+    def _end(self, consult: Consult, state: str, **details: object) -> list[Work]:
+        self._drop(consult)
+        return [self._note(consult, state, **details)]
+
+    def _drop(self, consult: Consult) -> None:
+        self._consults.pop(consult.call_id, None)
+
+    def _note(self, consult: Consult, state: str, **details: object) -> Work:
+        kind = "call.conference" if consult.purpose == THREE_WAY else "call.transfer"
+        call = self.live_calls().get(consult.call_id)
+        event = {
+            "type": kind,
+            "call_id": consult.call_id,
+            **(self._about(call) if call else {}),
+            "to": consult.number,
+            "mode": consult.purpose,
+            "state": state,
+            "agent": consult.agent,
+            "by": consult.by,
+            "linkage": consult.linkage,
+            **details,
+        }
+
+        async def write() -> None:
+            await self.publish(event)
+
+        return write
+
+    @staticmethod
+    def _about(call: LiveCall) -> dict[str, object]:
+        return {
+            "call_id": call.call_id,
+            "caller_number": call.caller_number,
+            "caller_name": call.caller_name,
+            "line": call.line,
+        }
+
+    async def _hang_up(self, channel: str) -> None:
+        try:
+            await self.ami.action("Hangup", {"Channel": channel}, check=False)
+        except AmiError as exc:
+            log.warning("could not end %s: %s", channel, exc)
+
+    async def _keys(self, channel: str, keys: str) -> None:
+        """Keys received on the agent's leg, as if pressed on the phone (feature codes need their gap)."""
+        for key in keys:
+            try:
+                await self.ami.action(
+                    "PlayDTMF", {"Channel": channel, "Digit": key, "Duration": "120", "Receive": "true"}
+                )
+            except AmiError as exc:
+                log.warning("keys %s not received on %s: %s", keys, channel, exc)
+                return
+            await asyncio.sleep(0.3)

@@ -1,0 +1,206 @@
+"""Transfers, three-way calls and the 110 linkage on real phones, with real SIP and RTP.
+
+Everyone speaks as a tone: the caller at 1000 Hz, the agent's phone at 600 Hz,
+the department's line at 1400 Hz; the lab's PSTN records what each of them
+hears. Who can hear whom, before and after the agent leaves, is read from
+those recordings; what Asterisk did, from the floor's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import wave
+from pathlib import Path
+
+from lab.caller import place_call
+from lab.controller import api_token
+from tests.lab.conftest import api, finished_wav, tone_share
+from tests.lab.test_acd import caller
+from tests.lab.test_restarts import of_call
+from tests.lab.test_supervision import newest
+
+CALLER_HZ, AGENT_HZ, DEPARTMENT_HZ = 1000.0, 600.0, 1400.0
+PHASE = 7.0  # seconds all three talk, then seconds caller and department talk alone
+SPEAK_AFTER_THE_DESCRIPTION = 12.0  # the caller's tone starts once the description is recorded ('#')
+
+
+def tone_caller(**overrides):
+    return caller(say_after=SPEAK_AFTER_THE_DESCRIPTION, end_key="#", tone=int(CALLER_HZ), **overrides)
+
+
+def of_operation(kind: str, state: str):
+    return lambda e: e.get("type") == kind and e.get("state") == state
+
+
+async def department_speaks(agents, number: str, hz: float | None) -> None:
+    async with agents.ami() as pstn:
+        await pstn.action("DBPut", {"Family": "lab/tone", "Key": number, "Val": str(int(hz)) if hz else ""})
+
+
+def recordings(lab) -> Path:
+    return lab.root / lab.pstn_recordings_dir().lstrip("/")
+
+
+async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, agents, lab_env):
+    base = agents.base_url
+    await agents.phone("1001", tone=int(AGENT_HZ))
+    await department_speaks(agents, "12315", DEPARTMENT_HZ)
+    await agents.only_ready("1001")
+    agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    plan = tone_caller()
+    since = time.time() - 1
+    try:
+        async with agents.floor() as floor:
+            placed = await place_call(lab, plan)
+            caller_began = time.monotonic()
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            await asyncio.sleep(SPEAK_AFTER_THE_DESCRIPTION - (time.monotonic() - caller_began) + 2)
+
+            status, view = await api(
+                "POST", f"{base}/api/calls/{call_id}/conference", agent_token, {"to": "12315"}
+            )
+            assert status == 200 and view["consult"]["to"] == "12315", view
+            await floor.wait_for(of_operation("call.conference", "answered"), 30)
+            await floor.wait_for(of_operation("call.conference", "joined"), 15)
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agent_token)
+            assert sorted(leg["role"] for leg in view["legs"]) == ["agent", "caller", "department"], view
+            await asyncio.sleep(PHASE)
+
+            status, _ = await api("POST", f"{base}/api/calls/{call_id}/conference/leave", agent_token)
+            assert status == 200
+            await floor.wait_for(of_operation("call.conference", "agent_left"), 15)
+            await asyncio.sleep(PHASE)
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
+            assert sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"], view
+    finally:
+        await department_speaks(agents, "12315", None)
+        await agents.phone("1001")
+        await agents.hang_up_everything()
+
+    # A recording skips moments without audio, so it is read by its content, not by clock times.
+    folder = recordings(lab)
+    department_ear = newest(folder, "line-12315-from-12345-*.wav", since)
+    caller_ear = folder / f"caller-{placed.caller_channel}.wav"
+    together = await finished_wav(department_ear, lambda p: max(three_voices(p)))
+    after_department = await finished_wav(department_ear, lambda p: shares(p, last=PHASE - 2))
+    after_caller = await finished_wav(caller_ear, lambda p: shares(p, last=PHASE - 2))
+    print(
+        f"three-way at 12315: {together:.2f}; after the agent left, 12315 hears {after_department}, "
+        f"the caller hears {after_caller}"
+    )
+    assert together > 0.1, "12315 heard the caller and the agent at once"
+    assert after_department[CALLER_HZ] > 0.1 and after_department[AGENT_HZ] < 0.02
+    assert after_caller[DEPARTMENT_HZ] > 0.1 and after_caller[AGENT_HZ] < 0.02
+
+
+def shares(path: Path, **window: float) -> dict[float, float]:
+    return {hz: round(tone_share(path, hz, **window), 3) for hz in (CALLER_HZ, AGENT_HZ, DEPARTMENT_HZ)}
+
+
+def three_voices(path: Path) -> list[float]:
+    """For each 2 s of what 12315 heard: how loud the weaker of the caller's and the agent's voices was."""
+    with wave.open(str(path), "rb") as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+    found = []
+    for start in range(int(seconds) - 2):
+        heard = shares(path, start=start, end=start + 2)
+        found.append(min(heard[CALLER_HZ], heard[AGENT_HZ]))
+    return found or [0.0]
+
+
+async def test_one_key_110_reaches_110_showing_the_callers_number_and_frees_the_agent(lab, agents):
+    base = agents.base_url
+    await agents.only_ready("1001")
+    plan = tone_caller()
+    since = time.time() - 1
+    try:
+        async with agents.floor() as floor:
+            await place_call(lab, plan)
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            asked = time.monotonic()
+            body = {"to": "110", "mode": "transfer"}
+            status, view = await api("POST", f"{base}/api/calls/{call_id}/emergency", agents.token, body)
+            assert status == 200 and view["consult"]["linkage"] == "110", view
+            handed = await floor.wait_for(of_operation("call.transfer", "handed_over"), 30)
+            print(f"one-key 110: handed over {time.monotonic() - asked:.2f} s after the request")
+            assert handed["linkage"] == "110" and handed["by"] == "lab-supervisor"
+            await floor.wait_for(lambda e: e.get("type") == "agent.state" and e.get("state") == "wrap_up", 15)
+            await asyncio.sleep(PHASE)
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
+            assert status == 200 and sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"]
+    finally:
+        await agents.hang_up_everything()
+    # 110's phone showed the caller's own number, and heard the caller once the agent was gone.
+    police_ear = newest(recordings(lab), f"line-110-from-{plan.caller_number}-*.wav", since)
+    share = await finished_wav(police_ear, lambda p: tone_share(p, CALLER_HZ, last=PHASE - 2))
+    assert share > 0.1, share
+
+
+async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refused_number_is_logged(
+    lab, agents, lab_env
+):
+    base = agents.base_url
+    await agents.only_ready("1001", "1002", "1003")
+    token_1001 = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    token_1002 = await asyncio.to_thread(api_token, lab_env, "1002", "agent")
+    plan = tone_caller()
+    try:
+        async with agents.floor() as floor:
+            await place_call(lab, plan)
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id, first = bridged["call_id"], bridged["agent"]
+            assert first == "1001", bridged
+            transfer = f"{base}/api/calls/{call_id}/transfer"
+
+            status, refused = await api("POST", transfer, token_1002, {"to": "agent:1003"})
+            assert (status, refused["error_id"]) == (403, "not-your-call")
+            status, refused = await api("POST", transfer, token_1001, {"to": "0088216123456"})
+            assert (status, refused["error_id"]) == (403, "outbound-not-allowed")
+            await floor.wait_for(lambda e: e.get("type") == "security.outbound_refused", 10)
+
+            status, _ = await api("POST", transfer, token_1001, {"to": "agent:1002", "mode": "blind"})
+            assert status == 200
+            again = await floor.wait_for(
+                lambda e: e.get("type") == "acd.queued" and e.get("transferred_by") == "1001", 15
+            )
+            assert again["agent"] == "1002"
+            await floor.wait_for(
+                lambda e: (
+                    e.get("type") == "agent.state"
+                    and e.get("agent") == "1002"
+                    and e.get("state") == "talking"
+                ),
+                30,
+            )
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", token_1002)
+            assert status == 200 and [leg["party"] for leg in view["legs"] if leg["role"] == "agent"] == [
+                "1002"
+            ]
+
+            status, _ = await api("POST", transfer, token_1002, {"to": "skill:12315"})
+            assert status == 200
+            await floor.wait_for(
+                lambda e: (
+                    e.get("type") == "agent.state"
+                    and e.get("agent") == "1003"
+                    and e.get("state") == "talking"
+                ),
+                30,
+            )
+            offered = [
+                e["agent"] for e in floor.events if e.get("type") == "acd.offered" and e["call_id"] == call_id
+            ]
+            assert offered == ["1001", "1002", "1003"]
+    finally:
+        await agents.hang_up_everything()
+    async with asyncio.timeout(20):  # the record book writes in batches
+        while True:
+            status, records = await api("GET", f"{base}/api/reports/records?limit=20", agents.token)
+            record = next((r for r in records if r["call_id"] == call_id), {})
+            if record.get("ended_at"):
+                break
+            await asyncio.sleep(1)
+    assert (record["transfers"], record["offers"], record["agent"]) == (2, 3, "1001"), record

@@ -1,0 +1,199 @@
+"""Transfers, three-way calls and the 110 linkage as an agent and the floor see them: refused when they
+cannot happen, driven on the agent's leg with Asterisk's own transfer, and followed to their end."""
+
+from __future__ import annotations
+
+import pytest
+
+from calls.control import CallControl
+from calls.targets import LinkageMode, Target, TargetError, TransferMode, consulted_number, legs
+from ivr.handback import Handback, Handbacks
+from kernel.api.errors import ApiError
+from kernel.api.identity import Actor, Role
+from kernel.asterisk.channels import LiveCall
+from tests.unit.fakes import RecordingAmi
+from trunks.dialling import DiallingPlan, OutboundGuard
+
+CALL_ID = "hotline-1.0"
+CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/1001-00000002"
+LOCAL = "Local/12315@hotline-transfer-00000001;2"
+DEPARTMENT = "PJSIP/carrier-00000003"
+AGENT_1001 = Actor("1001", Role.AGENT)
+
+
+def bridged_call() -> LiveCall:
+    call = LiveCall(CALL_ID, "13800138000", "", "12345", 0.0, state="bridged", agent="1001")
+    call.channels = {CALLER, AGENT}
+    call.caller_channel = CALLER
+    return call
+
+
+@pytest.fixture
+def floor():
+    ami, events, calls, handbacks = RecordingAmi(), [], {CALL_ID: bridged_call()}, Handbacks()
+
+    async def publish(event: dict[str, object]) -> None:
+        events.append(event)
+
+    control = CallControl(
+        ami,  # type: ignore[arg-type]
+        lambda: calls,
+        lambda account: account in {"1001", "1002"},
+        OutboundGuard(DiallingPlan(), publish),
+        publish,
+        handbacks,
+        lambda handback: handback.agent != "1003",
+    )
+    return control, ami, events, calls, handbacks
+
+
+async def run(works) -> None:
+    for work in works:
+        await work()
+
+
+def event(kind: str, channel: str, **fields: str) -> dict[str, str]:
+    return {"Event": kind, "Channel": channel, "Linkedid": CALL_ID, **fields}
+
+
+def test_targets_are_a_number_one_agent_or_a_skill_group():
+    assert Target.parse("12315") == Target(number="12315")
+    assert str(Target.parse("agent:1002")) == "agent:1002" and Target.parse("skill:12333").skill == "12333"
+    for bad in ("", "agent:", "queue:1", "12", "12315;2", "agent:a b"):
+        with pytest.raises(TargetError):
+            Target.parse(bad)
+    assert consulted_number(LOCAL) == "12315" and consulted_number(AGENT) == ""
+
+
+async def test_a_three_way_call_joins_when_the_department_answers_and_the_agent_can_leave(floor):
+    control, ami, events, calls, _ = floor
+    view = await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
+    assert view["consult"]["state"] == "dialling"
+    assert ami.actions == [
+        ("Setvar", {"Channel": AGENT, "Variable": "__HOTLINE_PRESENT", "Value": "12345"}),
+        ("Atxfer", {"Channel": AGENT, "Exten": "12315", "Context": "hotline-transfer"}),
+    ]
+    calls[CALL_ID].channels |= {LOCAL, DEPARTMENT}
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    assert [leg.role for leg in legs(calls[CALL_ID], control.is_agent, control.departments())] == [
+        "agent",
+        "caller",
+        "department",
+    ]
+    with pytest.raises(ApiError) as refused:  # not joined yet
+        await control.leave(CALL_ID, AGENT_1001)
+    assert refused.value.error_id == "no-conference"
+    ami.actions.clear()
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
+    assert [(name, h["Digit"]) for name, h in ami.actions] == [("PlayDTMF", "*"), ("PlayDTMF", "3")]
+    await run(
+        control.hear({"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID})
+    )
+    await control.leave(CALL_ID, AGENT_1001)
+    assert ami.actions[-1] == ("Hangup", {"Channel": AGENT})
+    await run(control.hear(event("Hangup", AGENT)))
+    states = [e["state"] for e in events if e["type"] == "call.conference"]
+    assert states == ["dialling", "ringing", "answered", "joined", "agent_left"]
+    calls[CALL_ID].channels -= {AGENT, LOCAL}
+    view = control.view(calls[CALL_ID])
+    assert view["consult"] is None and [leg["role"] for leg in view["legs"]] == ["caller", "department"]
+    control.forget(set())
+    assert control.departments() == {}
+
+
+async def test_a_blind_transfer_ends_the_agents_leg_once_the_department_rings(floor):
+    control, ami, events, _, _ = floor
+    await control.transfer(CALL_ID, Target.parse("12315"), TransferMode.BLIND, AGENT_1001)
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    assert ami.actions[-1] == ("Hangup", {"Channel": AGENT})
+    await run(control.hear(event("Hangup", AGENT)))
+    assert [e["state"] for e in events if e["type"] == "call.transfer"] == [
+        "dialling",
+        "ringing",
+        "handed_over",
+    ]
+
+
+async def test_a_department_that_does_not_answer_leaves_caller_and_agent_together(floor):
+    control, _, events, _, _ = floor
+    await control.transfer(CALL_ID, Target.parse("12333"), TransferMode.ATTENDED, AGENT_1001)
+    local = LOCAL.replace("12315", "12333")
+    await run(control.hear(event("DialBegin", local, DestChannel=DEPARTMENT)))
+    await run(control.hear(event("DialEnd", local, DialStatus="BUSY")))
+    assert events[-1]["state"] == "failed" and events[-1]["status"] == "BUSY"
+    await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)  # free to try again
+
+
+async def test_one_key_110_shows_the_callers_own_number(floor):
+    control, ami, events, _, _ = floor
+    await control.emergency(CALL_ID, "110", LinkageMode.TRANSFER, AGENT_1001)
+    assert (
+        "Setvar",
+        {"Channel": AGENT, "Variable": "__HOTLINE_PRESENT", "Value": "13800138000"},
+    ) in ami.actions
+    assert events[-1]["linkage"] == "110" and events[-1]["mode"] == "blind"
+    with pytest.raises(ApiError) as refused:
+        await control.emergency(CALL_ID, "12315", LinkageMode.THREE_WAY, AGENT_1001)
+    assert refused.value.error_id == "not-an-emergency-number"
+
+
+async def test_refusals_name_what_cannot_happen(floor):
+    control, ami, events, calls, _ = floor
+    assert (
+        control.visible(AGENT_1001) == [calls[CALL_ID]] and control.visible(Actor("1002", Role.AGENT)) == []
+    )
+
+    async def refused(operation) -> tuple[str, int]:
+        with pytest.raises(ApiError) as error:
+            await operation
+        return error.value.error_id, error.value.status
+
+    assert await refused(control.conference("nope", Target.parse("12315"), AGENT_1001)) == (
+        "unknown-call",
+        404,
+    )
+    someone_else = Actor("1002", Role.AGENT)
+    assert await refused(control.conference(CALL_ID, Target.parse("12315"), someone_else)) == (
+        "not-your-call",
+        403,
+    )
+    premium = Target.parse("0088216123456")
+    assert await refused(control.conference(CALL_ID, premium, AGENT_1001)) == ("outbound-not-allowed", 403)
+    assert events[-1]["type"] == "security.outbound_refused" and ami.actions == []
+    assert await refused(control.conference(CALL_ID, Target.parse("agent:1002"), AGENT_1001)) == (
+        "conference-needs-number",
+        422,
+    )
+    calls[CALL_ID].state = "answered"  # still in the IVR: no agent to transfer from
+    boss = Actor("王班长", Role.SUPERVISOR)
+    assert await refused(control.conference(CALL_ID, Target.parse("12315"), boss)) == (
+        "call-not-with-agent",
+        409,
+    )
+
+
+async def test_a_caller_handed_to_a_colleague_is_asked_of_the_flow_then_the_agents_leg_ends(floor):
+    control, ami, events, _, handbacks = floor
+
+    async def hand(to: str) -> str:
+        with pytest.raises(ApiError) as error:
+            await control.transfer(CALL_ID, Target.parse(to), TransferMode.BLIND, AGENT_1001)
+        return error.value.error_id
+
+    assert await hand("agent:1002") == "call-not-transferable"  # no flow of ours talks to this caller
+    with handbacks.talking(CALL_ID):
+        assert await hand("agent:1003") == "target-unavailable"
+        assert await hand("agent:1001") == "transfer-to-self"
+        await control.transfer(CALL_ID, Target.parse("agent:1002"), TransferMode.BLIND, AGENT_1001)
+        with pytest.raises(ApiError):
+            await control.transfer(CALL_ID, Target.parse("skill:12333"), TransferMode.ATTENDED, AGENT_1001)
+    assert handbacks.take(CALL_ID) == Handback("", "1002", "1001")
+    assert ami.actions == [("Hangup", {"Channel": AGENT})]
+    assert events[-1] | {"to": "agent:1002", "state": "queued"} == events[-1]
+
+
+async def test_consults_of_calls_that_ended_are_forgotten(floor):
+    control, _, _, calls, _ = floor
+    await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
+    control.forget(set())
+    assert control.view(calls[CALL_ID])["consult"] is None
