@@ -15,6 +15,7 @@ from aiohttp import web
 from acd.dispatch import Dispatcher
 from acd.engine import BREAK_REASONS, AcdError, Agent
 from agents.commands import COMMANDS, agent_view, apply_agent_command
+from agents.dial_out import DialOut
 from agents.directory import AgentExists, AgentRecord
 from agents.profiles import NAME_MAX, AgentProfile, ProfileError
 from agents.roster import Roster, UnknownAgent
@@ -25,6 +26,7 @@ from kernel.api.web import HUB_KEY, stream_events
 from kernel.runtime.live import EVENTS_STREAM, agent_stream
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+DIAL_OUT_KEY = web.AppKey("dial_out", DialOut)
 ROSTER_KEY = web.AppKey("roster", Roster)
 
 
@@ -114,6 +116,19 @@ async def change_agent(call: ApiRequest) -> dict[str, Any]:
     return agent_view(agent)
 
 
+async def dial(call: ApiRequest) -> dict[str, Any]:
+    """The agent's phone rings first; the citizen is dialled once they answer."""
+    account = call.match("account")
+    _own_seat(call, account)
+    body = call.body if isinstance(call.body, dict) else {}
+    number, ticket = body.get("number"), body.get("ticket", "")
+    if not isinstance(number, str) or not number:
+        raise invalid("number", "必填，须为号码")
+    if not isinstance(ticket, str):
+        raise invalid("ticket", "须为工单编号")
+    return await call.request.app[DIAL_OUT_KEY].dial(account, number, ticket, call.actor)
+
+
 async def agent_events(call: ApiRequest) -> web.WebSocketResponse:
     """The agent workspace's socket: their screen pops, their state and their calls, nobody else's."""
     account = call.match("account")
@@ -158,6 +173,22 @@ _REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string", "e
 AGENT_ROUTES = [
     Route("GET", "/api/agents", list_agents, PLATFORM, "坐席状态: every agent's state"),
     Route("GET", "/api/agents/{account}", show_agent, PLATFORM, "坐席状态: one agent"),
+    Route(
+        "POST",
+        "/api/agents/{account}/dial",
+        dial,
+        PLATFORM,
+        "坐席外呼 (回访): the agent's phone, then the citizen, shown as 12345, recorded, noted on the ticket",
+        {
+            "type": "object",
+            "properties": {
+                "number": {"type": "string", "pattern": "^[0-9]{3,20}$"},
+                "ticket": {"type": "string", "maxLength": 40},
+            },
+            "required": ["number"],
+        },
+        status=202,
+    ),
     Route(
         "POST",
         "/api/agents/{account}/{command}",
@@ -205,6 +236,7 @@ AGENT_ROUTES = [
 ]
 
 
-def add_agent_state(app: web.Application, dispatcher: Dispatcher, roster: Roster) -> None:
+def add_agent_state(app: web.Application, dispatcher: Dispatcher, roster: Roster, dial_out: DialOut) -> None:
     app[DISPATCHER_KEY] = dispatcher
     app[ROSTER_KEY] = roster
+    app[DIAL_OUT_KEY] = dial_out

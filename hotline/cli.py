@@ -108,7 +108,7 @@ async def serve(settings: Settings) -> None:
     try:
         await controller.start()
         app = create_app(controller.health, controller.hub)
-        add_agent_state(app, controller.dispatcher, controller.roster)
+        add_agent_state(app, controller.dispatcher, controller.roster, controller.dial_out)
         add_supervision(app, controller.monitors, controller.messenger)
         add_calls(app, controller.calls)
         add_reports(app, controller.records)

@@ -24,6 +24,7 @@ from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Engine
 from acd.phones import phone_news
 from acd.state_store import AcdStateStore
+from agents.dial_out import DialOut
 from agents.directory import AgentDirectory, AgentRecord
 from agents.fallback_queue import FallbackQueue
 from agents.phone import run_feature_code
@@ -147,6 +148,9 @@ class Controller:
             self.publish,
             settings.ring_seconds,
         )
+        self.dial_out = DialOut(
+            self.ami, self.dispatcher, self.outbound, self.desk, self.publish, settings.ring_seconds
+        )
         caller_day = CallerDay(self.desk, self.live.note_caller_call)
         self.ivr = IvrServices(
             dispatcher=self.dispatcher,
@@ -235,6 +239,7 @@ class Controller:
         for step, work in (
             ("open calls", self.fastagi.close),
             ("callbacks", self.dispatcher.close),
+            ("agents' dial-outs ringing", self.dial_out.close),
             ("screen pops", self.screen_pops.close),
             ("speech-to-text", self.transcripts.close),
             ("monitors ringing", self.monitors.close),

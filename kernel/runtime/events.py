@@ -87,6 +87,12 @@ CATALOGUE: dict[str, EventType] = {
         ),
         EventType("agent.removed", "a seat was stopped", ("agent",)),
         EventType(
+            "agent.dial",
+            "an agent calls a citizen (回访): calling (their own phone rings), connected (they answered and "
+            "the citizen is dialled) or not_answered; ticket names the ticket it is about",
+            ("dial_id", "agent", "number", "ticket", "state", "by"),
+        ),
+        EventType(
             "agent.auto_break", "an agent who missed calls in a row was put on break", ("agent", "detail")
         ),
         EventType(

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from acd.dispatch import Dispatcher
 from acd.engine import AgentState, Engine, QueuedCall
 from acd.state_store import AcdStateStore
+from agents.dial_out import DialOut
 from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
@@ -74,7 +75,8 @@ async def serve_api(engine, redis):
     # No live calls here: every monitor request is refused before Asterisk would be asked.
     no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
     outbound = OutboundGuard(DiallingPlan(), publish)
-    add_agent_state(app, dispatcher, roster)
+    dial_out = DialOut(no_asterisk, dispatcher, outbound, desk, publish, 15)
+    add_agent_state(app, dispatcher, roster, dial_out)
     monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
     signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
     add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
@@ -98,6 +100,7 @@ async def serve_api(engine, redis):
     try:
         yield client, tokens, dispatcher, published
     finally:
+        await dial_out.close()
         await client.close()
 
 
@@ -146,6 +149,9 @@ async def test_refusals_name_what_is_wrong(api) -> None:
         ("/api/calls/1.1/conference", boss, {"to": "12315"}, 404, "unknown-call"),
         ("/api/calls/1.1/conference/leave", me, {}, 404, "unknown-call"),
         ("/api/calls/1.1/emergency", me, {"to": "12315"}, 422, "not-an-emergency-number"),
+        ("/api/agents/1002/dial", me, {"number": "13800138000"}, 403, "forbidden"),
+        ("/api/agents/1001/dial", me, {"number": "13800138000"}, 409, "agent-logged-out"),
+        ("/api/agents/1001/dial", me, {}, 422, "invalid-field"),
     ]
     for path, headers, body, status, error_id in cases:
         response = await client.post(path, json=body, headers=headers)
@@ -157,6 +163,25 @@ async def test_refusals_name_what_is_wrong(api) -> None:
     await client.post("/api/agents/1001/login", headers=me)
     response = await client.post("/api/agents/1001/break", json={"reason": "睡觉"}, headers=me)
     assert (response.status, (await response.json())["error_id"]) == (409, "bad-break-reason")
+
+
+async def test_an_agent_dials_a_citizen_about_a_ticket_only_to_numbers_the_plan_allows(api) -> None:
+    client, tokens, _, published = api
+    me = auth(tokens, "1001")
+    await client.post("/api/agents/1001/ready", headers=me)
+
+    async def dial(body: dict) -> tuple[int, dict]:
+        response = await client.post("/api/agents/1001/dial", json=body, headers=me)
+        return response.status, await response.json()
+
+    status, refused = await dial({"number": "13800138000", "ticket": "NOPE-1"})
+    assert (status, refused["error_id"]) == (404, "not-found")
+    status, refused = await dial({"number": "0088216123456"})
+    assert (status, refused["error_id"]) == (403, "outbound-not-allowed")
+    assert published[-1]["type"] == "security.outbound_refused"
+    status, dialled = await dial({"number": "13800138000"})
+    assert status == 202 and dialled["state"] == "calling" and dialled["dial_id"].startswith("dial-")
+    assert published[-1] | {"type": "agent.dial", "agent": "1001", "by": "1001"} == published[-1]
 
 
 async def test_a_supervisor_sees_agents_and_the_queue_and_can_log_an_agent_out(api) -> None:

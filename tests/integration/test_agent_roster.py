@@ -16,6 +16,7 @@ from sqlalchemy import text
 from acd.dispatch import Dispatcher
 from acd.engine import Engine, QueuedCall
 from acd.state_store import AcdStateStore
+from agents.dial_out import DialOut
 from agents.directory import AgentDirectory, AgentRecord
 from agents.http import AGENT_ROUTES, add_agent_state
 from agents.profiles import AgentProfile
@@ -33,6 +34,7 @@ from tests.integration.test_agent_api import no_health_checks
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+from trunks.dialling import DiallingPlan, OutboundGuard
 
 SEED = AgentRecord(AgentProfile("1001", "", {"12345": 5}), sip_digest("1001", "seed-password"))
 
@@ -92,7 +94,13 @@ async def api(engine, redis, fake_ami, tmp_path):
     await desk.start()
     users = Users(engine)
     app = create_app(no_health_checks, EventHub(redis))
-    add_agent_state(app, centre.dispatcher, centre.roster)
+    outbound = OutboundGuard(DiallingPlan(), _ignore)
+    add_agent_state(
+        app,
+        centre.dispatcher,
+        centre.roster,
+        DialOut(ami, centre.dispatcher, outbound, desk, _ignore, 15),
+    )
     add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
     tokens = {
         "supervisor": await users.add("李班长", "supervisor"),

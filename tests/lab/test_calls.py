@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lab.caller import place_call
 from lab.controller import api_token
+from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.test_acd import caller
 from tests.lab.test_restarts import of_call
@@ -204,3 +205,44 @@ async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refu
                 break
             await asyncio.sleep(1)
     assert (record["transfers"], record["offers"], record["agent"]) == (2, 3, "1001"), record
+
+
+async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_and_noted_on_it(
+    lab, agents, lab_env
+):
+    base = agents.base_url
+    await agents.only_ready("1001")
+    token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    citizen = "13911112222"
+    body = {**COMPLAINT, "caller_phone": citizen}
+    status, ticket = await api("POST", f"{base}/api/tickets", token, body)
+    assert status in (200, 201), ticket
+    since = time.time() - 1
+    async with agents.floor() as floor, agents.ami(system=True) as system:
+        shown = []
+        system.on_event(
+            lambda e: (
+                shown.append(e.get("CallerIDNum"))
+                if e.get("Event") == "DialBegin" and str(e.get("DestChannel", "")).startswith("PJSIP/carrier")
+                else None
+            )
+        )
+        body = {"number": citizen, "ticket": ticket["number"]}
+        status, dial = await api("POST", f"{base}/api/agents/1001/dial", token, body)
+        assert status == 202 and dial["state"] == "calling", dial
+        await floor.wait_for(lambda e: e.get("type") == "agent.dial" and e.get("state") == "connected", 30)
+        await asyncio.sleep(4)
+        status, refused = await api(
+            "POST", f"{base}/api/agents/1001/dial", token, {"number": "0088216123456"}
+        )
+        assert (status, refused["error_id"]) in ((403, "outbound-not-allowed"), (409, "agent-busy"))
+    assert newest(recordings(lab), f"callee-{citizen}-from-12345-*.wav", since).exists()
+    async with asyncio.timeout(10):
+        while True:
+            status, seen = await api("GET", f"{base}/api/tickets/{ticket['number']}", token)
+            notes = [e for e in seen["events"] if e.get("kind") == "noted" or e.get("type") == "noted"]
+            if notes:
+                break
+            await asyncio.sleep(0.5)
+    assert dial["dial_id"] in str(notes[-1]), notes
+    await agents.hang_up_everything()
