@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from acd.dispatch import Dispatcher
@@ -28,23 +29,15 @@ DIAL_OUT_CONTEXT = "hotline-dial-out"
 BUSY = (AgentState.RINGING, AgentState.TALKING)
 
 
+@dataclass
 class DialOut:
-    def __init__(
-        self,
-        ami: AmiClient,
-        dispatcher: Dispatcher,
-        outbound: OutboundGuard,
-        desk: TicketDesk,
-        publish: Publish,
-        ring_seconds: int,
-    ) -> None:
-        self.ami = ami
-        self.dispatcher = dispatcher
-        self.outbound = outbound
-        self.desk = desk
-        self.publish = publish
-        self.ring_seconds = ring_seconds
-        self._calls: set[asyncio.Task[None]] = set()
+    ami: AmiClient
+    dispatcher: Dispatcher
+    outbound: OutboundGuard
+    desk: TicketDesk
+    publish: Publish
+    ring_seconds: int
+    _calls: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     async def dial(self, account: str, number: str, ticket: str, actor: Actor) -> dict[str, Any]:
         """Checks everything, then rings the agent's phone in the background; returns the dial's id."""

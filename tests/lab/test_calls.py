@@ -30,6 +30,10 @@ def tone_caller(**overrides):
     return caller(say_after=SPEAK_AFTER_THE_DESCRIPTION, end_key="#", tone=int(CALLER_HZ), **overrides)
 
 
+def agent_is(account: str, state: str):
+    return lambda e: e.get("type") == "agent.state" and e.get("agent") == account and e.get("state") == state
+
+
 def of_operation(kind: str, state: str):
     return lambda e: e.get("type") == kind and e.get("state") == state
 
@@ -128,7 +132,7 @@ async def test_one_key_110_reaches_110_showing_the_callers_number_and_frees_the_
             handed = await floor.wait_for(of_operation("call.transfer", "handed_over"), 30)
             print(f"one-key 110: handed over {time.monotonic() - asked:.2f} s after the request")
             assert handed["linkage"] == "110" and handed["by"] == "lab-supervisor"
-            await floor.wait_for(lambda e: e.get("type") == "agent.state" and e.get("state") == "wrap_up", 15)
+            await floor.wait_for(agent_is("1001", "wrap_up"), 15)
             await asyncio.sleep(PHASE)
             status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
             assert status == 200 and sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"]
@@ -168,14 +172,7 @@ async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refu
                 lambda e: e.get("type") == "acd.queued" and e.get("transferred_by") == "1001", 15
             )
             assert again["agent"] == "1002"
-            await floor.wait_for(
-                lambda e: (
-                    e.get("type") == "agent.state"
-                    and e.get("agent") == "1002"
-                    and e.get("state") == "talking"
-                ),
-                30,
-            )
+            await floor.wait_for(agent_is("1002", "talking"), 30)
             status, view = await api("GET", f"{base}/api/calls/{call_id}", token_1002)
             assert status == 200 and [leg["party"] for leg in view["legs"] if leg["role"] == "agent"] == [
                 "1002"
@@ -183,14 +180,7 @@ async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refu
 
             status, _ = await api("POST", transfer, token_1002, {"to": "skill:12315"})
             assert status == 200
-            await floor.wait_for(
-                lambda e: (
-                    e.get("type") == "agent.state"
-                    and e.get("agent") == "1003"
-                    and e.get("state") == "talking"
-                ),
-                30,
-            )
+            await floor.wait_for(agent_is("1003", "talking"), 30)
             offered = [
                 e["agent"] for e in floor.events if e.get("type") == "acd.offered" and e["call_id"] == call_id
             ]
