@@ -78,8 +78,11 @@ async def run(settings: Settings, env: dict[str, str], rounds: int) -> tuple[lis
             ) as pstn,
         ):
             await pstn.action("DBPut", {"Family": "lab/talk", "Key": AGENT, "Val": ""})
-            async with http.post(f"/api/agents/{AGENT}/ready") as response:
-                assert response.status == 200, await response.text()
+            for account in settings.agents:  # this agent alone answers, whatever an earlier run left
+                async with http.post(
+                    f"/api/agents/{account}/{'ready' if account == AGENT else 'logout'}"
+                ) as response:
+                    assert response.status == 200, await response.text()
             for round_number in range(2 * rounds):
                 plan = CallPlan(caller_number=f"139{round_number:08d}", dtmf="1", dtmf_after=1.0, hold=60)
                 placed = await dialler.call(plan)
