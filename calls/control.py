@@ -35,7 +35,6 @@ from calls.targets import (
     LinkageMode,
     Target,
     TransferMode,
-    agent_leg,
     consulted_number,
     legs,
 )
@@ -244,7 +243,7 @@ class CallControl:
     ) -> dict[str, Any]:
         if call.call_id in self._consults:
             raise ApiError("transfer-in-progress", "该通话已有进行中的转接或三方通话", 409)
-        channel = agent_leg(call)
+        channel = call.agent_leg()
         if channel is None or call.state != "bridged":
             raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
         if not await self.outbound.allow(number, where=f"call-{purpose}", call_id=call.call_id):
@@ -266,7 +265,7 @@ class CallControl:
         return self.view(call)
 
     async def _hand_back(self, call: LiveCall, handback: Handback, to: str) -> dict[str, Any]:
-        channel = agent_leg(call)
+        channel = call.agent_leg()
         if channel is None or call.state != "bridged":
             raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
         if handback.agent == call.agent:

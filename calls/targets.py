@@ -97,8 +97,3 @@ def legs(call: LiveCall, is_agent: Callable[[str], bool], departments: Mapping[s
         else:
             found.append(Leg(channel, "other", ""))
     return found
-
-
-def agent_leg(call: LiveCall) -> str | None:
-    """The leg of the agent who answered the call, while it lasts."""
-    return next((c for c in sorted(call.channels) if call.agent and account_of(c) == call.agent), None)

@@ -34,10 +34,6 @@ class Handbacks:
         finally:
             self._talking.discard(call_id)
 
-    def can_take(self, call_id: str) -> bool:
-        """Only a caller whose flow runs can be queued again (not one the fallback queue answered)."""
-        return call_id in self._talking
-
     def ask(self, call_id: str, handback: Handback) -> bool:
         if call_id not in self._talking:
             return False

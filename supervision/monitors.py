@@ -23,7 +23,7 @@ from kernel.asterisk.ami import AmiClient, AmiError
 from kernel.asterisk.channels import LiveCall
 from kernel.runtime.events import Publish
 from supervision.log import LogEntry, MonitorLog
-from supervision.spying import MODE_KEY, MODE_OF_KEY, MonitorMode, agent_channel, chanspy_options
+from supervision.spying import MODE_KEY, MODE_OF_KEY, MonitorMode, chanspy_options
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Monitors:
         call = self.live_call(call_id)
         if call is None:
             raise ApiError("unknown-call", f"没有进行中的通话 {call_id}", 404)
-        target = agent_channel(call.channels, call.agent) if call.state == "bridged" else None
+        target = call.agent_leg() if call.state == "bridged" else None
         if not call.agent or target is None:
             raise ApiError("call-not-with-agent", "该通话尚未接通坐席，无法监听", 409)
         if phone not in self.phones:

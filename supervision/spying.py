@@ -9,10 +9,7 @@ the phone's channel receive that key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from kernel.api.identity import Labelled
-from kernel.asterisk.channels import account_of
 
 
 class MonitorMode(Labelled):
@@ -32,8 +29,3 @@ BASE_OPTIONS = "qdE"
 
 def chanspy_options(mode: MonitorMode) -> str:
     return BASE_OPTIONS + START_OPTION[mode]
-
-
-def agent_channel(channels: Iterable[str], agent: str) -> str | None:
-    """The agent's own leg of a call: the channel ChanSpy attaches to."""
-    return next((channel for channel in sorted(channels) if account_of(channel) == agent), None)

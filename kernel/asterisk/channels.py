@@ -33,6 +33,10 @@ class LiveCall:
     channels: set[str] = field(default_factory=set)
     bridged: set[str] = field(default_factory=set)
 
+    def agent_leg(self) -> str | None:
+        """The leg of the agent who answered the call, while it lasts (what ChanSpy and transfers act on)."""
+        return next((c for c in sorted(self.channels) if self.agent and account_of(c) == self.agent), None)
+
     def summary(self) -> dict[str, object]:
         data = asdict(self)
         data["channels"] = sorted(self.channels)

@@ -15,7 +15,7 @@ from kernel.asterisk.channels import LiveCall
 from kernel.runtime.db import create_engine
 from supervision.log import MonitorLog
 from supervision.monitors import MONITOR_CONTEXT, Monitors
-from supervision.spying import MonitorMode, agent_channel, chanspy_options
+from supervision.spying import MonitorMode, chanspy_options
 from tests.unit.fakes import RecordingAmi
 
 BOSS = Actor("王班长", Role.SUPERVISOR)
@@ -57,8 +57,10 @@ def test_each_mode_starts_chanspy_quiet_switchable_by_keys_and_ending_with_the_c
 
 
 def test_the_spied_channel_is_the_agents_own_leg():
-    assert agent_channel(bridged_call().channels, "1001") == "PJSIP/1001-00000002"
-    assert agent_channel({"PJSIP/carrier-00000001"}, "1001") is None
+    assert bridged_call().agent_leg() == "PJSIP/1001-00000002"
+    alone = bridged_call()
+    alone.channels = {"PJSIP/carrier-00000001"}
+    assert alone.agent_leg() is None
 
 
 async def test_a_monitor_is_refused_when_it_cannot_happen(floor):
