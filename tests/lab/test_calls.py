@@ -88,7 +88,7 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
     folder = recordings(lab)
     department_ear = newest(folder, "line-12315-from-12345-*.wav", since)
     caller_ear = folder / f"caller-{placed.caller_channel}.wav"
-    together = await finished_wav(department_ear, lambda p: max(three_voices(p)))
+    together = await finished_wav(department_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
     after_department = await finished_wav(department_ear, lambda p: shares(p, last=PHASE - 2))
     after_caller = await finished_wav(caller_ear, lambda p: shares(p, last=PHASE - 2))
     print(
@@ -104,14 +104,14 @@ def shares(path: Path, **window: float) -> dict[float, float]:
     return {hz: round(tone_share(path, hz, **window), 3) for hz in (CALLER_HZ, AGENT_HZ, DEPARTMENT_HZ)}
 
 
-def three_voices(path: Path) -> list[float]:
-    """For each 2 s of what 12315 heard: how loud the weaker of the caller's and the agent's voices was."""
+def voices(path: Path, *hz: float) -> list[float]:
+    """For each 2 s of a recording: how loud the weakest of these voices was."""
     with wave.open(str(path), "rb") as audio:
         seconds = audio.getnframes() / audio.getframerate()
     found = []
     for start in range(int(seconds) - 2):
         heard = shares(path, start=start, end=start + 2)
-        found.append(min(heard[CALLER_HZ], heard[AGENT_HZ]))
+        found.append(min(heard[one] for one in hz))
     return found or [0.0]
 
 
@@ -236,3 +236,48 @@ async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_and_n
             await asyncio.sleep(0.5)
     assert dial["dial_id"] in str(notes[-1]), notes
     await agents.hang_up_everything()
+
+
+async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over_by_hanging_up(lab, agents):
+    base = agents.base_url
+    await agents.phone("1001", tone=int(AGENT_HZ))
+    await department_speaks(agents, "12333", DEPARTMENT_HZ)
+    await agents.only_ready("1001")
+    plan = tone_caller()
+    since = time.time() - 1
+    try:
+        async with agents.floor() as floor:
+            placed = await place_call(lab, plan)
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            body = {"to": "12333", "mode": "attended"}
+            status, view = await api("POST", f"{base}/api/calls/{call_id}/transfer", agents.token, body)
+            assert status == 200 and view["consult"]["purpose"] == "attended", view
+            await floor.wait_for(of_operation("call.transfer", "answered"), 30)
+            await asyncio.sleep(PHASE)  # the agent and 12333 speak; the caller waits on hold
+            async with agents.ami() as pstn:  # the agent puts the phone down
+                channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
+                (phone,) = [c for c in channels if c.get("Exten") == "1001"]
+                await pstn.action("Hangup", {"Channel": phone["Channel"]})
+            await floor.wait_for(of_operation("call.transfer", "handed_over"), 15)
+            await asyncio.sleep(PHASE)
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
+            assert sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"], view
+    finally:
+        await department_speaks(agents, "12333", None)
+        await agents.phone("1001")
+        await agents.hang_up_everything()
+    folder = recordings(lab)
+    department_ear = newest(folder, "line-12333-from-12345-*.wav", since)
+    consulted = await finished_wav(department_ear, lambda p: max(voices(p, AGENT_HZ)))
+    handed = await finished_wav(department_ear, lambda p: shares(p, last=PHASE - 2))
+    caller_heard = await finished_wav(
+        folder / f"caller-{placed.caller_channel}.wav", lambda p: shares(p, last=PHASE - 2)
+    )
+    print(
+        f"attended: 12333 heard the agent at {consulted:.2f}; after the hand-over 12333 hears {handed}, "
+        f"the caller hears {caller_heard}"
+    )
+    assert consulted > 0.1, "the agent spoke to 12333 first"
+    assert handed[CALLER_HZ] > 0.1 and handed[AGENT_HZ] < 0.02
+    assert caller_heard[DEPARTMENT_HZ] > 0.1
