@@ -121,4 +121,5 @@ async def test_a_supervisor_listens_whispers_and_barges_and_each_mode_reaches_th
     heard = {what: await share(path, hz, began, at) for what, (path, began), hz, at, _ in checks}
     print({what: round(value, 3) for what, value in heard.items()})
     for what, _, _, _, expected in checks:
-        assert (heard[what] > 0.2) if expected else (heard[what] < 0.05), (what, heard)
+        # Heard voices measure 0.2-0.5, unheard ones below 0.001: 0.1 and 0.05 keep both margins wide.
+        assert (heard[what] > 0.1) if expected else (heard[what] < 0.05), (what, heard)
