@@ -89,8 +89,7 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
     department_ear = newest(folder, "line-12315-from-12345-*.wav", since)
     caller_ear = folder / f"caller-{placed.caller_channel}.wav"
     together = await finished_wav(department_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
-    after_department = await finished_wav(department_ear, lambda p: shares(p, last=PHASE - 2))
-    after_caller = await finished_wav(caller_ear, lambda p: shares(p, last=PHASE - 2))
+    after_department, after_caller = await last_heard(department_ear, caller_ear)
     print(
         f"three-way at 12315: {together:.2f}; after the agent left, 12315 hears {after_department}, "
         f"the caller hears {after_caller}"
@@ -102,6 +101,11 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
 
 def shares(path: Path, **window: float) -> dict[float, float]:
     return {hz: round(tone_share(path, hz, **window), 3) for hz in (CALLER_HZ, AGENT_HZ, DEPARTMENT_HZ)}
+
+
+async def last_heard(*ears: Path) -> list[dict[float, float]]:
+    """What each recording heard in its last seconds: caller and department alone, after the agent went."""
+    return [await finished_wav(ear, lambda p: shares(p, last=PHASE - 2)) for ear in ears]
 
 
 def voices(path: Path, *hz: float) -> list[float]:
@@ -270,10 +274,7 @@ async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over
     folder = recordings(lab)
     department_ear = newest(folder, "line-12333-from-12345-*.wav", since)
     consulted = await finished_wav(department_ear, lambda p: max(voices(p, AGENT_HZ)))
-    handed = await finished_wav(department_ear, lambda p: shares(p, last=PHASE - 2))
-    caller_heard = await finished_wav(
-        folder / f"caller-{placed.caller_channel}.wav", lambda p: shares(p, last=PHASE - 2)
-    )
+    handed, caller_heard = await last_heard(department_ear, folder / f"caller-{placed.caller_channel}.wav")
     print(
         f"attended: 12333 heard the agent at {consulted:.2f}; after the hand-over 12333 hears {handed}, "
         f"the caller hears {caller_heard}"
