@@ -41,6 +41,7 @@ BENCH_ENV = {
     "HOTLINE_HOME": str(HOME / "var"),
     "HOTLINE_CONFIG_FILE": str(HOME / "hotline.env"),
     "HOTLINE_WEB_PORT": "17080",
+    "HOTLINE_SMTP_PORT": "17525",
     "HOTLINE_FASTAGI_PORT": "17573",
     "HOTLINE_REDIS_PORT": "17390",
     "HOTLINE_AMI_PORT": "17038",

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
-from kernel.runtime.config import Settings
+from kernel.runtime.config import VOICEMAIL_BOX, Settings
 from trunks.dialling import DiallingPlan
 from trunks.numbers import parse_lines
 
@@ -73,7 +73,7 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "outbound_patterns": DiallingPlan.of(
             settings.outbound_area_codes, settings.outbound_numbers
         ).dialplan_patterns(),
-        "voicemail_box": "12345",
+        "voicemail_box": VOICEMAIL_BOX,
         "voicemail_pin": settings.voicemail_pin,
     }
 

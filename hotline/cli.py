@@ -28,6 +28,7 @@ from kernel.api.web import create_app
 from kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
 from kernel.runtime.logs import setup_logging
 from kernel.runtime.stopping import STEP_SECONDS, bounded
+from notices.http import NOTICE_ROUTES, add_notices
 from recordings.cli import add_stt_commands, run_stt
 from reports.http import REPORT_ROUTES, add_reports
 from supervision.http import SUPERVISION_ROUTES, add_supervision
@@ -112,13 +113,14 @@ async def serve(settings: Settings) -> None:
         add_supervision(app, controller.monitors, controller.messenger)
         add_calls(app, controller.calls)
         add_reports(app, controller.records)
+        add_notices(app, controller.notices.outbox)
         add_ticket_routes(
             app,
             controller.desk,
             controller.users,
             settings.platform_id,
             settings.webhook_secret,
-            [*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
+            [*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES, *NOTICE_ROUTES],
         )
         # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)

@@ -16,6 +16,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 from panoramisk.message import Message
@@ -42,6 +43,7 @@ from ivr.callbacks import Callbacks
 from ivr.callers import CallerDay
 from ivr.flows import IvrServices, answer_hotline
 from ivr.handback import Handback
+from ivr.voicemail import VoicemailBox
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.asterisk.ami import AmiError, AmiLoginFailed
@@ -53,6 +55,10 @@ from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
 from kernel.runtime.stopping import bounded
+from notices.outbox import Outbox
+from notices.rules import Medium
+from notices.senders import MailSender, Sender, SmsGateway
+from notices.service import Digest, Notices
 from recordings.speech import VoskWorkers
 from recordings.transcripts import Transcripts
 from reports.book import RecordBook
@@ -61,7 +67,10 @@ from supervision.log import MonitorLog
 from supervision.messages import Messenger
 from supervision.monitors import Monitors
 from ticketing.attachments import AttachmentStore
-from ticketing.service import TicketDesk
+from ticketing.mailbox import Mailbox, MailboxHandler
+from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
+from ticketing.store import TicketFilter
+from ticketing.workflow import MAILBOX_CHANNELS, Ticket
 from trunks.dialling import OutboundGuard
 from trunks.numbers import parse_lines
 
@@ -97,6 +106,21 @@ class Controller:
         attachments = AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20)
         self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments)
         self.users = Users(self.engine)
+        self.mailbox = Mailbox(
+            settings.bind_host,
+            settings.smtp_port,
+            MailboxHandler(settings.mail_addresses, self.desk.take_in_email),
+        )
+        # notices: SMS and email to units and citizens, from the ticket events, through the outbox
+        self.notices = Notices(
+            Outbox(self.engine),
+            self.desk.store.events_after,
+            self.desk.store.get,
+            self._unit_phones,
+            self._notice_senders(settings, attachments.path),
+            settings.on_duty_mailboxes,
+            Digest(plans.night_digest_at, plans.policy.timezone, self._night_tickets),
+        )
         # acd: a callback's place coming up rings through ivr's callbacks, built below
         self.dispatcher = Dispatcher(
             Engine(plans.acd),
@@ -131,6 +155,14 @@ class Controller:
             VoskWorkers(Path(settings.stt_model), settings.stt_workers) if settings.stt_model else None,
             settings.host_path,
             self._heard,
+        )
+        # voicemails (the flow's and the dialplan fallback's) become tickets with recording and transcript
+        self.voicemail = VoicemailBox(
+            settings.host_path(settings.voicemail_inbox),
+            self.desk.take_in_with_files,
+            self._where_unclassified,
+            plans.policy.timezone,
+            self.transcripts.of_file if self.transcripts.enabled else None,
         )
         self.screen_pops = ScreenPops(
             self.desk,
@@ -225,9 +257,12 @@ class Controller:
         # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
         self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
+        await listen_or_fail(self.mailbox.start(), "mail (SMTP)", self.settings.smtp_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
+        self._tasks.append(asyncio.create_task(self.notices.run(), name="notices"))
+        self._tasks.append(asyncio.create_task(self.voicemail.run(), name="voicemail"))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
@@ -238,6 +273,7 @@ class Controller:
         then the connections. Each step is bounded, so a stop always ends (``kernel.runtime.stopping``)."""
         for step, work in (
             ("open calls", self.fastagi.close),
+            ("mailbox", self.mailbox.close),
             ("callbacks", self.dispatcher.close),
             ("agents' dial-outs ringing", self.dial_out.close),
             ("screen pops", self.screen_pops.close),
@@ -409,6 +445,36 @@ class Controller:
             except AmiError as exc:
                 log.warning("waiting for asterisk: %s", exc)
             await asyncio.sleep(delay)
+
+    @staticmethod
+    def _notice_senders(settings: Settings, files: Callable[[str], Path]) -> dict[Medium, Sender]:
+        senders: dict[Medium, Sender] = {}
+        if settings.mail_relay:
+            senders[Medium.EMAIL] = MailSender(
+                settings.mail_relay,
+                settings.mail_addresses[0],
+                files,
+                settings.mail_relay_user,
+                settings.mail_relay_password,
+            )
+        if settings.sms_gateway_url:
+            senders[Medium.SMS] = SmsGateway(settings.sms_gateway_url, settings.sms_gateway_secret)
+        return senders
+
+    async def _where_unclassified(self) -> tuple[str, str]:
+        """Where a message nobody has classified yet waits: topic 其他, the whole city."""
+        return UNCLASSIFIED_CATEGORY, await self.desk.directory.root_region()
+
+    async def _night_tickets(self, start: datetime, end: datetime) -> list[Ticket]:
+        """The voicemails and emails taken in between ``start`` and ``end``, for the morning digest."""
+        found: list[Ticket] = []
+        for channel in MAILBOX_CHANNELS:
+            where = TicketFilter(channel=channel, accepted_from=start, accepted_to=end, limit=500)
+            found += await self.desk.store.list(where)
+        return found
+
+    async def _unit_phones(self) -> dict[str, str]:
+        return {unit["code"]: unit["phone"] for unit in await self.desk.directory.units()}
 
     async def _sweep_tickets(self) -> None:
         while True:

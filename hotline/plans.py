@@ -1,14 +1,17 @@
-"""The settings' structured parts (policy, skills, dialling plan, menu, ACD strategy), parsed once."""
+"""The settings' structured parts (policy, skills, dialling plan, menu, ACD strategy, digest hour), parsed
+once."""
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import time
 
 from acd.engine import Settings as AcdSettings
 from acd.engine import Strategy
 from agents.skills import SkillSpecError, parse_agent_skills
 from ivr.menu import Menu, MenuError, load_menu
 from kernel.runtime.config import ConfigError, Settings
+from ticketing.calendar import CalendarError, parse_clock
 from ticketing.policy import Policy, PolicyError, load_policy
 from trunks.dialling import DiallingPlan, DiallingPlanError
 
@@ -22,6 +25,7 @@ class Plans:
     dialling: DiallingPlan
     menu: Menu
     acd: AcdSettings
+    night_digest_at: time
 
     @classmethod
     def of(cls, settings: Settings) -> Plans:
@@ -36,11 +40,14 @@ class Plans:
                 dialling=DiallingPlan.of(settings.outbound_area_codes, settings.outbound_numbers),
                 menu=load_menu(settings.ivr_menu),
                 acd=AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds),
+                night_digest_at=parse_clock(settings.night_digest_at),
             )
         except SkillSpecError as exc:
             raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
         except MenuError as exc:
             raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
+        except CalendarError as exc:
+            raise ConfigError(f"HOTLINE_NIGHT_DIGEST_AT: {exc}") from None
         except DiallingPlanError as exc:
             raise ConfigError(f"HOTLINE_OUTBOUND_AREA_CODES / HOTLINE_OUTBOUND_NUMBERS: {exc}") from None
         except ValueError:

@@ -76,6 +76,7 @@ hotline is running (all on {host}):
   SIP (agents)   udp {host}:{settings.sip_port}
   AMI            tcp {host}:{settings.ami_port}   FastAGI tcp {host}:{settings.fastagi_port}
   Redis          tcp {host}:{settings.redis_port}
+  mail (SMTP)    tcp {host}:{settings.smtp_port}   to {", ".join(settings.mail_addresses)}: tickets
   lab PSTN       trunk udp {host}:{settings.carrier_port}, phones udp {host}:{settings.pstn_phone_port}
   agent accounts {", ".join(settings.agents)} (lab phones use {", ".join(settings.lab_phones)})
   supervisors    {", ".join(settings.supervisors)}

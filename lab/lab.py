@@ -142,7 +142,11 @@ class Lab:
                 Port("PSTN carrier trunk SIP", "udp", s.carrier_port),
                 Port("PSTN phones SIP", "udp", s.pstn_phone_port),
             ),
-            "controller": (Port("FastAGI", "tcp", s.fastagi_port), Port("web", "tcp", s.web_port)),
+            "controller": (
+                Port("FastAGI", "tcp", s.fastagi_port),
+                Port("web", "tcp", s.web_port),
+                Port("mail (SMTP)", "tcp", s.smtp_port),
+            ),
         }
 
     def _check_ports_before_start(self) -> None:
@@ -203,6 +207,7 @@ class Lab:
             "sut_ami": s.ami_port,
             "pstn_ami": s.pstn_ami_port,
             "fastagi": s.fastagi_port,
+            "smtp": s.smtp_port,
             "redis": s.redis_port,
             "web": s.web_port,
         }

@@ -49,6 +49,12 @@ class Transcripts:
             _, oldest = self._texts.popitem(last=False)
             oldest.cancel()
 
+    async def of_file(self, path: Path) -> str:
+        """A whole recording's text (a voicemail's), from a speech worker, never in the event loop."""
+        if self.recognizer is None:
+            return ""
+        return (await self.recognizer.transcribe(path)).text
+
     async def warm(self) -> None:
         if self.recognizer is not None:
             try:

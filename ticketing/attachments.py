@@ -47,6 +47,14 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
+class IntakeFile:
+    """A file that came with a citizen's message (a mail's attachment, a voicemail's recording)."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class StoredFile:
     sha256: str
     name: str

@@ -34,6 +34,7 @@ def to_exchange(shown: dict[str, Any], sender: str) -> dict[str, Any]:
             "name": intake["caller_name"],
             "phone": intake["caller_phone"],
             "callback_phone": intake["callback_phone"],
+            "email": intake["caller_email"],
             "confidential": intake["confidential"],
             "share_number": intake["share_number"],
         },
@@ -67,6 +68,7 @@ def intake_from_exchange(document: Any) -> dict[str, Any]:
         "caller_name": caller.get("name", ""),
         "caller_phone": _unmasked(caller.get("phone", "")),
         "callback_phone": _unmasked(caller.get("callback_phone", "")),
+        "caller_email": _unmasked(caller.get("email", "")),
         "confidential": caller.get("confidential", False),
         "share_number": caller.get("share_number", False),
         "urgent": document.get("urgent", False),
@@ -76,7 +78,7 @@ def intake_from_exchange(document: Any) -> dict[str, Any]:
 
 
 def _unmasked(number: Any) -> Any:
-    """A number the sender masked (the caller did not agree to share it) arrives as no number."""
+    """A number or address the sender masked (the caller did not agree to share it) arrives as none."""
     return "" if isinstance(number, str) and "*" in number else number
 
 

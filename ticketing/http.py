@@ -31,12 +31,12 @@ from kernel.api.users import Users
 from ticketing import exchange, kpi, webhooks
 from ticketing.calendar import DayOverride
 from ticketing.directory import UNIT_CODE, UNIT_TEXT_LIMITS
-from ticketing.errors import TicketError, invalid, not_found
+from ticketing.errors import TicketError, forbidden, invalid, not_found
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
 from ticketing.vocabulary import Channel, Status, TicketType
-from ticketing.workflow import COMMANDS, PHONE
+from ticketing.workflow import COMMANDS, EMAIL, PHONE
 
 log = logging.getLogger(__name__)
 #: The years a calendar, a deadline or a report may name.
@@ -89,6 +89,12 @@ async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
         status = Status.parse(query["status"]) if "status" in query else None
     except ValueError as exc:
         raise invalid("status", str(exc)) from None
+    try:
+        channel = Channel.parse(query["channel"]) if "channel" in query else None
+    except ValueError as exc:
+        raise invalid("channel", str(exc)) from None
+    if "caller_phone" in query and call.actor.role not in PLATFORM:
+        raise forbidden("只有热线平台可以按来电号码查找工单")
     limit = whole_number("limit", query.get("limit"), 50, 1, 500)
     offset = whole_number("offset", query.get("offset"), 0, 0, MAX_OFFSET)
     where = TicketFilter(
@@ -96,6 +102,8 @@ async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
         unit=query.get("unit"),
         category=query.get("category"),
         region=query.get("region"),
+        channel=channel,  # type: ignore[arg-type]
+        caller_phone=query.get("caller_phone"),
         overdue_at=desk_of(call).clock() if query.get("overdue") in ("1", "true") else None,
         limit=limit,
         offset=offset,
@@ -328,10 +336,15 @@ _INTAKE_BODY = {
         "caller_name": {"type": "string"},
         "caller_phone": {"type": "string", "pattern": PHONE.pattern},
         "callback_phone": {"type": "string", "pattern": PHONE.pattern},
+        "caller_email": {"type": "string", "pattern": EMAIL.pattern, "maxLength": 254},
         "address": {"type": "string"},
         "confidential": {"type": "boolean"},
         "share_number": {"type": "boolean", "description": "the caller agreed that units may see the number"},
         "urgent": {"type": "boolean"},
+        "sms_notices": {
+            "type": "boolean",
+            "description": "the caller agreed to get the ticket number and the reply by SMS",
+        },
         "call_id": {"type": "string"},
         "attachments": {
             "type": "array",
@@ -422,7 +435,17 @@ ROUTES: list[Route] = [
         list_tickets,
         EVERYONE,
         "list tickets (units: only their own)",
-        query=("status", "unit", "category", "region", "overdue", "limit", "offset"),
+        query=(
+            "status",
+            "channel",
+            "caller_phone",
+            "unit",
+            "category",
+            "region",
+            "overdue",
+            "limit",
+            "offset",
+        ),
     ),
     Route(
         "GET",

@@ -115,6 +115,8 @@ class Policy:
     dispatch: DispatchRule | None = None
     callback: Duration | None = None
     attention: Attention = Attention()
+    #: GB/T 33358: a request left in the mailbox (email, voicemail) is answered within 24 hours.
+    mailbox_response: Duration = Duration(24, "h")
 
     def handling(self, ticket_type: TicketType, *, complex_case: bool, urgent: bool) -> Duration:
         if urgent:
@@ -150,6 +152,7 @@ class Policy:
             "callback": None if self.callback is None else str(self.callback),
             "urgent_onsite": str(self.urgent_onsite),
             "urgent_reply": str(self.urgent_reply),
+            "mailbox_response": str(self.mailbox_response),
             "handling": {
                 "default": str(self.handling_default),
                 "complex": str(self.handling_complex),
@@ -269,6 +272,9 @@ def parse_policy(data: dict[str, Any], where: str = "policy") -> Policy:
         if "callback" not in deadlines
         else duration(deadlines, "callback", "deadlines.callback"),
         attention=attention,
+        mailbox_response=Duration.parse(
+            deadlines.get("mailbox_response", "24h"), "deadlines.mailbox_response"
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from ticketing.vocabulary import TicketType
 from ticketing.workflow import Event, Ticket, ticket_to_json
 
 DEFAULT_CONFIDENTIAL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
-IDENTITY = ("caller_name", "caller_phone", "callback_phone", "address")
+IDENTITY = ("caller_name", "caller_phone", "callback_phone", "caller_email", "address")
 HIDDEN = "（不公开）"
 
 
@@ -28,6 +28,11 @@ def mask_phone(number: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
+
+
+def mask_email(address: str) -> str:
+    name, _, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}"
 
 
 def can_see(
@@ -64,6 +69,7 @@ def view(
     elif not ticket.intake.share_number:
         for key in ("caller_phone", "callback_phone"):
             intake[key] = mask_phone(intake[key]) if intake[key] else ""
+        intake["caller_email"] = mask_email(intake["caller_email"]) if intake["caller_email"] else ""
     intake["call_id"] = ""
     intake["source"] = intake["external_id"] = ""
     return data

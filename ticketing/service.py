@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kernel.api.identity import PLATFORM_ROLES, Actor, Role
-from ticketing import exchange, kpi, privacy, webhooks
-from ticketing.attachments import AttachmentStore
+from ticketing import exchange, kpi, mail_intake, privacy, webhooks
+from ticketing.attachments import AttachmentStore, IntakeFile
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
@@ -23,7 +23,7 @@ from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import Status
 from ticketing.webhooks import GATEWAY_SUFFIX
-from ticketing.workflow import CLOSED, Context, Ticket, check_allowed, parse_intake
+from ticketing.workflow import CLOSED, DESCRIPTION_LIMIT, Context, Ticket, check_allowed, parse_intake
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -108,8 +108,47 @@ class TicketDesk:
         )
         return {"number": view["number"], "status": view["status"], "created": created}, created
 
+    async def take_in_email(self, raw: bytes) -> tuple[str, bool]:
+        """A citizen's email; returns the ticket's number and whether it is new."""
+        mail = mail_intake.read_mail(raw, UNCLASSIFIED_CATEGORY, await self.directory.root_region())
+        return await self.take_in_with_files(mail.intake, mail.files, mail_intake.VIA, "邮件附件")
+
+    async def take_in_with_files(
+        self, intake: dict[str, Any], files: Sequence[IntakeFile], via: str, reason: str
+    ) -> tuple[str, bool]:
+        """A message left by a citizen (an email, a voicemail) with its files, from the channel ``via``.
+
+        Files first, then the ticket, then the files named on it: a crash anywhere leaves the sender
+        without an acknowledgement, and the resend (same ``external_id``) completes what is missing.
+        """
+        actor = Actor(f"{via}{GATEWAY_SUFFIX}", Role.AGENT)
+        stored, refused = [], []
+        for file in files:
+            try:
+                stored.append(await self.attachments.save(file.name, _at_once(file.content)))
+            except TicketError as exc:
+                refused.append(f"{file.name}：{exc.message}")
+        if refused:
+            note = "\n\n【未保存的附件】" + "；".join(refused)
+            intake = {**intake, "description": (intake["description"] + note)[:DESCRIPTION_LIMIT]}
+        view, created = await self.take_in({**intake, "source": actor.name}, actor, signed=True)
+        number = view["number"]
+        named = {file["sha256"] for file in (await self.store.get(number)).attachments}
+        for file in stored:
+            if file.sha256 not in named:
+                payload = {**dataclasses.asdict(file), "reason": reason}
+                await self.store.act(number, "attach", payload, self.context(actor))
+                named.add(file.sha256)
+        return number, created
+
     async def _flag_hot(self, ticket: Ticket) -> bool:
-        """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked."""
+        """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked.
+
+        Messages nobody has classified yet (voicemails, emails, SMS: 其他 across the whole city) are no
+        matter of their own: three of a night are three requests, not one hot spot.
+        """
+        if ticket.intake.category == UNCLASSIFIED_CATEGORY:
+            return False
         rule = self.policy.attention
         similar = await self.store.list(
             TicketFilter(
@@ -275,6 +314,10 @@ class TicketDesk:
             raise TicketError("forbidden", "only supervisors and administrators read the audit trail", 403)
         await self.store.get(number)
         return await self.store.audit_trail(number)
+
+
+async def _at_once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
 
 
 def summary(ticket: Ticket) -> dict[str, Any]:

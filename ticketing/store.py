@@ -32,7 +32,7 @@ from ticketing.tables import (
     EventRow,
     TicketRow,
 )
-from ticketing.vocabulary import Status
+from ticketing.vocabulary import Channel, Status
 from ticketing.workflow import (
     Context,
     Event,
@@ -59,6 +59,7 @@ class TicketFilter:
     unit: str | None = None
     category: str | None = None
     region: str | None = None
+    channel: Channel | None = None
     caller_phone: str | None = None
     overdue_at: datetime | None = None
     accepted_from: datetime | None = None
@@ -169,7 +170,17 @@ class TicketStore:
                     select(EventRow).where(EventRow.ticket_number == number).order_by(EventRow.seq)
                 )
             ).scalars()
-            return [Event(r.kind, r.at, r.actor, Role(r.role), r.unit_code, r.reason, r.data) for r in rows]
+            return [_event_of(row) for row in rows]
+
+    async def events_after(self, after_id: int, limit: int = 200) -> list[tuple[int, str, Event]]:
+        """Every ticket's events in the order they were written, after ``after_id`` (for followers)."""
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(EventRow).where(EventRow.id > after_id).order_by(EventRow.id).limit(limit)
+                )
+            ).scalars()
+            return [(row.id, row.ticket_number, _event_of(row)) for row in rows]
 
     async def list(self, where: TicketFilter) -> list[Ticket]:
         query = select(TicketRow.state).order_by(TicketRow.accepted_at.desc(), TicketRow.number.desc())
@@ -182,6 +193,8 @@ class TicketStore:
             query = query.where(TicketRow.category_code == where.category)
         if where.region:
             query = query.where(TicketRow.region_code == where.region)
+        if where.channel:
+            query = query.where(TicketRow.channel == where.channel.value)
         if where.caller_phone:
             query = query.where(TicketRow.caller_phone == where.caller_phone)
         if where.overdue_at:
@@ -305,6 +318,10 @@ def row_values(ticket: Ticket) -> dict[str, Any]:
         "state": ticket_to_json(ticket),
         **facts(ticket),
     }
+
+
+def _event_of(row: EventRow) -> Event:
+    return Event(row.kind, row.at, row.actor, Role(row.role), row.unit_code, row.reason, row.data)
 
 
 def _event_row(number: str, seq: int, event: Event) -> EventRow:

@@ -32,6 +32,10 @@ CLOSED = frozenset({S.ARCHIVED, S.MERGED, S.NOT_ACCEPTED})
 #: Unreachable callbacks before a supervisor may archive without the citizen's verdict.
 CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
 PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+DESCRIPTION_LIMIT = 5000
+EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{1,63}$")
+#: Channels where the citizen left a message rather than spoke to someone (GB/T 33358's 信箱).
+MAILBOX_CHANNELS = frozenset({Channel.EMAIL, Channel.VOICEMAIL})
 
 
 Decider = Callable[["Ticket", Mapping[str, Any], "Context"], "Event"]
@@ -95,10 +99,13 @@ class Intake:
     caller_name: str = ""
     caller_phone: str = ""
     callback_phone: str = ""
+    caller_email: str = ""
     address: str = ""
     confidential: bool = False
     share_number: bool = False
     urgent: bool = False
+    #: The caller agreed to notices by SMS (the ticket number, the reply) on ``callback_phone``.
+    sms_notices: bool = False
     call_id: str = ""
     attachments: tuple[Mapping[str, Any], ...] = ()
     source: str = ""
@@ -199,19 +206,24 @@ def parse_intake(data: Mapping[str, Any]) -> Intake:
     ):
         raise invalid("attachments", "must be a list of objects with a name")
     caller_phone = phone("caller_phone")
+    caller_email = text("caller_email", limit=254)
+    if caller_email and not EMAIL.match(caller_email):
+        raise invalid("caller_email", f"is not an email address: {caller_email!r}")
     return Intake(
         ticket_type=labelled("type", TicketType),
         channel=labelled("channel", Channel, "phone"),
-        description=text("description", required=True, limit=5000),
+        description=text("description", required=True, limit=DESCRIPTION_LIMIT),
         category=text("category", required=True, limit=40),
         region=text("region", required=True, limit=40),
         caller_name=text("caller_name", limit=50),
         caller_phone=caller_phone,
         callback_phone=phone("callback_phone") or caller_phone,
+        caller_email=caller_email,
         address=text("address", limit=200),
         confidential=flag("confidential"),
         share_number=flag("share_number"),
         urgent=flag("urgent"),
+        sms_notices=flag("sms_notices"),
         call_id=text("call_id", limit=80),
         attachments=tuple(dict(a) for a in attachments),
         source=text("source", limit=40),
@@ -224,8 +236,11 @@ def receive(intake: Intake, number: str, ctx: Context) -> Event:
     if ctx.actor.role not in PLATFORM:
         raise forbidden("only the platform takes in tickets")
     data: dict[str, Any] = {"number": number, "intake": intake_json(intake)}
-    if ctx.policy.dispatch:
-        data["dispatch_due"] = _deadline(ctx.policy.dispatch.due(ctx.now), data)
+    dues = [ctx.policy.dispatch.due(ctx.now)] if ctx.policy.dispatch else []
+    if intake.channel in MAILBOX_CHANNELS:
+        dues.append(ctx.after(ctx.policy.mailbox_response))
+    if dues:
+        data["dispatch_due"] = _deadline(min(dues, key=lambda due: due.at), data)
     return _event(ctx, "received", data=data)
 
 
@@ -538,6 +553,14 @@ def _note(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     return _event(ctx, "noted", data={"text": _text(payload, "text")})
 
 
+def _message_citizen(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    """A word to the citizen (asking for a detail, telling them where things stand); the notices send it."""
+    intake = ticket.intake
+    if not (intake.caller_email or (intake.sms_notices and (intake.callback_phone or intake.caller_phone))):
+        raise TicketError("citizen-unreachable", "市民未留电子邮箱，也未同意短信通知：请电话联系", 409)
+    return _event(ctx, "citizen_messaged", data={"text": _text(payload, "text")})
+
+
 def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     """Record a file the desk has already stored under its hash."""
     sha256, size = _text(payload, "sha256"), payload.get("size")
@@ -616,6 +639,7 @@ RULES: dict[str, Rule] = {
     "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}, "supervised", None, _supervise),
     "mark_hot": Rule(PLATFORM, ANY_OPEN, "marked_hot", None, _mark_hot),
     "note": Rule(EVERYONE, ANY_OPEN, "noted", None, _note, lead=True, assisting=True),
+    "message_citizen": Rule(PLATFORM, ANY_OPEN, "citizen_messaged", None, _message_citizen),
     "attach": Rule(EVERYONE, ANY_OPEN, "attached", None, _attach, lead=True, assisting=True),
 }
 COMMANDS = frozenset(RULES)
@@ -767,6 +791,7 @@ FOLDS: dict[str, Fold] = {
     "supervised": lambda t, e: {"supervised": True},
     "marked_hot": lambda t, e: {"hot": True},
     "noted": lambda t, e: {},
+    "citizen_messaged": lambda t, e: {},
     "attached": _attached,
 }
 

@@ -22,6 +22,7 @@ EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LISTEN_PORTS = (
     "web_port",
     "fastagi_port",
+    "smtp_port",
     "redis_port",
     "ami_port",
     "sip_port",
@@ -30,6 +31,8 @@ LISTEN_PORTS = (
     "pstn_phone_port",
 )
 PORT_RANGES = (("rtp_start", "rtp_end"), ("pstn_rtp_start", "pstn_rtp_end"))
+#: app_voicemail's box for every message left with the hotline (night, overflow, the fallback's).
+VOICEMAIL_BOX = "12345"
 SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret", "agi_key")
 
 
@@ -95,6 +98,20 @@ class Settings:
     ticket_sweep_seconds: int = 300
     # Files attached to tickets live under home/attachments; larger uploads are refused.
     attachment_max_mb: int = 20
+    # The hotline's mailbox (ticketing/mailbox.py): citizens' mail to these addresses becomes tickets.
+    smtp_port: int = 2525
+    mail_addresses: tuple[str, ...] = ("12345@hotline.local",)
+    # Notices out (notices/): email through this SMTP relay ("host:port"), SMS through the provider's
+    # HTTP gateway, signed with its secret. Empty: that medium is off and no such notice is decided.
+    mail_relay: str = ""
+    mail_relay_user: str = ""
+    mail_relay_password: str = ""
+    sms_gateway_url: str = ""
+    sms_gateway_secret: str = ""
+    # Who hears of each voicemail by email, with its recording and transcript ("a@x.cn,b@x.cn"), and gets
+    # the digest of the night's voicemails and emails each morning at this hour (the policy's time zone).
+    on_duty_mailboxes: tuple[str, ...] = ()
+    night_digest_at: str = "08:00"
     # Shared with the SMS/WeChat gateways, which sign each message with it (ticketing/webhooks.py).
     webhook_secret: str = ""
     # The IVR: a preset in ivr/menus/ or a TOML file's path.
@@ -129,6 +146,11 @@ class Settings:
     def recordings_dir(self) -> str:
         """The recordings folder, as Asterisk sees it."""
         return f"{self.asterisk_instance_dir}/recordings"
+
+    @property
+    def voicemail_inbox(self) -> str:
+        """The folder where app_voicemail leaves messages, as Asterisk sees it; the controller empties it."""
+        return f"{self.asterisk_instance_dir}/spool/voicemail/hotline/{VOICEMAIL_BOX}/INBOX"
 
     @property
     def prompts_dir(self) -> str:

@@ -108,3 +108,7 @@ async def redis(redis_server: str) -> AsyncIterator[Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+# The notices' relay, gateway and desk (tests/integration/outgoing.py), for every test here that needs them.
+from tests.integration.outgoing import filing_desk, gateway, notices, relay  # noqa: E402, F401

@@ -29,6 +29,8 @@ from kernel.api.users import Users
 from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
 from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
+from notices.http import NOTICE_ROUTES, add_notices
+from notices.outbox import Outbox
 from reports.book import RecordBook
 from reports.http import REPORT_ROUTES, add_reports
 from reports.store import RecordStore
@@ -83,12 +85,13 @@ async def serve_api(engine, redis):
     calls = CallControl(no_asterisk, dict, roster.is_agent, outbound, publish, Handbacks(), lambda _: True)
     add_calls(app, calls)
     add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
+    add_notices(app, Outbox(engine))
     add_ticket_routes(
         app,
         desk,
         users,
         webhook_secret=GATEWAY_SECRET,
-        extra_routes=[*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES],
+        extra_routes=[*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES, *NOTICE_ROUTES],
     )
     tokens = {
         "1001": await users.add("1001", "agent"),

@@ -29,7 +29,7 @@ from tests.integration.test_agent_api import serve_api
 from tests.integration.test_api_fuzz import signed_call
 from tests.integration.test_ticket_api import COMPLAINT
 
-SCENARIOS = 40
+SCENARIOS = 60
 STEPS_PER_SCENARIO = 12
 #: Who tries a call first: the roles whose work the sequences follow (intake, then the unit, then dispatch).
 ROLE_ORDER = ("agent", "unit", "supervisor", "admin")

@@ -31,6 +31,7 @@ async def world(tmp_path):
         home=tmp_path / "home",
         asterisk_root=tmp_path / "asterisk",
         fastagi_port=0,
+        smtp_port=0,
         ami_port=ami_port,
         ami_secret=ami.secret,
         agi_key=KEY,

@@ -1,0 +1,60 @@
+"""What went out, and what is still waiting: the outbox for supervisors, a ticket's notices beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from kernel.api.errors import invalid
+from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route
+from notices.outbox import FAILED, PENDING, SENT, Outbox
+from ticketing.http import DESK_KEY
+
+OUTBOX_KEY = web.AppKey("notice_outbox", Outbox)
+STATES = (PENDING, SENT, FAILED)
+LIMIT_MAX = 500
+
+
+def _limit(call: ApiRequest) -> int:
+    text = call.request.query.get("limit", "100")
+    if not text.isdigit() or not 1 <= int(text) <= LIMIT_MAX:
+        raise invalid("limit", f"须为 1 到 {LIMIT_MAX} 的整数")
+    return int(text)
+
+
+async def list_notices(call: ApiRequest) -> list[dict[str, Any]]:
+    state = call.request.query.get("state")
+    if state is not None and state not in STATES:
+        raise invalid("state", "须为 " + "、".join(STATES))
+    return await call.request.app[OUTBOX_KEY].listing(state=state, limit=_limit(call))
+
+
+async def ticket_notices(call: ApiRequest) -> list[dict[str, Any]]:
+    number = call.match("number")
+    await call.request.app[DESK_KEY].show(number, call.actor)  # the ticket exists and this person may see it
+    return await call.request.app[OUTBOX_KEY].listing(ticket=number, limit=_limit(call))
+
+
+NOTICE_ROUTES = [
+    Route(
+        "GET",
+        "/api/notices",
+        list_notices,
+        MANAGERS,
+        "通知发件箱: SMS and email notices, newest first; state pending (waiting or retrying), sent, failed",
+        query=("state", "limit"),
+    ),
+    Route(
+        "GET",
+        "/api/tickets/{number}/notices",
+        ticket_notices,
+        PLATFORM,
+        "工单的通知: what the unit and the citizen were told about this ticket, and whether it went",
+        query=("limit",),
+    ),
+]
+
+
+def add_notices(app: web.Application, outbox: Outbox) -> None:
+    app[OUTBOX_KEY] = outbox

@@ -1,0 +1,143 @@
+"""What the notices' tests talk to: the deployment's SMTP relay (aiosmtpd), the SMS provider's gateway
+(aiohttp) and a desk that files attachments in the test's folder. conftest.py offers the fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from notices.outbox import Outbox
+from notices.rules import Medium
+from notices.senders import MailSender, SmsGateway
+from notices.service import Notices
+from tests.unit.ticketing.desk import Clock
+from ticketing.attachments import AttachmentStore
+from ticketing.policy import load_policy
+from ticketing.service import TicketDesk
+from ticketing.webhooks import verify
+
+HOTLINE = "12345@hotline.local"
+UNIT_MOBILE = "13900001111"
+GATEWAY_SECRET = "gateway-test-secret"
+ON_DUTY = ("zhiban@hotline.local",)
+
+
+class Relay:
+    """The deployment's SMTP relay, played by aiosmtpd: it keeps what it is given, and can be down."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.received: list[email.message.EmailMessage] = []
+        self.port = port
+        if not port:  # one the kernel picks now, kept across down() and up()
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+        self._server = None
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    async def up(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: SMTP(self, hostname="relay"), "127.0.0.1", self.port)
+
+    async def down(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+class Gateway:
+    """The SMS provider's HTTP API: checks each request's signature and keeps the messages."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+        self.refuse: set[str] = set()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = request.headers
+        verify(
+            GATEWAY_SECRET, headers["X-Hotline-Timestamp"], headers["X-Hotline-Signature"], body, time.time()
+        )
+        message = json.loads(body)
+        if message["to"] in self.refuse:
+            return web.json_response({"error": "invalid number"}, status=400)
+        self.messages.append(message)
+        return web.json_response({"ok": True})
+
+
+@pytest.fixture
+async def filing_desk(engine, tmp_path: Path) -> TicketDesk:
+    """A Zhijiang desk whose files go to the test's folder, and whose 马家店 unit has a mobile."""
+    desk = TicketDesk(
+        engine, load_policy("zhijiang"), clock=Clock(), attachments=AttachmentStore(tmp_path / "f")
+    )
+    await desk.start()
+    await desk.directory.update_unit("cgj.majiadian", {"phone": UNIT_MOBILE})
+    return desk
+
+
+@pytest.fixture
+async def relay():
+    relay = Relay()
+    await relay.up()
+    yield relay
+    await relay.down()
+
+
+@pytest.fixture
+async def gateway():
+    gateway = Gateway()
+    app = web.Application()
+    app.router.add_post("/sms", gateway.handle)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    gateway.url = str(server.make_url("/sms"))
+    yield gateway
+    await server.close()
+
+
+class Time:
+    """The notices' own clock, moved by the test past a retry's wait."""
+
+    def __init__(self, desk: TicketDesk) -> None:
+        self.now = desk.clock()
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def notices(engine, filing_desk: TicketDesk, relay: Relay, gateway: Gateway) -> Notices:
+    desk = filing_desk
+
+    async def unit_phones() -> dict[str, str]:
+        return {unit["code"]: unit["phone"] for unit in await desk.directory.units()}
+
+    senders = {
+        Medium.EMAIL: MailSender(f"127.0.0.1:{relay.port}", HOTLINE, desk.attachments.path),
+        Medium.SMS: SmsGateway(gateway.url, GATEWAY_SECRET),
+    }
+    return Notices(
+        Outbox(engine),
+        desk.store.events_after,
+        desk.store.get,
+        unit_phones,
+        senders,
+        ON_DUTY,
+        clock=Time(desk),
+        first_retry=60,
+    )

@@ -1,0 +1,68 @@
+"""The voicemail box emptied into tickets exactly once, and each recording mailed to the people on duty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ivr.voicemail import VoicemailBox
+from kernel.api.identity import Actor, Role
+from notices.service import Notices
+from tests.integration.outgoing import ON_DUTY, Relay
+from tests.unit.ivr.test_voicemail import INFO, leave
+from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
+from ticketing.store import TicketFilter
+
+AGENT = Actor("agent1", Role.AGENT)
+SECOND = INFO.replace("1796222475-00000001", "1796222990-00000002").replace("13800138000", "13900139000")
+
+
+def box_of(desk: TicketDesk, inbox: Path, heard: list[Path]) -> VoicemailBox:
+    async def where() -> tuple[str, str]:
+        return UNCLASSIFIED_CATEGORY, await desk.directory.root_region()
+
+    async def transcribe(path: Path) -> str:
+        heard.append(path)
+        return "小区门口的路灯坏了"
+
+    return VoicemailBox(inbox, desk.take_in_with_files, where, ZoneInfo("Asia/Shanghai"), transcribe)
+
+
+async def test_two_messages_become_two_tickets_once_each_with_recording_and_transcript(
+    filing_desk: TicketDesk, tmp_path: Path
+) -> None:
+    inbox, heard = tmp_path / "INBOX", []
+    leave(inbox, "msg0000")
+    leave(inbox, "msg0001", SECOND)
+    box = box_of(filing_desk, inbox, heard)
+    first, second = await box.collect()
+    assert list(inbox.iterdir()) == []  # emptied once the tickets hold the recordings
+    assert len(heard) == 2
+    # A controller killed after the tickets but before the deletion reads the same messages again.
+    leave(inbox, "msg0000")
+    leave(inbox, "msg0001", SECOND)
+    assert await box.collect() == [first, second]
+    tickets = await filing_desk.list(AGENT, TicketFilter())
+    assert len(tickets) == 2
+    shown = await filing_desk.show(first, AGENT)
+    assert (shown["intake"]["channel"], shown["intake"]["caller_phone"]) == ("voicemail", "13800138000")
+    assert shown["intake"]["description"].endswith("转写：小区门口的路灯坏了")
+    [recording] = shown["attachments"]
+    assert recording["name"] == "语音留言-20261202-224115.wav" and recording["content_type"] == "audio/wav"
+    path, _ = await filing_desk.attachment(first, recording["sha256"], AGENT)
+    assert path.read_bytes() == b"RIFF....WAVE"
+
+
+async def test_each_voicemail_is_mailed_to_the_people_on_duty_with_its_recording(
+    filing_desk: TicketDesk, notices: Notices, relay: Relay, tmp_path: Path
+) -> None:
+    leave(tmp_path / "INBOX")
+    [number] = await box_of(filing_desk, tmp_path / "INBOX", []).collect()
+    await notices.follow()
+    assert await notices.deliver() == 1
+    [mail] = relay.received
+    assert (mail["To"], mail["Subject"]) == (ON_DUTY[0], f"语音留言 {number}（13800138000）")
+    [audio] = list(mail.iter_attachments())
+    assert audio.get_filename() == "语音留言-20261202-224115.wav"
+    assert audio.get_content() == b"RIFF....WAVE"
+    assert "转写：小区门口的路灯坏了" in mail.get_body(("plain",)).get_content()

@@ -1,0 +1,147 @@
+"""Nights and outages on the real Asterisk: a voicemail becomes a ticket with its recording, its transcript
+and an email to the people on duty; voicemails left while no controller runs become tickets once each."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ivr.prompts import prompt_path, synthesize
+from lab.caller import place_call
+from lab.controller import ControllerProcess
+from recordings.files import duration_seconds, rms_dbfs
+from tests.integration.outgoing import Relay
+from tests.lab.conftest import api
+from tests.lab.test_acd import caller
+from tests.lab.test_speech import MODEL, SPOKEN, edit_distance, offline
+from ticketing.policy import PRESETS_DIR
+
+ON_DUTY = "zhiban@hotline.local"
+RELAY_PORT = 14587  # below the ephemeral range, apart from the lab's other ports
+AUDIBLE_DBFS = -45.0
+ZHIJIANG = PRESETS_DIR / "zhijiang.toml"
+
+
+SERIALS = itertools.count()
+
+
+def fresh_number() -> str:
+    """A caller number no earlier run used: the lab's database keeps the tickets of every run."""
+    return f"136{int(time.time()) % 10**6:06d}{next(SERIALS) % 100:02d}"
+
+
+def closed_now(folder: Path) -> Path:
+    """Zhijiang's policy answering only in an hour that is not this one: every call now is after hours."""
+    hour = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=1)).hour
+    answering = f'answering = "{hour:02d}:00-{hour:02d}:30"'
+    text = ZHIJIANG.read_text(encoding="utf-8").replace('answering = "7x24"', answering)
+    path = folder / "closed-now.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def voicemail_tickets(
+    base_url: str, token: str, number: str, wanted: int, seconds: float
+) -> list[dict]:
+    """The voicemail tickets of this caller, once there are ``wanted`` of them."""
+    url = f"{base_url}/api/tickets?channel=voicemail&caller_phone={number}"
+    async with asyncio.timeout(seconds):
+        while True:
+            status, tickets = await api("GET", url, token)
+            assert status == 200, tickets
+            if len(tickets) >= wanted:
+                return tickets
+            await asyncio.sleep(1)
+
+
+async def test_an_after_hours_voicemail_becomes_a_ticket_with_its_recording_transcript_and_an_email(
+    lab, lab_env, controller, settings, agents, supervisor_token, tmp_path
+):
+    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-vm-source", lab.run, "ko")
+    source = lab.root / "tmp/hotline-vm-source.wav"
+    relay = Relay(RELAY_PORT)
+    await relay.up()
+    await agents.only_ready()
+    controller.stop()  # the same ports: after hours, speech-to-text on, notices out through the relay
+    night = ControllerProcess(
+        {
+            **lab_env,
+            "HOTLINE_TICKET_POLICY": str(closed_now(tmp_path)),
+            "HOTLINE_STT_MODEL": str(MODEL),
+            "HOTLINE_MAIL_RELAY": f"127.0.0.1:{RELAY_PORT}",
+            "HOTLINE_ON_DUTY_MAILBOXES": ON_DUTY,
+        },
+        settings,
+        tmp_path / "night.log",
+    )
+    night.start()
+    try:
+        prompt = settings.host_path(f"{prompt_path(settings.prompts_dir, 'night')}.wav")
+        plan = caller(
+            caller_number=fresh_number(),
+            say="",
+            wav=source,
+            say_after=duration_seconds(prompt) + 2.5,
+            end_key="#",
+            hold=40,
+        )
+        await place_call(lab, plan)
+        [found] = await voicemail_tickets(night.base_url, supervisor_token, plan.caller_number, 1, 90)
+        async with asyncio.timeout(60):  # mailed once the recording is on the ticket
+            while not (mails := [m for m in relay.received if found["number"] in m["Subject"]]):
+                await asyncio.sleep(0.5)
+        status, ticket = await api("GET", f"{night.base_url}/api/tickets/{found['number']}", supervisor_token)
+        assert status == 200, ticket
+    finally:
+        night.stop()
+        controller.start()  # the fixture stops what it started
+        await relay.down()
+    [recording] = ticket["attachments"]
+    stored = settings.home / "attachments" / recording["sha256"][:2] / recording["sha256"]
+    heard = await asyncio.to_thread(offline, stored, {**lab_env})
+    said = ticket["intake"]["description"].split("转写：", 1)[-1]
+    print(
+        f"voicemail: {duration_seconds(stored):.1f} s at {rms_dbfs(stored):.1f} dBFS; ticket text {said!r}, "
+        f"the model offline on the same recording {heard['text']!r}"
+    )
+    assert ticket["status"] == "received" and ticket["intake"]["caller_phone"] == plan.caller_number
+    assert duration_seconds(stored) > 3 and rms_dbfs(stored) > AUDIBLE_DBFS
+    assert heard["text"] and edit_distance(said, heard["text"]) <= max(3, len(heard["text"]) // 4)
+    [mail] = mails
+    assert (mail["To"], mail["Subject"]) == (ON_DUTY, f"语音留言 {ticket['number']}（{plan.caller_number}）")
+    [audio] = list(mail.iter_attachments())
+    assert audio.get_content() == stored.read_bytes()
+    inbox = settings.host_path(settings.voicemail_inbox)
+    assert not list(inbox.glob("msg*")), "the box is emptied once the tickets hold the messages"
+
+
+async def test_voicemails_left_while_the_controller_is_stopped_become_exactly_two_tickets(
+    lab, controller, settings, agents, supervisor_token
+):
+    await agents.only_ready()
+    await asyncio.to_thread(controller.stop)
+    # The dialplan's fallback: its prompt (9 s), the queue nobody answers (30 s here), the voicemail prompt
+    # (14 s), then the message, as a steady tone until the caller hangs up.
+    callers = [caller(caller_number=fresh_number(), tone=tone, hold=70) for tone in (700, 900)]
+    for plan in callers:
+        await place_call(lab, plan)
+    inbox = settings.host_path(settings.voicemail_inbox)
+    async with asyncio.timeout(120):
+        while len(list(inbox.glob("msg*.txt"))) < 2:
+            await asyncio.sleep(1)
+    await asyncio.to_thread(controller.start)
+    async with asyncio.timeout(60):  # emptied once both tickets hold their recordings
+        while list(inbox.glob("msg*")):
+            await asyncio.sleep(0.5)
+    for plan in callers:
+        [found] = await voicemail_tickets(controller.base_url, supervisor_token, plan.caller_number, 1, 60)
+        _, ticket = await api("GET", f"{controller.base_url}/api/tickets/{found['number']}", supervisor_token)
+        assert ticket["intake"]["description"].startswith("语音留言") and len(ticket["attachments"]) == 1
+    await asyncio.sleep(6)  # a round of the box later, nothing more
+    for plan in callers:
+        tickets = await voicemail_tickets(controller.base_url, supervisor_token, plan.caller_number, 1, 5)
+        assert len(tickets) == 1
