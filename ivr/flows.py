@@ -125,7 +125,8 @@ class _Flow:
             await self.publish("ivr.handover")
         else:  # any key ends the greeting; keys that are not options mean "other matters"
             digit = await session.stream_file(self.prompt("greeting"), ALL_KEYS)
-            digit = digit or await session.wait_for_digit(3000)
+            if self.menu.keyed:  # without options, nothing to wait for: straight to the description
+                digit = digit or await session.wait_for_digit(3000)
             await self.publish("ivr.menu", digit=digit)
             if digit == self.menu.emergency_key:
                 await self.connect_emergency()

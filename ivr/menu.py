@@ -61,8 +61,13 @@ class Menu:
         return (
             "您好，欢迎致电12345政务服务便民热线。"
             f"如遇匪警、火警、急救等紧急情况，转接{self.emergency_number}请按{self.emergency_key}，"
-            "或挂机拨打110、119、120。" + (f"{offered}，" if offered else "") + "其他诉求请稍候。"
+            "或挂机拨打110、119、120。" + (f"{offered}，其他诉求请稍候。" if offered else "")
         )
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the greeting offers options, and so waits a moment for a key after it."""
+        return bool(self.options)
 
     def waiting_exits(self) -> str:
         return (
@@ -82,7 +87,7 @@ class Menu:
 
 
 def load_menu(spec: str) -> Menu:
-    """A preset's name (``default``) or a TOML file's path."""
+    """A preset's name (``no-menu``, the default; ``keyed``) or a TOML file's path."""
     path = MENUS_DIR / f"{spec}.toml" if "/" not in spec and not spec.endswith(".toml") else Path(spec)
     if not path.is_file():
         presets = ", ".join(sorted(p.stem for p in MENUS_DIR.glob("*.toml")))

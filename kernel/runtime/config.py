@@ -114,8 +114,8 @@ class Settings:
     night_digest_at: str = "08:00"
     # Shared with the SMS/WeChat gateways, which sign each message with it (ticketing/webhooks.py).
     webhook_secret: str = ""
-    # The IVR: a preset in ivr/menus/ or a TOML file's path.
-    ivr_menu: str = "default"
+    # The IVR: a preset in ivr/menus/ (no-menu, as GB/T 33358 asks; keyed) or a TOML file's path.
+    ivr_menu: str = "no-menu"
     # Skills with levels 1-9, "1003=12315:8,12345:3;1004=dialect:6"; others get 12345:5.
     agent_skills: str = ""
     acd_strategy: str = "longest-idle"

@@ -53,6 +53,7 @@ class FakeChannel:
     dialled: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     waits: int = 0
+    greeting_waits: int = 0  # moments of silence after the greeting, waiting for a key
 
     @property
     def env(self) -> dict[str, str]:
@@ -83,6 +84,7 @@ class FakeChannel:
 
     async def wait_for_digit(self, timeout_ms: int) -> str:
         if "connecting" not in self.played:  # still in the greeting: no key pressed
+            self.greeting_waits += 1
             return ""
         self.waits += 1
         if self.waits > 200:
@@ -139,10 +141,10 @@ class Centre:
     async def _pop(self, offer: Offer, about: dict) -> None:
         self.events.append({"type": "agent.screen_pop", "agent": offer.account, **about})
 
-    def services(self) -> IvrServices:
+    def services(self, menu: str = "keyed") -> IvrServices:
         return IvrServices(
             dispatcher=self.dispatcher,
-            menu=load_menu("default"),
+            menu=load_menu(menu),
             publish=self._publish,
             screen_pop=self._pop,
             recordings_dir="/rec",
@@ -444,3 +446,14 @@ async def test_a_caller_handed_to_a_colleague_queues_again_with_their_first_plac
     assert queued[-1] | {"agent": "1002", "transferred_by": "1001"} == queued[-1]
     assert channel.variables["HOTLINE_DONE"] == "1"
     assert not services.handbacks.ask("call-1", Handback("12345"))  # the call is no longer with an agent
+
+
+@pytest.mark.parametrize(("menu", "silences"), [("no-menu", 0), ("keyed", 1)])
+async def test_without_a_menu_the_greeting_leads_straight_to_the_description(
+    menu: str, silences: int
+) -> None:
+    centre, channel = Centre("1001"), FakeChannel()
+    await answer_hotline(channel, centre.services(menu))
+    assert channel.played[:2] == ["greeting", "describe"]
+    assert channel.greeting_waits == silences, "a keyed menu waits 3 s for a key; no menu, no wait"
+    assert channel.dialled == ["PJSIP/1001,15,mt"]

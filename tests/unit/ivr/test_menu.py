@@ -10,11 +10,12 @@ from acd.engine import Priority
 from agents.skills import SkillSpecError, parse_agent_skills
 from ivr.menu import MenuError, QueueRoute, load_menu, parse_menu
 from ivr.prompts import MAX_AHEAD, position_prompts, prompt_path, prompt_texts
+from kernel.runtime.config import Settings
 from ticketing.calendar import AnsweringHours, WorkCalendar
 
 
-def test_the_default_menu_routes_keys_lines_and_the_elderly() -> None:
-    menu = load_menu("default")
+def test_the_keyed_menu_routes_keys_lines_and_the_elderly() -> None:
+    menu = load_menu("keyed")
     assert menu.route("12345", "") == QueueRoute("12345")
     assert menu.route("12345", "2") == QueueRoute("dialect", "12345", 20.0)
     assert menu.route("12345", "8") == QueueRoute("12345", priority=Priority.ELDERLY)
@@ -45,12 +46,12 @@ def test_a_bad_menu_is_refused_naming_the_field(data: dict, names: str) -> None:
 
 
 def test_an_unknown_menu_names_the_presets() -> None:
-    with pytest.raises(MenuError, match="default"):
+    with pytest.raises(MenuError, match="keyed, no-menu"):
         load_menu("nowhere")
 
 
 def test_every_prompt_the_flow_can_ask_for_has_a_text() -> None:
-    texts = prompt_texts(load_menu("default"))
+    texts = prompt_texts(load_menu("keyed"))
     for ahead, wait in [(0, 10), (3, 170), (MAX_AHEAD + 5, 4000)]:
         for name in position_prompts(ahead, wait):
             assert name in texts
@@ -82,3 +83,13 @@ def test_agent_skills_from_the_settings() -> None:
     for spec, message in [("1009=12345:5", "1001"), ("1001=12345:0", "1-9"), ("1001=", "至少需要一项技能")]:
         with pytest.raises(SkillSpecError, match=message):
             parse_agent_skills(spec, ["1001"])
+
+
+def test_the_default_follows_gb_t_33358_greeting_with_the_emergency_notice_and_no_options() -> None:
+    menu = load_menu(Settings().ivr_menu)
+    assert not menu.keyed and menu.options == {}
+    assert menu.greeting() == (
+        "您好，欢迎致电12345政务服务便民热线。如遇匪警、火警、急救等紧急情况，转接110请按0，或挂机拨打110、119、120。"
+    )
+    assert menu.route("12345", "") == QueueRoute("12345")
+    assert menu.route("12315", "") == QueueRoute("12315", "12345", 30.0), "kept numbers keep their seats"
