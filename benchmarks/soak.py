@@ -7,7 +7,8 @@ memory of the controller and of both Asterisks is sampled. At the end every
 placed call must have its ``call.ringing`` and its ``call.hangup`` on the
 floor stream. Memory is printed as a ratio against the first sample after the
 warm-up minute, measured in the same run. Not part of ``make test``: run it
-with ``python -m benchmarks.soak --minutes 30``.
+with ``python -m benchmarks.soak --minutes 30`` (``--db postgresql``: on the benchmarks' own
+PostgreSQL server instead of the default SQLite file).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ import asyncio
 import itertools
 import json
 import random
+import statistics
 import time
 from pathlib import Path
 
 import aiohttp
 from redis import Redis as SyncRedis
 
+from benchmarks.databases import postgres_database
 from benchmarks.ready_to_ring import BENCH_ENV, session
 from kernel.asterisk.ami import AmiClient, AmiError
 from kernel.runtime.config import load_settings
@@ -60,11 +63,20 @@ def resident_kib(pid: int | None) -> int:
     return 0
 
 
-async def soak(minutes: float, concurrent: int, seed: int) -> None:
+async def soak(minutes: float, concurrent: int, seed: int, database: str) -> None:
+    if database == "postgresql":
+        async with postgres_database("hotline_soak") as url:
+            await soak_on(minutes, concurrent, seed, {"HOTLINE_DATABASE_URL": url})
+    else:
+        await soak_on(minutes, concurrent, seed, {})
+
+
+async def soak_on(minutes: float, concurrent: int, seed: int, database: dict[str, str]) -> None:
     home = Path(SOAK_ENV["HOTLINE_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     env = {
         **SOAK_ENV,
+        **database,
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
         "HOTLINE_IVR_MENU": str(menu_without_callbacks(home)),
     }
@@ -154,16 +166,29 @@ async def soak(minutes: float, concurrent: int, seed: int) -> None:
         finally:
             lab.down()
     base = samples[1] if len(samples) > 1 else samples[0]
-    print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {len(settings.agents)} agents")
+    store = "PostgreSQL" if database else "SQLite"
+    agents = len(settings.agents)
+    print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {agents} agents, {store}")
     for minute, up, *kib in samples:
         ratios = " ".join(
             f"{name} {k / 1024:.0f} MiB ({k / max(b, 1):.2f})"
             for name, k, b in zip(("controller", "system", "pstn"), kib, base[2:], strict=True)
         )
         print(f"  {minute:4.1f} min, {up:3d} calls up: {ratios}")
+    for index, name in enumerate(("controller", "system", "pstn"), start=2):
+        slope = growth_per_minute([(s[0], s[index] / 1024) for s in samples[1:]])
+        print(f"  {name}: {slope:+.3f} MiB a minute after the warm-up minute (least squares)")
     print(f"  calls placed {len(placed)}, not answered by the system {refused}")
     print(f"  of the placed: call.ringing {len(placed & rang)}, call.hangup {len(placed & hung_up)}")
     print(f"  call records written (the day report's offered, before and after): {recorded}")
+
+
+def growth_per_minute(points: list[tuple[float, float]]) -> float:
+    """The least-squares slope of (minute, MiB): how fast memory grows, the samples' noise averaged out."""
+    if len(points) < 2:
+        return 0.0
+    minutes, mib = zip(*points, strict=True)
+    return statistics.linear_regression(minutes, mib).slope
 
 
 async def offered_today(http: aiohttp.ClientSession, base_url: str) -> int:
@@ -177,8 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--concurrent", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args(argv)
-    asyncio.run(soak(args.minutes, args.concurrent, args.seed))
+    asyncio.run(soak(args.minutes, args.concurrent, args.seed, args.db))
 
 
 if __name__ == "__main__":
