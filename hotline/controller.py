@@ -254,6 +254,7 @@ class Controller:
         await self.roster.start(self._seeds)
         await self.dispatcher.restore(self.roster.active_skills())
         await self.records.start()
+        await self.notices.start(await self.desk.store.last_event_id())
         # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
         self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)

@@ -31,10 +31,11 @@ class Outbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    async def cursor(self) -> int:
+    async def cursor(self) -> int | None:
+        """The last ticket event followed; None before the first start."""
         async with self.sessions() as session:
             row = await session.get(NoticeCursorRow, CURSOR)
-            return row.last_event_id if row else 0
+            return row.last_event_id if row else None
 
     async def enqueue(
         self, notices: Sequence[Notice], now: datetime, through_event: int | None = None

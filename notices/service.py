@@ -69,6 +69,11 @@ class Notices:
         self.clock = clock
         self.first_retry, self.longest_retry = first_retry, longest_retry
 
+    async def start(self, last_event_id: int) -> None:
+        """A deployment's first start follows from now: its earlier tickets were never promised notices."""
+        if await self.outbox.cursor() is None:
+            await self.outbox.enqueue([], self.clock(), last_event_id)
+
     def retry_delay(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.first_retry * 2 ** min(attempts, 20), self.longest_retry))
 
@@ -76,7 +81,7 @@ class Notices:
         """Decide the notices of every ticket event not yet followed; returns how many were added."""
         added = 0
         while True:
-            events = await self.events_after(await self.outbox.cursor(), PAGE)
+            events = await self.events_after(await self.outbox.cursor() or 0, PAGE)
             if not events:
                 return added
             contacts = Contacts(await self.unit_phones(), self.on_duty, frozenset(self.senders))
@@ -85,7 +90,10 @@ class Notices:
             for event_id, number, event in events:
                 if number not in tickets:
                     tickets[number] = await self.ticket_of(number)
-                notices += notices_for(event_id, event, tickets[number], contacts)
+                try:
+                    notices += notices_for(event_id, event, tickets[number], contacts)
+                except Exception:  # one event the rules cannot read must not hold back every later notice
+                    log.exception("no notices for event %s (%s of %s)", event_id, event.kind, number)
             added += await self.outbox.enqueue(notices, self.clock(), events[-1][0])
 
     async def digest_the_night(self) -> int:

@@ -172,6 +172,10 @@ class TicketStore:
             ).scalars()
             return [_event_of(row) for row in rows]
 
+    async def last_event_id(self) -> int:
+        async with self.sessions() as session:
+            return (await session.execute(select(func.max(EventRow.id)))).scalar_one_or_none() or 0
+
     async def events_after(self, after_id: int, limit: int = 200) -> list[tuple[int, str, Event]]:
         """Every ticket's events in the order they were written, after ``after_id`` (for followers)."""
         async with self.sessions() as session:

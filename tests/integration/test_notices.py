@@ -139,3 +139,15 @@ async def test_the_morning_digest_lists_the_nights_mail_and_voicemail_once(
     body = digest.get_content()
     assert body.startswith("夜间共收到 1 件留言和来信") and night["number"] in body
     assert "citizen7@example.cn" in body and "citizen8" not in body
+
+
+async def test_a_first_start_follows_from_now_so_old_tickets_send_nothing(
+    filing_desk: TicketDesk, notices: Notices
+) -> None:
+    await filing_desk.take_in(email_intake(1), AGENT)  # before the first start
+    await notices.start(await filing_desk.store.last_event_id())
+    await notices.start(0)  # a later start keeps its place
+    assert await notices.follow() == 0
+    new, _ = await filing_desk.take_in(email_intake(2), AGENT)
+    assert await notices.follow() == 1
+    assert [n["ticket_number"] for n in await notices.outbox.listing()] == [new["number"]]
