@@ -9,8 +9,10 @@ the caller to, and raise an alert before any agent answers.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ticketing.vocabulary import TicketType
@@ -44,6 +46,44 @@ class Keywords:
 
 
 DEFAULT_KEYWORDS = Keywords()
+EMERGENCY_NUMBERS = ("110", "119", "120", "122")
+
+
+class KeywordsError(ValueError):
+    """The keywords file is malformed; the message names the entry."""
+
+
+def load_keywords(path: Path) -> Keywords:
+    """A deployment's own words (the city's dialect, its usual matters), replacing the built-in lists.
+
+    ``[types]`` maps a ticket type (consult, complaint, report, help, suggestion, praise) to its words,
+    ``[emergency]`` an emergency number (110, 119, 120, 122) to its words; a table left out keeps the
+    built-in one.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise KeywordsError(f"{path}: {exc}") from None
+
+    def table(name: str, allowed: tuple[str, ...]) -> dict[str, tuple[str, ...]] | None:
+        if name not in data:
+            return None
+        entries = data[name]
+        if not isinstance(entries, dict):
+            raise KeywordsError(f"{path}: [{name}] must be a table")
+        for key, words in entries.items():
+            if key not in allowed:
+                raise KeywordsError(f"{path}: {name}.{key} is not one of {', '.join(allowed)}")
+            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+                raise KeywordsError(f"{path}: {name}.{key} must be a list of words")
+        return {key: tuple(words) for key, words in entries.items()}
+
+    types = table("types", tuple(t.value for t in TicketType if t != TicketType.OTHER))
+    emergency = table("emergency", EMERGENCY_NUMBERS)
+    return Keywords(
+        types=DEFAULT_KEYWORDS.types if types is None else types,
+        emergency=DEFAULT_KEYWORDS.emergency if emergency is None else emergency,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
-from agents.prefill import prefill
+from agents.prefill import DEFAULT_KEYWORDS, Keywords, prefill
 from kernel.api.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
@@ -46,9 +46,11 @@ class ScreenPops:
         caller_calls: CallerCalls,
         to_agent: ToAgent,
         transcript: Transcript | None = None,
+        keywords: Keywords = DEFAULT_KEYWORDS,
     ) -> None:
         self.desk, self.caller_calls, self.to_agent = desk, caller_calls, to_agent
         self.transcript = transcript
+        self.keywords = keywords
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
@@ -73,7 +75,9 @@ class ScreenPops:
         draft = ticket_draft(offer.call_id, number, name, str(about.get("line", "")))
         text = await self.transcript(offer.call_id, 0) if self.transcript else None
         if text:
-            draft |= prefill(text)  # guesses, each named in draft["guessed"] for the agent to confirm
+            draft |= prefill(
+                text, self.keywords
+            )  # guesses, each named in draft["guessed"] for the agent to confirm
         await self.to_agent(
             offer.account,
             {
@@ -93,7 +97,9 @@ class ScreenPops:
             late = await self.transcript(offer.call_id, TRANSCRIPT_LATE_SECONDS)
             if late:
                 told = {"type": "agent.transcript", "agent": offer.account, "call_id": offer.call_id}
-                await self.to_agent(offer.account, {**told, "text": late, "draft": prefill(late)})
+                await self.to_agent(
+                    offer.account, {**told, "text": late, "draft": prefill(late, self.keywords)}
+                )
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -10,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from kernel.runtime.logs import setup_logging
 from kernel.runtime.stopping import STEP_SECONDS, bounded
 from notices.http import NOTICE_ROUTES, add_notices
 from recordings.cli import add_stt_commands, run_stt
+from recordings.http import RECORDING_ROUTES, add_recordings
 from reports.http import REPORT_ROUTES, add_reports
 from supervision.http import SUPERVISION_ROUTES, add_supervision
 from ticketing.cli import (
@@ -114,13 +116,26 @@ async def serve(settings: Settings) -> None:
         add_calls(app, controller.calls)
         add_reports(app, controller.records)
         add_notices(app, controller.notices.outbox)
+        add_recordings(
+            app,
+            controller.recordings,
+            controller.desk.call_ids,
+            timedelta(days=settings.recording_agent_days),
+        )
         add_ticket_routes(
             app,
             controller.desk,
             controller.users,
             settings.platform_id,
             settings.webhook_secret,
-            [*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES, *NOTICE_ROUTES],
+            [
+                *AGENT_ROUTES,
+                *CALL_ROUTES,
+                *SUPERVISION_ROUTES,
+                *REPORT_ROUTES,
+                *NOTICE_ROUTES,
+                *RECORDING_ROUTES,
+            ],
         )
         # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)

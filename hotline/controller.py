@@ -59,6 +59,7 @@ from notices.outbox import Outbox
 from notices.rules import Medium
 from notices.senders import MailSender, Sender, SmsGateway
 from notices.service import Digest, Notices
+from recordings.shelf import RecordingShelf
 from recordings.speech import VoskWorkers
 from recordings.transcripts import Transcripts
 from reports.book import RecordBook
@@ -67,6 +68,7 @@ from supervision.log import MonitorLog
 from supervision.messages import Messenger
 from supervision.monitors import Monitors
 from ticketing.attachments import AttachmentStore
+from ticketing.imap_box import ImapMailbox
 from ticketing.mailbox import Mailbox, MailboxHandler
 from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
@@ -75,6 +77,7 @@ from trunks.dialling import OutboundGuard
 from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
+RECORDINGS_PURGE_SECONDS = 3600
 
 
 class Controller:
@@ -94,6 +97,7 @@ class Controller:
             adapters.engine,
         )
         self.clock = clock
+        self.keywords = plans.keywords
         self.live = LiveState(self.redis)
         self.hub = EventHub(self.web_redis)
         self._outbox: asyncio.Queue[Callable[[], Awaitable[object]]] = asyncio.Queue()
@@ -110,6 +114,9 @@ class Controller:
             settings.bind_host,
             settings.smtp_port,
             MailboxHandler(settings.mail_addresses, self.desk.take_in_email),
+        )
+        self.imap = (
+            ImapMailbox(plans.imap, settings.imap_password, self.desk.take_in_email) if plans.imap else None
         )
         # notices: SMS and email to units and citizens, from the ticket events, through the outbox
         self.notices = Notices(
@@ -164,11 +171,13 @@ class Controller:
             plans.policy.timezone,
             self.transcripts.of_file if self.transcripts.enabled else None,
         )
+        self.recordings = RecordingShelf(self.engine, settings.host_path(settings.recordings_dir))
         self.screen_pops = ScreenPops(
             self.desk,
             self.live.caller_calls,
             self.publish_to_agent,
             self.transcripts.text if self.transcripts.enabled else None,
+            plans.keywords,
         )
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
@@ -264,6 +273,10 @@ class Controller:
         self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
         self._tasks.append(asyncio.create_task(self.notices.run(), name="notices"))
         self._tasks.append(asyncio.create_task(self.voicemail.run(), name="voicemail"))
+        self._tasks.append(asyncio.create_task(self._purge_recordings(), name="recordings-purge"))
+        if self.imap is not None:
+            every = self.settings.imap_poll_seconds
+            self._tasks.append(asyncio.create_task(self.imap.run(every), name="imap-mailbox"))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
@@ -279,6 +292,7 @@ class Controller:
             ("agents' dial-outs ringing", self.dial_out.close),
             ("screen pops", self.screen_pops.close),
             ("speech-to-text", self.transcripts.close),
+            ("recordings being entered", self.recordings.close),
             ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
             ("AMI", self.ami.close),
@@ -365,6 +379,7 @@ class Controller:
         self.records.hear(call_event)
         if call_event["type"] == "call.hangup":
             self.calls.forget(self.tracker.calls)
+            self.recordings.call_ended(call_event)
 
     # -- the ACD ---------------------------------------------------------------
 
@@ -388,7 +403,7 @@ class Controller:
 
     async def _heard(self, call_id: str, text: str) -> None:
         """A waiting caller's words: emergency words alert the supervisors before any agent answers."""
-        emergency = emergency_in(text)
+        emergency = emergency_in(text, self.keywords)
         call = self.tracker.calls.get(call_id)
         if emergency is not None:
             about = {"caller_number": call.caller_number, "line": call.line} if call else {}
@@ -476,6 +491,19 @@ class Controller:
 
     async def _unit_phones(self) -> dict[str, str]:
         return {unit["code"]: unit["phone"] for unit in await self.desk.directory.units()}
+
+    async def _purge_recordings(self) -> None:
+        """Hourly: recordings past the policy's retention go, unless a ticket holds them."""
+        while True:
+            try:
+                purged = await self.recordings.purge(
+                    self.desk.policy.recording_retention, self.desk.held_calls
+                )
+                if purged:
+                    log.info("recordings purged at the end of their retention", extra={"count": len(purged)})
+            except Exception:
+                log.exception("recordings purge failed; trying again next round")
+            await asyncio.sleep(RECORDINGS_PURGE_SECONDS)
 
     async def _sweep_tickets(self) -> None:
         while True:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import time
+from pathlib import Path
 
 from acd.engine import Settings as AcdSettings
 from acd.engine import Strategy
+from agents.prefill import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
 from agents.skills import SkillSpecError, parse_agent_skills
 from ivr.menu import Menu, MenuError, load_menu
 from kernel.runtime.config import ConfigError, Settings
 from ticketing.calendar import CalendarError, parse_clock
+from ticketing.imap_box import ImapAccount, ImapUrlError
 from ticketing.policy import Policy, PolicyError, load_policy
 from trunks.dialling import DiallingPlan, DiallingPlanError
 
@@ -26,6 +29,8 @@ class Plans:
     menu: Menu
     acd: AcdSettings
     night_digest_at: time
+    imap: ImapAccount | None
+    keywords: Keywords
 
     @classmethod
     def of(cls, settings: Settings) -> Plans:
@@ -41,11 +46,19 @@ class Plans:
                 menu=load_menu(settings.ivr_menu),
                 acd=AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds),
                 night_digest_at=parse_clock(settings.night_digest_at),
+                imap=ImapAccount.parse(settings.imap_url) if settings.imap_url else None,
+                keywords=load_keywords(Path(settings.prefill_keywords))
+                if settings.prefill_keywords
+                else DEFAULT_KEYWORDS,
             )
         except SkillSpecError as exc:
             raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
         except MenuError as exc:
             raise ConfigError(f"HOTLINE_IVR_MENU: {exc}") from None
+        except KeywordsError as exc:
+            raise ConfigError(f"HOTLINE_PREFILL_KEYWORDS: {exc}") from None
+        except ImapUrlError as exc:
+            raise ConfigError(f"HOTLINE_IMAP_URL: {exc}") from None
         except CalendarError as exc:
             raise ConfigError(f"HOTLINE_NIGHT_DIGEST_AT: {exc}") from None
         except DiallingPlanError as exc:

@@ -23,6 +23,8 @@ PACKAGES = (
     "espeak-ng",
     "sox",
     "baresip",
+    # The deployment's mail server for the IMAP mailbox test (started only by that test, on loopback).
+    "dovecot-imapd",
 )
 HOST_SOURCES = Path("/etc/apt/sources.list.d/debian.sources")
 LEGACY_SOURCES = Path("/etc/apt/sources.list")

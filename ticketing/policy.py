@@ -9,6 +9,7 @@ moment its clock starts; nothing here reads a clock or a file but ``load_policy`
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -78,6 +79,10 @@ class DispatchRule:
         return Deadline(datetime.combine(next_day, self.next_day_by, accepted.tzinfo))
 
 
+#: The days each kind of recording is kept unless the policy says otherwise (six months).
+RECORDING_RETENTION = {"conversation": 180, "intake": 180}
+
+
 @dataclass(frozen=True)
 class Attention:
     """When the platform acts on its own: reminders (催办), supervision (督办) and hot items (重点).
@@ -117,6 +122,8 @@ class Policy:
     attention: Attention = Attention()
     #: GB/T 33358: a request left in the mailbox (email, voicemail) is answered within 24 hours.
     mailbox_response: Duration = Duration(24, "h")
+    #: Days a call's recordings are kept, by kind (recordings/shelf.py purges older ones not on hold).
+    recording_retention: Mapping[str, int] = field(default_factory=lambda: dict(RECORDING_RETENTION))
 
     def handling(self, ticket_type: TicketType, *, complex_case: bool, urgent: bool) -> Duration:
         if urgent:
@@ -153,6 +160,7 @@ class Policy:
             "urgent_onsite": str(self.urgent_onsite),
             "urgent_reply": str(self.urgent_reply),
             "mailbox_response": str(self.mailbox_response),
+            "retention": dict(self.recording_retention),
             "handling": {
                 "default": str(self.handling_default),
                 "complex": str(self.handling_complex),
@@ -272,10 +280,22 @@ def parse_policy(data: dict[str, Any], where: str = "policy") -> Policy:
         if "callback" not in deadlines
         else duration(deadlines, "callback", "deadlines.callback"),
         attention=attention,
+        recording_retention=_retention(section("retention"), where),
         mailbox_response=Duration.parse(
             deadlines.get("mailbox_response", "24h"), "deadlines.mailbox_response"
         ),
     )
+
+
+def _retention(table: dict[str, Any], where: str) -> dict[str, int]:
+    kept = dict(RECORDING_RETENTION)
+    for kind, days in table.items():
+        if kind not in RECORDING_RETENTION:
+            raise PolicyError(f"{where}: retention.{kind} is not one of {', '.join(RECORDING_RETENTION)}")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            raise PolicyError(f"{where}: retention.{kind} must be a whole number of days ≥ 1, got {days!r}")
+        kept[kind] = days
+    return kept
 
 
 def _attention(table: dict[str, Any], where: str) -> Attention:

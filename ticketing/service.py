@@ -21,7 +21,7 @@ from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
-from ticketing.vocabulary import Status
+from ticketing.vocabulary import Status, TicketType
 from ticketing.webhooks import GATEWAY_SUFFIX
 from ticketing.workflow import CLOSED, DESCRIPTION_LIMIT, Context, Ticket, check_allowed, parse_intake
 
@@ -32,6 +32,10 @@ UNCLASSIFIED_CATEGORY = "other"
 #: Who the platform's own actions (催办, 督办, 重点) are recorded as.
 SYSTEM = Actor("system", Role.SUPERVISOR)
 SWEEP_PAGE = 200
+#: A call's ticket is taken during the call or its wrap-up: looked for this long around the call's start.
+HOLD_LOOKAROUND = timedelta(days=2)
+#: Tickets whose calls' recordings are evidence, kept on hold whatever the ticket's status.
+EVIDENCE_TYPES = frozenset({TicketType.COMPLAINT, TicketType.REPORT})
 #: Same caller, or same category and region, within this window → a likely duplicate (并单).
 DUPLICATE_WINDOW = timedelta(days=7)
 
@@ -261,6 +265,34 @@ class TicketDesk:
             if privacy.can_see(ticket, actor, self.confidential_roles):
                 rows.append(summary(ticket))
         return rows
+
+    async def call_ids(self, number: str, actor: Actor) -> list[str]:
+        """The call a ticket was taken on, if this person may see the ticket (for that call's recordings)."""
+        ticket = await self.store.get(number)
+        privacy.require_visible(ticket, actor, self.confidential_roles)
+        return [ticket.intake.call_id] if ticket.intake.call_id else []
+
+    async def held_calls(self, calls: Sequence[tuple[str, datetime]]) -> set[str]:
+        """Of these calls (id, start), those whose recordings a ticket still needs: an open ticket, or a
+        complaint or report (evidence, kept until a person decides), taken on that call."""
+        wanted = {call_id for call_id, _ in calls}
+        if not wanted:
+            return set()
+        starts = [start for _, start in calls]
+        where = TicketFilter(
+            accepted_from=min(starts) - HOLD_LOOKAROUND,
+            accepted_to=max(starts) + HOLD_LOOKAROUND,
+            limit=SWEEP_PAGE,
+        )
+        held: set[str] = set()
+        while page := await self.store.list(where):
+            for ticket in page:
+                if ticket.intake.call_id in wanted and (
+                    ticket.status not in CLOSED or ticket.intake.ticket_type in EVIDENCE_TYPES
+                ):
+                    held.add(ticket.intake.call_id)
+            where = dataclasses.replace(where, offset=where.offset + len(page))
+        return held
 
     async def duplicates(self, number: str, actor: Actor) -> list[dict[str, Any]]:
         """Open tickets that look like the same matter: same caller, or same place and topic, recently."""

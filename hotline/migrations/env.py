@@ -5,6 +5,7 @@ from alembic import context
 import agents.tables  # noqa: F401  (these imports register the tables on Base.metadata)
 import kernel.api.users  # noqa: F401
 import notices.tables  # noqa: F401
+import recordings.tables  # noqa: F401
 import reports.tables  # noqa: F401
 import supervision.tables  # noqa: F401
 import ticketing.tables  # noqa: F401

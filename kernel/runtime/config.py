@@ -101,6 +101,10 @@ class Settings:
     # The hotline's mailbox (ticketing/mailbox.py): citizens' mail to these addresses becomes tickets.
     smtp_port: int = 2525
     mail_addresses: tuple[str, ...] = ("12345@hotline.local",)
+    # Or (and) the hotline's mailbox on the deployment's mail server, polled: imaps://user@host/INBOX.
+    imap_url: str = ""
+    imap_password: str = ""
+    imap_poll_seconds: int = 60
     # Notices out (notices/): email through this SMTP relay ("host:port"), SMS through the provider's
     # HTTP gateway, signed with its secret. Empty: that medium is off and no such notice is decided.
     mail_relay: str = ""
@@ -126,6 +130,11 @@ class Settings:
     queue_poll_ms: int = 300
     # Speech-to-text: a Vosk model folder (vosk-model-small-cn-0.22 in production); empty turns it off.
     stt_model: str = ""
+    # An agent may hear the recordings of calls they answered for this many days (supervisors always).
+    recording_agent_days: int = 7
+    # The words that guess a draft's type and raise emergency alerts (agents/prefill.py): a TOML file's
+    # path; empty keeps the built-in Chinese lists.
+    prefill_keywords: str = ""
     stt_workers: int = 1
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import tempfile
 import time
+from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -31,6 +34,8 @@ from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
 from notices.http import NOTICE_ROUTES, add_notices
 from notices.outbox import Outbox
+from recordings.http import RECORDING_ROUTES, add_recordings
+from recordings.shelf import RecordingShelf
 from reports.book import RecordBook
 from reports.http import REPORT_ROUTES, add_reports
 from reports.store import RecordStore
@@ -86,12 +91,21 @@ async def serve_api(engine, redis):
     add_calls(app, calls)
     add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
     add_notices(app, Outbox(engine))
+    # No recording files here: the fuzzers reach the recordings' refusals and their empty listings.
+    add_recordings(app, RecordingShelf(engine, Path(tempfile.mkdtemp())), desk.call_ids, timedelta(days=7))
     add_ticket_routes(
         app,
         desk,
         users,
         webhook_secret=GATEWAY_SECRET,
-        extra_routes=[*AGENT_ROUTES, *CALL_ROUTES, *SUPERVISION_ROUTES, *REPORT_ROUTES, *NOTICE_ROUTES],
+        extra_routes=[
+            *AGENT_ROUTES,
+            *CALL_ROUTES,
+            *SUPERVISION_ROUTES,
+            *REPORT_ROUTES,
+            *NOTICE_ROUTES,
+            *RECORDING_ROUTES,
+        ],
     )
     tokens = {
         "1001": await users.add("1001", "agent"),

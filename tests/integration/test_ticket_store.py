@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 import agents.tables  # noqa: F401  (its table is part of the schema)
 import kernel.api.users  # noqa: F401
 import notices.tables  # noqa: F401
+import recordings.tables  # noqa: F401
 from kernel.runtime.db import Base
 from tests.unit.ticketing.desk import AGENT, SUPERVISOR
 from tests.unit.ticketing.desk import CITY_MGMT as CITY

@@ -9,9 +9,11 @@ Chinese caller name intact, and every recording has sound in it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 
+import aiohttp
 from redis.asyncio import Redis
 
 from ivr.prompts import prompt_path
@@ -19,7 +21,7 @@ from kernel.asterisk.ami import AmiClient
 from kernel.runtime.live import CALLS_HASH
 from lab.caller import CallPlan, place_call
 from recordings.files import duration_seconds, intake_path, rms_dbfs
-from tests.lab.conftest import EventStream
+from tests.lab.conftest import EventStream, api
 
 AUDIBLE_DBFS = -45.0
 numbers = (f"1390000{n:04d}" for n in itertools.count(1))
@@ -94,6 +96,24 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(
     )
     assert phone_files, "the agent's phone recorded nothing"
     assert rms_dbfs(phone_files[-1]) > AUDIBLE_DBFS, "the agent heard silence"
+
+    # Both recordings are entered in the register once Asterisk has closed them, and heard only through it.
+    url = f"{controller.base_url}/api/recordings?call={bridged['call_id']}"
+    async with asyncio.timeout(30):
+        while len(listed := (await api("GET", url, supervisor_token))[1]) < 2:
+            await asyncio.sleep(0.5)
+    assert {(r["kind"], r["agent"], r["caller_number"]) for r in listed} == {
+        ("conversation", bridged["agent"], plan.caller_number),
+        ("intake", bridged["agent"], plan.caller_number),
+    }
+    heard = next(r for r in listed if r["kind"] == "conversation")
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {supervisor_token}"}) as http,
+        http.get(f"{controller.base_url}/api/recordings/{heard['id']}/audio?reason=首通电话测试") as response,
+    ):
+        assert response.status == 200
+        assert await response.read() == conversation.read_bytes()
+    assert heard["sha256"] == hashlib.sha256(conversation.read_bytes()).hexdigest()
 
 
 async def test_with_the_controller_stopped_an_agent_still_answers(lab, controller, settings):

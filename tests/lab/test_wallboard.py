@@ -8,15 +8,19 @@ figures count the call. A screenshot is saved under var/test-artifacts/.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
 
+from ivr.prompts import synthesize
 from lab.caller import place_call
-from lab.controller import api_token
-from tests.lab.test_acd import caller
+from lab.controller import ControllerProcess, api_token
+from tests.lab.test_acd import caller, first
+from tests.lab.test_first_call import caller_plan, speak_after_the_beep
 from tests.lab.test_restarts import of_call
+from tests.lab.test_speech import MODEL, SPOKEN, offline
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads one here
@@ -85,3 +89,67 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
         finally:
             await browser.close()
             await agents.hang_up_everything()
+
+
+async def test_an_emergency_heard_in_a_waiting_callers_words_alerts_the_wallboard(
+    lab, lab_env, controller, settings, agents, supervisor_token, tmp_path
+):
+    """The caller's description, transcribed while they wait, holds a word of the deployment's emergency list:
+    the supervisors' wallboard offers 119 before any agent has answered. The caller speaks Korean (the only
+    model here), so the list is made of words the same model hears in that speech offline."""
+    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-alert-source", lab.run, "ko")
+    lab.run(["sox", "/tmp/hotline-alert-source.wav", "-e", "a-law", "/tmp/hotline-alert-alaw.wav"])
+    lab.run(
+        ["sox", "/tmp/hotline-alert-alaw.wav", "-e", "signed-integer", "-b", "16", "/tmp/hotline-alert.wav"]
+    )
+    heard = await asyncio.to_thread(offline, lab.root / "tmp/hotline-alert.wav", {**lab_env})
+    words = sorted({word for word in heard["text"].split() if len(word) >= 2})
+    assert words, heard
+    keywords = tmp_path / "keywords.toml"
+    # A JSON list of strings is a TOML array.
+    keywords.write_text(f'[emergency]\n"119" = {json.dumps(words, ensure_ascii=False)}\n', encoding="utf-8")
+    controller.stop()  # the same ports, with speech-to-text and the deployment's emergency words
+    alerting = ControllerProcess(
+        {**lab_env, "HOTLINE_STT_MODEL": str(MODEL), "HOTLINE_PREFILL_KEYWORDS": str(keywords)},
+        settings,
+        tmp_path / "alerting.log",
+    )
+    alerting.start()
+    try:
+        await agents.only_ready()
+        await agents.command("1001", "login")  # on a break: nobody answers while the caller waits
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = await browser.new_page(viewport={"width": 1400, "height": 900})
+            try:
+                await page.goto(f"{alerting.base_url}/wallboard")
+                await page.fill("#token", supervisor_token)
+                await page.click("button[type=submit]")
+                await page.wait_for_selector("#link.up")
+                plan = caller_plan(
+                    say="",
+                    wav=lab.root / "tmp/hotline-alert-source.wav",
+                    say_after=speak_after_the_beep(lab, settings),
+                    hold=60,
+                )
+                async with agents.floor() as stream:
+                    await place_call(lab, plan)
+                    await stream.wait_for(of_call(plan.caller_number, "ivr.intake_recorded"), 90)
+                    recorded = time.monotonic()
+                    alerts = page.locator("#alerts li.warn", has_text=f"来电 {plan.caller_number}")
+                    await expect(alerts).to_contain_text("疑似紧急情况，可转 119", timeout=30_000)
+                    shown = time.monotonic() - recorded
+                    alert = await stream.wait_for(of_call(plan.caller_number, "speech.emergency"), 5)
+                    assert first(stream.events, "call.bridged", caller_number=plan.caller_number) is None
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(ARTIFACTS / "wallboard-emergency.png"), full_page=True)
+            finally:
+                await browser.close()
+    finally:
+        alerting.stop()
+        controller.start()  # the fixture stops what it started
+        await agents.hang_up_everything()
+    print(
+        f"emergency alert: on the wallboard {shown:.1f} s after the recording ended, words {alert['words']}"
+    )
+    assert alert["number"] == "119" and set(alert["words"]) <= set(words)

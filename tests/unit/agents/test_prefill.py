@@ -1,6 +1,11 @@
 """The draft pre-filled from what the caller said: every field a guess the agent confirms."""
 
-from agents.prefill import emergency_in, guess_type, prefill
+import re
+from pathlib import Path
+
+import pytest
+
+from agents.prefill import DEFAULT_KEYWORDS, KeywordsError, emergency_in, guess_type, load_keywords, prefill
 
 
 def test_a_complaint_with_a_phone_number_and_a_date():
@@ -26,3 +31,30 @@ def test_emergency_words_name_the_number_that_answers_them():
     assert fight is not None and fight.number == "110" and fight.words == ("打人", "持刀")
     assert emergency_in("咨询一下公积金提取") is None
     assert prefill("救命，我爸晕倒了")["emergency"] == {"number": "120", "words": ["救命", "晕倒"]}
+
+
+def test_a_deployments_own_words_replace_the_lists_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "words.toml"
+    path.write_text('[emergency]\n"119" = ["走水", "着火"]\n"120" = ["晕过去"]\n', encoding="utf-8")
+    keywords = load_keywords(path)
+    assert emergency_in("厨房走水了", keywords).number == "119"
+    assert emergency_in("救命", keywords) is None, "the city's list replaced the built-in one"
+    assert keywords.types == DEFAULT_KEYWORDS.types, "a table left out keeps the built-in words"
+    assert prefill("我要投诉隔壁晕过去了", keywords)["emergency"] == {"number": "120", "words": ["晕过去"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('[emergency]\n"911" = ["fire"]\n', "emergency.911"),
+        ("[types]\ncomplaint = []\n", "types.complaint"),
+        ("[types]\nother = ['x']\n", "types.other"),
+        ("types = 3\n", "[types]"),
+        ("[types\n", "words.toml"),
+    ],
+)
+def test_a_bad_keywords_file_is_refused_naming_the_entry(tmp_path: Path, text: str, names: str) -> None:
+    path = tmp_path / "words.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KeywordsError, match=re.escape(names)):
+        load_keywords(path)

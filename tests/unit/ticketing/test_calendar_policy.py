@@ -132,6 +132,12 @@ def test_every_preset_loads_and_names_its_rules() -> None:
         ({"attention": {"hot_reporters": 0}}, "attention.hot_reporters"),
         ({"attention": {"hot_window_days": "7"}}, "attention.hot_window_days"),
         ({"attention": {"supervise_overdue": "yes"}}, "attention.supervise_overdue"),
+        ({"retention": {"conversation": 0}}, "retention.conversation"),
+        ({"retention": {"voicemail": 30}}, "retention.voicemail is not one of conversation, intake"),
+        (
+            {"deadlines": {"sign": "1wd", "return_window": "2wd", "mailbox_response": "soon"}},
+            "mailbox_response",
+        ),
     ],
 )
 def test_a_bad_policy_file_is_refused_with_the_field_named(change: dict, message: str) -> None:

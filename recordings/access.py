@@ -1,0 +1,58 @@
+"""Who may hear a recording (枝江 第二十六条: call recordings are not handed out without approval). Pure.
+
+- Supervisors and administrators: any recording, for a stated reason.
+- An agent: the recordings of calls they answered, for a while after the call (quality review of their
+  own work), never a colleague's.
+- A unit: none, unless a supervisor granted that unit that one recording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kernel.api.identity import Actor, Role
+
+REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+REASON_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the rules need to know of one recording."""
+
+    agent: str
+    started_at: datetime
+    granted_units: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    error_id: str = ""
+    message: str = ""
+
+
+ALLOWED = Verdict(True)
+
+
+def may_hear(recording: Heard, actor: Actor, now: datetime, agent_window: timedelta) -> Verdict:
+    if actor.role in REVIEWERS:
+        return ALLOWED
+    if actor.role == Role.AGENT:
+        if recording.agent != actor.name:
+            return Verdict(False, "not-your-call", "坐席只能收听自己接听的通话录音")
+        if now - recording.started_at > agent_window:
+            days = agent_window.days
+            return Verdict(False, "too-old", f"坐席只能收听 {days} 天内自己接听的通话录音，更早的请找班长")
+        return ALLOWED
+    if actor.role == Role.UNIT and actor.unit in recording.granted_units:
+        return ALLOWED
+    return Verdict(False, "not-granted", "承办单位收听录音须经班长逐条授权")
+
+
+def may_list(actor: Actor) -> Verdict:
+    """Units find recordings only through what was granted to them; listing is for the platform."""
+    if actor.role == Role.UNIT:
+        return Verdict(False, "not-granted", "承办单位不能查询录音列表")
+    return ALLOWED

@@ -1,0 +1,157 @@
+"""The only way to a recording: listed by call or ticket, played by id with a reason, every access audited."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from kernel.api.errors import ApiError, invalid, not_found
+from kernel.api.identity import Actor, Role
+from kernel.api.routes import EVERYONE, MANAGERS, PLATFORM, ApiRequest, Route
+from recordings.access import REASON_LIMIT, may_hear, may_list
+from recordings.shelf import RecordingShelf
+
+#: The calls a ticket was taken on, as this person may see the ticket (the root asks the ticket desk).
+CallsOfTicket = Callable[[str, Actor], Awaitable[list[str]]]
+SHELF_KEY = web.AppKey("recording_shelf", RecordingShelf)
+CALLS_OF_TICKET_KEY = web.AppKey("calls_of_ticket", CallsOfTicket)  # type: ignore[type-abstract]
+AGENT_WINDOW_KEY = web.AppKey("agent_window", timedelta)
+
+
+def _shelf(call: ApiRequest) -> RecordingShelf:
+    return call.request.app[SHELF_KEY]
+
+
+def _id(call: ApiRequest) -> int:
+    text = call.match("recording_id")
+    if not text.isdigit() or len(text) > 12:
+        raise invalid("recording_id", "须为录音编号（整数）")
+    return int(text)
+
+
+def _entry(actor: Actor, action: str, allowed: bool, reason: str, **more: Any) -> dict[str, Any]:
+    return {
+        "actor": actor.name,
+        "role": actor.role.value,
+        "unit_code": actor.unit,
+        "action": action,
+        "allowed": allowed,
+        "reason": reason[:REASON_LIMIT],
+        **more,
+    }
+
+
+async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
+    query, actor, shelf = call.request.query, call.actor, _shelf(call)
+    verdict = may_list(actor)
+    if not verdict.allowed:
+        await shelf.audit(**_entry(actor, "list", False, verdict.message))
+        raise ApiError(verdict.error_id, verdict.message, 403)
+    if "call" in query:
+        calls = [query["call"][:64]]
+    elif "ticket" in query:
+        calls = await call.request.app[CALLS_OF_TICKET_KEY](query["ticket"], actor)
+    else:
+        raise invalid("call", "须给出 call（通话编号）或 ticket（工单编号）")
+    found = await shelf.of_calls(calls)
+    if actor.role == Role.AGENT:  # an agent lists only the calls they answered
+        found = [r for r in found if r["agent"] == actor.name]
+    await shelf.audit(**_entry(actor, "list", True, "", call_id=",".join(calls)[:64]))
+    return found
+
+
+async def play(call: ApiRequest) -> web.StreamResponse:
+    actor, shelf, recording_id = call.actor, _shelf(call), _id(call)
+    reason = call.request.query.get("reason", "").strip()
+    if not reason:
+        raise invalid("reason", "收听录音须说明事由")
+    found = await shelf.find(recording_id)
+    if found is None:
+        raise not_found("recording", recording_id)
+    shown, heard, path = found
+    verdict = may_hear(heard, actor, shelf.clock(), call.request.app[AGENT_WINDOW_KEY])
+    await shelf.audit(
+        **_entry(actor, "play", verdict.allowed, reason, recording_id=recording_id, call_id=shown["call_id"])
+    )
+    if not verdict.allowed:
+        raise ApiError(verdict.error_id, verdict.message, 403)
+    if shown["purged_at"]:
+        raise ApiError(
+            "recording-purged", f"录音 {recording_id} 已于 {shown['purged_at']} 按保存期限删除", 410
+        )
+    if not path.is_file():
+        raise ApiError("recording-missing", f"录音 {recording_id} 的文件已不在", 410)
+    # FileResponse answers Range requests, so a player can seek; nothing is cached on the way.
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"})
+
+
+async def grant(call: ApiRequest) -> dict[str, Any]:
+    shelf, recording_id = _shelf(call), _id(call)
+    unit = call.body.get("unit") if isinstance(call.body, dict) else None
+    reason = call.body.get("reason", "") if isinstance(call.body, dict) else ""
+    if not isinstance(unit, str) or not unit.strip():
+        raise invalid("unit", "须给出获准收听的承办单位编码")
+    if not isinstance(reason, str) or not reason.strip():
+        raise invalid("reason", "授权须说明事由")
+    if await shelf.find(recording_id) is None:
+        raise not_found("recording", recording_id)
+    await shelf.grant(recording_id, unit.strip(), call.actor.name)
+    await shelf.audit(
+        **_entry(call.actor, "grant", True, f"{unit.strip()}：{reason.strip()}", recording_id=recording_id)
+    )
+    return {"recording_id": recording_id, "unit": unit.strip()}
+
+
+async def access_trail(call: ApiRequest) -> list[dict[str, Any]]:
+    shelf, recording_id = _shelf(call), _id(call)
+    if await shelf.find(recording_id) is None:
+        raise not_found("recording", recording_id)
+    return await shelf.trail(recording_id)
+
+
+_TEXT = {"type": "string", "pattern": r"\S", "maxLength": REASON_LIMIT}
+RECORDING_ROUTES = [
+    Route(
+        "GET",
+        "/api/recordings",
+        list_recordings,
+        PLATFORM,
+        "录音列表: a call's or a ticket's recordings (an agent: only calls they answered); never a path",
+        query=("call", "ticket"),
+    ),
+    Route(
+        "GET",
+        "/api/recordings/{recording_id}/audio",
+        play,
+        EVERYONE,
+        "收听录音: the WAV, with HTTP Range; reason required; supervisors any, an agent their own recent "
+        "calls, a unit only what it was granted; every access and refusal is audited",
+        query=("reason",),
+    ),
+    Route(
+        "POST",
+        "/api/recordings/{recording_id}/grants",
+        grant,
+        MANAGERS,
+        "授权承办单位收听一条录音",
+        {"type": "object", "properties": {"unit": _TEXT, "reason": _TEXT}, "required": ["unit", "reason"]},
+    ),
+    Route(
+        "GET",
+        "/api/recordings/{recording_id}/audit",
+        access_trail,
+        MANAGERS,
+        "录音的访问记录: who listed, played or granted it, when and why, refusals included",
+    ),
+]
+
+
+def add_recordings(
+    app: web.Application, shelf: RecordingShelf, calls_of_ticket: CallsOfTicket, agent_window: timedelta
+) -> None:
+    app[SHELF_KEY] = shelf
+    app[CALLS_OF_TICKET_KEY] = calls_of_ticket
+    app[AGENT_WINDOW_KEY] = agent_window

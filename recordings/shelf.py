@@ -1,0 +1,244 @@
+"""The recordings' register: each call's files entered when the call ends, found by call, served by id.
+
+MixMonitor closes its file a moment after the hang-up, so a file is entered
+once its size has stopped changing. The register keeps what a reviewer needs
+(call, line, caller, agent, start, length, size, SHA-256), never the folder: a
+file is reached only through the register and the access rules, never by a
+path on an event or a static folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from recordings.access import Heard
+from recordings.files import conversation_path, duration_seconds, intake_path
+from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+#: Which of these calls (id, start) a ticket still needs (open, or a complaint): their files are kept.
+Held = Callable[[Sequence[tuple[str, datetime]]], Awaitable[set[str]]]
+#: What a call leaves, by kind: the file name in the recordings folder.
+KINDS: dict[str, Callable[[str], str]] = {
+    "conversation": lambda call_id: Path(conversation_path("", call_id)).name,
+    "intake": lambda call_id: Path(intake_path("", call_id)).name + ".wav",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class RecordingShelf:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        folder: Path,
+        clock: Clock = utc_now,
+        settle: float = 0.5,
+        patience: float = 15,
+    ) -> None:
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.folder = folder  # the recordings folder, as the controller sees it
+        self.clock = clock
+        self.settle, self.patience = settle, patience
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def call_ended(self, call: Mapping[str, object]) -> None:
+        """Enter the call's files in the background, once Asterisk has finished writing them."""
+        task = asyncio.create_task(self.enter(call), name=f"recordings-{call.get('call_id')}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _settled(self, path: Path) -> bool:
+        """Whether the file exists and has stopped growing, waiting a little for MixMonitor to close it.
+
+        Both files are created while the call lasts (the intake before the queue, the conversation at the
+        answer), so a file missing at the hang-up is one the call never had.
+        """
+        deadline = asyncio.get_running_loop().time() + self.patience
+        size = -1
+        while path.exists() and asyncio.get_running_loop().time() < deadline:
+            now = path.stat().st_size
+            if now == size:
+                return True
+            size = now
+            await asyncio.sleep(self.settle)
+        return False
+
+    async def enter(self, call: Mapping[str, object]) -> list[int]:
+        """The call's recordings, entered once each (a second call of this changes nothing)."""
+        call_id = str(call["call_id"])
+        ended = datetime.fromtimestamp(float(call.get("at") or self.clock().timestamp()), UTC)
+        entered = []
+        for kind, name_of in KINDS.items():
+            path = self.folder / name_of(call_id)
+            if not await self._settled(path):
+                continue
+            try:
+                seconds = await asyncio.to_thread(duration_seconds, path)
+                sha256 = await asyncio.to_thread(_digest, path)
+            except (OSError, EOFError, ValueError) as exc:  # not a WAV Asterisk finished: leave it out
+                log.warning("recording %s not entered: %s", path.name, exc)
+                continue
+            row = RecordingRow(
+                call_id=call_id,
+                kind=kind,
+                file=path.name,
+                line=str(call.get("line", "")),
+                caller_number=str(call.get("caller_number", "")),
+                agent=str(call.get("agent", "")),
+                started_at=ended - timedelta(seconds=seconds),
+                seconds=round(seconds, 2),
+                size=path.stat().st_size,
+                sha256=sha256,
+            )
+            async with self.sessions.begin() as session:
+                known = await session.scalar(select(RecordingRow.id).where(RecordingRow.file == path.name))
+                if known is None:
+                    session.add(row)
+                    await session.flush()
+                    known = row.id
+            entered.append(known)
+        return entered
+
+    async def of_calls(self, call_ids: Sequence[str]) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(RecordingRow).where(RecordingRow.call_id.in_(call_ids)).order_by(RecordingRow.id)
+                )
+            ).scalars()
+            return [shown(row) for row in rows]
+
+    async def find(self, recording_id: int) -> tuple[dict[str, Any], Heard, Path] | None:
+        async with self.sessions() as session:
+            row = await session.get(RecordingRow, recording_id)
+            if row is None:
+                return None
+            units = (
+                await session.execute(
+                    select(RecordingGrantRow.unit_code).where(RecordingGrantRow.recording_id == recording_id)
+                )
+            ).scalars()
+            return shown(row), Heard(row.agent, row.started_at, frozenset(units)), self.folder / row.file
+
+    async def purge(self, retention: Mapping[str, int], held: Held, batch: int = 500) -> list[int]:
+        """Delete the files kept longer than their kind's days, except those a ticket still holds; each
+        deletion is recorded (the row keeps its facts and ``purged_at``; the trail says why)."""
+        now = self.clock()
+        purged: list[int] = []
+        for kind, days in retention.items():
+            async with self.sessions() as session:
+                rows = list(
+                    (
+                        await session.execute(
+                            select(RecordingRow)
+                            .where(
+                                RecordingRow.kind == kind,
+                                RecordingRow.purged_at.is_(None),
+                                RecordingRow.started_at < now - timedelta(days=days),
+                            )
+                            .order_by(RecordingRow.started_at)
+                            .limit(batch)
+                        )
+                    ).scalars()
+                )
+            kept = await held([(row.call_id, row.started_at) for row in rows]) if rows else set()
+            for row in rows:
+                if row.call_id in kept:
+                    continue
+                (self.folder / row.file).unlink(missing_ok=True)
+                async with self.sessions.begin() as session:
+                    await session.execute(
+                        update(RecordingRow).where(RecordingRow.id == row.id).values(purged_at=now)
+                    )
+                    session.add(
+                        RecordingAccessRow(
+                            at=now,
+                            actor="system",
+                            role="system",
+                            action="purge",
+                            recording_id=row.id,
+                            call_id=row.call_id,
+                            allowed=True,
+                            reason=f"保存期满（{kind} {days} 天）",
+                        )
+                    )
+                purged.append(row.id)
+        return purged
+
+    async def grant(self, recording_id: int, unit: str, by: str) -> None:
+        async with self.sessions.begin() as session:
+            if await session.get(RecordingGrantRow, (recording_id, unit)) is None:
+                session.add(
+                    RecordingGrantRow(
+                        recording_id=recording_id, unit_code=unit, granted_by=by, granted_at=self.clock()
+                    )
+                )
+
+    async def audit(self, **entry: Any) -> None:
+        async with self.sessions.begin() as session:
+            session.add(RecordingAccessRow(at=self.clock(), **entry))
+
+    async def trail(self, recording_id: int) -> list[dict[str, Any]]:
+        async with self.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(RecordingAccessRow)
+                    .where(RecordingAccessRow.recording_id == recording_id)
+                    .order_by(RecordingAccessRow.id)
+                )
+            ).scalars()
+            return [
+                {
+                    "at": r.at.isoformat(),
+                    "actor": r.actor,
+                    "role": r.role,
+                    "unit": r.unit_code,
+                    "action": r.action,
+                    "allowed": r.allowed,
+                    "reason": r.reason,
+                }
+                for r in rows
+            ]
+
+
+def shown(row: RecordingRow) -> dict[str, Any]:
+    """A recording as the API shows it: what it is, never where it lies."""
+    return {
+        "id": row.id,
+        "call_id": row.call_id,
+        "kind": row.kind,
+        "line": row.line,
+        "caller_number": row.caller_number,
+        "agent": row.agent,
+        "started_at": row.started_at.isoformat(),
+        "seconds": row.seconds,
+        "size": row.size,
+        "sha256": row.sha256,
+        "purged_at": row.purged_at.isoformat() if row.purged_at else None,
+    }

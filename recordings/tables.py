@@ -1,0 +1,55 @@
+"""The recordings' register, who may hear which (grants to units), and every access to them (the audit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.runtime.db import Base, Moment
+
+
+class RecordingRow(Base):
+    """One audio file of one call: the conversation (MixMonitor, answer to hang-up) or the caller's intake."""
+
+    __tablename__ = "recordings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # conversation, intake
+    file: Mapped[str] = mapped_column(String(200), unique=True)  # its name in the recordings folder
+    line: Mapped[str] = mapped_column(String(32))
+    caller_number: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str] = mapped_column(String(16), index=True)
+    started_at: Mapped[datetime] = mapped_column(Moment(), index=True)
+    seconds: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: When the retention purge deleted the file; the row stays, so the deletion is on record.
+    purged_at: Mapped[datetime | None] = mapped_column(Moment())
+
+
+class RecordingGrantRow(Base):
+    """A supervisor let one unit hear one recording (枝江 第二十六条: never without approval)."""
+
+    __tablename__ = "recording_grants"
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(60))
+    granted_at: Mapped[datetime] = mapped_column(Moment())
+
+
+class RecordingAccessRow(Base):
+    """Every listing, playing, grant and refusal: who, when, which recording and why."""
+
+    __tablename__ = "recording_access"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Moment(), index=True)
+    actor: Mapped[str] = mapped_column(String(60), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_code: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(16))  # list, play, grant
+    recording_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    call_id: Mapped[str] = mapped_column(String(64), default="")
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(200), default="")

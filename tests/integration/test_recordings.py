@@ -1,0 +1,225 @@
+"""Recordings under lock and key: entered when the call ends, reached only through the API, by role, with a
+reason, and every access (refusals too) in the audit trail."""
+
+from __future__ import annotations
+
+import time
+import wave
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import fakeredis
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import update
+
+from kernel.api.hub import EventHub
+from kernel.api.identity import Actor, Role
+from kernel.api.users import Users
+from kernel.api.web import create_app
+from recordings.http import RECORDING_ROUTES, add_recordings
+from recordings.shelf import RecordingShelf
+from recordings.tables import RecordingRow
+from tests.integration.test_agent_api import no_health_checks
+from ticketing.http import add_ticket_routes
+from ticketing.policy import load_policy
+from ticketing.service import TicketDesk
+from ticketing.tables import TicketRow
+
+CALL = "1796220000.41"
+AGENT_WINDOW = timedelta(days=7)
+
+
+def write_wav(path: Path, seconds: float, level: int = 3000) -> bytes:
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(level.to_bytes(2, "little", signed=True) * int(8000 * seconds))
+    return path.read_bytes()
+
+
+@pytest.fixture
+async def served(engine, tmp_path: Path):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    audio = write_wav(folder / f"{CALL}-call.wav", 4.0)
+    write_wav(folder / f"{CALL}-intake.wav", 2.5)
+    shelf = RecordingShelf(engine, folder, settle=0.05)
+    ended = time.time()
+    entered = await shelf.enter(
+        {"call_id": CALL, "line": "12345", "caller_number": "13800138000", "agent": "1001", "at": ended}
+    )
+    assert await shelf.enter({"call_id": CALL, "agent": "1001", "at": ended}) == entered  # once each
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    users = Users(engine)
+    tokens = {
+        "1001": await users.add("1001", "agent"),
+        "1002": await users.add("1002", "agent"),
+        "supervisor": await users.add("李班长", "supervisor"),
+        "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
+    }
+    ticket, _ = await desk.take_in(
+        {
+            "type": "投诉",
+            "description": "噪音",
+            "category": "urban.environment",
+            "region": "zj.majiadian",
+            "caller_phone": "13800138000",
+            "call_id": CALL,
+        },
+        Actor("1001", Role.AGENT),
+    )
+    app = create_app(no_health_checks, EventHub(fakeredis.aioredis.FakeRedis()))
+    add_recordings(app, shelf, desk.call_ids, AGENT_WINDOW)
+    add_ticket_routes(app, desk, users, extra_routes=RECORDING_ROUTES)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield client, tokens, entered, audio, ticket["number"], shelf
+    finally:
+        await client.close()
+
+
+def as_(tokens: dict, who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[who]}"}
+
+
+async def test_a_supervisor_finds_a_tickets_recordings_and_plays_part_of_one(served) -> None:
+    client, tokens, (conversation, intake), audio, ticket, _ = served
+    listed = await (
+        await client.get(f"/api/recordings?ticket={ticket}", headers=as_(tokens, "supervisor"))
+    ).json()
+    assert [(r["id"], r["kind"], r["agent"]) for r in listed] == [
+        (conversation, "conversation", "1001"),
+        (intake, "intake", "1001"),
+    ]
+    assert listed[0]["seconds"] == 4.0 and listed[0]["size"] == len(audio)
+    assert set(listed[0]) == {  # what it is, never where it lies
+        "id",
+        "call_id",
+        "kind",
+        "line",
+        "caller_number",
+        "agent",
+        "started_at",
+        "seconds",
+        "size",
+        "sha256",
+        "purged_at",
+    }
+    whole = await client.get(
+        f"/api/recordings/{conversation}/audio?reason=质检抽查", headers=as_(tokens, "supervisor")
+    )
+    assert whole.status == 200 and await whole.read() == audio
+    assert whole.headers["Content-Type"] == "audio/wav" and whole.headers["Cache-Control"] == "no-store"
+    part = await client.get(
+        f"/api/recordings/{conversation}/audio?reason=质检抽查",
+        headers={**as_(tokens, "supervisor"), "Range": "bytes=44-1043"},
+    )
+    assert part.status == 206 and await part.read() == audio[44:1044]
+
+
+async def test_an_agent_hears_their_own_recent_calls_only(served) -> None:
+    client, tokens, (conversation, _), _, _, shelf = served
+    own = await client.get(f"/api/recordings/{conversation}/audio?reason=复盘", headers=as_(tokens, "1001"))
+    assert own.status == 200
+    other = await client.get(f"/api/recordings/{conversation}/audio?reason=好奇", headers=as_(tokens, "1002"))
+    assert other.status == 403 and (await other.json())["error_id"] == "not-your-call"
+    listed = await (await client.get(f"/api/recordings?call={CALL}", headers=as_(tokens, "1002"))).json()
+    assert listed == []
+    shelf.clock = lambda: datetime.now(UTC) + AGENT_WINDOW + timedelta(hours=1)
+    late = await client.get(f"/api/recordings/{conversation}/audio?reason=复盘", headers=as_(tokens, "1001"))
+    assert late.status == 403 and (await late.json())["error_id"] == "too-old"
+
+
+async def test_a_unit_hears_a_recording_only_once_a_supervisor_granted_it(served) -> None:
+    client, tokens, (conversation, intake), audio, _, _ = served
+    refused = await client.get(
+        f"/api/recordings/{conversation}/audio?reason=核实", headers=as_(tokens, "unit")
+    )
+    assert refused.status == 403 and (await refused.json())["error_id"] == "not-granted"
+    listing = await client.get(f"/api/recordings?call={CALL}", headers=as_(tokens, "unit"))
+    assert listing.status == 403
+    granted = await client.post(
+        f"/api/recordings/{conversation}/grants",
+        json={"unit": "cgj.majiadian", "reason": "投诉核实，经科长批准"},
+        headers=as_(tokens, "supervisor"),
+    )
+    assert granted.status == 200
+    heard = await client.get(f"/api/recordings/{conversation}/audio?reason=核实", headers=as_(tokens, "unit"))
+    assert heard.status == 200 and await heard.read() == audio
+    other = await client.get(f"/api/recordings/{intake}/audio?reason=核实", headers=as_(tokens, "unit"))
+    assert other.status == 403, "a grant is for one recording"
+
+
+async def test_every_access_and_refusal_is_in_the_trail_and_a_reason_is_required(served) -> None:
+    client, tokens, (conversation, _), _, _, _ = served
+    missing = await client.get(f"/api/recordings/{conversation}/audio", headers=as_(tokens, "supervisor"))
+    assert missing.status == 422 and (await missing.json())["error_id"] == "invalid-field"
+    await client.get(f"/api/recordings/{conversation}/audio?reason=质检", headers=as_(tokens, "supervisor"))
+    await client.get(f"/api/recordings/{conversation}/audio?reason=好奇", headers=as_(tokens, "1002"))
+    unknown = await client.get("/api/recordings/999/audio?reason=x", headers=as_(tokens, "supervisor"))
+    assert unknown.status == 404 and (await unknown.json())["error_id"] == "not-found"
+    trail = await (
+        await client.get(f"/api/recordings/{conversation}/audit", headers=as_(tokens, "supervisor"))
+    ).json()
+    assert [(t["actor"], t["action"], t["allowed"], t["reason"]) for t in trail] == [
+        ("李班长", "play", True, "质检"),
+        ("1002", "play", False, "好奇"),
+    ]
+    denied = await client.get(f"/api/recordings/{conversation}/audit", headers=as_(tokens, "1001"))
+    assert denied.status == 403
+
+
+async def test_the_purge_deletes_what_is_past_its_days_keeps_what_a_ticket_holds_and_says_so(
+    engine, tmp_path: Path
+) -> None:
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    shelf = RecordingShelf(engine, folder, settle=0.05)
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    agent = Actor("1001", Role.AGENT)
+    calls = {"closed": "1.1", "open": "1.2", "complaint": "1.3", "recent": "1.4"}
+    for name, call_id in calls.items():
+        write_wav(folder / f"{call_id}-call.wav", 1.0)
+        await shelf.enter({"call_id": call_id, "agent": "1001", "at": time.time()})
+        if name in ("closed", "open", "complaint"):
+            kind = "投诉" if name == "complaint" else "咨询"
+            ticket, _ = await desk.take_in(
+                {
+                    "type": kind,
+                    "description": "x",
+                    "category": "urban.environment",
+                    "region": "zj.majiadian",
+                    "call_id": call_id,
+                },
+                agent,
+            )
+            if name != "open":  # answered at once: the ticket is closed by the archive
+                await desk.act(ticket["number"], "answer", {"answer": "已解答"}, agent)
+                await desk.act(ticket["number"], "record_callback", {"result": "满意"}, agent)
+    aged = {"closed", "open", "complaint"}
+    async with shelf.sessions.begin() as session:  # three calls half a year ago
+        for name in aged:
+            await session.execute(
+                update(RecordingRow)
+                .where(RecordingRow.call_id == calls[name])
+                .values(started_at=datetime.now(UTC) - timedelta(days=181))
+            )
+    # Their tickets were taken then too (the hold looks for a call's ticket around the call's time).
+    async with desk.store.sessions.begin() as session:
+        await session.execute(update(TicketRow).values(accepted_at=datetime.now(UTC) - timedelta(days=181)))
+    purged = await shelf.purge({"conversation": 180}, desk.held_calls)
+    listed = {r["call_id"]: r for r in await shelf.of_calls(list(calls.values()))}
+    assert [listed[calls["closed"]]["id"]] == purged
+    assert listed[calls["closed"]]["purged_at"] and not (folder / "1.1-call.wav").exists()
+    for kept in ("open", "complaint", "recent"):
+        assert listed[calls[kept]]["purged_at"] is None and (folder / f"{calls[kept]}-call.wav").exists()
+    trail = await shelf.trail(purged[0])
+    assert [(t["actor"], t["action"], t["reason"]) for t in trail] == [
+        ("system", "purge", "保存期满（conversation 180 天）")
+    ]
+    assert await shelf.purge({"conversation": 180}, desk.held_calls) == []  # once
