@@ -54,6 +54,7 @@ from kernel.runtime.backoff import backoff_delays
 from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
 from kernel.runtime.live import LiveState
+from kernel.runtime.rounds import every
 from kernel.runtime.stopping import bounded
 from notices.outbox import Outbox
 from notices.rules import Medium
@@ -77,7 +78,9 @@ from trunks.dialling import OutboundGuard
 from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
-RECORDINGS_PURGE_SECONDS = 3600
+#: How often the rounds come: notices follow the tickets within seconds; a voicemail becomes a ticket
+#: moments after the caller hangs up; the retention purge has all the time in the world.
+NOTICES_SECONDS, VOICEMAIL_SECONDS, RECORDINGS_PURGE_SECONDS = 2.0, 5.0, 3600.0
 
 
 class Controller:
@@ -270,13 +273,16 @@ class Controller:
         await listen_or_fail(self.mailbox.start(), "mail (SMTP)", self.settings.smtp_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
-        self._tasks.append(asyncio.create_task(self._sweep_tickets(), name="ticket-sweep"))
-        self._tasks.append(asyncio.create_task(self.notices.run(), name="notices"))
-        self._tasks.append(asyncio.create_task(self.voicemail.run(), name="voicemail"))
-        self._tasks.append(asyncio.create_task(self._purge_recordings(), name="recordings-purge"))
+        rounds = [
+            (self.settings.ticket_sweep_seconds, self._sweep_tickets, "ticket sweep"),
+            (NOTICES_SECONDS, self.notices.round, "notices"),
+            (VOICEMAIL_SECONDS, self.voicemail.collect, "voicemail box"),
+            (RECORDINGS_PURGE_SECONDS, self._purge_recordings, "recordings purge"),
+        ]
         if self.imap is not None:
-            every = self.settings.imap_poll_seconds
-            self._tasks.append(asyncio.create_task(self.imap.run(every), name="imap-mailbox"))
+            rounds.append((self.settings.imap_poll_seconds, self.imap.collect, "IMAP mailbox"))
+        for seconds, work, what in rounds:
+            self._tasks.append(asyncio.create_task(every(seconds, work, what), name=what))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
@@ -493,26 +499,14 @@ class Controller:
         return {unit["code"]: unit["phone"] for unit in await self.desk.directory.units()}
 
     async def _purge_recordings(self) -> None:
-        """Hourly: recordings past the policy's retention go, unless a ticket holds them."""
-        while True:
-            try:
-                purged = await self.recordings.purge(
-                    self.desk.policy.recording_retention, self.desk.held_calls
-                )
-                if purged:
-                    log.info("recordings purged at the end of their retention", extra={"count": len(purged)})
-            except Exception:
-                log.exception("recordings purge failed; trying again next round")
-            await asyncio.sleep(RECORDINGS_PURGE_SECONDS)
+        """Recordings past the policy's retention go, unless a ticket holds them."""
+        purged = await self.recordings.purge(self.desk.policy.recording_retention, self.desk.held_calls)
+        if purged:
+            log.info("recordings purged at the end of their retention", extra={"count": len(purged)})
 
     async def _sweep_tickets(self) -> None:
-        while True:
-            try:
-                for action in await self.desk.sweep():
-                    log.info("ticket %s: %s (%s)", action.number, action.command, action.reason)
-            except Exception:
-                log.exception("ticket sweep failed; trying again next round")
-            await asyncio.sleep(self.settings.ticket_sweep_seconds)
+        for action in await self.desk.sweep():
+            log.info("ticket %s: %s (%s)", action.number, action.command, action.reason)
 
     async def _drain_outbox(self) -> None:
         while True:

@@ -16,7 +16,6 @@ with or without us, and the controller reads it when it can.
 
 from __future__ import annotations
 
-import asyncio
 import configparser
 import contextlib
 import logging
@@ -142,11 +141,3 @@ class VoicemailBox:
                     path.unlink()
             numbers.append(number)
         return numbers
-
-    async def run(self, every: float = 5.0) -> None:
-        while True:
-            try:
-                await self.collect()
-            except Exception:
-                log.exception("voicemail box: a round failed; the messages wait for the next")
-            await asyncio.sleep(every)

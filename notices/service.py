@@ -10,7 +10,6 @@ apart each time, until it goes or is refused for good.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -133,12 +132,8 @@ class Notices:
                 sent += 1
         return sent
 
-    async def run(self, every: float = 2.0) -> None:
-        while True:
-            try:
-                await self.follow()
-                await self.digest_the_night()
-                await self.deliver()
-            except Exception:
-                log.exception("notices: a round failed; trying again")
-            await asyncio.sleep(every)
+    async def round(self) -> None:
+        """Follow, digest, deliver: one round of the controller's notices loop."""
+        await self.follow()
+        await self.digest_the_night()
+        await self.deliver()

@@ -94,11 +94,3 @@ class ImapMailbox:
         finally:
             await asyncio.to_thread(connection.logout)
         return numbers
-
-    async def run(self, every: float) -> None:
-        while True:
-            try:
-                await self.collect()
-            except Exception:
-                log.exception("IMAP mailbox: a round failed; the mails wait for the next")
-            await asyncio.sleep(every)
