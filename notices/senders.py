@@ -9,6 +9,7 @@ crash between sending and recording is recognisable as the same message.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import mimetypes
@@ -72,8 +73,12 @@ class MailSender:
 
     async def send(self, notice: Notice) -> None:
         try:
+            message = await asyncio.to_thread(self.message, notice)  # reads the attached files
+        except FileNotFoundError as exc:  # the ticket's file is gone: no retry brings it back
+            raise Undeliverable(f"attachment missing: {Path(str(exc.filename)).name}") from None
+        try:
             await aiosmtplib.send(
-                self.message(notice),
+                message,
                 hostname=self.host,
                 port=self.port,
                 username=self.username or None,

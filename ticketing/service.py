@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -114,7 +115,9 @@ class TicketDesk:
 
     async def take_in_email(self, raw: bytes) -> tuple[str, bool]:
         """A citizen's email; returns the ticket's number and whether it is new."""
-        mail = mail_intake.read_mail(raw, UNCLASSIFIED_CATEGORY, await self.directory.root_region())
+        region = await self.directory.root_region()
+        # A mail may be tens of megabytes of base64: decoded in a thread, never on the event loop.
+        mail = await asyncio.to_thread(mail_intake.read_mail, raw, UNCLASSIFIED_CATEGORY, region)
         return await self.take_in_with_files(mail.intake, mail.files, mail_intake.VIA, "邮件附件")
 
     async def take_in_with_files(
