@@ -52,6 +52,10 @@ class Voicemail:
     audio: Path
 
 
+def _whole(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def read_voicemail(info: Path) -> Voicemail | None:
     """The message described by ``info``; None while its recording is not there (still being moved in)."""
     audio = info.with_suffix(".wav")
@@ -64,14 +68,14 @@ def read_voicemail(info: Path) -> Voicemail | None:
     if not number and fields.get("callerid", "").strip().isdigit():
         number = fields["callerid"].strip()
     origtime, duration = fields.get("origtime", ""), fields.get("duration", "")
-    left_at = datetime.fromtimestamp(int(origtime) if origtime.isdigit() else info.stat().st_mtime, UTC)
+    left_at = datetime.fromtimestamp(int(origtime) if _whole(origtime) else info.stat().st_mtime, UTC)
     return Voicemail(
         # app_voicemail gives every message an id; a box from before it had them is keyed on time and slot.
         msg_id=fields.get("msg_id", "").strip() or f"{int(left_at.timestamp())}-{info.stem}",
         caller_number=number if PHONE.match(number) else "",
         caller_name=name[:50],
         left_at=left_at,
-        seconds=int(duration) if duration.isdigit() else 0,
+        seconds=int(duration) if _whole(duration) else 0,
         info=info,
         audio=audio,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route
+from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, whole_number
 from notices.outbox import FAILED, PENDING, SENT, Outbox
 from ticketing.http import DESK_KEY
 
@@ -17,10 +17,7 @@ LIMIT_MAX = 500
 
 
 def _limit(call: ApiRequest) -> int:
-    text = call.request.query.get("limit", "100")
-    if not text.isdigit() or not 1 <= int(text) <= LIMIT_MAX:
-        raise invalid("limit", f"须为 1 到 {LIMIT_MAX} 的整数")
-    return int(text)
+    return whole_number("limit", call.request.query.get("limit"), 100, 1, LIMIT_MAX)
 
 
 async def list_notices(call: ApiRequest) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from kernel.api.errors import ApiError, invalid, not_found
 from kernel.api.identity import Actor, Role
-from kernel.api.routes import EVERYONE, MANAGERS, PLATFORM, ApiRequest, Route
+from kernel.api.routes import EVERYONE, MANAGERS, PLATFORM, ApiRequest, Route, whole_number
 from recordings.access import REASON_LIMIT, may_hear, may_list
 from recordings.shelf import RecordingShelf
 
@@ -19,6 +19,7 @@ CallsOfTicket = Callable[[str, Actor], Awaitable[list[str]]]
 SHELF_KEY = web.AppKey("recording_shelf", RecordingShelf)
 CALLS_OF_TICKET_KEY = web.AppKey("calls_of_ticket", CallsOfTicket)  # type: ignore[type-abstract]
 AGENT_WINDOW_KEY = web.AppKey("agent_window", timedelta)
+ID_MAX = 2**31 - 1  # the register's integer ids
 
 
 def _shelf(call: ApiRequest) -> RecordingShelf:
@@ -26,10 +27,7 @@ def _shelf(call: ApiRequest) -> RecordingShelf:
 
 
 def _id(call: ApiRequest) -> int:
-    text = call.match("recording_id")
-    if not text.isdigit() or len(text) > 12:
-        raise invalid("recording_id", "须为录音编号（整数）")
-    return int(text)
+    return whole_number("recording_id", call.match("recording_id"), 0, 1, ID_MAX)
 
 
 def _entry(actor: Actor, action: str, allowed: bool, reason: str, **more: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, ApiRequest, Route
+from kernel.api.routes import MANAGERS, ApiRequest, Route, whole_number
 from reports.book import RecordBook
 from reports.figures import GroupBy, to_csv
 
@@ -71,11 +71,9 @@ async def live_figures(call: ApiRequest) -> dict[str, object]:
 
 async def call_records(call: ApiRequest) -> list[dict[str, Any]]:
     book = _book(call)
-    text = call.request.query.get("limit", "200")
-    if not text.isdigit() or not 1 <= int(text) <= RECORDS_MAX:
-        raise invalid("limit", f"须为 1 到 {RECORDS_MAX} 的整数")
+    limit = whole_number("limit", call.request.query.get("limit"), 200, 1, RECORDS_MAX)
     await book.write()  # what was heard a moment ago is in the answer
-    return await book.store.records(_day(call, "day", book.today()), int(text))
+    return await book.store.records(_day(call, "day", book.today()), limit)
 
 
 REPORT_ROUTES = [

@@ -36,7 +36,8 @@ GATEWAY_SUFFIX = "-gateway"
 def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> None:
     if not secret:
         raise TicketError("webhook-disabled", "未配置网关密钥 HOTLINE_WEBHOOK_SECRET", 503)
-    if not timestamp.isdigit() or len(timestamp) > 12:  # whole unix seconds: "nan" would never expire
+    # Whole unix seconds in ASCII digits: "nan" would never expire, and "²" is a digit int() refuses.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise TicketError("bad-signature", "缺少或无效的 X-Hotline-Timestamp", 401)
     sent_at = int(timestamp)
     if abs(now - sent_at) > MAX_SKEW_SECONDS:

@@ -67,7 +67,7 @@ class AgiResult:
 
 def parse_result(line: str) -> AgiResult:
     code_text, _, rest = line.partition(" ")
-    if not code_text[:3].isdigit():
+    if not (code_text[:3].isascii() and code_text[:3].isdigit()):
         raise AgiError(f"unexpected AGI reply {line!r}")
     code = int(code_text[:3])
     match = RESULT_RE.match(rest)

@@ -162,6 +162,9 @@ async def test_every_access_and_refusal_is_in_the_trail_and_a_reason_is_required
     await client.get(f"/api/recordings/{conversation}/audio?reason=好奇", headers=as_(tokens, "1002"))
     unknown = await client.get("/api/recordings/999/audio?reason=x", headers=as_(tokens, "supervisor"))
     assert unknown.status == 404 and (await unknown.json())["error_id"] == "not-found"
+    for bad in ("%C2%B2", "0", "1" * 13):  # "²" is a digit to str.isdigit, not to int(): the fuzzer's 500
+        refused = await client.get(f"/api/recordings/{bad}/audio?reason=x", headers=as_(tokens, "supervisor"))
+        assert refused.status == 422 and (await refused.json())["error_id"] == "invalid-field", bad
     trail = await (
         await client.get(f"/api/recordings/{conversation}/audit", headers=as_(tokens, "supervisor"))
     ).json()
