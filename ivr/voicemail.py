@@ -16,6 +16,7 @@ with or without us, and the controller reads it when it can.
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import contextlib
 import logging
@@ -123,7 +124,7 @@ class VoicemailBox:
     async def collect(self) -> list[str]:
         """Every waiting message becomes a ticket, oldest first; returns the tickets' numbers."""
         numbers = []
-        for message in self.waiting():
+        for message in await asyncio.to_thread(self.waiting):  # file reads, off the event loop
             transcript = ""
             if self.transcribe is not None:
                 try:
@@ -132,7 +133,8 @@ class VoicemailBox:
                     log.exception("voicemail %s not transcribed; the ticket keeps the audio", message.msg_id)
             category, region = await self.where()
             left_at = message.left_at.astimezone(self.zone)
-            recording = IntakeFile(f"语音留言-{left_at:%Y%m%d-%H%M%S}.wav", message.audio.read_bytes())
+            audio = await asyncio.to_thread(message.audio.read_bytes)  # up to three minutes of 8 kHz audio
+            recording = IntakeFile(f"语音留言-{left_at:%Y%m%d-%H%M%S}.wav", audio)
             number, created = await self.take_in(
                 voicemail_intake(message, transcript, category, region, self.zone),
                 [recording],
