@@ -63,20 +63,25 @@ def resident_kib(pid: int | None) -> int:
     return 0
 
 
-async def soak(minutes: float, concurrent: int, seed: int, database: str) -> None:
+async def soak(
+    minutes: float, concurrent: int, seed: int, database: str, trace: Path | None, arenas: int | None
+) -> None:
+    process_env = {"MALLOC_ARENA_MAX": str(arenas)} if arenas else {}
     if database == "postgresql":
         async with postgres_database("hotline_soak") as url:
-            await soak_on(minutes, concurrent, seed, {"HOTLINE_DATABASE_URL": url})
+            await soak_on(minutes, concurrent, seed, {"HOTLINE_DATABASE_URL": url, **process_env}, trace)
     else:
-        await soak_on(minutes, concurrent, seed, {})
+        await soak_on(minutes, concurrent, seed, process_env, trace)
 
 
-async def soak_on(minutes: float, concurrent: int, seed: int, database: dict[str, str]) -> None:
+async def soak_on(
+    minutes: float, concurrent: int, seed: int, controller_env: dict[str, str], trace: Path | None
+) -> None:
     home = Path(SOAK_ENV["HOTLINE_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     env = {
         **SOAK_ENV,
-        **database,
+        **controller_env,
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
         "HOTLINE_IVR_MENU": str(menu_without_callbacks(home)),
     }
@@ -88,7 +93,8 @@ async def soak_on(minutes: float, concurrent: int, seed: int, database: dict[str
     SyncRedis.from_url(settings.effective_redis_url).flushall()
     log = home / "soak-controller.log"
     log.unlink(missing_ok=True)  # a stop is judged by this run's log alone
-    controller = ControllerProcess(env, settings, log)
+    runner = ("benchmarks.memory_trace", str(trace), "300") if trace else ("hotline",)
+    controller = ControllerProcess(env, settings, log, runner)
     token = api_token(env, "soak-supervisor")
     headers = {"Authorization": f"Bearer {token}"}
     pick = random.Random(seed)
@@ -166,9 +172,13 @@ async def soak_on(minutes: float, concurrent: int, seed: int, database: dict[str
         finally:
             lab.down()
     base = samples[1] if len(samples) > 1 else samples[0]
-    store = "PostgreSQL" if database else "SQLite"
+    store = "PostgreSQL" if "HOTLINE_DATABASE_URL" in controller_env else "SQLite"
+    arenas = controller_env.get("MALLOC_ARENA_MAX", "glibc's default")
     agents = len(settings.agents)
-    print(f"Soak: {minutes:g} min at about {concurrent} calls up at once, {agents} agents, {store}")
+    print(
+        f"Soak: {minutes:g} min at about {concurrent} calls up at once, {agents} agents, {store}, "
+        f"controller's malloc arenas: {arenas}"
+    )
     for minute, up, *kib in samples:
         ratios = " ".join(
             f"{name} {k / 1024:.0f} MiB ({k / max(b, 1):.2f})"
@@ -203,8 +213,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrent", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--trace-memory",
+        type=Path,
+        metavar="FILE",
+        help="run the controller under tracemalloc; every 5 minutes FILE gets the lines that grew most",
+    )
+    parser.add_argument(
+        "--malloc-arenas",
+        type=int,
+        metavar="N",
+        help="start the controller with MALLOC_ARENA_MAX=N (glibc's arenas for its threads)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(soak(args.minutes, args.concurrent, args.seed, args.db))
+    asyncio.run(
+        soak(args.minutes, args.concurrent, args.seed, args.db, args.trace_memory, args.malloc_arenas)
+    )
 
 
 if __name__ == "__main__":

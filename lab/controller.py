@@ -14,8 +14,11 @@ from kernel.runtime.config import Settings
 
 
 class ControllerProcess:
-    def __init__(self, env: dict[str, str], settings: Settings, log_path: Path) -> None:
-        self.env, self.settings, self.log_path = env, settings, log_path
+    def __init__(
+        self, env: dict[str, str], settings: Settings, log_path: Path, runner: tuple[str, ...] = ("hotline",)
+    ) -> None:
+        """``runner``: the module run with ``serve``, ``hotline`` itself or a wrapper (the memory tracer)."""
+        self.env, self.settings, self.log_path, self.runner = env, settings, log_path, runner
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -26,7 +29,7 @@ class ControllerProcess:
         env = {**os.environ, **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hotline", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", *self.runner, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
             )
         try:
             self.wait_healthy()
