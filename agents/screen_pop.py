@@ -26,17 +26,21 @@ Transcript = Callable[[str, float], Awaitable[str | None]]
 TRANSCRIPT_LATE_SECONDS = 60.0
 
 
-def ticket_draft(call_id: str, caller_phone: str, caller_name: str, line: str) -> dict[str, Any]:
+def ticket_draft(
+    call_id: str, caller_phone: str, caller_name: str, line: str, handed_over_by: str = ""
+) -> dict[str, Any]:
     """The intake fields known before anyone speaks; the agent adds type, description, category and
     region, and posts it to ``/api/tickets`` as it is. No recording path: recordings are served by
-    the API to those who may hear them, never named on a stream."""
-    return {
+    the API to those who may hear them, never named on a stream. A caller 110 (or 119, 120, 122)
+    handed over is marked so on the ticket."""
+    draft = {
         "channel": Channel.PHONE.value,
         "caller_phone": caller_phone,
         "caller_name": caller_name,
         "line": line,
         "call_id": call_id,
     }
+    return draft | {"handed_over_by": handed_over_by} if handed_over_by else draft
 
 
 class ScreenPops:
@@ -72,7 +76,13 @@ class ScreenPops:
                 calls = await self.caller_calls(number)
             except Exception:
                 log.exception("screen pop history for %s failed; popping without it", offer.call_id)
-        draft = ticket_draft(offer.call_id, number, name, str(about.get("line", "")))
+        draft = ticket_draft(
+            offer.call_id,
+            number,
+            name,
+            str(about.get("line", "")),
+            str(about.get("handed_over_by") or ""),
+        )
         text = await self.transcript(offer.call_id, 0) if self.transcript else None
         if text:
             draft |= prefill(

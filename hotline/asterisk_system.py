@@ -12,7 +12,7 @@ from pathlib import Path
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
 from kernel.runtime.config import VOICEMAIL_BOX, Settings
 from trunks.dialling import DiallingPlan
-from trunks.numbers import parse_lines
+from trunks.numbers import parse_lines, parse_number_map
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "asterisk-conf"
@@ -67,6 +67,7 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "recordings_dir": settings.recordings_dir,
         "prompts_dir": settings.prompts_dir,
         "lines": parse_lines(settings.lines),
+        "mapped_numbers": parse_number_map(settings.number_map, parse_lines(settings.lines)),
         "accounts": agents + supervisors,
         "agents": agents,
         "fallback_queue_seconds": settings.fallback_queue_seconds,

@@ -75,7 +75,6 @@ from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
 from trunks.dialling import OutboundGuard
-from trunks.numbers import parse_lines
 
 log = logging.getLogger(__name__)
 #: How often the rounds come: notices follow the tickets within seconds; a voicemail becomes a ticket
@@ -150,7 +149,7 @@ class Controller:
             AgentDirectory(self.engine),
             self.provisioner.provision,
             self.dispatcher,
-            reserved={line.number for line in parse_lines(settings.lines)} | set(settings.supervisors),
+            reserved={line.number for line in plans.lines} | set(settings.supervisors),
         )
         # The settings' agents seed the agent table on first start; after that the table rules.
         self._seeds = [
@@ -174,7 +173,9 @@ class Controller:
             plans.policy.timezone,
             self.transcripts.of_file if self.transcripts.enabled else None,
         )
-        self.recordings = RecordingShelf(self.engine, settings.host_path(settings.recordings_dir))
+        self.recordings = RecordingShelf(
+            self.engine, settings.host_path(settings.recordings_dir), self.publish
+        )
         self.screen_pops = ScreenPops(
             self.desk,
             self.live.caller_calls,
@@ -211,9 +212,13 @@ class Controller:
             stop_prompt=self._stop_prompt,
             outbound=self.outbound,
             transcribe=self.transcripts.start if self.transcripts.enabled else None,
+            rate_call=self.desk.rate_call,
         )
         # Asterisk in
-        self.tracker = CallTracker(is_agent=self.roster.is_agent, clock=clock)
+        lines = {mapped.number: mapped.line for mapped in plans.mapped_numbers}
+        self.tracker = CallTracker(
+            is_agent=self.roster.is_agent, clock=clock, line_of=lambda exten: lines.get(exten, exten)
+        )
         self.fastagi = FastAgiServer(
             settings.bind_host,
             settings.fastagi_port,
@@ -243,7 +248,7 @@ class Controller:
         # reports: the call records, from every event the controller publishes
         self.records = RecordBook(
             RecordStore(self.engine, plans.policy.timezone),
-            {line.number for line in parse_lines(settings.lines)},
+            {line.number for line in plans.lines},
             self.publish,
             clock,
         )

@@ -1,5 +1,5 @@
-"""The settings' structured parts (policy, skills, dialling plan, menu, ACD strategy, digest hour), parsed
-once."""
+"""The settings' structured parts (policy, skills, dialling plan, menu, ACD strategy, digest hour, lines and
+the number map), parsed once."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ticketing.calendar import CalendarError, parse_clock
 from ticketing.imap_box import ImapAccount, ImapUrlError
 from ticketing.policy import Policy, PolicyError, load_policy
 from trunks.dialling import DiallingPlan, DiallingPlanError
+from trunks.numbers import Line, LineSpecError, MappedNumber, parse_lines, parse_number_map
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Plans:
     night_digest_at: time
     imap: ImapAccount | None
     keywords: Keywords
+    lines: tuple[Line, ...]
+    mapped_numbers: tuple[MappedNumber, ...]
 
     @classmethod
     def of(cls, settings: Settings) -> Plans:
@@ -38,6 +41,11 @@ class Plans:
             policy = load_policy(settings.ticket_policy)
         except PolicyError as exc:
             raise ConfigError(f"HOTLINE_TICKET_POLICY: {exc}") from None
+        try:
+            lines = parse_lines(settings.lines)
+            mapped_numbers = parse_number_map(settings.number_map, lines)
+        except LineSpecError as exc:
+            raise ConfigError(f"HOTLINE_LINES / HOTLINE_NUMBER_MAP: {exc}") from None
         try:
             return cls(
                 policy=policy,
@@ -50,6 +58,8 @@ class Plans:
                 keywords=load_keywords(Path(settings.prefill_keywords))
                 if settings.prefill_keywords
                 else DEFAULT_KEYWORDS,
+                lines=lines,
+                mapped_numbers=mapped_numbers,
             )
         except SkillSpecError as exc:
             raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None

@@ -28,11 +28,20 @@ from ivr.menu import Menu, QueueRoute
 from ivr.prompts import position_prompts, prompt_path
 from kernel.asterisk.fastagi import AgiHangup, AgiSession
 from kernel.runtime.events import Publish
-from recordings.files import conversation_path, intake_path
+from recordings.files import intake_path, mixmonitor_argument
+from ticketing.vocabulary import Satisfaction
 from trunks.dialling import OutboundGuard
 
 ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
 CountCall = Callable[[dict[str, object]], Awaitable[int]]
+#: Keeps a caller's rating of the service (call id, rating, agent) for the call's ticket.
+RateCall = Callable[[str, Satisfaction, str], Awaitable[None]]
+#: The survey's keys, as the question says them.
+SURVEY_KEYS = {
+    "1": Satisfaction.SATISFIED,
+    "2": Satisfaction.BASICALLY_SATISFIED,
+    "3": Satisfaction.DISSATISFIED,
+}
 
 #: Arrival seconds app_queue's priority can tell apart (it is a C int: class × this must fit).
 FALLBACK_PLACES = 100_000
@@ -64,6 +73,8 @@ class IvrServices:
     transcribe: Callable[[str, str], None] | None = None
     #: Transfers of a caller back to the ACD, asked for while an agent talks to them.
     handbacks: Handbacks = field(default_factory=Handbacks)
+    #: Where the survey's answer goes besides the event (the menu turns the survey on).
+    rate_call: RateCall | None = None
 
     async def can_call_back(self, number: str, call_id: str) -> bool:
         return await self.outbound.allow(number, where="ivr-callback", call_id=call_id)
@@ -109,6 +120,7 @@ class _Flow:
         self.arrived_at = services.clock()
         self.queued = False
         self.priority = Priority.NORMAL
+        self.handed_over_by = ""  # 110, 119, 120 or 122 when that service handed the caller over
 
     async def publish(self, kind: str, **details: object) -> None:
         await self.services.publish({"type": kind, **self.about, **details})
@@ -119,10 +131,11 @@ class _Flow:
     async def run(self) -> None:
         session = self.session
         await session.answer()
-        handover = session.caller_number in self.menu.handover_callers
-        if handover:  # 110 hands a caller back: they told their story there already
+        self.handed_over_by = await self.handing_service()
+        handover = bool(self.handed_over_by)
+        if handover:  # 110 hands a caller over: they told their story there already
             digit = ""
-            await self.publish("ivr.handover")
+            await self.publish("ivr.handover", by=self.handed_over_by)
         else:  # any key ends the greeting; keys that are not options mean "other matters"
             digit = await session.stream_file(self.prompt("greeting"), ALL_KEYS)
             if self.menu.keyed:  # without options, nothing to wait for: straight to the description
@@ -138,7 +151,7 @@ class _Flow:
         calls_today = await self.services.count_call(self.about)
         if not handover:
             await self.take_description()
-        await session.exec("MixMonitor", conversation_path(self.services.recordings_dir, self.call_id))
+        await session.exec("MixMonitor", mixmonitor_argument(self.services.recordings_dir, self.call_id))
 
         priority = Priority.FROM_110 if handover else route.priority
         if calls_today >= self.services.repeat_calls_today:
@@ -153,6 +166,13 @@ class _Flow:
                 await self.dispatcher.handed_over(self.call_id)
             elif self.queued:  # an error: do not leave a ghost in the queue
                 await self.dispatcher.caller_gone(self.call_id)
+
+    async def handing_service(self) -> str:
+        """The service handing this caller over: its number calling (the menu's ``handover_callers``), or
+        the number map's handover number the call came in on (the dialplan names the service)."""
+        if self.session.caller_number in self.menu.handover_callers:
+            return self.session.caller_number
+        return await self.session.get_variable("HOTLINE_HANDED_OVER_BY")
 
     async def take_description(self) -> None:
         """The caller's request in their own words, for the speech-to-text that pre-fills the ticket."""
@@ -299,15 +319,18 @@ class _Flow:
     async def ring(self, offer: Offer) -> bool:
         """Ring the offered agent; True when they answered (and the conversation is over)."""
         await self.publish("acd.offered", agent=offer.account)
-        await self.services.screen_pop(offer, self.about)
+        await self.services.screen_pop(offer, {**self.about, "handed_over_by": self.handed_over_by})
         await self.session.music(False)
         answered = False
         handbacks = self.services.handbacks
         try:
-            with handbacks.talking(self.call_id):  # t: the agent's leg may transfer (features.conf)
+            # t: the agent's leg may transfer (features.conf); g: the caller stays when the agent hangs
+            # up, for the survey.
+            options = "mtg" if self.menu.survey else "mt"
+            with handbacks.talking(self.call_id):
                 await self.session.exec(
                     "Dial",
-                    f"PJSIP/{offer.account},{self.services.ring_seconds},mt",
+                    f"PJSIP/{offer.account},{self.services.ring_seconds},{options}",
                     timeout=self.services.max_call_seconds,
                 )
             status = await self.session.get_variable("DIALSTATUS")
@@ -324,7 +347,22 @@ class _Flow:
         if answered:
             self.queued = False
             await self.session.set_variable("HOTLINE_DONE", "1")
+            if self.menu.survey and not self.session.hung_up:  # the agent hung up first
+                await self.survey(offer.account)
         return answered
+
+    async def survey(self, agent: str) -> None:
+        """One question, one key: the caller rates the service they just had; silence is no rating."""
+        session = self.session
+        digit = await session.stream_file(self.prompt("survey"), "".join(SURVEY_KEYS))
+        digit = digit or await session.wait_for_digit(int(self.menu.survey_wait * 1000))
+        rating = SURVEY_KEYS.get(digit)
+        if rating is None:
+            return
+        await self.publish("ivr.survey", agent=agent, rating=rating.value)
+        if self.services.rate_call is not None:
+            await self.services.rate_call(self.call_id, rating, agent)
+        await session.stream_file(self.prompt("survey-thanks"))
 
     async def caller_hung_up(self) -> None:
         """Abandoned in the queue: a caller who waited long enough is called back (漏接回拨)."""

@@ -54,6 +54,9 @@ class Menu:
     #: Callers (as the carrier presents them) who hand a caller back, e.g. 110 (110-12345 联动):
     #: no greeting, no description, first in the queue.
     handover_callers: tuple[str, ...] = ()
+    #: After the agent hangs up, the caller rates the service with one key (满意/基本满意/不满意).
+    survey: bool = False
+    survey_wait: float = 6.0
 
     def greeting(self) -> str:
         """The greeting's text, keys included, for the speech synthesiser."""
@@ -125,6 +128,8 @@ def parse_menu(data: dict[str, Any], where: str = "menu") -> Menu:
         kept_line_overflow_after=seconds(data.get("lines", {}), "overflow_after", 30, "lines.overflow_after"),
         options={k: _option(k, v, where, seconds) for k, v in data.get("options", {}).items()},
         handover_callers=_numbers(data.get("handover_callers", []), f"{where}: handover_callers"),
+        survey=_flag(data, "survey", where),
+        survey_wait=seconds(data, "survey_wait", 6, "survey_wait"),
     )
     if menu.announce_every < 5:
         raise MenuError(f"{where}: announce_every must be at least 5 seconds, got {menu.announce_every:g}")
@@ -133,6 +138,13 @@ def parse_menu(data: dict[str, Any], where: str = "menu") -> Menu:
     if menu.emergency_key in menu.options:
         raise MenuError(f"{where}: options.{menu.emergency_key} is the emergency key")
     return menu
+
+
+def _flag(data: dict[str, Any], name: str, where: str) -> bool:
+    value = data.get(name, False)
+    if not isinstance(value, bool):
+        raise MenuError(f"{where}: {name} must be true or false, got {value!r}")
+    return value
 
 
 def _numbers(value: Any, label: str) -> tuple[str, ...]:

@@ -29,6 +29,20 @@ def conversation_path(recordings_dir: str, call_id: str) -> str:
     return f"{recordings_dir}/{_safe(call_id)}-call.wav"
 
 
+def track_path(recordings_dir: str, call_id: str, side: str) -> str:
+    """One direction of the conversation (with extension): ``caller``, what the caller said; ``agent``,
+    what the caller heard (the agent, and a department or 110 in a three-way call)."""
+    return f"{recordings_dir}/{_safe(call_id)}-call-{side}.wav"
+
+
+def mixmonitor_argument(recordings_dir: str, call_id: str) -> str:
+    """MixMonitor on the caller's channel: the mixed conversation, and each direction apart (双轨), so a
+    reviewer hears who said what and speech-to-text gets one voice at a time."""
+    caller = track_path(recordings_dir, call_id, "caller")
+    agent = track_path(recordings_dir, call_id, "agent")
+    return f"{conversation_path(recordings_dir, call_id)},r({caller})t({agent})"
+
+
 def rms_dbfs(path: Path) -> float:
     """Loudness of a 16-bit PCM WAV file in dBFS; -inf for digital silence."""
     with wave.open(str(path), "rb") as audio:

@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from kernel.runtime.events import Publish
 from recordings.access import Heard
-from recordings.files import conversation_path, duration_seconds, intake_path
+from recordings.files import conversation_path, duration_seconds, intake_path, track_path
 from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ Held = Callable[[Sequence[tuple[str, datetime]]], Awaitable[set[str]]]
 #: What a call leaves, by kind: the file name in the recordings folder.
 KINDS: dict[str, Callable[[str], str]] = {
     "conversation": lambda call_id: Path(conversation_path("", call_id)).name,
+    "caller_track": lambda call_id: Path(track_path("", call_id, "caller")).name,
+    "agent_track": lambda call_id: Path(track_path("", call_id, "agent")).name,
     "intake": lambda call_id: Path(intake_path("", call_id)).name + ".wav",
 }
 
@@ -52,12 +55,15 @@ class RecordingShelf:
         self,
         engine: AsyncEngine,
         folder: Path,
+        publish: Publish | None = None,
         clock: Clock = utc_now,
         settle: float = 0.5,
         patience: float = 15,
     ) -> None:
+        """``publish`` tells the call records each new entry (``recording.filed``)."""
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.folder = folder  # the recordings folder, as the controller sees it
+        self.publish = publish
         self.clock = clock
         self.settle, self.patience = settle, patience
         self._tasks: set[asyncio.Task[None]] = set()
@@ -121,8 +127,11 @@ class RecordingShelf:
                 if known is None:
                     session.add(row)
                     await session.flush()
-                    known = row.id
-            entered.append(known)
+            if known is None and self.publish is not None:
+                await self.publish(
+                    {"type": "recording.filed", "call_id": call_id, "recording_id": row.id, "kind": kind}
+                )
+            entered.append(known or row.id)
         return entered
 
     async def of_calls(self, call_ids: Sequence[str]) -> list[dict[str, Any]]:

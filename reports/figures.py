@@ -14,6 +14,8 @@ here once, so the API, the CSV and the wallboard say the same thing.
   centres leave them out of the abandon rate (wrong numbers, second thoughts).
 - ``asa_seconds``: the mean wait of answered calls; ``aht_seconds``: the mean talk
   plus wrap-up of answered calls.
+- ``rated`` (评价量): calls whose caller rated the service after the agent hung up;
+  ``satisfaction_rate`` (满意率): satisfied or basically satisfied / rated.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from enum import StrEnum
 ANSWER_WITHIN_SECONDS = 15.0  # GB/T 33358
 ANSWER_RATE_TARGET = 0.95  # GB/T 33358: 接通率 ≥ 95 %
 SHORT_ABANDON_SECONDS = 5.0
+#: The ratings a satisfaction rate counts as satisfied (满意 and 基本满意).
+SATISFIED_RATINGS = ("satisfied", "basically_satisfied")
 
 
 class GroupBy(StrEnum):
@@ -55,6 +59,9 @@ SUMS = (
     "voicemails",
     "emergency",
     "transfers",
+    "conferences",
+    "rated",
+    "rated_satisfied",
 )
 
 NO_SUMS = dict.fromkeys(SUMS, 0.0)
@@ -76,6 +83,9 @@ COLUMNS = {
     "voicemails": "留言量",
     "emergency": "紧急转接量",
     "transfers": "转接量",
+    "conferences": "三方通话量",
+    "rated": "评价量",
+    "satisfaction_rate": "满意率",
 }
 
 #: Per agent, from the state intervals, beside the call figures.
@@ -114,6 +124,9 @@ def figures(key: str, sums: Mapping[str, float]) -> dict[str, object]:
         "voicemails": int(sums["voicemails"]),
         "emergency": int(sums["emergency"]),
         "transfers": int(sums["transfers"]),
+        "conferences": int(sums["conferences"]),
+        "rated": int(sums["rated"]),
+        "satisfaction_rate": _ratio(sums["rated_satisfied"], sums["rated"]),
     }
 
 

@@ -83,8 +83,9 @@ REPORT_ROUTES = [
         call_report,
         MANAGERS,
         "话务报表: offered (呼入量), answered, answer_rate (接通率), answered_within_15s_rate, abandoned, "
-        "abandoned_short, asa_seconds, aht_seconds, callbacks, voicemails, transfers; by hour, day, week, "
-        "month, line, skill or agent (with signed-in, ready and break time, occupancy); format=csv",
+        "abandoned_short, asa_seconds, aht_seconds, callbacks, voicemails, transfers, conferences "
+        "(三方通话); by hour, day, week, month, line, skill or agent (with signed-in, ready and break time, "
+        "occupancy); format=csv",
         query=("from", "to", "by", "format"),
     ),
     Route(
@@ -99,7 +100,8 @@ REPORT_ROUTES = [
         "/api/reports/records",
         call_records,
         MANAGERS,
-        "通话记录: a day's call records, newest first (?day=YYYY-MM-DD&limit=)",
+        "通话记录: a day's call records, newest first (?day=YYYY-MM-DD&limit=), each with its legs "
+        "(offers to agents, numbers dialled to transfer or to conference) and its recordings' ids",
         query=("day", "limit"),
     ),
 ]

@@ -19,6 +19,8 @@ from enum import StrEnum
 ENDED_KEPT = 20_000
 #: How a transfer or a three-way call ends when the caller went on without the agent (转接量).
 HANDED_ON = frozenset({"handed_over", "queued", "agent_left"})
+#: The last word on a leg: it rings no more and nobody joins or leaves it after this.
+LEG_ENDS = frozenset({"not_answered", "withdrawn", "failed", "handed_over", "agent_left", "department_left"})
 
 
 class Outcome(StrEnum):
@@ -38,16 +40,31 @@ class EndedBy(StrEnum):
     SYSTEM = "system"  # Asterisk, the controller, or a restart
 
 
+class LegKind(StrEnum):
+    OFFER = "offer"  # the ACD rang an agent
+    TRANSFER = "transfer"  # an agent dialled a number to hand the caller to (blind or attended)
+    CONFERENCE = "conference"  # an agent dialled a department or 110 into a three-way call
+
+
 @dataclass
 class Leg:
-    """One offer of a call to an agent: rung, then answered or not."""
+    """One party the call reached for: an agent offered the call, or a number an agent dialled.
+
+    ``result`` for an offer: ringing, answered, not_answered, withdrawn; for a dialled number: ringing,
+    answered, then failed, handed_over (a transfer), joined, agent_left or department_left (a three-way
+    call). ``agent`` is the agent rung, or the one who dialled.
+    """
 
     call_id: str
     seq: int
     agent: str
     offered_at: float
     answered_at: float | None = None
-    result: str = "ringing"  # ringing, answered, not_answered, withdrawn
+    result: str = "ringing"
+    kind: LegKind = LegKind.OFFER
+    to: str = ""  # the number dialled
+    mode: str = ""  # blind, attended, consult or conference, as the agent chose
+    ended_at: float | None = None
 
 
 @dataclass
@@ -74,6 +91,9 @@ class CallRecord:
     cause: str = ""
     wrap_seconds: float = 0.0
     transfers: int = 0
+    conferences: int = 0  # three-way calls a department or 110 joined
+    rating: str = ""  # the caller's rating after the agent hung up (satisfied, basically_satisfied, ...)
+    legs: int = 0  # offers and dialled numbers so far: the next leg's number
 
     @property
     def outcome(self) -> Outcome:
@@ -128,6 +148,14 @@ class WrapUpEnded:
 
 
 @dataclass(frozen=True)
+class RecordingFiled:
+    """A recording of the call was entered in the register, usually after the call's record closed."""
+
+    call_id: str
+    recording_id: int
+
+
+@dataclass(frozen=True)
 class CallbackMade:
     """A callback connected the agent and the caller: a field of the call it calls back."""
 
@@ -136,7 +164,7 @@ class CallbackMade:
     agent: str
 
 
-Change = CallRecord | Leg | Interval | WrapUpEnded | CallbackMade
+Change = CallRecord | Leg | Interval | WrapUpEnded | CallbackMade | RecordingFiled
 
 
 @dataclass
@@ -172,6 +200,8 @@ class Recorder:
             return self._agent_state(event, now)
         if kind == "acd.callback_answered":  # long after the call itself ended
             return self._callback_answered(event, now)
+        if kind == "recording.filed":
+            return self._recording_filed(event)
         call_id = str(event.get("call_id", ""))
         if not call_id:
             return []
@@ -187,7 +217,7 @@ class Recorder:
         changes: list[Change] = handler(record, event, at) if handler else []
         if kind == "call.hangup":
             self._end(record, event, at)
-            changes.extend(self._withdraw_legs(call_id))
+            changes.extend(self._end_legs(call_id, at))
             del self.calls[call_id]
             self.legs.pop(call_id, None)
             self.ended[call_id] = None
@@ -216,21 +246,19 @@ class Recorder:
 
     def _on_acd_offered(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
         record.offers += 1
-        leg = Leg(record.call_id, record.offers, str(event.get("agent", "")), at)
-        self.legs.setdefault(record.call_id, []).append(leg)
-        return [replace(leg)]
+        return [self._new_leg(record, Leg(record.call_id, 0, str(event.get("agent", "")), at))]
 
     def _on_acd_not_answered(
         self, record: CallRecord, event: Mapping[str, object], at: float
     ) -> list[Change]:
-        return self._settle_leg(record.call_id, str(event.get("agent", "")), "not_answered", None)
+        return self._settle_leg(record.call_id, str(event.get("agent", "")), "not_answered", None, at)
 
     def _on_call_bridged(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
         agent = str(event.get("agent", ""))
         if not agent or record.answered_at is not None:
             return []
         record.agent, record.answered_at = agent, at
-        return self._settle_leg(record.call_id, agent, "answered", at)
+        return self._settle_leg(record.call_id, agent, "answered", at, at)
 
     def _on_acd_abandoned(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
         record.abandoned_at = at
@@ -246,6 +274,10 @@ class Recorder:
         record.voicemail = True
         return []
 
+    def _on_ivr_survey(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
+        record.rating = str(event.get("rating", ""))
+        return []
+
     def _on_ivr_emergency(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
         record.emergency_number = str(event.get("number", ""))
         return []
@@ -253,12 +285,42 @@ class Recorder:
     def _on_call_transfer(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
         if event.get("state") in HANDED_ON:
             record.transfers += 1
-        return []
+        if event.get("state") == "queued":  # back to the ACD: its offers are the legs
+            return []
+        return self._dialled(record, LegKind.TRANSFER, event, at)
 
     def _on_call_conference(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
-        if event.get("state") in HANDED_ON:  # the agent left caller and department together
+        state = event.get("state")
+        if state in HANDED_ON:  # the agent left caller and department together
             record.transfers += 1
-        return []
+        if state == "joined":
+            record.conferences += 1
+        return self._dialled(record, LegKind.CONFERENCE, event, at)
+
+    def _dialled(
+        self, record: CallRecord, kind: LegKind, event: Mapping[str, object], at: float
+    ) -> list[Change]:
+        """A number an agent dialled for the call: its leg opens at the first word and follows each step."""
+        to, state = str(event.get("to", "")), str(event.get("state", ""))
+        leg = next(
+            (
+                leg
+                for leg in reversed(self.legs.get(record.call_id, []))
+                if (leg.kind, leg.to) == (kind, to) and leg.result not in LEG_ENDS
+            ),
+            None,
+        )
+        if leg is None:
+            agent = str(event.get("agent") or event.get("by") or record.agent)
+            leg = Leg(record.call_id, 0, agent, at, kind=kind, to=to, mode=str(event.get("mode", "")))
+            self._new_leg(record, leg)
+        if state == "answered" and leg.answered_at is None:
+            leg.answered_at = at
+        if state in {"answered", *LEG_ENDS} or (state == "joined" and kind is LegKind.CONFERENCE):
+            leg.result = state
+        if state in LEG_ENDS:
+            leg.ended_at = at
+        return [replace(leg)]
 
     def _end(self, record: CallRecord, event: Mapping[str, object], at: float) -> None:
         record.ended_at = at
@@ -267,6 +329,13 @@ class Recorder:
         record.ended_by = ended_by if ended_by in set(EndedBy) else EndedBy.SYSTEM
         if record.agent == "" and event.get("agent"):  # answered while no controller was there to see it
             record.agent = str(event["agent"])
+
+    @staticmethod
+    def _recording_filed(event: Mapping[str, object]) -> list[Change]:
+        recording_id = event.get("recording_id")
+        if not event.get("call_id") or not isinstance(recording_id, int):
+            return []
+        return [RecordingFiled(str(event["call_id"]), recording_id)]
 
     def _callback_answered(self, event: Mapping[str, object], now: float) -> list[Change]:
         """The record it belongs to is usually closed by now: the store updates it where it lies."""
@@ -277,21 +346,34 @@ class Recorder:
 
     # -- legs ------------------------------------------------------------------
 
-    def _settle_leg(self, call_id: str, agent: str, result: str, at: float | None) -> list[Change]:
+    def _new_leg(self, record: CallRecord, leg: Leg) -> Leg:
+        record.legs += 1
+        leg.seq = record.legs
+        self.legs.setdefault(record.call_id, []).append(leg)
+        return replace(leg)
+
+    def _settle_leg(
+        self, call_id: str, agent: str, result: str, answered_at: float | None, at: float
+    ) -> list[Change]:
         for leg in reversed(self.legs.get(call_id, [])):
-            if leg.agent == agent and leg.result == "ringing":
-                leg.result, leg.answered_at = result, at
+            if leg.kind is LegKind.OFFER and leg.agent == agent and leg.result == "ringing":
+                leg.result, leg.answered_at = result, answered_at
+                if result in LEG_ENDS:
+                    leg.ended_at = at
                 return [replace(leg)]
         return []
 
-    def _withdraw_legs(self, call_id: str) -> list[Change]:
-        """A phone still ringing when the caller hung up was not the agent's miss."""
-        withdrawn = []
+    def _end_legs(self, call_id: str, at: float) -> list[Change]:
+        """The call's end ends its legs. A phone still ringing when the caller hung up was not the
+        agent's miss, and a number still ringing was not refused: both are withdrawn."""
+        ended = []
         for leg in self.legs.get(call_id, []):
-            if leg.result == "ringing":
-                leg.result = "withdrawn"
-                withdrawn.append(replace(leg))
-        return withdrawn
+            if leg.ended_at is None:
+                leg.ended_at = at
+                if leg.result == "ringing":
+                    leg.result = "withdrawn"
+                ended.append(replace(leg))
+        return ended
 
     # -- agents' states ------------------------------------------------------------
 
@@ -317,7 +399,7 @@ class Recorder:
         if state == "wrap_up" and current is not None and current.state == "talking":
             call_id = call_id or current.call_id  # the ACD names no call once it ended: the wrap-up is its
         if state == "talking" and call_id:  # a colleague answering a caller handed on: no second bridge
-            changes.extend(self._settle_leg(call_id, agent, "answered", at))
+            changes.extend(self._settle_leg(call_id, agent, "answered", at, at))
         opened = Interval(agent, state, reason, at, call_id)
         self.states[agent] = opened
         return [*changes, opened]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from kernel.runtime.db import writer
 from reports.figures import (
     ANSWER_WITHIN_SECONDS,
+    SATISFIED_RATINGS,
     SHORT_ABANDON_SECONDS,
     SUMS,
     DayCall,
@@ -25,7 +26,17 @@ from reports.figures import (
     buckets,
     moment,
 )
-from reports.records import CallbackMade, CallRecord, Change, Interval, Leg, Outcome, WrapUpEnded
+from reports.records import (
+    CallbackMade,
+    CallRecord,
+    Change,
+    Interval,
+    Leg,
+    LegKind,
+    Outcome,
+    RecordingFiled,
+    WrapUpEnded,
+)
 from reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
 
 R, L, A = CallRecordRow, CallLegRow, AgentIntervalRow
@@ -56,6 +67,9 @@ SUM_COLUMNS: tuple[ColumnElement[Any], ...] = (
     _count(R.outcome == Outcome.VOICEMAIL.value),
     _count(R.outcome == Outcome.EMERGENCY.value),
     func.coalesce(func.sum(R.transfers), 0),
+    func.coalesce(func.sum(R.conferences), 0),
+    _count(R.rating != ""),
+    _count(R.rating.in_(SATISFIED_RATINGS)),
 )
 
 GROUP_COLUMN = {
@@ -99,6 +113,13 @@ class RecordStore:
                         .where(R.call_id == change.call_id)
                         .values(callback_at=moment(change.at), callback_agent=change.agent)
                     )
+                elif isinstance(change, RecordingFiled):
+                    listed = case((R.recording_ids == "", ""), else_=R.recording_ids + ",")
+                    await connection.execute(
+                        update(R)
+                        .where(R.call_id == change.call_id)
+                        .values(recording_ids=listed + str(change.recording_id))
+                    )
 
     async def _put_record(self, connection: AsyncConnection, record: CallRecord) -> None:
         values = {
@@ -118,6 +139,9 @@ class RecordStore:
             "cause": record.cause[:64],
             "emergency_number": record.emergency_number,
             "transfers": record.transfers,
+            "conferences": record.conferences,
+            "legs": record.legs,
+            "rating": record.rating,
         }
         changed = await connection.execute(update(R).where(R.call_id == record.call_id).values(**values))
         if changed.rowcount == 0:
@@ -128,12 +152,17 @@ class RecordStore:
                     **buckets(record.arrived_at, self.zone),
                     wrap_seconds=record.wrap_seconds,
                     callback_agent="",
+                    recording_ids="",
                     **values,
                 )
             )
 
     async def _put_leg(self, connection: AsyncConnection, leg: Leg) -> None:
-        values = {"answered_at": moment(leg.answered_at), "result": leg.result}
+        values = {
+            "answered_at": moment(leg.answered_at),
+            "result": leg.result,
+            "ended_at": moment(leg.ended_at),
+        }
         changed = await connection.execute(
             update(L).where(L.call_id == leg.call_id, L.seq == leg.seq).values(**values)
         )
@@ -145,6 +174,9 @@ class RecordStore:
                     agent=leg.agent,
                     offered_at=moment(leg.offered_at),
                     day=buckets(leg.offered_at, self.zone)["day"],
+                    kind=leg.kind.value,
+                    target=leg.to,
+                    mode=leg.mode,
                     **values,
                 )
             )
@@ -204,7 +236,7 @@ class RecordStore:
         """Per agent: calls offered (their phone rang) and not answered."""
         query = (
             select(L.agent, func.count(), _count(L.result == "not_answered"))
-            .where(L.day >= first.isoformat(), L.day <= last.isoformat())
+            .where(L.day >= first.isoformat(), L.day <= last.isoformat(), L.kind == LegKind.OFFER.value)
             .group_by(L.agent)
         )
         async with self.engine.connect() as connection:
@@ -251,11 +283,22 @@ class RecordStore:
             return [(row.started, row.ended) for row in (await connection.execute(query)).all()]
 
     async def records(self, day: date, limit: int) -> list[dict[str, Any]]:
-        """A day's call records, the newest first."""
+        """A day's call records, the newest first, each with its legs and its recordings' ids."""
         query = select(R).where(R.day == day.isoformat()).order_by(R.arrived_at.desc()).limit(limit)
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [{column: getattr(row, column) for column in RECORD_FIELDS} for row in rows]
+            legs_of: dict[str, list[dict[str, Any]]] = {row.call_id: [] for row in rows}
+            legs = select(L).where(L.call_id.in_(list(legs_of))).order_by(L.seq)
+            for leg in await connection.execute(legs):
+                legs_of[leg.call_id].append({column: getattr(leg, column) for column in LEG_FIELDS})
+        return [
+            {
+                **{column: getattr(row, column) for column in RECORD_FIELDS},
+                "recording_ids": [int(n) for n in row.recording_ids.split(",") if n],
+                "legs": legs_of[row.call_id],
+            }
+            for row in rows
+        ]
 
 
 RECORD_FIELDS = (
@@ -279,7 +322,10 @@ RECORD_FIELDS = (
     "callback_at",
     "callback_agent",
     "transfers",
+    "conferences",
+    "rating",
 )
+LEG_FIELDS = ("seq", "kind", "agent", "target", "mode", "offered_at", "answered_at", "result", "ended_at")
 
 
 def _seconds(value: datetime | None) -> float | None:
@@ -303,4 +349,7 @@ def _record_of(row: Any) -> CallRecord:
         voicemail=row.outcome == Outcome.VOICEMAIL.value,
         emergency_number=row.emergency_number,
         transfers=row.transfers,
+        conferences=row.conferences,
+        legs=row.legs,
+        rating=row.rating,
     )

@@ -1,4 +1,5 @@
-"""The durable call records: one row per inbound call, one per offer to an agent, one per agent state
+"""The durable call records: one row per inbound call, one per leg (an offer to an agent, a number an
+agent dialled to transfer or to add a third party), one per agent state
 interval (like app_queue's queue_log), so reports compute occupancy and break time instead of guessing.
 
 Report keys are stored beside the moments, in the centre's own time zone (``day``, ``hour``, ``week``,
@@ -43,6 +44,10 @@ class CallRecordRow(Base):
     callback_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     callback_agent: Mapped[str] = mapped_column(String(16))
     transfers: Mapped[int] = mapped_column(Integer)
+    conferences: Mapped[int] = mapped_column(Integer, server_default="0")
+    rating: Mapped[str] = mapped_column(String(24), server_default="")  # the caller's, after the talk
+    legs: Mapped[int] = mapped_column(Integer, server_default="0")
+    recording_ids: Mapped[str] = mapped_column(String(200), server_default="")  # "12,13": the register's ids
 
 
 class CallLegRow(Base):
@@ -56,6 +61,10 @@ class CallLegRow(Base):
     day: Mapped[str] = mapped_column(String(10), index=True)
     answered_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
     result: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(12), server_default="offer")  # offer, transfer, conference
+    target: Mapped[str] = mapped_column(String(32), server_default="")  # the number an agent dialled
+    mode: Mapped[str] = mapped_column(String(12), server_default="")
+    ended_at: Mapped[datetime | None] = mapped_column(Moment(), nullable=True)
 
 
 class AgentIntervalRow(Base):

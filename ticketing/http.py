@@ -36,7 +36,7 @@ from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
 from ticketing.vocabulary import Channel, Status, TicketType
-from ticketing.workflow import COMMANDS, EMAIL, PHONE
+from ticketing.workflow import COMMANDS, EMAIL, HANDED_OVER_BY, PHONE
 
 log = logging.getLogger(__name__)
 #: The years a calendar, a deadline or a report may name.
@@ -346,6 +346,11 @@ _INTAKE_BODY = {
             "description": "the caller agreed to get the ticket number and the reply by SMS",
         },
         "call_id": {"type": "string"},
+        "handed_over_by": {
+            "type": "string",
+            "enum": list(HANDED_OVER_BY),
+            "description": "110, 119, 120 or 122 handed the caller to 12345 (110-12345 联动)",
+        },
         "attachments": {
             "type": "array",
             "items": {"type": "object", "required": ["name"], "properties": {"name": _SAID}},

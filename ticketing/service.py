@@ -22,7 +22,7 @@ from ticketing.errors import TicketError, forbidden, invalid
 from ticketing.kb_store import KnowledgeBase
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
-from ticketing.vocabulary import Status, TicketType
+from ticketing.vocabulary import Satisfaction, Status, TicketType
 from ticketing.webhooks import GATEWAY_SUFFIX
 from ticketing.workflow import CLOSED, DESCRIPTION_LIMIT, Context, Ticket, check_allowed, parse_intake
 
@@ -247,7 +247,25 @@ class TicketDesk:
             shown["suggested_unit"] = await self.directory.suggest_unit(
                 ticket.intake.category, ticket.intake.region
             )
+            shown["call_rating"] = await self._call_rating(ticket.intake.call_id)
         return shown
+
+    async def rate_call(self, call_id: str, rating: Satisfaction, agent: str) -> None:
+        """The caller's rating of the service (the IVR's survey), for the ticket taken on that call."""
+        await self.store.rate_call(call_id, rating.value, agent, self.clock())
+
+    async def _call_rating(self, call_id: str) -> dict[str, str] | None:
+        """How the caller rated the agent's service on the ticket's call (platform staff only)."""
+        row = await self.store.call_rating(call_id) if call_id else None
+        if row is None:
+            return None
+        rating = Satisfaction(row.rating)
+        return {
+            "rating": rating.value,
+            "label": rating.label,
+            "agent": row.agent,
+            "at": row.rated_at.astimezone(self.policy.timezone).isoformat(),
+        }
 
     async def _shown(self, ticket: Ticket, actor: Actor) -> dict[str, Any]:
         shown = privacy.view(ticket, actor, self.confidential_roles)

@@ -28,6 +28,7 @@ from ticketing.tables import (
     AuditRow,
     CalendarDayRow,
     CalendarYearRow,
+    CallRatingRow,
     CounterRow,
     EventRow,
     TicketRow,
@@ -269,6 +270,16 @@ class TicketStore:
                     fields=",".join(fields),
                 )
             )
+
+    async def rate_call(self, call_id: str, rating: str, agent: str, at: datetime) -> None:
+        """The first rating of a call stands; a repeat (a retried write) changes nothing."""
+        async with self.writes.begin() as session:
+            if await session.get(CallRatingRow, call_id) is None:
+                session.add(CallRatingRow(call_id=call_id, rating=rating, agent=agent, rated_at=at))
+
+    async def call_rating(self, call_id: str) -> CallRatingRow | None:
+        async with self.sessions() as session:
+            return await session.get(CallRatingRow, call_id)
 
     async def audit_trail(self, number: str) -> list[dict[str, Any]]:
         async with self.sessions() as session:

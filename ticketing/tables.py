@@ -135,6 +135,17 @@ class CounterRow(Base):
     last: Mapped[int] = mapped_column(Integer)
 
 
+class CallRatingRow(Base):
+    """A caller's rating of the service, pressed after the agent hung up; a ticket taken on that call
+    shows it, whether the ticket was written before the rating or after."""
+
+    __tablename__ = "call_ratings"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rating: Mapped[str] = mapped_column(String(24))
+    agent: Mapped[str] = mapped_column(String(16))
+    rated_at: Mapped[datetime] = mapped_column(Moment())
+
+
 class AuditRow(Base):
     """Every read of personal data by a unit user (Zhijiang 第二十五、二十六条)."""
 

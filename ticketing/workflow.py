@@ -32,6 +32,8 @@ CLOSED = frozenset({S.ARCHIVED, S.MERGED, S.NOT_ACCEPTED})
 #: Unreachable callbacks before a supervisor may archive without the citizen's verdict.
 CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
 PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
+#: Who may have handed a caller to 12345 (110-12345 联动), or nobody.
+HANDED_OVER_BY = ("", "110", "119", "120", "122")
 DESCRIPTION_LIMIT = 5000
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{1,63}$")
 #: Channels where the citizen left a message rather than spoke to someone (GB/T 33358's 信箱).
@@ -107,6 +109,8 @@ class Intake:
     #: The caller agreed to notices by SMS (the ticket number, the reply) on ``callback_phone``.
     sms_notices: bool = False
     call_id: str = ""
+    #: The emergency service (110, 119, 120, 122) that handed the caller to 12345 (110-12345 联动).
+    handed_over_by: str = ""
     attachments: tuple[Mapping[str, Any], ...] = ()
     source: str = ""
     external_id: str = ""
@@ -207,6 +211,9 @@ def parse_intake(data: Mapping[str, Any]) -> Intake:
         raise invalid("attachments", "must be a list of objects with a name")
     caller_phone = phone("caller_phone")
     caller_email = text("caller_email", limit=254)
+    handed_over_by = text("handed_over_by", limit=3)
+    if handed_over_by not in HANDED_OVER_BY:
+        raise invalid("handed_over_by", f"须为 {'、'.join(HANDED_OVER_BY[1:])} 之一，或留空")
     if caller_email and not EMAIL.match(caller_email):
         raise invalid("caller_email", f"is not an email address: {caller_email!r}")
     return Intake(
@@ -225,6 +232,7 @@ def parse_intake(data: Mapping[str, Any]) -> Intake:
         urgent=flag("urgent"),
         sms_notices=flag("sms_notices"),
         call_id=text("call_id", limit=80),
+        handed_over_by=handed_over_by,
         attachments=tuple(dict(a) for a in attachments),
         source=text("source", limit=40),
         external_id=text("external_id", limit=80),

@@ -62,9 +62,17 @@ def account_of(channel: str) -> str:
 
 
 class CallTracker:
-    def __init__(self, is_agent: Callable[[str], bool], clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        is_agent: Callable[[str], bool],
+        clock: Callable[[], float],
+        line_of: Callable[[str], str] = str,
+    ) -> None:
+        """``line_of``: the line a dialled number is answered as (a number map: an old department
+        number is its line), so every event of the call names the same line."""
         self._is_agent = is_agent
         self._clock = clock
+        self._line_of = line_of
         self.calls: dict[str, LiveCall] = {}
         self._call_of_channel: dict[str, str] = {}
 
@@ -202,7 +210,7 @@ class CallTracker:
                 call_id=call_id,
                 caller_number=str(event.get("CallerIDNum", "")),
                 caller_name=str(event.get("CallerIDName", "")),
-                line=str(event.get("Exten", "")),
+                line=self._line_of(str(event.get("Exten", ""))),
                 started_at=self._clock(),
                 state=state,
             )

@@ -68,6 +68,9 @@ class Settings:
     asterisk_instance_dir: str = "/var/lib/hotline/sut"
     # Numbers the carrier delivers: 12345 and kept department numbers ("12315=市场监管").
     lines: str = "12345"
+    # Other numbers the carrier delivers, and the line each one is ("88001234=12315"); a number on which
+    # 110/119/120/122 hand callers to 12345 says which ("96110=12345:110").
+    number_map: str = ""
     fallback_queue_seconds: int = 120
     # The dialling plan (trunks/dialling.py): besides mainland mobiles and local landlines, these area
     # codes ("0717,027") and service numbers may be dialled out; nothing else, against toll fraud.

@@ -53,12 +53,22 @@ CATALOGUE: dict[str, EventType] = {
             "agent_left, department_left or failed",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
         ),
-        EventType("ivr.handover", "110/119/120 handed a caller back: no greeting, first in line", CALL),
+        EventType(
+            "ivr.handover",
+            "110/119/120/122 (by) handed a caller over: no greeting, first in line, the ticket marked",
+            (*CALL, "by"),
+        ),
         EventType("ivr.menu", "the caller ended the greeting with a key", (*CALL, "digit")),
         EventType("ivr.emergency", "the caller chose the emergency key and is connected", (*CALL, "number")),
         EventType("ivr.voicemail", "the caller goes to voicemail, and why", (*CALL, "reason")),
         EventType("ivr.intake_recorded", "the caller's description is recorded", (*CALL, "ended_by")),
         EventType("ivr.position", "the caller heard their place in the queue", (*CALL, "ahead")),
+        EventType(
+            "ivr.survey",
+            "after the agent hung up, the caller rated the service: satisfied, basically_satisfied or "
+            "dissatisfied",
+            (*CALL, "agent", "rating"),
+        ),
         EventType(
             "acd.queued",
             "the caller waits for an agent (again, with the first place, after a transfer: agent names "
@@ -148,6 +158,12 @@ CATALOGUE: dict[str, EventType] = {
             "the wallboard's figures moved: today's, per skill, the last 24 hours' answer rate against the "
             "target, the day's half hours (see GET /api/reports/live)",
             ("day", "today", "skills", "last_24h", "half_hours", "at"),
+        ),
+        EventType(
+            "recording.filed",
+            "a call's recording (kind: conversation or intake) was entered in the register; fetch it by id "
+            "through /api/recordings, as the access rules allow",
+            ("call_id", "recording_id", "kind"),
         ),
         EventType(
             "controller.reconciled",

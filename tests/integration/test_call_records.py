@@ -124,6 +124,7 @@ async def test_a_days_report_counts_each_ending_once(engine, clock) -> None:
     assert (row["offered"], row["requested"], row["answered"]) == (7, 5, 2)
     assert (row["abandoned"], row["abandoned_short"], row["callbacks"], row["callbacks_made"]) == (2, 1, 1, 1)
     assert (row["voicemails"], row["emergency"], row["transfers"]) == (1, 1, 0)
+    assert (row["rated"], row["satisfaction_rate"]) == (0, None)  # nobody rated: no rate to speak of
     assert row["answer_rate"] == 0.4 and row["answered_within_15s_rate"] == 0.2
     assert row["asa_seconds"] == (8 + 30) / 2
     assert row["aht_seconds"] == (60 + 30 + 60) / 2  # talk plus the wrap-up that followed the first call
@@ -169,6 +170,50 @@ async def test_per_agent_offers_answers_and_time_by_state(engine, clock) -> None
     assert first["signed_in_seconds"] == 600 + 1800
     assert first["ready_seconds"] == 2400 - 60 - 30 - 600
     assert first["occupancy"] == round(90 / (2400 - 600), 4)
+
+
+async def test_a_three_way_call_and_a_refused_transfer_are_legs_and_the_recordings_are_named(
+    engine, clock
+) -> None:
+    """The agent's transfer to 12333 fails, then 12315 joins a three-way call and the agent leaves it;
+    the conversation's recording is entered after the record closed."""
+    book = book_on(engine, clock)
+    dialled = {"agent": "1001", "by": "1001"}
+    call(
+        book, clock, "three-way",
+        (2.0, "acd.queued", {"skill": "general", "priority": "normal"}),
+        (3.0, "acd.offered", {"agent": "1001"}),
+        (5.0, "call.bridged", {"agent": "1001"}),
+        (20.0, "call.transfer", {**dialled, "to": "12333", "mode": "blind", "state": "dialling"}),
+        (45.0, "call.transfer", {**dialled, "to": "12333", "mode": "blind", "state": "failed"}),
+        (50.0, "call.conference", {**dialled, "to": "12315", "mode": "conference", "state": "dialling"}),
+        (56.0, "call.conference", {**dialled, "to": "12315", "mode": "conference", "state": "answered"}),
+        (57.0, "call.conference", {**dialled, "to": "12315", "mode": "conference", "state": "joined"}),
+        (90.0, "call.conference", {**dialled, "to": "12315", "mode": "conference", "state": "agent_left"}),
+        (295.0, "ivr.survey", {"agent": "1001", "rating": "basically_satisfied"}),
+        (300.0, "call.hangup", {"ended_by": "caller"}),
+    )  # fmt: skip
+    await book.write()
+    for recording_id in (41, 42):
+        book.hear({"type": "recording.filed", "call_id": "three-way", "recording_id": recording_id})
+    await book.write()
+    [record] = await book.store.records(DAY, 10)
+    assert (record["outcome"], record["transfers"], record["conferences"]) == ("answered", 1, 1)
+    assert record["recording_ids"] == [41, 42] and record["rating"] == "basically_satisfied"
+    legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
+    assert legs == [
+        ("offer", "1001", "", "answered"),
+        ("transfer", "1001", "12333", "failed"),
+        ("conference", "1001", "12315", "agent_left"),
+    ]
+    conference = record["legs"][2]
+    assert conference["answered_at"].timestamp() == MORNING + 56
+    assert conference["ended_at"].timestamp() == MORNING + 90
+    [row] = await book.report(GroupBy.DAY, DAY, DAY)
+    assert (row["answered"], row["transfers"], row["conferences"]) == (1, 1, 1)
+    assert (row["rated"], row["satisfaction_rate"]) == (1, 1.0)
+    [agent_row] = await book.report(GroupBy.AGENT, DAY, DAY)
+    assert (agent_row["offered"], agent_row["not_answered"]) == (1, 0)  # numbers dialled are not offers
 
 
 async def test_live_figures_for_the_wallboard(engine, clock) -> None:

@@ -45,12 +45,21 @@ async def served(engine, tmp_path: Path):
     folder.mkdir()
     audio = write_wav(folder / f"{CALL}-call.wav", 4.0)
     write_wav(folder / f"{CALL}-intake.wav", 2.5)
-    shelf = RecordingShelf(engine, folder, settle=0.05)
+    filed: list[dict[str, object]] = []
+
+    async def publish(event: dict[str, object]) -> None:
+        filed.append(event)
+
+    shelf = RecordingShelf(engine, folder, publish, settle=0.05)
     ended = time.time()
     entered = await shelf.enter(
         {"call_id": CALL, "line": "12345", "caller_number": "13800138000", "agent": "1001", "at": ended}
     )
     assert await shelf.enter({"call_id": CALL, "agent": "1001", "at": ended}) == entered  # once each
+    # the call records hear each new entry once, by the register's id
+    assert [(e["type"], e["call_id"], e["recording_id"]) for e in filed] == [
+        ("recording.filed", CALL, recording_id) for recording_id in entered
+    ]
     desk = TicketDesk(engine, load_policy("zhijiang"))
     await desk.start()
     users = Users(engine)

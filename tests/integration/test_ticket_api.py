@@ -18,6 +18,7 @@ from ticketing.attachments import AttachmentStore
 from ticketing.http import ROUTES, add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
+from ticketing.vocabulary import Satisfaction
 from ticketing.webhooks import sign
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -516,9 +517,14 @@ async def test_the_screen_pop_draft_posts_as_a_ticket_as_it_is(api) -> None:
     status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json={**draft, **said})
     assert status == 201, ticket
     assert ticket["intake"]["call_id"] == "1700000000.42" and ticket["intake"]["channel"] == "phone"
-    assert ticket["intake"]["caller_phone"] == "13800138000"
+    assert ticket["intake"]["caller_phone"] == "13800138000" and ticket["intake"]["handed_over_by"] == ""
+    handed = ticket_draft("1700000000.43", "13800138000", "", "12345", handed_over_by="110")
+    status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json={**handed, **said})
+    assert status == 201 and ticket["intake"]["handed_over_by"] == "110", ticket  # 110 handed it over
 
 
+#: Only 110, 119, 120 and 122 hand callers over, named as text.
+NOT_HANDED_OVER = [{**COMPLAINT, "handed_over_by": by} for by in ("911", 110)]
 MALFORMED_PART = (
     b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.jpg\r\n'
     b"Content-Type\r\n\r\nxx\r\n--b--\r\n"
@@ -529,6 +535,8 @@ MALFORMED_PART = (
     ("who", "method", "path", "kwargs", "status", "error_id"),
     [
         ("agent", "POST", "/api/tickets", {"data": b"[" * 5000 + b"]" * 5000}, 400, "bad-json"),
+        ("agent", "POST", "/api/tickets", {"json": NOT_HANDED_OVER[0]}, 422, "invalid-field"),
+        ("agent", "POST", "/api/tickets", {"json": NOT_HANDED_OVER[1]}, 422, "invalid-field"),
         ("agent", "GET", "/api/tickets?offset=99999999999999999999999", {}, 422, "invalid-field"),
         ("agent", "GET", "/api/tickets?limit=-99999999999999999999999", {}, 422, "invalid-field"),
         ("agent", "GET", "/api/kb/999999999999999999999999", {}, 404, "not-found"),
@@ -667,3 +675,38 @@ async def test_a_body_dripped_slowly_is_cut_off_with_a_408(api, monkeypatch) -> 
         status_line = await reader.readline()
     writer.close()
     assert status_line.startswith(b"HTTP/1.1 408")
+
+
+async def test_the_callers_rating_of_the_call_shows_on_its_ticket_for_platform_staff_only(
+    api, engine
+) -> None:
+    """The survey's key comes after the agent hung up: before or after the ticket is written."""
+    client, tokens = api
+    ivr = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: NOW)
+    await ivr.rate_call("1700000000.77", Satisfaction.DISSATISFIED, "1001")
+    await ivr.rate_call("1700000000.77", Satisfaction.SATISFIED, "1001")  # a retried write: the first stands
+    draft = ticket_draft("1700000000.77", "13800138000", "张三", "12345")
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+    status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json={**draft, **said})
+    assert status == 201, ticket
+    number = ticket["number"]
+    _, shown = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{number}")
+    assert shown["call_rating"] == {
+        "rating": "dissatisfied",
+        "label": "不满意",
+        "agent": "1001",
+        "at": NOW.isoformat(),
+    }
+    await call(
+        client, tokens, "agent", "POST", f"/api/tickets/{number}/dispatch", json={"unit": "cgj.majiadian"}
+    )
+    _, seen = await call(client, tokens, "unit", "GET", f"/api/tickets/{number}")
+    assert "call_rating" not in seen  # how a caller rated an agent is the platform's business
+
+    draft = ticket_draft("1700000000.78", "13800138001", "李四", "12345")
+    status, later = await call(client, tokens, "agent", "POST", "/api/tickets", json={**draft, **said})
+    _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{later['number']}")
+    assert shown["call_rating"] is None  # not rated (yet)
+    await ivr.rate_call("1700000000.78", Satisfaction.BASICALLY_SATISFIED, "1002")
+    _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{later['number']}")
+    assert (shown["call_rating"]["rating"], shown["call_rating"]["agent"]) == ("basically_satisfied", "1002")

@@ -47,6 +47,8 @@ TEST_ENV = {
     "HOTLINE_FALLBACK_QUEUE_SECONDS": "30",
     # 12315 is a kept department number; agent 1003 is its dedicated seat.
     "HOTLINE_LINES": "12345,12315=市场监管投诉",
+    # 88001234 is 12315's old number, still ringing; on 96110 the police hand callers to 12345.
+    "HOTLINE_NUMBER_MAP": "88001234=12315,96110=12345:110",
     "HOTLINE_AGENT_SKILLS": "1003=12315:8,12345:3",
     "HOTLINE_WRAP_UP_SECONDS": "4",
     "HOTLINE_RING_SECONDS": "6",

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from kernel.asterisk.ami import AmiClient
 from kernel.asterisk.channels import account_of
 from lab.caller import CallPlan, place_call
+from lab.controller import api_token
 from recordings.files import duration_seconds, rms_dbfs
+from tests.integration.test_ticket_api import COMPLAINT
+from tests.lab.conftest import EventStream, api
 
 numbers = (f"1370000{n:04d}" for n in itertools.count(1))
 SKIP_GREETING = "1"  # not an option: ends the greeting, "other matters"
@@ -355,3 +358,42 @@ async def test_a_caller_handed_back_by_110_is_answered_before_those_waiting_long
     assert queued["priority"] == "from_110"
     assert first(stream.events, "ivr.handover", caller_number="110") is not None
     assert first(stream.events, "ivr.menu", caller_number="110") is None, "no greeting for them"
+
+
+def bridged_with(number: str):
+    return lambda e: e.get("type") == "call.bridged" and e.get("caller_number") == number
+
+
+async def test_the_number_map_rings_an_old_department_number_and_marks_callers_110_hands_over(
+    lab, lab_env, controller, settings, agents, supervisor_token
+):
+    """88001234 is 12315's old number: 12315's seat answers it. On 96110 the police hand a citizen over,
+    showing the citizen's own number: no greeting, first in line, and the ticket says 110 handed it."""
+    await agents.phone("1003", talk_seconds=3)
+    await agents.only_ready("1003")  # the 12315 seat, who also takes 12345's calls
+    old_number, handed_over = caller(to="88001234"), caller(to="96110", dtmf="", hold=90)
+    sockets = controller.base_url.replace("http", "ws")
+    async with (
+        agents.floor() as stream,
+        EventStream(f"{sockets}/api/agents/1003/events?access_token={supervisor_token}") as desk,
+    ):
+        await place_call(lab, old_number)
+        first_bridged = await stream.wait_for(bridged_with(old_number.caller_number), 60)
+        await place_call(lab, handed_over)
+        bridged = await stream.wait_for(bridged_with(handed_over.caller_number), 60)
+        pop = await desk.wait_for(
+            lambda e: e.get("type") == "agent.screen_pop" and e.get("call_id") == bridged["call_id"], 10
+        )
+    assert (first_bridged["line"], first_bridged["agent"]) == ("12315", "1003")
+    handover = first(stream.events, "ivr.handover", caller_number=handed_over.caller_number)
+    assert handover is not None and (handover["by"], handover["line"]) == ("110", "12345"), handover
+    assert first(stream.events, "ivr.menu", caller_number=handed_over.caller_number) is None
+    queued = first(stream.events, "acd.queued", caller_number=handed_over.caller_number)
+    assert queued is not None and queued["priority"] == "from_110"
+    draft = pop["draft"]
+    assert draft["handed_over_by"] == "110" and draft["caller_phone"] == handed_over.caller_number
+
+    agent_token = await asyncio.to_thread(api_token, lab_env, "1003", "agent")
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+    status, ticket = await api("POST", f"{controller.base_url}/api/tickets", agent_token, {**draft, **said})
+    assert status == 201 and ticket["intake"]["handed_over_by"] == "110", ticket

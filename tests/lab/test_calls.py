@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lab.caller import place_call
 from lab.controller import api_token
+from recordings.files import track_path
 from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.test_acd import caller
@@ -47,7 +48,7 @@ def recordings(lab) -> Path:
     return lab.root / lab.pstn_recordings_dir().lstrip("/")
 
 
-async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, agents, lab_env):
+async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, agents, lab_env, settings):
     base = agents.base_url
     await agents.phone("1001", tone=int(AGENT_HZ))
     await department_speaks(agents, "12315", DEPARTMENT_HZ)
@@ -83,6 +84,32 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
         await department_speaks(agents, "12315", None)
         await agents.phone("1001")
         await agents.hang_up_everything()
+
+    # The call's record: the agent's answer and the department's leg, the three-way call counted, and the
+    # conversation's recording (it covers the three-way call) named once the register has it.
+    async with asyncio.timeout(30):
+        while True:
+            status, records = await api("GET", f"{base}/api/reports/records?limit=50", agents.token)
+            record = next(r for r in records if r["call_id"] == call_id)
+            if record["ended_at"] and record["recording_ids"]:
+                break
+            await asyncio.sleep(0.5)
+    legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
+    assert legs == [("offer", "1001", "", "answered"), ("conference", "1001", "12315", "agent_left")], legs
+    assert (record["conferences"], record["transfers"], record["outcome"]) == (1, 1, "answered")
+
+    # The system's own recording, each direction apart (双轨): the caller's track holds the caller alone;
+    # the other, what the caller heard: the agent and 12315 at once during the three-way call.
+    def system_file(side: str) -> Path:
+        return settings.host_path(track_path(settings.recordings_dir, call_id, side))
+
+    caller_track = await finished_wav(system_file("caller"), shares)
+    heard = system_file("agent")
+    heard_together = await finished_wav(heard, lambda p: max(voices(p, AGENT_HZ, DEPARTMENT_HZ)))
+    heard_caller = await finished_wav(heard, lambda p: max(voices(p, CALLER_HZ)))
+    print(f"system tracks: caller {caller_track}; heard agent and 12315 at once {heard_together:.2f}")
+    assert caller_track[CALLER_HZ] > 0.2 and max(caller_track[AGENT_HZ], caller_track[DEPARTMENT_HZ]) < 0.02
+    assert heard_together > 0.1 and heard_caller < 0.02
 
     # A recording skips moments without audio, so it is read by its content, not by clock times.
     folder = recordings(lab)

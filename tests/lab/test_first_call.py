@@ -100,12 +100,22 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(
     # Both recordings are entered in the register once Asterisk has closed them, and heard only through it.
     url = f"{controller.base_url}/api/recordings?call={bridged['call_id']}"
     async with asyncio.timeout(30):
-        while len(listed := (await api("GET", url, supervisor_token))[1]) < 2:
+        while len(listed := (await api("GET", url, supervisor_token))[1]) < 4:
             await asyncio.sleep(0.5)
     assert {(r["kind"], r["agent"], r["caller_number"]) for r in listed} == {
-        ("conversation", bridged["agent"], plan.caller_number),
-        ("intake", bridged["agent"], plan.caller_number),
+        (kind, bridged["agent"], plan.caller_number)
+        for kind in ("conversation", "caller_track", "agent_track", "intake")
     }
+    # The call's record names them (the register tells the records each entry as it is made).
+    records_url = f"{controller.base_url}/api/reports/records?limit=50"
+    async with asyncio.timeout(10):
+        while True:
+            records = (await api("GET", records_url, supervisor_token))[1]
+            record = next(r for r in records if r["call_id"] == bridged["call_id"])
+            if len(record["recording_ids"]) == 4:
+                break
+            await asyncio.sleep(0.5)
+    assert sorted(record["recording_ids"]) == sorted(r["id"] for r in listed)
     heard = next(r for r in listed if r["kind"] == "conversation")
     async with (
         aiohttp.ClientSession(headers={"Authorization": f"Bearer {supervisor_token}"}) as http,

@@ -1,5 +1,6 @@
 """The rendered configuration: complete, strict, secrets only from settings."""
 
+import dataclasses
 import hashlib
 import subprocess
 
@@ -7,9 +8,10 @@ import jinja2
 import pytest
 
 from hotline.asterisk_system import CONF_DIR, render_system
+from hotline.plans import Plans
 from kernel.asterisk.conf import render_tree, sip_digest
-from kernel.runtime.config import load_settings
-from trunks.numbers import LineSpecError, parse_lines
+from kernel.runtime.config import ConfigError, Settings, load_settings
+from trunks.numbers import LineSpecError, MappedNumber, parse_lines, parse_number_map
 
 
 def test_render_carries_accounts_lines_and_secrets(tmp_path):
@@ -61,6 +63,53 @@ def test_lines_spec():
         parse_lines("12a45")
 
 
+def test_the_number_map_names_each_number_a_line_and_the_service_handing_callers_over():
+    lines = parse_lines("12315=市场监管")
+    assert parse_number_map(" 88001234=12315, 96110=12345:110 ,", lines) == (
+        MappedNumber("88001234", "12315"),
+        MappedNumber("96110", "12345", "110"),
+    )
+    for spec, says in [
+        ("88001234", "NUMBER=LINE"),
+        ("8800a=12315", "NUMBER=LINE"),
+        ("８８=12315", "NUMBER=LINE"),  # full-width digits are not what a carrier sends
+        ("88001234=12333", "not a line (12345, 12315)"),
+        ("12315=12345", "given twice"),
+        ("96110=12345,96110=12315", "given twice"),
+        ("96110=12345:999", "not one of 110, 119, 120, 122"),
+    ]:
+        with pytest.raises(LineSpecError, match=says.replace("(", r"\(").replace(")", r"\)")):
+            parse_number_map(spec, lines)
+
+
+def test_mapped_numbers_enter_as_their_line_and_a_handover_number_tells_the_ivr_who_hands_over(tmp_path):
+    settings = load_settings(
+        {
+            "HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"),
+            "HOTLINE_LINES": "12345,12315=市场监管",
+            "HOTLINE_NUMBER_MAP": "88001234=12315,96110=12345:110",
+        }
+    )
+    [extensions] = render_system(settings, tmp_path / "etc", names=["extensions.conf"])
+    text = extensions.read_text()
+    plan = "\n".join(line for line in text.splitlines() if line.strip())
+    old = plan[plan.index("exten => 88001234,1") :].splitlines()[:2]
+    assert old[1].strip() == "same => n,Goto(hotline-entry,12315,1)"
+    handover = plan[plan.index("exten => 96110,1") :].splitlines()[:3]
+    assert [line.strip() for line in handover[1:]] == [
+        "same => n,Set(HOTLINE_HANDED_OVER_BY=110)",
+        "same => n,Goto(hotline-entry,12345,1)",
+    ]
+
+
 def test_the_digest_is_rfc_2617s_ha1_over_the_realm():
     """The value a phone's answer is checked against: MD5 of account:realm:password."""
     assert sip_digest("fred", "mypass") == hashlib.md5(b"fred:hotline:mypass").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("lines", "number_map"), [("12a45", ""), ("12345", "88001234=12315"), ("12345", "96110=12345:911")]
+)
+def test_a_bad_line_or_number_map_stops_the_start_naming_the_setting(lines: str, number_map: str):
+    with pytest.raises(ConfigError, match="HOTLINE_LINES / HOTLINE_NUMBER_MAP"):
+        Plans.of(dataclasses.replace(Settings(), lines=lines, number_map=number_map))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from ivr.flows import IvrServices, answer_hotline, fallback_priority
 from ivr.handback import Handback
 from ivr.menu import load_menu
 from kernel.asterisk.fastagi import AgiHangup, AgiResult
+from ticketing.vocabulary import Satisfaction
 from trunks.dialling import DiallingPlan, OutboundGuard
 
 
@@ -54,6 +56,9 @@ class FakeChannel:
     variables: dict[str, str] = field(default_factory=dict)
     waits: int = 0
     greeting_waits: int = 0  # moments of silence after the greeting, waiting for a key
+    survey_key: str = ""  # the key pressed after the survey's question, once the agent hung up
+    survey_key_late: bool = False  # pressed after the question ended, not during it
+    dialplan: dict[str, str] = field(default_factory=dict)  # variables the dialplan set before the AGI
 
     @property
     def env(self) -> dict[str, str]:
@@ -73,16 +78,20 @@ class FakeChannel:
     async def get_variable(self, name: str) -> str:
         if name == "DIALSTATUS":
             return self.dial_statuses.pop(0)
-        return "call-1" if name == "CHANNEL(linkedid)" else ""
+        return "call-1" if name == "CHANNEL(linkedid)" else self.dialplan.get(name, "")
 
     async def answer(self) -> None:
         pass
 
     async def stream_file(self, path: str, escape_digits: str = "") -> str:
         self.played.append(path.rsplit("/", 1)[1])
+        if path.endswith("/survey"):
+            return "" if self.survey_key_late else self.survey_key
         return self.greeting_key if path.endswith("/greeting") else ""
 
     async def wait_for_digit(self, timeout_ms: int) -> str:
+        if self.played[-1] == "survey":
+            return self.survey_key
         if "connecting" not in self.played:  # still in the greeting: no key pressed
             self.greeting_waits += 1
             return ""
@@ -128,6 +137,7 @@ class Centre:
         self.calls_today = calls_today
         self.open = True
         self.transcribing: list[tuple[str, str]] = []
+        self.ratings: list[tuple[str, Satisfaction, str]] = []
 
     async def _publish(self, event: dict) -> None:
         self.events.append(event)
@@ -140,6 +150,9 @@ class Centre:
 
     async def _pop(self, offer: Offer, about: dict) -> None:
         self.events.append({"type": "agent.screen_pop", "agent": offer.account, **about})
+
+    async def _rate(self, call_id: str, rating: Satisfaction, agent: str) -> None:
+        self.ratings.append((call_id, rating, agent))
 
     def services(self, menu: str = "keyed") -> IvrServices:
         return IvrServices(
@@ -154,6 +167,7 @@ class Centre:
             outbound=OutboundGuard(DiallingPlan(), self._publish),
             clock=self.clock,
             transcribe=lambda call_id, path: self.transcribing.append((call_id, path)),
+            rate_call=self._rate,
         )
 
     def kinds(self) -> list[str]:
@@ -180,13 +194,13 @@ async def test_at_night_a_logged_in_night_seat_still_answers() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     centre.open = False
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
 
 
 async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"] and channel.variables["HOTLINE_DONE"] == "1"
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and channel.variables["HOTLINE_DONE"] == "1"
     assert centre.engine.agents["1001"].state == AgentState.WRAP_UP and not centre.engine.calls
     pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
     assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
@@ -198,7 +212,7 @@ async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after
 async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
     centre, channel = Centre("1001", "1002"), FakeChannel(dial_statuses=["NOANSWER", "ANSWER"])
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg", "PJSIP/1002,15,mtg"]
     assert centre.engine.agents["1001"].missed_in_row == 1
     assert [e["agent"] for e in centre.events if e["type"] == "acd.not_answered"] == ["1001"]
 
@@ -320,7 +334,7 @@ async def test_an_agent_free_during_the_announcement_is_rung_before_the_rest_is_
 
     channel.stream_file = stream_file  # type: ignore[method-assign]
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
     assert "ahead-0" in channel.played and "queue-exits" not in channel.played
     assert channel.waits == 0, "no wait for the next poll either"
 
@@ -348,7 +362,7 @@ async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() ->
     services.stop_prompt = stop_prompt
     await asyncio.wait_for(answer_hotline(channel, services), 5)
     assert cut == ["PJSIP/carrier-00000001"], "Asterisk was told to stop the caller's prompt"
-    assert channel.dialled == ["PJSIP/1001,15,mt"] and "queue-exits" not in channel.played
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and "queue-exits" not in channel.played
 
 
 async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -> None:
@@ -367,6 +381,19 @@ async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -
     assert seen == [(Priority.FROM_110, ["call-1", "earlier"])], "queued ahead of a caller waiting longer"
     assert "greeting" not in channel.played and "describe" not in channel.played
     assert "ivr.handover" in centre.kinds() and "ivr.menu" not in centre.kinds()
+
+
+async def test_a_caller_110_hands_over_on_the_number_map_is_marked_for_the_agents_ticket() -> None:
+    """The police's handover number shows the citizen's own number; the dialplan names the service."""
+    centre = Centre("1001")
+    channel = FakeChannel(caller="13700000001", dialplan={"HOTLINE_HANDED_OVER_BY": "110"})
+    await answer_hotline(channel, centre.services("no-menu"))
+    assert "greeting" not in channel.played and "describe" not in channel.played
+    [handover] = [e for e in centre.events if e["type"] == "ivr.handover"]
+    [queued] = [e for e in centre.events if e["type"] == "acd.queued"]
+    [pop] = [e for e in centre.events if e["type"] == "agent.screen_pop"]
+    assert (handover["by"], queued["priority"], pop["handed_over_by"]) == ("110", "from_110", "110")
+    assert all("handed_over_by" not in e for e in centre.events if e["type"] != "agent.screen_pop")
 
 
 async def test_a_stop_mid_conversation_leaves_the_agent_talking_as_their_phone_is() -> None:
@@ -441,7 +468,7 @@ async def test_a_caller_handed_to_a_colleague_queues_again_with_their_first_plac
     channel.on_dial = transfer_once
     await answer_hotline(channel, services)
     assert places == [1000.0]  # the moment the call came in, not the moment it was handed on
-    assert asked == [True] and channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
+    assert asked == [True] and channel.dialled == ["PJSIP/1001,15,mtg", "PJSIP/1002,15,mtg"]
     queued = [e for e in centre.events if e["type"] == "acd.queued"]
     assert queued[-1] | {"agent": "1002", "transferred_by": "1001"} == queued[-1]
     assert channel.variables["HOTLINE_DONE"] == "1"
@@ -456,4 +483,48 @@ async def test_without_a_menu_the_greeting_leads_straight_to_the_description(
     await answer_hotline(channel, centre.services(menu))
     assert channel.played[:2] == ["greeting", "describe"]
     assert channel.greeting_waits == silences, "a keyed menu waits 3 s for a key; no menu, no wait"
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
+
+
+@pytest.mark.parametrize(
+    ("key", "late", "rating"),
+    [
+        ("1", False, Satisfaction.SATISFIED),
+        ("2", True, Satisfaction.BASICALLY_SATISFIED),
+        ("3", False, Satisfaction.DISSATISFIED),
+    ],
+)
+async def test_after_the_agent_hangs_up_the_caller_rates_the_service_with_one_key(
+    key: str, late: bool, rating: Satisfaction
+) -> None:
+    centre, channel = Centre("1001"), FakeChannel(survey_key=key, survey_key_late=late)
+    await answer_hotline(channel, centre.services("no-menu"))
+    assert channel.played[-2:] == ["survey", "survey-thanks"]
+    assert centre.ratings == [("call-1", rating, "1001")]
+    [survey] = [e for e in centre.events if e["type"] == "ivr.survey"]
+    assert (survey["agent"], survey["rating"]) == ("1001", rating.value)
+
+
+@pytest.mark.parametrize("key", ["", "9", "#"])
+async def test_no_rating_or_another_key_leaves_the_call_unrated(key: str) -> None:
+    centre, channel = Centre("1001"), FakeChannel(survey_key=key)
+    await answer_hotline(channel, centre.services("no-menu"))
+    assert channel.played[-1] == "survey" and centre.ratings == []
+    assert "ivr.survey" not in centre.kinds()
+
+
+async def test_a_caller_who_hung_up_first_is_not_asked() -> None:
+    centre = Centre("1001")
+    channel = FakeChannel(survey_key="1")
+    channel.on_dial = lambda argument: setattr(channel, "hung_up", True)
+    await answer_hotline(channel, centre.services("no-menu"))
+    assert "survey" not in channel.played and centre.ratings == []
+
+
+async def test_a_menu_without_the_survey_ends_the_call_with_the_agent() -> None:
+    centre, channel = Centre("1001"), FakeChannel(survey_key="1")
+    services = centre.services("no-menu")
+    services.menu = dataclasses.replace(services.menu, survey=False)
+    await answer_hotline(channel, services)
+    assert "survey" not in channel.played and centre.ratings == []
+    assert channel.dialled == ["PJSIP/1001,15,mt"]  # without g, the agent's hang-up ends the call

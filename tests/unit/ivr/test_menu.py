@@ -38,6 +38,8 @@ def test_the_keyed_menu_routes_keys_lines_and_the_elderly() -> None:
         ({"lines": {"overflow_after": -1}}, "lines.overflow_after"),
         ({"handover_callers": [110]}, "handover_callers"),
         ({"handover_callers": "110"}, "handover_callers"),
+        ({"survey": "yes"}, "survey must be true or false"),
+        ({"survey": True, "survey_wait": -1}, "survey_wait"),
     ],
 )
 def test_a_bad_menu_is_refused_naming_the_field(data: dict, names: str) -> None:

@@ -1,6 +1,17 @@
 """Call records folded from the controller's events, as a supervisor would read them afterwards."""
 
-from reports.records import CallbackMade, CallRecord, EndedBy, Interval, Leg, Outcome, Recorder, WrapUpEnded
+from reports.records import (
+    CallbackMade,
+    CallRecord,
+    EndedBy,
+    Interval,
+    Leg,
+    LegKind,
+    Outcome,
+    Recorder,
+    RecordingFiled,
+    WrapUpEnded,
+)
 
 ABOUT = {"call_id": "c1", "caller_number": "13800138000", "caller_name": "", "line": "12345"}
 
@@ -166,11 +177,96 @@ def test_a_caller_handed_on_counts_one_transfer_and_the_colleagues_answer_settle
         (131.0, {"type": "acd.queued", **ABOUT, "skill": "12345", "agent": "1002", "transferred_by": "1001"}),
         (132.0, {"type": "acd.offered", **ABOUT, "agent": "1002"}),
         (134.0, {**talking, "agent": "1002", "call_id": "c1", "since": 134.0}),
-        (140.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "joined"}),
-        (150.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "agent_left"}),
+        (140.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "joined", "agent": "1002"}),
+        (150.0, {"type": "call.conference", **ABOUT, "to": "12315", "state": "agent_left", "agent": "1002"}),
         (190.0, {"type": "call.hangup", **ABOUT, "agent": "1001", "at": 190.0, "ended_by": "caller"}),
     )
     record = last_record(changes)
     assert (record.agent, record.transfers, record.offers, record.queued_at) == ("1001", 2, 2, 101.0)
-    legs = {(c.seq, c.agent): c.result for c in changes if isinstance(c, Leg)}
-    assert legs == {(1, "1001"): "answered", (2, "1002"): "answered"}
+    assert (record.conferences, record.legs) == (1, 3)
+    legs = {(c.seq, c.agent, c.kind): c.result for c in changes if isinstance(c, Leg)}
+    assert legs == {
+        (1, "1001", LegKind.OFFER): "answered",
+        (2, "1002", LegKind.OFFER): "answered",
+        (3, "1002", LegKind.CONFERENCE): "agent_left",
+    }
+
+
+def test_each_number_an_agent_dials_is_a_leg_of_its_own_from_dialling_to_its_end():
+    """A refused transfer to 12333, then a three-way call with 12315 that the department leaves."""
+    dialled = {**ABOUT, "agent": "1001", "by": "1001"}
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (101.0, {"type": "acd.queued", **ABOUT, "skill": "12345"}),
+        (102.0, {"type": "acd.offered", **ABOUT, "agent": "1001"}),
+        (103.0, {"type": "call.bridged", **ABOUT, "agent": "1001"}),
+        (110.0, {"type": "call.transfer", **dialled, "to": "12333", "mode": "attended", "state": "dialling"}),
+        (111.0, {"type": "call.transfer", **dialled, "to": "12333", "mode": "attended", "state": "ringing"}),
+        (131.0, {"type": "call.transfer", **dialled, "to": "12333", "mode": "attended", "state": "failed"}),
+        (
+            140.0,
+            {"type": "call.conference", **dialled, "to": "12315", "mode": "conference", "state": "dialling"},
+        ),
+        (
+            145.0,
+            {"type": "call.conference", **dialled, "to": "12315", "mode": "conference", "state": "answered"},
+        ),
+        (
+            150.0,
+            {"type": "call.conference", **dialled, "to": "12315", "mode": "conference", "state": "joined"},
+        ),
+        (170.0, {"type": "call.conference", **dialled, "to": "12315", "state": "department_left"}),
+        (200.0, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}),
+    )
+    final = {}
+    for change in changes:
+        if isinstance(change, Leg):
+            final[change.seq] = change
+    transfer, conference = final[2], final[3]
+    assert (transfer.kind, transfer.to, transfer.mode, transfer.result) == (
+        LegKind.TRANSFER,
+        "12333",
+        "attended",
+        "failed",
+    )
+    assert (transfer.offered_at, transfer.answered_at, transfer.ended_at) == (110.0, None, 131.0)
+    assert (conference.kind, conference.to, conference.result) == (
+        LegKind.CONFERENCE,
+        "12315",
+        "department_left",
+    )
+    assert (conference.offered_at, conference.answered_at, conference.ended_at) == (140.0, 145.0, 170.0)
+    assert final[1].ended_at == 200.0  # the agent's answered offer lasted until the call ended
+    record = last_record(changes)
+    assert (record.transfers, record.conferences, record.legs, record.outcome) == (0, 1, 3, Outcome.ANSWERED)
+
+
+def test_a_number_still_ringing_when_the_caller_hangs_up_is_withdrawn_not_refused():
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (103.0, {"type": "call.bridged", **ABOUT, "agent": "1001"}),
+        (110.0, {"type": "call.transfer", **ABOUT, "agent": "1001", "to": "110", "state": "ringing"}),
+        (112.0, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}),
+    )
+    [leg] = [c for c in changes if isinstance(c, Leg)][-1:]
+    assert (leg.to, leg.result, leg.ended_at) == ("110", "withdrawn", 112.0)
+
+
+def test_a_recording_filed_after_the_call_ended_is_a_change_of_that_call():
+    recorder, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (110.0, {"type": "call.hangup", **ABOUT}),
+        (111.0, {"type": "recording.filed", "call_id": "c1", "recording_id": 7, "kind": "conversation"}),
+        (111.0, {"type": "recording.filed", "call_id": "c1", "recording_id": "7"}),  # not the register's id
+    )
+    assert changes[-1] == RecordingFiled("c1", 7) and recorder.calls == {}
+
+
+def test_the_callers_rating_after_the_talk_is_on_the_record():
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (103.0, {"type": "call.bridged", **ABOUT, "agent": "1001"}),
+        (160.0, {"type": "ivr.survey", **ABOUT, "agent": "1001", "rating": "satisfied"}),
+        (163.0, {"type": "call.hangup", **ABOUT, "ended_by": "system"}),
+    )
+    assert last_record(changes).rating == "satisfied"
