@@ -34,6 +34,17 @@ class Outcome(StrEnum):
     IVR = "ivr"  # ended in the greeting, before asking for an agent
 
 
+def disposition(outcome: str, transfers: int, conferences: int) -> str:
+    """How the call ended, for a reader of one record: the outcome, and for an answered call whether a
+    department or 110 joined it (``three_way``) or the agent handed it on (``transferred``). The reports
+    still count such a call as answered (接通), and its transfers and three-way calls apart."""
+    if outcome != Outcome.ANSWERED:
+        return outcome
+    if conferences:
+        return "three_way"
+    return "transferred" if transfers else outcome
+
+
 class EndedBy(StrEnum):
     CALLER = "caller"
     AGENT = "agent"

@@ -36,6 +36,7 @@ from reports.records import (
     Outcome,
     RecordingFiled,
     WrapUpEnded,
+    disposition,
 )
 from reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
 
@@ -294,6 +295,7 @@ class RecordStore:
         return [
             {
                 **{column: getattr(row, column) for column in RECORD_FIELDS},
+                "disposition": disposition(row.outcome, row.transfers, row.conferences),
                 "recording_ids": [int(n) for n in row.recording_ids.split(",") if n],
                 "legs": legs_of[row.call_id],
             }

@@ -199,6 +199,7 @@ async def test_a_three_way_call_and_a_refused_transfer_are_legs_and_the_recordin
     await book.write()
     [record] = await book.store.records(DAY, 10)
     assert (record["outcome"], record["transfers"], record["conferences"]) == ("answered", 1, 1)
+    assert record["disposition"] == "three_way"
     assert record["recording_ids"] == [41, 42] and record["rating"] == "basically_satisfied"
     legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
     assert legs == [

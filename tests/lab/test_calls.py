@@ -97,6 +97,7 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
     legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
     assert legs == [("offer", "1001", "", "answered"), ("conference", "1001", "12315", "agent_left")], legs
     assert (record["conferences"], record["transfers"], record["outcome"]) == (1, 1, "answered")
+    assert record["disposition"] == "three_way"
 
     # The system's own recording, each direction apart (双轨): the caller's track holds the caller alone;
     # the other, what the caller heard: the agent and 12315 at once during the three-way call.
@@ -226,6 +227,7 @@ async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refu
                 break
             await asyncio.sleep(1)
     assert (record["transfers"], record["offers"], record["agent"]) == (2, 3, "1001"), record
+    assert record["disposition"] == "transferred"
 
 
 async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_and_noted_on_it(

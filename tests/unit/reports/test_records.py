@@ -11,6 +11,7 @@ from reports.records import (
     Recorder,
     RecordingFiled,
     WrapUpEnded,
+    disposition,
 )
 
 ABOUT = {"call_id": "c1", "caller_number": "13800138000", "caller_name": "", "line": "12345"}
@@ -270,3 +271,10 @@ def test_the_callers_rating_after_the_talk_is_on_the_record():
         (163.0, {"type": "call.hangup", **ABOUT, "ended_by": "system"}),
     )
     assert last_record(changes).rating == "satisfied"
+
+
+def test_a_records_disposition_says_whether_an_answered_call_went_three_way_or_was_handed_on():
+    assert disposition("answered", 0, 0) == "answered"
+    assert disposition("answered", 1, 0) == "transferred"
+    assert disposition("answered", 1, 1) == "three_way"  # the agent left caller and 12315 together
+    assert disposition("abandoned", 0, 0) == "abandoned" and disposition("emergency", 0, 0) == "emergency"
