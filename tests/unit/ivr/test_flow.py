@@ -194,13 +194,13 @@ async def test_at_night_a_logged_in_night_seat_still_answers() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     centre.open = False
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
 
 
 async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after() -> None:
     centre, channel = Centre("1001"), FakeChannel()
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"] and channel.variables["HOTLINE_DONE"] == "1"
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and channel.variables["HOTLINE_DONE"] == "1"
     assert centre.engine.agents["1001"].state == AgentState.WRAP_UP and not centre.engine.calls
     pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
     assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
@@ -212,7 +212,7 @@ async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after
 async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
     centre, channel = Centre("1001", "1002"), FakeChannel(dial_statuses=["NOANSWER", "ANSWER"])
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg", "PJSIP/1002,15,mtg"]
     assert centre.engine.agents["1001"].missed_in_row == 1
     assert [e["agent"] for e in centre.events if e["type"] == "acd.not_answered"] == ["1001"]
 
@@ -334,7 +334,7 @@ async def test_an_agent_free_during_the_announcement_is_rung_before_the_rest_is_
 
     channel.stream_file = stream_file  # type: ignore[method-assign]
     await answer_hotline(channel, centre.services())
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
     assert "ahead-0" in channel.played and "queue-exits" not in channel.played
     assert channel.waits == 0, "no wait for the next poll either"
 
@@ -362,7 +362,7 @@ async def test_a_long_announcement_is_cut_short_the_moment_an_agent_is_free() ->
     services.stop_prompt = stop_prompt
     await asyncio.wait_for(answer_hotline(channel, services), 5)
     assert cut == ["PJSIP/carrier-00000001"], "Asterisk was told to stop the caller's prompt"
-    assert channel.dialled == ["PJSIP/1001,15,mt"] and "queue-exits" not in channel.played
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and "queue-exits" not in channel.played
 
 
 async def test_a_caller_handed_back_by_110_skips_the_greeting_and_goes_first() -> None:
@@ -468,7 +468,7 @@ async def test_a_caller_handed_to_a_colleague_queues_again_with_their_first_plac
     channel.on_dial = transfer_once
     await answer_hotline(channel, services)
     assert places == [1000.0]  # the moment the call came in, not the moment it was handed on
-    assert asked == [True] and channel.dialled == ["PJSIP/1001,15,mt", "PJSIP/1002,15,mt"]
+    assert asked == [True] and channel.dialled == ["PJSIP/1001,15,mtg", "PJSIP/1002,15,mtg"]
     queued = [e for e in centre.events if e["type"] == "acd.queued"]
     assert queued[-1] | {"agent": "1002", "transferred_by": "1001"} == queued[-1]
     assert channel.variables["HOTLINE_DONE"] == "1"
@@ -483,7 +483,7 @@ async def test_without_a_menu_the_greeting_leads_straight_to_the_description(
     await answer_hotline(channel, centre.services(menu))
     assert channel.played[:2] == ["greeting", "describe"]
     assert channel.greeting_waits == silences, "a keyed menu waits 3 s for a key; no menu, no wait"
-    assert channel.dialled == ["PJSIP/1001,15,mt"]
+    assert channel.dialled == ["PJSIP/1001,15,mtg"]
 
 
 def surveying(centre: Centre) -> IvrServices:
@@ -529,8 +529,15 @@ async def test_a_caller_who_hung_up_first_is_not_asked() -> None:
 
 
 @pytest.mark.parametrize("menu", ["no-menu", "keyed"])
-async def test_the_presets_leave_the_survey_off_and_the_agents_hang_up_ends_the_call(menu: str) -> None:
+async def test_both_presets_ask_for_the_rating_and_a_menu_without_it_ends_the_call_with_the_agent(
+    menu: str,
+) -> None:
     centre, channel = Centre("1001"), FakeChannel(survey_key="1")
     await answer_hotline(channel, centre.services(menu))
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and centre.ratings[0][1] is Satisfaction.SATISFIED
+    centre, channel = Centre("1001"), FakeChannel(survey_key="1")
+    services = centre.services(menu)
+    services.menu = dataclasses.replace(services.menu, survey=False)
+    await answer_hotline(channel, services)
     assert "survey" not in channel.played and centre.ratings == []
     assert channel.dialled == ["PJSIP/1001,15,mt"]  # without g, the agent's hang-up ends the call
