@@ -155,6 +155,7 @@ def test_a_waiting_call_the_fallback_queue_answered_is_reported_bridged_at_the_r
 
 def test_a_mapped_number_is_reported_as_its_line():
     """An old department number (the number map) rings as that department's line on every event."""
-    t = CallTracker(is_agent=lambda account: False, clock=lambda: 100.0, line_of={"88001234": "12315"}.get)
+    mapped = {"88001234": "12315"}
+    t = CallTracker(is_agent=lambda a: False, clock=lambda: 100.0, line_of=lambda n: mapped.get(n, n))
     [ringing] = play(t, {"Event": "Newchannel", **CALLER, "Exten": "88001234"})
     assert (ringing["type"], ringing["line"]) == ("call.ringing", "12315")
