@@ -49,8 +49,12 @@ from trunks.dialling import OutboundGuard
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
+#: Told of each call shared with 110/119/120/122: (call id, service, mode "transfer" or "three-way", agent).
+Linked = Callable[[str, str, str, str], Awaitable[None]]
 
 BLIND, ATTENDED, THREE_WAY = "blind", "attended", "three-way"
+#: Dial's ends after which the dialplan tries the next carrier trunk ([hotline-outbound]).
+TRUNK_FAILURES = ("CHANUNAVAIL", "CONGESTION")
 
 
 @dataclass
@@ -67,6 +71,8 @@ class Consult:
     state: str = "dialling"  # dialling, ringing, answered, joined (three-way)
     department_channel: str = ""
     local_channel: str = ""  # the consult's dialling half (Local/…;2)
+    failed_status: str = ""  # how the last trunk tried failed (CHANUNAVAIL, CONGESTION)
+    cancelled_by: str = ""  # who called it off before it was handed over
 
     def view(self) -> dict[str, Any]:
         return {
@@ -89,6 +95,7 @@ class CallControl:
         publish: Publish,
         handbacks: Handbacks,
         reachable: Callable[[Handback], bool],
+        linked: Linked | None = None,
     ) -> None:
         self.ami = ami
         self.live_calls = live_calls  # the tracker's table (a reconcile replaces it)
@@ -97,6 +104,7 @@ class CallControl:
         self.publish = publish
         self.handbacks = handbacks
         self.reachable = reachable
+        self.linked = linked
         self._consults: dict[str, Consult] = {}
         # A department's leg → its call and the number it was dialled as; kept after the agent leaves.
         self._departments: dict[str, tuple[str, str]] = {}
@@ -183,26 +191,40 @@ class CallControl:
         if consult is None:
             return []
         channel = str(event.get("Channel", ""))
-        if kind == "DialBegin" and consulted_number(channel) == consult.number and not consult.local_channel:
-            consult.local_channel = channel
-            consult.department_channel = str(event.get("DestChannel", ""))
-            self._departments[consult.department_channel] = (consult.call_id, consult.number)
-            consult.state = "ringing"
-            works = [self._note(consult, "ringing")]
-            if consult.purpose == BLIND:  # Asterisk connects the caller once the department answers
-                works.append(lambda: self._hang_up(consult.agent_channel))
-            return works
+        if kind == "DialBegin" and consulted_number(channel) == consult.number:
+            return self._ringing(consult, channel, str(event.get("DestChannel", "")))
         if kind == "DialEnd" and channel == consult.local_channel:
-            if event.get("DialStatus") == "ANSWER":
+            status = str(event.get("DialStatus", ""))
+            if status == "ANSWER":
                 consult.state = "answered"
                 works = [self._note(consult, "answered")]
                 if consult.purpose == THREE_WAY:
                     works.append(lambda: self._keys(consult.agent_channel, THREE_WAY_KEYS))
                 return works
-            return self._end(consult, "failed", status=str(event.get("DialStatus", "")))
+            if status in TRUNK_FAILURES:  # the next trunk is tried; the Local leg's end tells if none could
+                self._departments.pop(consult.department_channel, None)
+                consult.department_channel, consult.failed_status = "", status
+                return []
+            return self._end(consult, "failed", status=status)
         if kind == "Hangup":
             return self._hung_up(consult, channel)
         return []
+
+    def _ringing(self, consult: Consult, local_channel: str, department_channel: str) -> list[Work]:
+        """The department's phone is dialled: first through the first trunk, again through the next one
+        when a trunk could not carry it (the same Local leg dials again)."""
+        if consult.local_channel not in ("", local_channel):
+            return []
+        again = bool(consult.local_channel)
+        consult.local_channel, consult.department_channel = local_channel, department_channel
+        self._departments[department_channel] = (consult.call_id, consult.number)
+        if again:
+            return []
+        consult.state = "ringing"
+        works = [self._note(consult, "ringing")]
+        if consult.purpose == BLIND:  # Asterisk connects the caller once the department answers
+            works.append(lambda: self._hang_up(consult.agent_channel))
+        return works
 
     def _transferred(self, event: Mapping[str, object]) -> list[Work]:
         """Asterisk joined the consult to the caller: three-way, or the caller handed over."""
@@ -212,7 +234,7 @@ class CallControl:
             return []
         if consult.purpose == THREE_WAY and consult.state == "answered":
             consult.state = "joined"
-            return [self._note(consult, "joined")]
+            return [self._note(consult, "joined"), *self._linked(consult, "joined")]
         if consult.purpose == ATTENDED:
             return self._end(consult, "handed_over")
         return []
@@ -226,6 +248,8 @@ class CallControl:
             return []  # an attended consult: Asterisk's AttendedTransfer says how it ended
         if channel == consult.department_channel:
             return self._end(consult, "department_left" if consult.state == "joined" else "failed")
+        if channel == consult.local_channel and consult.state == "ringing":  # no trunk could carry it
+            return self._end(consult, "failed", status=consult.failed_status)
         return []
 
     def forget(self, live: Iterable[str]) -> None:
@@ -237,6 +261,23 @@ class CallControl:
             del self._departments[channel]
 
     # -- helpers -----------------------------------------------------------------
+
+    async def cancel(self, call_id: str, actor: Actor) -> dict[str, Any]:
+        """Call off the consult: the department's phone stops ringing (or the department is dropped from
+        the three-way call) and caller and agent are together again. A blind transfer that rings is
+        already the caller's alone."""
+        call = self.get(call_id, actor)
+        consult = self._consults.get(call_id)
+        if consult is None:
+            raise ApiError("no-consult", "该通话没有进行中的转接或三方通话", 409)
+        if consult.purpose == BLIND and consult.state != "dialling":
+            raise ApiError("already-handed-over", "盲转已转出，无法撤回", 409)
+        dialled = consult.department_channel if consult.state == "joined" else consult.local_channel
+        if not dialled:
+            raise ApiError("consult-not-ringing", "对方尚未开始振铃，请稍后再试", 409)
+        consult.cancelled_by = actor.name
+        await self._hang_up(dialled)
+        return self.view(call)
 
     async def _consult(
         self, call: LiveCall, number: str, purpose: str, actor: Actor, *, present: str, linkage: str = ""
@@ -291,7 +332,9 @@ class CallControl:
 
     def _end(self, consult: Consult, state: str, **details: object) -> list[Work]:
         self._drop(consult)
-        return [self._note(consult, state, **details)]
+        if consult.cancelled_by and state in ("failed", "department_left"):
+            state, details = "cancelled", {**details, "cancelled_by": consult.cancelled_by}
+        return [self._note(consult, state, **details), *self._linked(consult, state)]
 
     def _drop(self, consult: Consult) -> None:
         self._consults.pop(consult.call_id, None)
@@ -316,6 +359,15 @@ class CallControl:
             await self.publish(event)
 
         return write
+
+    def _linked(self, consult: Consult, state: str) -> list[Work]:
+        """The ticket's side of the 110 linkage: the caller is with 110 (handed over, or all three joined)."""
+        shared = (consult.purpose, state) in ((THREE_WAY, "joined"), (BLIND, "handed_over"))
+        if not (consult.linkage and shared and self.linked is not None):
+            return []
+        mode = "three-way" if consult.purpose == THREE_WAY else "transfer"
+        linked = self.linked
+        return [lambda: linked(consult.call_id, consult.linkage, mode, consult.agent)]
 
     @staticmethod
     def _about(call: LiveCall) -> dict[str, object]:

@@ -66,6 +66,10 @@ async def leave_conference(call: ApiRequest) -> dict[str, Any]:
     return await _control(call).leave(call.match("call_id"), call.actor)
 
 
+async def cancel_consult(call: ApiRequest) -> dict[str, Any]:
+    return await _control(call).cancel(call.match("call_id"), call.actor)
+
+
 async def emergency(call: ApiRequest) -> dict[str, Any]:
     number, mode = _text(call, "to"), _choice(call, "mode", LinkageMode, LinkageMode.TRANSFER.value)
     return await _control(call).emergency(call.match("call_id"), number, mode, call.actor)
@@ -102,6 +106,13 @@ CALL_ROUTES = [
         leave_conference,
         PLATFORM,
         "坐席退出三方通话: caller and department stay connected",
+    ),
+    Route(
+        "POST",
+        "/api/calls/{call_id}/consult/cancel",
+        cancel_consult,
+        PLATFORM,
+        "撤回转接或三方通话: the department stops ringing or is dropped; caller and agent together again",
     ),
     Route(
         "POST",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from hotline.plans import carrier_trunks
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
 from kernel.runtime.config import VOICEMAIL_BOX, Settings
 from trunks.dialling import DiallingPlan
@@ -59,8 +60,7 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "ami_user": settings.ami_user,
         "ami_secret": settings.ami_secret,
         "ami_permit": settings.ami_permit,
-        "carrier_host": settings.carrier_host,
-        "carrier_port": settings.carrier_port,
+        "trunks": carrier_trunks(settings),
         "controller_host": settings.controller_host,
         "fastagi_port": settings.fastagi_port,
         "agi_key": settings.agi_key,

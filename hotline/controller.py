@@ -53,6 +53,7 @@ from kernel.asterisk.fastagi import AgiSession, FastAgiServer
 from kernel.runtime.backoff import backoff_delays
 from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
+from kernel.runtime.events import UncataloguedEvent
 from kernel.runtime.live import LiveState
 from kernel.runtime.rounds import every
 from kernel.runtime.stopping import bounded
@@ -75,6 +76,7 @@ from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
 from trunks.dialling import OutboundGuard
+from trunks.status import TrunkWatch
 
 log = logging.getLogger(__name__)
 #: How often the rounds come: notices follow the tickets within seconds; a voicemail becomes a ticket
@@ -185,6 +187,7 @@ class Controller:
         )
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
+        self.trunks = TrunkWatch(tuple(trunk.name for trunk in plans.trunks))
         self.callbacks = Callbacks(
             self.ami,
             self.dispatcher,
@@ -236,6 +239,7 @@ class Controller:
             self.publish,
             self.ivr.handbacks,
             self._reachable,
+            self.desk.note_linkage,
         )
         # supervision
         self.monitors = Monitors(
@@ -370,6 +374,10 @@ class Controller:
             self._outbox.put_nowait(
                 functools.partial(self.outbound.report, number, "refused by the dialplan", where="dialplan")
             )
+            return
+        trunk_news = self.trunks.hear(event)
+        if trunk_news is not None:
+            self._outbox.put_nowait(functools.partial(self.live.publish, trunk_news))
             return
         self._feed_acd(event)
         for work in self.monitors.hear(event):
@@ -519,6 +527,9 @@ class Controller:
             for delay in backoff_delays(0.1, 2.0):
                 try:
                     await write()
+                    break
+                except UncataloguedEvent:  # a defect, not an outage: retrying would hold up every event
+                    log.exception("event not published")
                     break
                 except Exception as exc:
                     log.warning("redis write failed, retrying: %s", exc)

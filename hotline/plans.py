@@ -16,6 +16,7 @@ from kernel.runtime.config import ConfigError, Settings
 from ticketing.calendar import CalendarError, parse_clock
 from ticketing.imap_box import ImapAccount, ImapUrlError
 from ticketing.policy import Policy, PolicyError, load_policy
+from trunks.carriers import Trunk, TrunkSpecError, parse_trunks
 from trunks.dialling import DiallingPlan, DiallingPlanError
 from trunks.numbers import Line, LineSpecError, MappedNumber, parse_lines, parse_number_map
 
@@ -34,6 +35,7 @@ class Plans:
     keywords: Keywords
     lines: tuple[Line, ...]
     mapped_numbers: tuple[MappedNumber, ...]
+    trunks: tuple[Trunk, ...]
 
     @classmethod
     def of(cls, settings: Settings) -> Plans:
@@ -47,12 +49,17 @@ class Plans:
         except LineSpecError as exc:
             raise ConfigError(f"HOTLINE_LINES / HOTLINE_NUMBER_MAP: {exc}") from None
         try:
+            strategy = Strategy(settings.acd_strategy)
+        except ValueError:
+            names = ", ".join(s.value for s in Strategy)
+            raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None
+        try:
             return cls(
                 policy=policy,
                 seed_skills=parse_agent_skills(settings.agent_skills, settings.agents),
                 dialling=DiallingPlan.of(settings.outbound_area_codes, settings.outbound_numbers),
                 menu=load_menu(settings.ivr_menu),
-                acd=AcdSettings(Strategy(settings.acd_strategy), settings.wrap_up_seconds),
+                acd=AcdSettings(strategy, settings.wrap_up_seconds),
                 night_digest_at=parse_clock(settings.night_digest_at),
                 imap=ImapAccount.parse(settings.imap_url) if settings.imap_url else None,
                 keywords=load_keywords(Path(settings.prefill_keywords))
@@ -60,6 +67,7 @@ class Plans:
                 else DEFAULT_KEYWORDS,
                 lines=lines,
                 mapped_numbers=mapped_numbers,
+                trunks=carrier_trunks(settings),
             )
         except SkillSpecError as exc:
             raise ConfigError(f"HOTLINE_AGENT_SKILLS: {exc}") from None
@@ -73,6 +81,12 @@ class Plans:
             raise ConfigError(f"HOTLINE_NIGHT_DIGEST_AT: {exc}") from None
         except DiallingPlanError as exc:
             raise ConfigError(f"HOTLINE_OUTBOUND_AREA_CODES / HOTLINE_OUTBOUND_NUMBERS: {exc}") from None
-        except ValueError:
-            names = ", ".join(s.value for s in Strategy)
-            raise ConfigError(f"HOTLINE_ACD_STRATEGY must be one of {names}") from None
+
+
+def carrier_trunks(settings: Settings) -> tuple[Trunk, ...]:
+    """The trunks in outbound order; without ``HOTLINE_TRUNKS``, the one carrier of ``HOTLINE_CARRIER_*``."""
+    try:
+        default = Trunk("carrier", settings.carrier_host, settings.carrier_port)
+        return parse_trunks(settings.trunks, settings.trunk_passwords, default)
+    except TrunkSpecError as exc:
+        raise ConfigError(f"HOTLINE_TRUNKS: {exc}") from None

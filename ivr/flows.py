@@ -193,8 +193,9 @@ class _Flow:
         number = self.menu.emergency_number
         await self.publish("ivr.emergency", number=number)
         await self.session.stream_file(self.prompt("emergency"))
-        await self.session.exec("Dial", f"PJSIP/{number}@carrier", timeout=self.services.max_call_seconds)
-        await self.session.set_variable("HOTLINE_DONE", "1")
+        # The dialplan dials it through the carrier trunks in order, showing the caller's own number.
+        await self.session.set_variable("HOTLINE_EMERGENCY", number)
+        await self.session.set_variable("HOTLINE_NEXT", "emergency")
 
     async def to_voicemail(self, prompt: str, reason: str) -> None:
         await self.publish("ivr.voicemail", reason=reason)

@@ -77,7 +77,8 @@ hotline is running (all on {host}):
   AMI            tcp {host}:{settings.ami_port}   FastAGI tcp {host}:{settings.fastagi_port}
   Redis          tcp {host}:{settings.redis_port}
   mail (SMTP)    tcp {host}:{settings.smtp_port}   to {", ".join(settings.mail_addresses)}: tickets
-  lab PSTN       trunk udp {host}:{settings.carrier_port}, phones udp {host}:{settings.pstn_phone_port}
+  lab PSTN       trunks udp {host}:{settings.carrier_port}, {settings.pstn_backup_trunk_port}
+                 phones udp {host}:{settings.pstn_phone_port}
   agent accounts {", ".join(settings.agents)} (lab phones use {", ".join(settings.lab_phones)})
   supervisors    {", ".join(settings.supervisors)}
   passwords      HOTLINE_PASSWORD_<account> in {config_file_path({}).resolve()}

@@ -16,6 +16,7 @@ from kernel.asterisk.conf import render_tree
 from kernel.runtime.config import Settings
 from lab.chroot import chroot_path, ensure_chroot, is_ready
 from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
+from lab.network import clear_silences
 from lab.ports import Port, describe_holders, holders, is_free, is_listening
 from lab.processes import ManagedProcess
 
@@ -100,6 +101,8 @@ class Lab:
         started: list[str] = []
         try:
             self._check_ports_before_start()
+            for table in clear_silences((self.settings.carrier_port, self.settings.pstn_backup_trunk_port)):
+                self.log(f"removed {table}, left by a run that was killed")
             (self.settings.home / "redis").mkdir(parents=True, exist_ok=True)
             if self.redis.start():
                 started.append("redis")
@@ -140,6 +143,7 @@ class Lab:
             "asterisk-pstn": (
                 Port("PSTN AMI", "tcp", s.pstn_ami_port),
                 Port("PSTN carrier trunk SIP", "udp", s.carrier_port),
+                Port("PSTN backup trunk SIP", "udp", s.pstn_backup_trunk_port),
                 Port("PSTN phones SIP", "udp", s.pstn_phone_port),
             ),
             "controller": (
@@ -221,6 +225,7 @@ class Lab:
                 },
                 "sut_sip": {"port": s.sip_port, "proto": "udp"},
                 "pstn_trunk_sip": {"port": s.carrier_port, "proto": "udp"},
+                "pstn_backup_trunk_sip": {"port": s.pstn_backup_trunk_port, "proto": "udp"},
                 "pstn_phone_sip": {"port": s.pstn_phone_port, "proto": "udp"},
             },
             "host": s.bind_host,
@@ -259,6 +264,7 @@ class Lab:
             "ami_secret": s.pstn_ami_secret,
             "ami_permit": s.ami_permit,
             "trunk_port": s.carrier_port,
+            "backup_trunk_port": s.pstn_backup_trunk_port,
             "phone_port": s.pstn_phone_port,
             "sut_host": s.bind_host,
             "sut_port": s.sip_port,

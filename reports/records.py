@@ -20,7 +20,9 @@ ENDED_KEPT = 20_000
 #: How a transfer or a three-way call ends when the caller went on without the agent (转接量).
 HANDED_ON = frozenset({"handed_over", "queued", "agent_left"})
 #: The last word on a leg: it rings no more and nobody joins or leaves it after this.
-LEG_ENDS = frozenset({"not_answered", "withdrawn", "failed", "handed_over", "agent_left", "department_left"})
+LEG_ENDS = frozenset(
+    {"not_answered", "withdrawn", "failed", "cancelled", "handed_over", "agent_left", "department_left"}
+)
 
 
 class Outcome(StrEnum):
@@ -62,8 +64,8 @@ class Leg:
     """One party the call reached for: an agent offered the call, or a number an agent dialled.
 
     ``result`` for an offer: ringing, answered, not_answered, withdrawn; for a dialled number: ringing,
-    answered, then failed, handed_over (a transfer), joined, agent_left or department_left (a three-way
-    call). ``agent`` is the agent rung, or the one who dialled.
+    answered, then failed, cancelled (the agent called it off), handed_over (a transfer), joined,
+    agent_left or department_left (a three-way call). ``agent`` is the agent rung, or the one who dialled.
     """
 
     call_id: str

@@ -12,6 +12,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v chromium >/dev/null || need+=(chromium)
 # ...and its screenshots show Chinese, not boxes.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-zenhei)
+# The lab makes a carrier trunk stop answering (outbound failover) by dropping its packets with nftables.
+command -v nft >/dev/null || [ -x /usr/sbin/nft ] || need+=(nftables)
 # The tests validate docker-compose.yml; Debian's docker-compose does when no compose plugin exists.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then

@@ -36,7 +36,7 @@ from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
 from ticketing.vocabulary import Channel, Status, TicketType
-from ticketing.workflow import COMMANDS, EMAIL, HANDED_OVER_BY, PHONE
+from ticketing.workflow import COMMANDS, EMAIL, HANDED_OVER_BY, LINKAGE_OUTCOMES, PHONE
 
 log = logging.getLogger(__name__)
 #: The years a calendar, a deadline or a report may name.
@@ -316,6 +316,8 @@ _COMMAND_BODY = {
         "into": {"type": "string"},
         "complex": {"type": "boolean"},
         "urgent": {"type": "boolean"},
+        # record_linkage: who took a matter shared with 110 on the ticket's call (kept: 首接负责).
+        "outcome": {"type": "string", "enum": list(LINKAGE_OUTCOMES)},
     },
 }
 _TICKET_TYPE = {"type": "string", "enum": [v for t in TicketType for v in (t.value, t.label)]}

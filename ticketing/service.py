@@ -24,7 +24,15 @@ from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import Satisfaction, Status, TicketType
 from ticketing.webhooks import GATEWAY_SUFFIX
-from ticketing.workflow import CLOSED, DESCRIPTION_LIMIT, Context, Ticket, check_allowed, parse_intake
+from ticketing.workflow import (
+    CLOSED,
+    DESCRIPTION_LIMIT,
+    Context,
+    Ticket,
+    check_allowed,
+    linkage_label,
+    parse_intake,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -207,6 +215,10 @@ class TicketDesk:
         if isinstance(payload, dict) and command in ("dispatch", "redispatch"):
             units = [payload.get("unit"), *(payload.get("assist_units") or [])]
             await self.directory.require_units([u for u in units if isinstance(u, str)])
+        if isinstance(payload, dict) and command == "record_linkage":  # what happened is the call's to say
+            linkage = await self.store.call_linkage(ticket.intake.call_id) if ticket.intake.call_id else None
+            called = {"service": linkage.service, "mode": linkage.mode} if linkage else {}
+            payload = {**payload, "service": None, "mode": None, **called}
         updated = await self.store.act(number, command, payload, self.context(actor))
         return await self._shown(updated, actor)
 
@@ -248,7 +260,28 @@ class TicketDesk:
                 ticket.intake.category, ticket.intake.region
             )
             shown["call_rating"] = await self._call_rating(ticket.intake.call_id)
+            shown["call_linkage"] = await self._call_linkage(ticket)
         return shown
+
+    async def note_linkage(self, call_id: str, service: str, mode: str, agent: str) -> None:
+        """An agent shared the call with 110/119/120/122; the ticket taken on it shows how."""
+        await self.store.note_linkage(call_id, service, mode, agent, self.clock())
+
+    async def _call_linkage(self, ticket: Ticket) -> dict[str, str] | None:
+        """The 110 linkage on the ticket's call and who took the matter: recorded on the ticket, or, for a
+        one-key transfer nobody recorded, the service; a three-way call waits for the agent's word."""
+        row = await self.store.call_linkage(ticket.intake.call_id) if ticket.intake.call_id else None
+        if row is None:
+            return None
+        outcome = (ticket.linkage or {}).get("outcome") or ("taken" if row.mode == "transfer" else "")
+        return {
+            "service": row.service,
+            "mode": row.mode,
+            "agent": row.agent,
+            "at": row.at.astimezone(self.policy.timezone).isoformat(),
+            "outcome": outcome,
+            "outcome_label": linkage_label(row.service, outcome),
+        }
 
     async def rate_call(self, call_id: str, rating: Satisfaction, agent: str) -> None:
         """The caller's rating of the service (the IVR's survey), for the ticket taken on that call."""

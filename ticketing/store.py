@@ -28,6 +28,7 @@ from ticketing.tables import (
     AuditRow,
     CalendarDayRow,
     CalendarYearRow,
+    CallLinkageRow,
     CallRatingRow,
     CounterRow,
     EventRow,
@@ -280,6 +281,19 @@ class TicketStore:
     async def call_rating(self, call_id: str) -> CallRatingRow | None:
         async with self.sessions() as session:
             return await session.get(CallRatingRow, call_id)
+
+    async def note_linkage(self, call_id: str, service: str, mode: str, agent: str, at: datetime) -> None:
+        """The call's latest linkage stands (a three-way call that ends in a one-key transfer: a transfer)."""
+        async with self.writes.begin() as session:
+            row = await session.get(CallLinkageRow, call_id)
+            if row is None:
+                session.add(CallLinkageRow(call_id=call_id, service=service, mode=mode, agent=agent, at=at))
+            else:
+                row.service, row.mode, row.agent, row.at = service, mode, agent, at
+
+    async def call_linkage(self, call_id: str) -> CallLinkageRow | None:
+        async with self.sessions() as session:
+            return await session.get(CallLinkageRow, call_id)
 
     async def audit_trail(self, number: str) -> list[dict[str, Any]]:
         async with self.sessions() as session:

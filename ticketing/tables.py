@@ -146,6 +146,18 @@ class CallRatingRow(Base):
     rated_at: Mapped[datetime] = mapped_column(Moment())
 
 
+class CallLinkageRow(Base):
+    """A call an agent shared with 110/119/120/122 (one-key transfer or three-way call); a ticket taken on
+    that call shows it, and records who took the matter."""
+
+    __tablename__ = "call_linkages"
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(12))
+    agent: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(Moment())
+
+
 class AuditRow(Base):
     """Every read of personal data by a unit user (Zhijiang 第二十五、二十六条)."""
 

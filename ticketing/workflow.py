@@ -34,6 +34,10 @@ CALLBACK_ATTEMPTS_BEFORE_ARCHIVE = 3
 PHONE = re.compile(r"^\+?[0-9][0-9-]{4,19}$")
 #: Who may have handed a caller to 12345 (110-12345 联动), or nobody.
 HANDED_OVER_BY = ("", "110", "119", "120", "122")
+#: How a call was shared with 110/119/120/122 (国办发〔2022〕12号): one-key transfer, or a three-way call.
+LINKAGE_MODES = ("transfer", "three-way")
+#: Who took the matter: the service, or 12345, which received it first and so keeps it (首接负责).
+LINKAGE_OUTCOMES = {"taken": "{service}受理", "kept": "12345承办（首接负责）"}
 DESCRIPTION_LIMIT = 5000
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>]{1,63}$")
 #: Channels where the citizen left a message rather than spoke to someone (GB/T 33358's 信箱).
@@ -162,6 +166,7 @@ class Ticket:
     return_requests: int = 0
     reply_rejections: int = 0
     attachments: tuple[Mapping[str, Any], ...] = ()  # files stored by ticketing.attachments
+    linkage: Mapping[str, str] | None = None  # service, mode and outcome of the 110 linkage on its call
 
 
 # ---------------------------------------------------------------------------- intake
@@ -569,6 +574,22 @@ def _message_citizen(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -
     return _event(ctx, "citizen_messaged", data={"text": _text(payload, "text")})
 
 
+def _record_linkage(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
+    """Who takes a matter shared with 110 on the ticket's call: the service, or 12345 when the two sides
+    could not agree (首接负责). The desk names the service and the mode from the call itself."""
+    service, mode, outcome = (payload.get(name) for name in ("service", "mode", "outcome"))
+    if service not in HANDED_OVER_BY[1:] or mode not in LINKAGE_MODES:
+        raise TicketError("no-linkage", "该工单的来电未与 110/119/120/122 联动", 409)
+    if outcome not in LINKAGE_OUTCOMES:
+        raise invalid("outcome", f"must be one of {', '.join(LINKAGE_OUTCOMES)}")
+    linkage = {"service": service, "mode": mode, "outcome": outcome}
+    return _event(ctx, "linkage_recorded", _reason(payload, required=False), {"linkage": linkage})
+
+
+def linkage_label(service: str, outcome: str) -> str:
+    return LINKAGE_OUTCOMES[outcome].format(service=service) if outcome else "待议定"
+
+
 def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
     """Record a file the desk has already stored under its hash."""
     sha256, size = _text(payload, "sha256"), payload.get("size")
@@ -648,6 +669,7 @@ RULES: dict[str, Rule] = {
     "mark_hot": Rule(PLATFORM, ANY_OPEN, "marked_hot", None, _mark_hot),
     "note": Rule(EVERYONE, ANY_OPEN, "noted", None, _note, lead=True, assisting=True),
     "message_citizen": Rule(PLATFORM, ANY_OPEN, "citizen_messaged", None, _message_citizen),
+    "record_linkage": Rule(PLATFORM, ANY_OPEN, "linkage_recorded", None, _record_linkage),
     "attach": Rule(EVERYONE, ANY_OPEN, "attached", None, _attach, lead=True, assisting=True),
 }
 COMMANDS = frozenset(RULES)
@@ -800,6 +822,7 @@ FOLDS: dict[str, Fold] = {
     "marked_hot": lambda t, e: {"hot": True},
     "noted": lambda t, e: {},
     "citizen_messaged": lambda t, e: {},
+    "linkage_recorded": lambda t, e: {"linkage": e.data["linkage"]},
     "attached": _attached,
 }
 

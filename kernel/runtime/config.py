@@ -27,12 +27,15 @@ LISTEN_PORTS = (
     "ami_port",
     "sip_port",
     "carrier_port",
+    "pstn_backup_trunk_port",
     "pstn_ami_port",
     "pstn_phone_port",
 )
 PORT_RANGES = (("rtp_start", "rtp_end"), ("pstn_rtp_start", "pstn_rtp_end"))
 #: app_voicemail's box for every message left with the hotline (night, overflow, the fallback's).
 VOICEMAIL_BOX = "12345"
+#: A registering carrier trunk's password: HOTLINE_TRUNK_PASSWORD_<NAME>, given by the carrier.
+TRUNK_PASSWORD_PREFIX = f"{ENV_PREFIX}TRUNK_PASSWORD_"
 SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret", "agi_key")
 
 
@@ -84,10 +87,17 @@ class Settings:
     # The carrier, as seen from the system: its address and source port.
     carrier_host: str = "127.0.0.1"
     carrier_port: int = 25060
+    # Several carrier trunks, tried in this order for outbound calls (trunks/carriers.py):
+    # "carrier=10.0.0.5:5060,backup=hotline@sip.example.cn:5060"; empty: the one carrier above. A trunk
+    # that registers (USER@) finds its password in HOTLINE_TRUNK_PASSWORD_<NAME>.
+    trunks: str = ""
+    trunk_passwords: Mapping[str, str] = field(default_factory=dict)
     # The lab's second Asterisk, which plays carrier and phones.
     pstn_ami_port: int = 25038
     pstn_ami_secret: str = ""
     pstn_phone_port: int = 25070
+    # The lab's second carrier trunk, for outbound failover.
+    pstn_backup_trunk_port: int = 25062
     pstn_rtp_start: int = 20000
     pstn_rtp_end: int = 20999
     pstn_instance_dir: str = "/var/lib/hotline/pstn"
@@ -228,7 +238,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
     merged = {**read_env_file(path), **{k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}}
     values: dict[str, object] = {}
     for spec in fields(Settings):
-        if spec.name == "account_passwords":
+        if spec.name in ("account_passwords", "trunk_passwords"):
             continue
         raw = merged.get(f"{ENV_PREFIX}{spec.name.upper()}")
         if raw is not None:
@@ -262,7 +272,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
                 for name in SECRET_FIELDS
             },
         )
-    return dataclasses.replace(settings, account_passwords=passwords)
+    trunk_passwords = {key: value for key, value in merged.items() if key.startswith(TRUNK_PASSWORD_PREFIX)}
+    return dataclasses.replace(settings, account_passwords=passwords, trunk_passwords=trunk_passwords)
 
 
 def ephemeral_port_range(path: Path = EPHEMERAL_RANGE_FILE) -> tuple[int, int]:

@@ -44,13 +44,13 @@ CATALOGUE: dict[str, EventType] = {
             "call.transfer",
             "an agent's transfer: to a number (blind, attended; linkage names 110/119/120/122 when it is the "
             "emergency linkage) or back to the ACD (state queued); state dialling, ringing, answered, "
-            "handed_over or failed",
+            "handed_over, failed or cancelled (cancelled_by: the agent called it off)",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
         ),
         EventType(
             "call.conference",
             "a three-way call with a department or 110: state dialling, ringing, answered, joined, "
-            "agent_left, department_left or failed",
+            "agent_left, department_left, failed or cancelled (cancelled_by: who dropped the department)",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
         ),
         EventType(
@@ -164,6 +164,18 @@ CATALOGUE: dict[str, EventType] = {
             "a call's recording (kind: conversation or intake) was entered in the register; fetch it by id "
             "through /api/recordings, as the access rules allow",
             ("call_id", "recording_id", "kind"),
+        ),
+        EventType(
+            "trunk.status",
+            "a carrier trunk stopped answering Asterisk's qualify (unreachable: outbound calls skip it) or "
+            "answers again (reachable)",
+            ("trunk", "status"),
+        ),
+        EventType(
+            "trunk.failover",
+            "a trunk could not carry an outbound call (dial_status CHANUNAVAIL or CONGESTION); the dialplan "
+            "tried the next trunk (next; empty when it was the last)",
+            ("trunk", "number", "dial_status", "next"),
         ),
         EventType(
             "controller.reconciled",

@@ -710,3 +710,50 @@ async def test_the_callers_rating_of_the_call_shows_on_its_ticket_for_platform_s
     await ivr.rate_call("1700000000.78", Satisfaction.BASICALLY_SATISFIED, "1002")
     _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{later['number']}")
     assert (shown["call_rating"]["rating"], shown["call_rating"]["agent"]) == ("basically_satisfied", "1002")
+
+
+async def test_the_110_linkage_of_the_call_and_who_took_the_matter_show_on_its_ticket(api, engine) -> None:
+    """国办发〔2022〕12号: a one-key transfer means 110 took it; after a three-way call the agent records
+    whether 110 took it or 12345 keeps it because it received it first (首接负责)."""
+    client, tokens = api
+    calls = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: NOW)
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+
+    async def ticket_of(call_id: str, phone: str) -> str:
+        draft = ticket_draft(call_id, phone, "王五", "12345")
+        status, ticket = await call(client, tokens, "agent", "POST", "/api/tickets", json={**draft, **said})
+        assert status == 201, ticket
+        return ticket["number"]
+
+    await calls.note_linkage("1700000000.81", "110", "transfer", "1001")
+    handed = await ticket_of("1700000000.81", "13800138011")
+    _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{handed}")
+    assert shown["call_linkage"] == {
+        "service": "110",
+        "mode": "transfer",
+        "agent": "1001",
+        "at": NOW.isoformat(),
+        "outcome": "taken",
+        "outcome_label": "110受理",
+    }
+
+    await calls.note_linkage("1700000000.82", "110", "three-way", "1002")
+    unclear = await ticket_of("1700000000.82", "13800138012")
+    _, shown = await call(client, tokens, "agent", "GET", f"/api/tickets/{unclear}")
+    assert (shown["call_linkage"]["outcome"], shown["call_linkage"]["outcome_label"]) == ("", "待议定")
+    command = f"/api/tickets/{unclear}/record_linkage"
+    status, refused = await call(client, tokens, "agent", "POST", command, json={"outcome": "maybe"})
+    assert (status, refused["error_id"]) == (422, "invalid-field"), refused
+    forged = {"outcome": "taken", "service": "119", "mode": "transfer"}  # what happened is the call's to say
+    status, kept = await call(client, tokens, "agent", "POST", command, json={**forged, "outcome": "kept"})
+    assert status == 200, kept
+    assert kept["linkage"] == {"service": "110", "mode": "three-way", "outcome": "kept"}
+    _, shown = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{unclear}")
+    assert shown["call_linkage"]["outcome_label"] == "12345承办（首接负责）"
+    assert shown["events"][-1]["kind"] == "linkage_recorded"
+
+    plain = await ticket_of("1700000000.83", "13800138013")
+    status, refused = await call(
+        client, tokens, "agent", "POST", f"/api/tickets/{plain}/record_linkage", json={"outcome": "kept"}
+    )
+    assert (status, refused["error_id"]) == (409, "no-linkage"), refused

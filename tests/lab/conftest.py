@@ -36,6 +36,9 @@ TEST_ENV = {
     "HOTLINE_RTP_START": "11000",
     "HOTLINE_RTP_END": "11999",
     "HOTLINE_CARRIER_PORT": "26060",
+    "HOTLINE_PSTN_BACKUP_TRUNK_PORT": "26062",
+    # Two carrier trunks, tried in this order for outbound calls (the PSTN plays both carriers).
+    "HOTLINE_TRUNKS": "carrier=127.0.0.1:26060,backup=127.0.0.1:26062",
     "HOTLINE_PSTN_AMI_PORT": "26038",
     "HOTLINE_PSTN_PHONE_PORT": "26070",
     "HOTLINE_PSTN_RTP_START": "21000",

@@ -13,6 +13,7 @@ import time
 import wave
 from pathlib import Path
 
+from agents.screen_pop import ticket_draft
 from lab.caller import place_call
 from lab.controller import api_token
 from recordings.files import track_path
@@ -176,6 +177,67 @@ async def test_one_key_110_reaches_110_showing_the_callers_number_and_frees_the_
     assert share > 0.1, share
 
 
+async def test_an_unclear_case_is_a_three_way_call_with_110_and_the_ticket_says_12345_keeps_it(
+    lab, agents, lab_env
+):
+    """国办发〔2022〕12号: when it is unclear whose matter it is, caller, 12345 and 110 speak together; when
+    they cannot agree, 12345 received it first and keeps it (首接负责), and the ticket says so."""
+    base = agents.base_url
+    await agents.phone("1001", tone=int(AGENT_HZ))
+    await department_speaks(agents, "110", DEPARTMENT_HZ)
+    await agents.only_ready("1001")
+    agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    plan = tone_caller()
+    since = time.time() - 1
+    try:
+        async with agents.floor() as floor:
+            await place_call(lab, plan)
+            caller_began = time.monotonic()
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            await asyncio.sleep(SPEAK_AFTER_THE_DESCRIPTION - (time.monotonic() - caller_began) + 2)
+            body = {"to": "110", "mode": "three-way"}
+            status, view = await api("POST", f"{base}/api/calls/{call_id}/emergency", agent_token, body)
+            assert status == 200 and (view["consult"]["linkage"], view["consult"]["purpose"]) == (
+                "110",
+                "three-way",
+            ), view
+            joined = await floor.wait_for(of_operation("call.conference", "joined"), 45)
+            assert joined["linkage"] == "110" and joined["call_id"] == call_id
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agent_token)
+            assert sorted(leg["role"] for leg in view["legs"]) == ["agent", "caller", "department"], view
+            await asyncio.sleep(PHASE)
+    finally:
+        await department_speaks(agents, "110", None)
+        await agents.phone("1001")
+        await agents.hang_up_everything()
+    # 110 was shown the caller's own number and heard the caller and the agent together.
+    police_ear = newest(recordings(lab), f"line-110-from-{plan.caller_number}-*.wav", since)
+    together = await finished_wav(police_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
+    assert together > 0.05, together
+
+    # The agent writes the ticket: the linkage is on it; they record that 12345 keeps the matter.
+    draft = ticket_draft(call_id, plan.caller_number, "", "12345")
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+    status, ticket = await api("POST", f"{base}/api/tickets", agent_token, {**draft, **said})
+    assert status == 201, ticket
+    number = ticket["number"]
+    status, shown = await api("GET", f"{base}/api/tickets/{number}", agent_token)
+    linkage = shown["call_linkage"]
+    assert (linkage["service"], linkage["mode"], linkage["agent"], linkage["outcome"]) == (
+        "110",
+        "three-way",
+        "1001",
+        "",
+    ), linkage
+    status, kept = await api(
+        "POST", f"{base}/api/tickets/{number}/record_linkage", agent_token, {"outcome": "kept"}
+    )
+    assert status == 200 and kept["linkage"]["outcome"] == "kept", kept
+    status, shown = await api("GET", f"{base}/api/tickets/{number}", agents.token)
+    assert shown["call_linkage"]["outcome_label"] == "12345承办（首接负责）"
+
+
 async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refused_number_is_logged(
     lab, agents, lab_env
 ):
@@ -283,10 +345,26 @@ async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over
             placed = await place_call(lab, plan)
             bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
             call_id = bridged["call_id"]
+            # First the agent asks 12315, thinks better of it and calls the consult off: back with the caller.
+            body = {"to": "12315", "mode": "attended"}
+            status, view = await api("POST", f"{base}/api/calls/{call_id}/transfer", agents.token, body)
+            assert status == 200, view
+            await floor.wait_for(of_operation("call.transfer", "answered"), 30)
+            status, view = await api("POST", f"{base}/api/calls/{call_id}/consult/cancel", agents.token)
+            assert status == 200, view
+            called_off = await floor.wait_for(of_operation("call.transfer", "cancelled"), 15)
+            assert (called_off["to"], called_off["cancelled_by"]) == ("12315", "lab-supervisor")
+            await asyncio.sleep(2)
+            status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
+            assert sorted(leg["role"] for leg in view["legs"]) == ["agent", "caller"], view
+            status, refused = await api("POST", f"{base}/api/calls/{call_id}/consult/cancel", agents.token)
+            assert (status, refused["error_id"]) == (409, "no-consult")
             body = {"to": "12333", "mode": "attended"}
             status, view = await api("POST", f"{base}/api/calls/{call_id}/transfer", agents.token, body)
             assert status == 200 and view["consult"]["purpose"] == "attended", view
-            await floor.wait_for(of_operation("call.transfer", "answered"), 30)
+            await floor.wait_for(
+                lambda e: of_operation("call.transfer", "answered")(e) and e["to"] == "12333", 30
+            )
             await asyncio.sleep(PHASE)  # the agent and 12333 speak; the caller waits on hold
             async with agents.ami() as pstn:  # the agent puts the phone down
                 channels = (await pstn.action("CoreShowChannels", idempotent=True)).events

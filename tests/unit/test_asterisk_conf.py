@@ -113,3 +113,8 @@ def test_the_digest_is_rfc_2617s_ha1_over_the_realm():
 def test_a_bad_line_or_number_map_stops_the_start_naming_the_setting(lines: str, number_map: str):
     with pytest.raises(ConfigError, match="HOTLINE_LINES / HOTLINE_NUMBER_MAP"):
         Plans.of(dataclasses.replace(Settings(), lines=lines, number_map=number_map))
+
+
+def test_an_unknown_acd_strategy_stops_the_start_naming_the_setting():
+    with pytest.raises(ConfigError, match="HOTLINE_ACD_STRATEGY must be one of longest-idle"):
+        Plans.of(dataclasses.replace(Settings(), acd_strategy="random"))

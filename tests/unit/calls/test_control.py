@@ -124,6 +124,68 @@ async def test_a_department_that_does_not_answer_leaves_caller_and_agent_togethe
     await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)  # free to try again
 
 
+async def test_a_trunk_that_cannot_carry_the_consult_hands_it_to_the_next_trunk(floor):
+    control, _, events, calls, _ = floor
+    await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
+    backup = "PJSIP/backup-00000004"
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="CONGESTION")))  # the carrier refused it
+    await run(control.hear(event("Hangup", DEPARTMENT)))
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=backup)))
+    calls[CALL_ID].channels |= {LOCAL, backup}
+    assert control.departments() == {backup: "12315"}
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
+    states = [e["state"] for e in events if e["type"] == "call.conference"]
+    assert states == ["dialling", "ringing", "answered"], "one ringing, whichever trunk carried it"
+
+
+async def test_a_consult_no_trunk_could_carry_fails_when_its_dialling_leg_ends(floor):
+    control, _, events, _, _ = floor
+    await control.transfer(CALL_ID, Target.parse("12315"), TransferMode.ATTENDED, AGENT_1001)
+    for trunk_leg in (DEPARTMENT, "PJSIP/backup-00000004"):
+        await run(control.hear(event("DialBegin", LOCAL, DestChannel=trunk_leg)))
+        await run(control.hear(event("DialEnd", LOCAL, DialStatus="CHANUNAVAIL")))
+        await run(control.hear(event("Hangup", trunk_leg)))
+    assert events[-1]["state"] == "ringing"
+    await run(control.hear(event("Hangup", LOCAL)))
+    assert events[-1]["state"] == "failed" and events[-1]["status"] == "CHANUNAVAIL"
+    await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)  # free to try again
+
+
+async def test_the_agent_calls_off_a_consult_and_drops_a_department_from_the_three_way_call(floor):
+    control, ami, events, _, _ = floor
+    with pytest.raises(ApiError) as refused:
+        await control.cancel(CALL_ID, AGENT_1001)
+    assert refused.value.error_id == "no-consult"
+    await control.transfer(CALL_ID, Target.parse("12333"), TransferMode.ATTENDED, AGENT_1001)
+    with pytest.raises(ApiError) as refused:  # Asterisk has not begun dialling
+        await control.cancel(CALL_ID, AGENT_1001)
+    assert refused.value.error_id == "consult-not-ringing"
+    local = LOCAL.replace("12315", "12333")
+    await run(control.hear(event("DialBegin", local, DestChannel=DEPARTMENT)))
+    await control.cancel(CALL_ID, AGENT_1001)
+    assert ami.actions[-1] == ("Hangup", {"Channel": local})
+    await run(control.hear(event("DialEnd", local, DialStatus="CANCEL")))
+    assert (events[-1]["state"], events[-1]["cancelled_by"]) == ("cancelled", "1001")
+
+    await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
+    await run(
+        control.hear({"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID})
+    )
+    await control.cancel(CALL_ID, AGENT_1001)
+    assert ami.actions[-1] == ("Hangup", {"Channel": DEPARTMENT}), "the department is dropped, not the caller"
+    await run(control.hear(event("Hangup", DEPARTMENT)))
+    assert [e["state"] for e in events if e["type"] == "call.conference"][-1] == "cancelled"
+
+    await control.transfer(CALL_ID, Target.parse("12315"), TransferMode.BLIND, AGENT_1001)
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    with pytest.raises(ApiError) as refused:
+        await control.cancel(CALL_ID, AGENT_1001)
+    assert refused.value.error_id == "already-handed-over"
+
+
 async def test_one_key_110_shows_the_callers_own_number(floor):
     control, ami, events, _, _ = floor
     await control.emergency(CALL_ID, "110", LinkageMode.TRANSFER, AGENT_1001)
@@ -135,6 +197,43 @@ async def test_one_key_110_shows_the_callers_own_number(floor):
     with pytest.raises(ApiError) as refused:
         await control.emergency(CALL_ID, "12315", LinkageMode.THREE_WAY, AGENT_1001)
     assert refused.value.error_id == "not-an-emergency-number"
+
+
+@pytest.mark.parametrize(
+    ("mode", "shared_at"), [(LinkageMode.TRANSFER, "hangup"), (LinkageMode.THREE_WAY, "joined")]
+)
+async def test_the_ticket_hears_of_the_110_linkage_once_the_caller_is_with_110(mode, shared_at):
+    shared, calls = [], {CALL_ID: bridged_call()}
+
+    async def publish(event: dict[str, object]) -> None:
+        pass
+
+    async def linked(*linkage: str) -> None:
+        shared.append(linkage)
+
+    control = CallControl(
+        RecordingAmi(),  # type: ignore[arg-type]
+        lambda: calls,
+        lambda account: account == "1001",
+        OutboundGuard(DiallingPlan(), publish),
+        publish,
+        Handbacks(),
+        lambda handback: True,
+        linked,
+    )
+    await control.emergency(CALL_ID, "110", mode, AGENT_1001)
+    local = LOCAL.replace("12315", "110")
+    await run(control.hear(event("DialBegin", local, DestChannel=DEPARTMENT)))
+    await run(control.hear(event("DialEnd", local, DialStatus="ANSWER")))
+    assert shared == [], "110 answering is not yet 110 taking part"
+    if shared_at == "joined":
+        await run(
+            control.hear(
+                {"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID}
+            )
+        )
+    await run(control.hear(event("Hangup", AGENT)))  # the agent leaves (blind: once 110 rings)
+    assert shared == [(CALL_ID, "110", "transfer" if mode == LinkageMode.TRANSFER else "three-way", "1001")]
 
 
 async def test_refusals_name_what_cannot_happen(floor):

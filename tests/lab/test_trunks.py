@@ -1,0 +1,70 @@
+"""Two carrier trunks on real SIP: when the first stops answering (its packets dropped, as when a
+carrier's SBC fails), supervisors hear of it and calls out go through the second; once it answers
+again, calls go through it again. The lab's PSTN plays both carriers and names, in each recording, the
+trunk port a call came in on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from lab.controller import api_token
+from lab.network import silenced
+from tests.lab.conftest import api
+from tests.lab.test_calls import recordings
+from tests.lab.test_supervision import newest
+
+
+def trunk_became(trunk: str, status: str):
+    return lambda e: e.get("type") == "trunk.status" and e.get("trunk") == trunk and e.get("status") == status
+
+
+async def dial_citizen(agents, token: str, floor, number: str) -> None:
+    """Agent 1001 calls a citizen; returns once the citizen's phone answered."""
+    status, dial = await api("POST", f"{agents.base_url}/api/agents/1001/dial", token, {"number": number})
+    assert status == 202, dial
+    connected = {"type": "agent.dial", "dial_id": dial["dial_id"], "state": "connected"}
+    await floor.wait_for(lambda e: connected.items() <= e.items(), 40)
+
+
+async def after(floor, seen: int, predicate, timeout: float) -> dict:
+    """The first event matching ``predicate`` among those that came after the first ``seen``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            for event in floor.events[seen:]:
+                if predicate(event):
+                    return event
+            await asyncio.sleep(0.1)
+
+
+async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_second(
+    lab, agents, lab_env, settings
+):
+    first, second = settings.carrier_port, settings.pstn_backup_trunk_port
+    await agents.only_ready("1001")
+    token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    async with agents.floor() as floor:
+        with silenced(settings.bind_host, first):
+            seen, silenced_at = len(floor.events), time.monotonic()
+            await after(floor, seen, trunk_became("carrier", "unreachable"), 30)
+            noticed = time.monotonic() - silenced_at
+            since = time.time() - 1
+            await dial_citizen(agents, token, floor, "13922223333")
+            failover = await floor.wait_for(lambda e: e.get("type") == "trunk.failover", 5)
+            assert (failover["trunk"], failover["number"], failover["next"]) == (
+                "carrier",
+                "13922223333",
+                "backup",
+            )
+            await asyncio.sleep(2)
+            assert newest(recordings(lab), f"callee-13922223333-from-12345-*-port-{second}.wav", since)
+            await agents.hang_up_everything()
+        seen, answering_at = len(floor.events), time.monotonic()
+        await after(floor, seen, trunk_became("carrier", "reachable"), 30)
+        back = time.monotonic() - answering_at
+        since = time.time() - 1
+        await dial_citizen(agents, token, floor, "13922224444")
+        await asyncio.sleep(2)
+        assert newest(recordings(lab), f"callee-13922224444-from-12345-*-port-{first}.wav", since)
+        await agents.hang_up_everything()
+    print(f"carrier silent: unreachable after {noticed:.1f} s; answering again: reachable after {back:.1f} s")
