@@ -22,6 +22,7 @@ actions to run in order, like the supervisors' monitors.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from kernel.api.identity import Actor, Role
 from kernel.asterisk.ami import AmiClient, AmiError
 from kernel.asterisk.channels import LiveCall
 from kernel.runtime.events import Publish
+from recordings.files import track_path
 from trunks.dialling import OutboundGuard
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,8 @@ class CallControl:
         handbacks: Handbacks,
         reachable: Callable[[Handback], bool],
         linked: Linked | None = None,
+        *,
+        recordings_dir: str,
     ) -> None:
         self.ami = ami
         self.live_calls = live_calls  # the tracker's table (a reconcile replaces it)
@@ -105,6 +109,7 @@ class CallControl:
         self.handbacks = handbacks
         self.reachable = reachable
         self.linked = linked
+        self.recordings_dir = recordings_dir  # as Asterisk sees it
         self._consults: dict[str, Consult] = {}
         # A department's leg → its call and the number it was dialled as; kept after the agent leaves.
         self._departments: dict[str, tuple[str, str]] = {}
@@ -218,10 +223,11 @@ class CallControl:
         again = bool(consult.local_channel)
         consult.local_channel, consult.department_channel = local_channel, department_channel
         self._departments[department_channel] = (consult.call_id, consult.number)
+        recorded = functools.partial(self._record_department, consult.call_id, department_channel)
         if again:
-            return []
+            return [recorded]
         consult.state = "ringing"
-        works = [self._note(consult, "ringing")]
+        works = [self._note(consult, "ringing"), recorded]
         if consult.purpose == BLIND:  # Asterisk connects the caller once the department answers
             works.append(lambda: self._hang_up(consult.agent_channel))
         return works
@@ -377,6 +383,17 @@ class CallControl:
             "caller_name": call.caller_name,
             "line": call.line,
         }
+
+    async def _record_department(self, call_id: str, channel: str) -> None:
+        """The department's side of the call, on its own channel from the moment it is dialled. After the
+        agent leaves, Asterisk sometimes stops handing a channel's outgoing audio to its recording (seen
+        on the caller's and on the department's channel alike), never its incoming: the caller's own
+        track and this one together hold both voices. Each number dialled is appended to the one file."""
+        path = track_path(self.recordings_dir, call_id, "department")
+        try:
+            await self.ami.action("MixMonitor", {"Channel": channel, "File": path, "Options": "a"})
+        except AmiError as exc:
+            log.warning("call %s: the department's side (%s) is not recorded: %s", call_id, channel, exc)
 
     async def _hang_up(self, channel: str) -> None:
         try:

@@ -240,6 +240,7 @@ class Controller:
             self.ivr.handbacks,
             self._reachable,
             self.desk.note_linkage,
+            recordings_dir=settings.recordings_dir,
         )
         # supervision
         self.monitors = Monitors(

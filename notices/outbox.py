@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from kernel.runtime.db import writer
 from notices.rules import Medium, Notice
 from notices.tables import NoticeCursorRow, NoticeRow
 
@@ -30,6 +31,9 @@ class Queued:
 class Outbox:
     def __init__(self, engine: AsyncEngine) -> None:
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Writes take SQLite's write lock at BEGIN: a deferred one that reads first fails when another writer
+        # committed meanwhile ("database is locked"), and the notices would be lost.
+        self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
 
     async def cursor(self) -> int | None:
         """The last ticket event followed; None before the first start."""
@@ -42,7 +46,7 @@ class Outbox:
     ) -> int:
         """Add the notices not already here and move the cursor (when given), in one transaction; returns
         how many were new."""
-        async with self.sessions.begin() as session:
+        async with self.writes.begin() as session:
             keys = [notice.key for notice in notices]
             query = select(NoticeRow.key).where(NoticeRow.key.in_(keys))
             known = set((await session.execute(query)).scalars())
@@ -99,7 +103,7 @@ class Outbox:
         )
 
     async def _set(self, notice_id: int, **values: Any) -> None:
-        async with self.sessions.begin() as session:
+        async with self.writes.begin() as session:
             await session.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(**values))
 
     async def listing(

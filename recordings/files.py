@@ -31,7 +31,9 @@ def conversation_path(recordings_dir: str, call_id: str) -> str:
 
 def track_path(recordings_dir: str, call_id: str, side: str) -> str:
     """One direction of the conversation (with extension): ``caller``, what the caller said; ``agent``,
-    what the caller heard (the agent, and a department or 110 in a three-way call)."""
+    what the caller heard (the agent, and a department or 110 in a three-way call); ``department``, each
+    number an agent dialled for the call, recorded on its own channel (what it said, mixed with what it
+    heard when Asterisk delivers that direction to the recording)."""
     return f"{recordings_dir}/{_safe(call_id)}-call-{side}.wav"
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from kernel.runtime.db import writer
 from kernel.runtime.events import Publish
 from recordings.access import Heard
 from recordings.files import conversation_path, duration_seconds, intake_path, track_path
@@ -34,6 +35,7 @@ KINDS: dict[str, Callable[[str], str]] = {
     "conversation": lambda call_id: Path(conversation_path("", call_id)).name,
     "caller_track": lambda call_id: Path(track_path("", call_id, "caller")).name,
     "agent_track": lambda call_id: Path(track_path("", call_id, "agent")).name,
+    "department_track": lambda call_id: Path(track_path("", call_id, "department")).name,
     "intake": lambda call_id: Path(intake_path("", call_id)).name + ".wav",
 }
 
@@ -62,6 +64,9 @@ class RecordingShelf:
     ) -> None:
         """``publish`` tells the call records each new entry (``recording.filed``)."""
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Writes take SQLite's write lock at BEGIN: a deferred one that reads first fails when another writer
+        # committed meanwhile ("database is locked"), and the recording would go unentered.
+        self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
         self.folder = folder  # the recordings folder, as the controller sees it
         self.publish = publish
         self.clock = clock
@@ -122,7 +127,7 @@ class RecordingShelf:
                 size=path.stat().st_size,
                 sha256=sha256,
             )
-            async with self.sessions.begin() as session:
+            async with self.writes.begin() as session:
                 known = await session.scalar(select(RecordingRow.id).where(RecordingRow.file == path.name))
                 if known is None:
                     session.add(row)
@@ -181,7 +186,7 @@ class RecordingShelf:
                 if row.call_id in kept:
                     continue
                 (self.folder / row.file).unlink(missing_ok=True)
-                async with self.sessions.begin() as session:
+                async with self.writes.begin() as session:
                     await session.execute(
                         update(RecordingRow).where(RecordingRow.id == row.id).values(purged_at=now)
                     )
@@ -201,7 +206,7 @@ class RecordingShelf:
         return purged
 
     async def grant(self, recording_id: int, unit: str, by: str) -> None:
-        async with self.sessions.begin() as session:
+        async with self.writes.begin() as session:
             if await session.get(RecordingGrantRow, (recording_id, unit)) is None:
                 session.add(
                     RecordingGrantRow(
@@ -210,7 +215,7 @@ class RecordingShelf:
                 )
 
     async def audit(self, **entry: Any) -> None:
-        async with self.sessions.begin() as session:
+        async with self.writes.begin() as session:
             session.add(RecordingAccessRow(at=self.clock(), **entry))
 
     async def trail(self, recording_id: int) -> list[dict[str, Any]]:

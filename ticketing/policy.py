@@ -80,7 +80,13 @@ class DispatchRule:
 
 
 #: The days each kind of recording is kept unless the policy says otherwise (six months).
-RECORDING_RETENTION = {"conversation": 180, "caller_track": 180, "agent_track": 180, "intake": 180}
+RECORDING_RETENTION = {
+    "conversation": 180,
+    "caller_track": 180,
+    "agent_track": 180,
+    "department_track": 180,
+    "intake": 180,
+}
 
 
 @dataclass(frozen=True)

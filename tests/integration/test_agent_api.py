@@ -87,7 +87,16 @@ async def serve_api(engine, redis):
     monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
     signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
     add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
-    calls = CallControl(no_asterisk, dict, roster.is_agent, outbound, publish, Handbacks(), lambda _: True)
+    calls = CallControl(
+        no_asterisk,
+        dict,
+        roster.is_agent,
+        outbound,
+        publish,
+        Handbacks(),
+        lambda _: True,
+        recordings_dir="/var/lib/hotline/sut/recordings",
+    )
     add_calls(app, calls)
     add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
     add_notices(app, Outbox(engine))

@@ -3,13 +3,18 @@ delays them, never drops them, never sends them twice."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+import asyncio
+from datetime import UTC, datetime, time, timedelta
 
 import aiosmtplib
+from sqlalchemy import insert
 
 from kernel.api.identity import Actor, Role
-from notices.outbox import FAILED, PENDING, SENT
+from kernel.runtime.db import writer
+from notices.outbox import FAILED, PENDING, SENT, Outbox
+from notices.rules import Medium, Notice
 from notices.service import Digest, Notices
+from notices.tables import NoticeCursorRow
 from tests.integration.outgoing import HOTLINE, ON_DUTY, UNIT_MOBILE, Gateway, Relay
 from tests.unit.ticketing.desk import TZ
 from ticketing.mailbox import Mailbox, MailboxHandler
@@ -151,3 +156,17 @@ async def test_a_first_start_follows_from_now_so_old_tickets_send_nothing(
     new, _ = await filing_desk.take_in(email_intake(2), AGENT)
     assert await notices.follow() == 1
     assert [n["ticket_number"] for n in await notices.outbox.listing()] == [new["number"]]
+
+
+async def test_notices_are_queued_although_another_writer_commits_while_they_are_being_queued(engine):
+    """On SQLite a transaction that read before it wrote failed ("database is locked") when another one
+    committed meanwhile, and the notices it was queueing were lost."""
+    outbox = Outbox(engine)
+    notice = Notice(
+        "T1:dispatched:sms", "20261202000001", Medium.SMS, UNIT_MOBILE, "工单 20261202000001 已派发"
+    )
+    async with writer(engine).begin() as other:  # someone else queueing at that moment
+        await other.execute(insert(NoticeCursorRow).values(name="elsewhere", last_event_id=0))
+        queueing = asyncio.create_task(outbox.enqueue([notice], datetime.now(UTC)))
+        await asyncio.sleep(1.0)
+    assert await queueing == 1

@@ -3,6 +3,7 @@ reason, and every access (refusals too) in the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import wave
 from datetime import UTC, datetime, timedelta
@@ -11,15 +12,16 @@ from pathlib import Path
 import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from kernel.api.hub import EventHub
 from kernel.api.identity import Actor, Role
 from kernel.api.users import Users
 from kernel.api.web import create_app
+from kernel.runtime.db import writer
 from recordings.http import RECORDING_ROUTES, add_recordings
 from recordings.shelf import RecordingShelf
-from recordings.tables import RecordingRow
+from recordings.tables import RecordingAccessRow, RecordingRow
 from tests.integration.test_agent_api import no_health_checks
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
@@ -235,3 +237,23 @@ async def test_the_purge_deletes_what_is_past_its_days_keeps_what_a_ticket_holds
         ("system", "purge", "保存期满（conversation 180 天）")
     ]
     assert await shelf.purge({"conversation": 180}, desk.held_calls) == []  # once
+
+
+async def test_a_recording_is_entered_although_another_writer_commits_while_it_is_being_entered(
+    engine, tmp_path: Path
+):
+    """On SQLite a transaction that read before it wrote failed ("database is locked") when another one
+    committed meanwhile, and the call's recording was never entered."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    write_wav(folder / f"{CALL}-call.wav", 1.0)
+    shelf = RecordingShelf(engine, folder, settle=0.05)
+    async with writer(engine).begin() as other:  # someone else writing (a trail entry) at that moment
+        await other.execute(
+            insert(RecordingAccessRow).values(
+                at=datetime.now(UTC), actor="1001", role="agent", action="list", call_id=CALL, allowed=True
+            )
+        )
+        entering = asyncio.create_task(shelf.enter({"call_id": CALL, "agent": "1001", "at": time.time()}))
+        await asyncio.sleep(1.0)  # the register has read whether the file is known, and waits to write
+    assert len(await entering) == 1

@@ -126,6 +126,18 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
     assert together > 0.1, "12315 heard the caller and the agent at once"
     assert after_department[CALLER_HZ] > 0.1 and after_department[AGENT_HZ] < 0.02
     assert after_caller[DEPARTMENT_HZ] > 0.1 and after_caller[AGENT_HZ] < 0.02
+    # After the agent left, the recording goes on: the caller on their own track, 12315 on its leg's (what a
+    # channel hears is sometimes missing from its recording then, what it says never: Asterisk).
+    said_after, department_after = await last_heard(system_file("caller"), system_file("department"))
+    print(f"system tracks after the agent left: said {said_after}, at 12315's side {department_after}")
+    assert said_after[CALLER_HZ] > 0.1 and said_after[AGENT_HZ] < 0.02
+    assert department_after[DEPARTMENT_HZ] > 0.1 and department_after[AGENT_HZ] < 0.02
+    async with asyncio.timeout(30):
+        while True:
+            _, listed = await api("GET", f"{base}/api/recordings?call={call_id}", agents.token)
+            if "department_track" in {r["kind"] for r in listed}:
+                break
+            await asyncio.sleep(0.5)
 
 
 def shares(path: Path, **window: float) -> dict[float, float]:

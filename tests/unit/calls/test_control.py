@@ -43,6 +43,7 @@ def floor():
         publish,
         handbacks,
         lambda handback: handback.agent != "1003",
+        recordings_dir="/var/lib/hotline/sut/recordings",
     )
     return control, ami, events, calls, handbacks
 
@@ -220,6 +221,7 @@ async def test_the_ticket_hears_of_the_110_linkage_once_the_caller_is_with_110(m
         Handbacks(),
         lambda handback: True,
         linked,
+        recordings_dir="/var/lib/hotline/sut/recordings",
     )
     await control.emergency(CALL_ID, "110", mode, AGENT_1001)
     local = LOCAL.replace("12315", "110")
