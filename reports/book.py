@@ -21,7 +21,9 @@ from reports.figures import (
     ANSWER_RATE_TARGET,
     NO_SUMS,
     AgentTime,
+    DayCall,
     GroupBy,
+    buckets,
     day_span,
     figures,
     half_hours,
@@ -55,6 +57,10 @@ class RecordBook:
         self._writing = asyncio.Lock()  # batches land in the order they were heard
         self._figures_moved = False
         self._published_at = 0.0
+        # Today's calls for the wallboard's half hours, read once a day and then kept from what is heard:
+        # reading the whole day at every tick made the controller's memory grow with the day's calls.
+        self._chart_day: date | None = None
+        self._day_calls: dict[str, DayCall] = {}
 
     @property
     def zone(self) -> tzinfo:
@@ -73,6 +79,7 @@ class RecordBook:
         self._queue(changes, moves_figures=event.get("type") in MOVES_FIGURES)
 
     def _queue(self, changes: list[Change], moves_figures: bool = True) -> None:
+        self._chart(changes)
         if changes:
             self._pending.extend(changes)
             self._figures_moved |= moves_figures and any(isinstance(c, CallRecord) for c in changes)
@@ -92,6 +99,27 @@ class RecordBook:
             elif self._figures_moved:
                 await asyncio.sleep(self.live_every - (self.clock() - self._published_at))
                 self._wake.set()
+
+    def _chart(self, changes: list[Change]) -> None:
+        """Keep today's calls for the chart up to date with the records as they change."""
+        if self._chart_day is None:
+            return
+        day = self._chart_day.isoformat()
+        for change in changes:
+            if isinstance(change, CallRecord) and buckets(change.arrived_at, self.zone)["day"] == day:
+                self._day_calls[change.call_id] = DayCall(
+                    change.arrived_at,
+                    change.queued_at,
+                    change.answered_at if change.answered_at is not None else change.ended_at,
+                    change.outcome.value,
+                )
+
+    async def _todays_calls(self, today: date) -> list[DayCall]:
+        if self._chart_day != today:  # the first tick, or a new day: read it once
+            self._day_calls = await self.store.day_calls(today)
+            self._chart_day = today
+            self._chart(self._pending)  # heard but not written yet: newer than what was read
+        return list(self._day_calls.values())
 
     async def write(self) -> None:
         """Everything heard so far, in order; a failed batch stays first in line and is tried again."""
@@ -150,7 +178,7 @@ class RecordBook:
         last_day = figures("24h", await self.store.sums_since(moment(now - 86400.0)))  # type: ignore[arg-type]
         start, _ = day_span(today, today, self.zone)
         chart = half_hours(
-            start, now, await self.store.day_calls(today), await self.store.spans("ready", start, now)
+            start, now, await self._todays_calls(today), await self.store.spans("ready", start, now)
         )
         rate = last_day["answer_rate"]
         return {

@@ -258,22 +258,22 @@ class RecordStore:
             rows = (await connection.execute(query)).all()
         return [(row[0], row[1], row[2], float(row[3] or 0.0)) for row in rows]
 
-    async def day_calls(self, day: date) -> list[DayCall]:
-        """A day's calls, for the charts."""
-        query = select(R.arrived_at, R.queued_at, R.answered_at, R.ended_at, R.outcome).where(
+    async def day_calls(self, day: date) -> dict[str, DayCall]:
+        """A day's calls by call id, for the charts."""
+        query = select(R.call_id, R.arrived_at, R.queued_at, R.answered_at, R.ended_at, R.outcome).where(
             R.day == day.isoformat()
         )
         async with self.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return [
-            DayCall(
+        return {
+            row.call_id: DayCall(
                 row.arrived_at.timestamp(),
                 _seconds(row.queued_at),
                 _seconds(row.answered_at or row.ended_at),
                 row.outcome,
             )
             for row in rows
-        ]
+        }
 
     async def spans(self, state: str, start: float, end: float) -> list[tuple[float, float | None]]:
         """Every agent's intervals in ``state`` that overlap [start, end): (started, ended or None)."""

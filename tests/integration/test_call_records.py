@@ -228,6 +228,30 @@ async def test_live_figures_for_the_wallboard(engine, clock) -> None:
     assert nine and nine[0]["offered"] == 7 and nine[0]["agents_ready"] > 0
 
 
+async def test_the_wallboard_reads_the_days_calls_once_then_keeps_its_chart_from_what_it_hears(
+    engine, clock
+) -> None:
+    """Reading the whole day at every tick made the controller's memory grow with the day's calls."""
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    nine = "2026-11-02T01:00:00+00:00"
+    before = next(h for h in (await book.live())["half_hours"] if h["start"] == nine)
+
+    async def read_again(day: date) -> None:
+        raise AssertionError(f"the calls of {day} were read again")
+
+    book.store.day_calls = read_again  # type: ignore[method-assign]
+    clock.now = MORNING + 1500
+    queued = (2.0, "acd.queued", {"skill": "general"})
+    call(book, clock, "late-abandoned", queued, (30.0, "call.hangup", {}))
+    call(book, clock, "late-answered", queued, (40.0, "call.bridged", {"agent": "1001"}))
+    await book.write()
+    after = next(h for h in (await book.live())["half_hours"] if h["start"] == nine)
+    assert after["offered"] == before["offered"] + 2
+    assert (after["answered"], after["abandoned"]) == (before["answered"] + 1, before["abandoned"] + 1)
+    assert after["waiting"] > before["waiting"]
+
+
 async def test_a_record_left_open_by_a_killed_controller_is_closed_by_the_next(engine, clock) -> None:
     book = book_on(engine, clock)
     call(
