@@ -183,6 +183,23 @@ class CallControl:
         await self._hang_up(consult.agent_channel)
         return self.view(call)
 
+    async def cancel(self, call_id: str, actor: Actor) -> dict[str, Any]:
+        """Call off the consult: the department's phone stops ringing (or the department is dropped from
+        the three-way call) and caller and agent are together again. A blind transfer that rings is
+        already the caller's alone."""
+        call = self.get(call_id, actor)
+        consult = self._consults.get(call_id)
+        if consult is None:
+            raise ApiError("no-consult", "该通话没有进行中的转接或三方通话", 409)
+        if consult.purpose == BLIND and consult.state != "dialling":
+            raise ApiError("already-handed-over", "盲转已转出，无法撤回", 409)
+        dialled = consult.department_channel if consult.state == "joined" else consult.local_channel
+        if not dialled:
+            raise ApiError("consult-not-ringing", "对方尚未开始振铃，请稍后再试", 409)
+        consult.cancelled_by = actor.name
+        await self._hang_up(dialled)
+        return self.view(call)
+
     # -- following Asterisk ------------------------------------------------------
 
     def hear(self, event: Mapping[str, object]) -> list[Work]:
@@ -267,23 +284,6 @@ class CallControl:
             del self._departments[channel]
 
     # -- helpers -----------------------------------------------------------------
-
-    async def cancel(self, call_id: str, actor: Actor) -> dict[str, Any]:
-        """Call off the consult: the department's phone stops ringing (or the department is dropped from
-        the three-way call) and caller and agent are together again. A blind transfer that rings is
-        already the caller's alone."""
-        call = self.get(call_id, actor)
-        consult = self._consults.get(call_id)
-        if consult is None:
-            raise ApiError("no-consult", "该通话没有进行中的转接或三方通话", 409)
-        if consult.purpose == BLIND and consult.state != "dialling":
-            raise ApiError("already-handed-over", "盲转已转出，无法撤回", 409)
-        dialled = consult.department_channel if consult.state == "joined" else consult.local_channel
-        if not dialled:
-            raise ApiError("consult-not-ringing", "对方尚未开始振铃，请稍后再试", 409)
-        consult.cancelled_by = actor.name
-        await self._hang_up(dialled)
-        return self.view(call)
 
     async def _consult(
         self, call: LiveCall, number: str, purpose: str, actor: Actor, *, present: str, linkage: str = ""

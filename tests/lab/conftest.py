@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import math
+import secrets
 import sys
 import wave
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -37,8 +38,9 @@ TEST_ENV = {
     "HOTLINE_RTP_END": "11999",
     "HOTLINE_CARRIER_PORT": "26060",
     "HOTLINE_PSTN_BACKUP_TRUNK_PORT": "26062",
-    # Two carrier trunks, tried in this order for outbound calls (the PSTN plays both carriers).
-    "HOTLINE_TRUNKS": "carrier=127.0.0.1:26060,backup=127.0.0.1:26062",
+    # Two carrier trunks, tried in this order for outbound calls (the PSTN plays both carriers); the second
+    # registers.
+    "HOTLINE_TRUNKS": "carrier=127.0.0.1:26060,backup=hotline@127.0.0.1:26062",
     "HOTLINE_PSTN_AMI_PORT": "26038",
     "HOTLINE_PSTN_PHONE_PORT": "26070",
     "HOTLINE_PSTN_RTP_START": "21000",
@@ -71,6 +73,8 @@ def lab_env() -> dict[str, str]:
         "HOTLINE_CONFIG_FILE": str(home / "hotline.env"),
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
         "HOTLINE_IVR_MENU": str(Path(__file__).resolve().parents[2] / "lab" / "menu.toml"),
+        # The second trunk registers (the lab's PSTN is its registrar); its password, as a carrier's.
+        "HOTLINE_TRUNK_PASSWORD_BACKUP": secrets.token_urlsafe(12),
     }
 
 

@@ -45,18 +45,23 @@ async def department_speaks(agents, number: str, hz: float | None) -> None:
         await pstn.action("DBPut", {"Family": "lab/tone", "Key": number, "Val": str(int(hz)) if hz else ""})
 
 
+async def everyone_speaks(agents, lab_env, department: str):
+    """Agent 1001 alone ready, speaking at AGENT_HZ, the department at DEPARTMENT_HZ; the agent's token, a
+    caller speaking at CALLER_HZ, and the moment before the call (for the PSTN's recordings)."""
+    await agents.phone("1001", tone=int(AGENT_HZ))
+    await department_speaks(agents, department, DEPARTMENT_HZ)
+    await agents.only_ready("1001")
+    agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    return agent_token, tone_caller(), time.time() - 1
+
+
 def recordings(lab) -> Path:
     return lab.root / lab.pstn_recordings_dir().lstrip("/")
 
 
 async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, agents, lab_env, settings):
     base = agents.base_url
-    await agents.phone("1001", tone=int(AGENT_HZ))
-    await department_speaks(agents, "12315", DEPARTMENT_HZ)
-    await agents.only_ready("1001")
-    agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
-    plan = tone_caller()
-    since = time.time() - 1
+    agent_token, plan, since = await everyone_speaks(agents, lab_env, "12315")
     try:
         async with agents.floor() as floor:
             placed = await place_call(lab, plan)
@@ -195,12 +200,7 @@ async def test_an_unclear_case_is_a_three_way_call_with_110_and_the_ticket_says_
     """国办发〔2022〕12号: when it is unclear whose matter it is, caller, 12345 and 110 speak together; when
     they cannot agree, 12345 received it first and keeps it (首接负责), and the ticket says so."""
     base = agents.base_url
-    await agents.phone("1001", tone=int(AGENT_HZ))
-    await department_speaks(agents, "110", DEPARTMENT_HZ)
-    await agents.only_ready("1001")
-    agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
-    plan = tone_caller()
-    since = time.time() - 1
+    agent_token, plan, since = await everyone_speaks(agents, lab_env, "110")
     try:
         async with agents.floor() as floor:
             await place_call(lab, plan)

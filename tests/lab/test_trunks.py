@@ -1,7 +1,7 @@
-"""Two carrier trunks on real SIP: when the first stops answering (its packets dropped, as when a
-carrier's SBC fails), supervisors hear of it and calls out go through the second; once it answers
-again, calls go through it again. The lab's PSTN plays both carriers and names, in each recording, the
-trunk port a call came in on."""
+"""Two carrier trunks on real SIP, the second registering: when the first stops answering (its packets
+dropped, as when a carrier's SBC fails), supervisors hear of it and calls out go through the second;
+once it answers again, calls go through it again. The lab's PSTN plays both carriers and names, in each
+recording, the trunk port a call came in on."""
 
 from __future__ import annotations
 
@@ -41,6 +41,12 @@ async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_s
     lab, agents, lab_env, settings
 ):
     first, second = settings.carrier_port, settings.pstn_backup_trunk_port
+    # The second trunk logs in to its carrier (the PSTN is its registrar), as HOTLINE_TRUNKS says.
+    show = "pjsip show registrations"
+    async with asyncio.timeout(30):
+        while "Registered" not in (registrations := await asyncio.to_thread(lab.sut.cli, show)):
+            await asyncio.sleep(0.5)
+    assert f"backup/sip:hotline@127.0.0.1:{second}" in registrations, registrations
     await agents.only_ready("1001")
     token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
     async with agents.floor() as floor:
