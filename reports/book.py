@@ -116,9 +116,10 @@ class RecordBook:
 
     async def _todays_calls(self, today: date) -> list[DayCall]:
         if self._chart_day != today:  # the first tick, or a new day: read it once
-            self._day_calls = await self.store.day_calls(today)
-            self._chart_day = today
-            self._chart(self._pending)  # heard but not written yet: newer than what was read
+            self._chart_day, self._day_calls = today, {}  # what is heard during the read is kept
+            read = await self.store.day_calls(today)
+            self._day_calls = {**read, **self._day_calls}  # heard while reading: newer than what was read
+            self._chart(self._pending)  # heard before, not written yet: newer than what was read too
         return list(self._day_calls.values())
 
     async def write(self) -> None:

@@ -252,6 +252,29 @@ async def test_the_wallboard_reads_the_days_calls_once_then_keeps_its_chart_from
     assert after["waiting"] > before["waiting"]
 
 
+async def test_a_call_heard_while_the_wallboard_reads_the_day_is_on_its_chart(engine, clock) -> None:
+    book = book_on(engine, clock)
+    await a_morning(book, clock)
+    read = book.store.day_calls
+
+    async def slow_read(day: date):
+        found = await read(day)
+        clock.now = MORNING + 1500
+        call(
+            book,
+            clock,
+            "heard-meanwhile",
+            (2.0, "acd.queued", {"skill": "general"}),
+            (30.0, "call.hangup", {}),
+        )
+        await book.write()  # and written meanwhile (the book's own round, beside a read from the API)
+        return found
+
+    book.store.day_calls = slow_read  # type: ignore[method-assign]
+    nine = next(h for h in (await book.live())["half_hours"] if h["start"] == "2026-11-02T01:00:00+00:00")
+    assert nine["offered"] == 8, "the morning's seven calls and the one heard during the read"
+
+
 async def test_a_record_left_open_by_a_killed_controller_is_closed_by_the_next(engine, clock) -> None:
     book = book_on(engine, clock)
     call(
