@@ -12,6 +12,11 @@ agent are together again. Then, by purpose:
 - three-way: once the department answers, the keys ``*3`` join all three;
   the agent may then leave, and caller and department stay connected.
 
+An agent may do the same from their phone (``*8`` and the number, then ``*2``,
+``*3`` or ``*1``): such a consult is followed from the moment Asterisk dials
+the number, as an attended one, and becomes a three-way call when Asterisk
+says the keys joined all three.
+
 A colleague or a skill group is reached through the ACD instead (the caller's
 flow queues them again with their first place: ``ivr/handback.py``).
 
@@ -29,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from calls.targets import (
+    ABORT_KEYS,
     EMERGENCY_NUMBERS,
-    PRESENT_VARIABLE,
     THREE_WAY_KEYS,
     TRANSFER_CONTEXT,
     LinkageMode,
@@ -69,12 +74,17 @@ class Consult:
     agent: str
     agent_channel: str
     by: str
-    linkage: str = ""  # 110, 119, 120 or 122 when it is the emergency linkage
     state: str = "dialling"  # dialling, ringing, answered, joined (three-way)
     department_channel: str = ""
     local_channel: str = ""  # the consult's dialling half (Local/…;2)
     failed_status: str = ""  # how the last trunk tried failed (CHANUNAVAIL, CONGESTION)
     cancelled_by: str = ""  # who called it off before it was handed over
+    keys: str = ""  # the last keys the agent's phone sent during the consult
+
+    @property
+    def linkage(self) -> str:
+        """110, 119, 120 or 122 when the caller is being shared with them (国办发〔2022〕12号)."""
+        return self.number if self.number in EMERGENCY_NUMBERS else ""
 
     def view(self) -> dict[str, Any]:
         return {
@@ -154,7 +164,7 @@ class CallControl:
         call = self.get(call_id, actor)
         if target.number:
             purpose = BLIND if mode == TransferMode.BLIND else ATTENDED
-            return await self._consult(call, target.number, purpose, actor, present=call.line)
+            return await self._consult(call, target.number, purpose, actor)
         if mode != TransferMode.BLIND:
             raise ApiError("attended-needs-number", "咨询后转接只适用于号码；转坐席或技能组请用 blind", 422)
         return await self._hand_back(call, Handback(target.skill, target.agent, actor.name), str(target))
@@ -163,16 +173,16 @@ class CallControl:
         call = self.get(call_id, actor)
         if not target.number:
             raise ApiError("conference-needs-number", "三方通话的对方须为号码（如 12315）", 422)
-        return await self._consult(call, target.number, THREE_WAY, actor, present=call.line)
+        return await self._consult(call, target.number, THREE_WAY, actor)
 
     async def emergency(self, call_id: str, number: str, mode: LinkageMode, actor: Actor) -> dict[str, Any]:
         """国办发〔2022〕12号 linkage: one-key transfer, or a three-way call when it is unclear whose it is.
-        The caller's own number is shown to 110, so it can call them back."""
+        The dialplan shows 110 the caller's own number, so it can call them back."""
         if number not in EMERGENCY_NUMBERS:
             raise ApiError("not-an-emergency-number", f"须为 {'、'.join(EMERGENCY_NUMBERS)}", 422)
         call = self.get(call_id, actor)
         purpose = BLIND if mode == LinkageMode.TRANSFER else THREE_WAY
-        return await self._consult(call, number, purpose, actor, present=call.caller_number, linkage=number)
+        return await self._consult(call, number, purpose, actor)
 
     async def leave(self, call_id: str, actor: Actor) -> dict[str, Any]:
         """The agent leaves the three-way call; caller and department stay connected."""
@@ -209,10 +219,17 @@ class CallControl:
             return self._transferred(event)
         if kind == "Hangup":
             self._departments.pop(str(event.get("Channel", "")), None)
-        consult = self._consults.get(str(event.get("Linkedid", "")))
+        call_id, channel = str(event.get("Linkedid", "")), str(event.get("Channel", ""))
+        consult = self._consults.get(call_id)
+        if consult is None and kind == "DialBegin":
+            consult = self._from_phone(call_id, channel)
         if consult is None:
             return []
-        channel = str(event.get("Channel", ""))
+        if kind == "DTMFEnd" and channel == consult.agent_channel and event.get("Direction") == "Received":
+            consult.keys = (consult.keys + str(event.get("Digit", "")))[-len(ABORT_KEYS) :]
+            if consult.keys == ABORT_KEYS:  # Asterisk ends the consult; its hang-ups say so next
+                consult.cancelled_by = consult.agent
+            return []
         if kind == "DialBegin" and consulted_number(channel) == consult.number:
             return self._ringing(consult, channel, str(event.get("DestChannel", "")))
         if kind == "DialEnd" and channel == consult.local_channel:
@@ -232,6 +249,18 @@ class CallControl:
             return self._hung_up(consult, channel)
         return []
 
+    def _from_phone(self, call_id: str, local_channel: str) -> Consult | None:
+        """A consult the agent started from their phone (``*8`` and a number): Asterisk dials it from a
+        Local leg of the agent's call, after the dialplan checked the number against the dialling plan."""
+        number = consulted_number(local_channel)
+        call = self.live_calls().get(call_id)
+        agent_channel = call.agent_leg() if number and call is not None else None
+        if call is None or agent_channel is None:
+            return None
+        consult = Consult(call_id, number, ATTENDED, call.agent, agent_channel, call.agent)
+        self._consults[call_id] = consult
+        return consult
+
     def _ringing(self, consult: Consult, local_channel: str, department_channel: str) -> list[Work]:
         """The department's phone is dialled: first through the first trunk, again through the next one
         when a trunk could not carry it (the same Local leg dials again)."""
@@ -250,17 +279,16 @@ class CallControl:
         return works
 
     def _transferred(self, event: Mapping[str, object]) -> list[Work]:
-        """Asterisk joined the consult to the caller: three-way, or the caller handed over."""
+        """Asterisk joined the consult to the caller: all three (the keys ``*3``, from the controller or the
+        agent's phone), or the caller handed over."""
         call_id = str(event.get("OrigTransfererLinkedid") or event.get("TransfereeLinkedid") or "")
         consult = self._consults.get(call_id)
-        if consult is None or event.get("Result") != "Success":
+        if consult is None or event.get("Result") != "Success" or consult.purpose == BLIND:
             return []
-        if consult.purpose == THREE_WAY and consult.state == "answered":
-            consult.state = "joined"
+        if event.get("DestType") == "Threeway":
+            consult.purpose, consult.state = THREE_WAY, "joined"
             return [self._note(consult, "joined"), *self._linked(consult, "joined")]
-        if consult.purpose == ATTENDED:
-            return self._end(consult, "handed_over")
-        return []
+        return self._end(consult, "handed_over")
 
     def _hung_up(self, consult: Consult, channel: str) -> list[Work]:
         if channel == consult.agent_channel:
@@ -285,9 +313,7 @@ class CallControl:
 
     # -- helpers -----------------------------------------------------------------
 
-    async def _consult(
-        self, call: LiveCall, number: str, purpose: str, actor: Actor, *, present: str, linkage: str = ""
-    ) -> dict[str, Any]:
+    async def _consult(self, call: LiveCall, number: str, purpose: str, actor: Actor) -> dict[str, Any]:
         if call.call_id in self._consults:
             raise ApiError("transfer-in-progress", "该通话已有进行中的转接或三方通话", 409)
         channel = call.agent_leg()
@@ -295,12 +321,9 @@ class CallControl:
             raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
         if not await self.outbound.allow(number, where=f"call-{purpose}", call_id=call.call_id):
             raise ApiError("outbound-not-allowed", f"号码 {number} 不在外呼许可范围内", 403)
-        consult = Consult(call.call_id, number, purpose, call.agent, channel, actor.name, linkage)
+        consult = Consult(call.call_id, number, purpose, call.agent, channel, actor.name)
         self._consults[call.call_id] = consult
         try:
-            await self.ami.action(
-                "Setvar", {"Channel": channel, "Variable": PRESENT_VARIABLE, "Value": present}
-            )
             await self.ami.action(
                 "Atxfer", {"Channel": channel, "Exten": number, "Context": TRANSFER_CONTEXT}
             )
@@ -368,7 +391,11 @@ class CallControl:
 
     def _linked(self, consult: Consult, state: str) -> list[Work]:
         """The ticket's side of the 110 linkage: the caller is with 110 (handed over, or all three joined)."""
-        shared = (consult.purpose, state) in ((THREE_WAY, "joined"), (BLIND, "handed_over"))
+        shared = (consult.purpose, state) in (
+            (THREE_WAY, "joined"),
+            (BLIND, "handed_over"),
+            (ATTENDED, "handed_over"),
+        )
         if not (consult.linkage and shared and self.linked is not None):
             return []
         mode = "three-way" if consult.purpose == THREE_WAY else "transfer"

@@ -18,10 +18,10 @@ from kernel.asterisk.channels import LiveCall, account_of
 
 #: The dialplan context that dials a consulted number (asterisk-conf/extensions.conf).
 TRANSFER_CONTEXT = "hotline-transfer"
-#: The channel variable that context shows as the caller id; ``__`` so the consult leg inherits it.
-PRESENT_VARIABLE = "__HOTLINE_PRESENT"
 #: Received on the agent's leg while consulting: all three in one bridge (features.conf atxferthreeway).
 THREE_WAY_KEYS = "*3"
+#: Sent by the agent's phone while consulting: back to the caller (features.conf atxferabort).
+ABORT_KEYS = "*1"
 #: 国办发〔2022〕12号: the linkage numbers an agent reaches with one key.
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
 NUMBER = re.compile(r"[0-9]{3,20}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from calls.targets import EMERGENCY_NUMBERS
 from hotline.plans import carrier_trunks
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
 from kernel.runtime.config import VOICEMAIL_BOX, Settings
@@ -74,6 +75,7 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "outbound_patterns": DiallingPlan.of(
             settings.outbound_area_codes, settings.outbound_numbers
         ).dialplan_patterns(),
+        "emergency_numbers": EMERGENCY_NUMBERS,
         "voicemail_box": VOICEMAIL_BOX,
         "voicemail_pin": settings.voicemail_pin,
     }

@@ -315,15 +315,19 @@ class Recorder:
     ) -> list[Change]:
         """A number an agent dialled for the call: its leg opens at the first word and follows each step."""
         to, state = str(event.get("to", "")), str(event.get("state", ""))
+        # A consult the agent joined into a three-way call from the phone (*3) is the same leg.
+        kinds = (kind, LegKind.TRANSFER) if kind is LegKind.CONFERENCE else (kind,)
         leg = next(
             (
                 leg
                 for leg in reversed(self.legs.get(record.call_id, []))
-                if (leg.kind, leg.to) == (kind, to) and leg.result not in LEG_ENDS
+                if leg.kind in kinds and leg.to == to and leg.result not in LEG_ENDS
             ),
             None,
         )
-        if leg is None:
+        if leg is not None:
+            leg.kind, leg.mode = kind, str(event.get("mode", leg.mode))
+        else:
             agent = str(event.get("agent") or event.get("by") or record.agent)
             leg = Leg(record.call_id, 0, agent, at, kind=kind, to=to, mode=str(event.get("mode", "")))
             self._new_leg(record, leg)

@@ -159,7 +159,9 @@ class RecordStore:
             )
 
     async def _put_leg(self, connection: AsyncConnection, leg: Leg) -> None:
-        values = {
+        values = {  # a consult the agent's keys turned into a three-way call changes its kind and mode
+            "kind": leg.kind.value,
+            "mode": leg.mode,
             "answered_at": moment(leg.answered_at),
             "result": leg.result,
             "ended_at": moment(leg.ended_at),
@@ -175,9 +177,7 @@ class RecordStore:
                     agent=leg.agent,
                     offered_at=moment(leg.offered_at),
                     day=buckets(leg.offered_at, self.zone)["day"],
-                    kind=leg.kind.value,
                     target=leg.to,
-                    mode=leg.mode,
                     **values,
                 )
             )

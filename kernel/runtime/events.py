@@ -44,13 +44,15 @@ CATALOGUE: dict[str, EventType] = {
             "call.transfer",
             "an agent's transfer: to a number (blind, attended; linkage names 110/119/120/122 when it is the "
             "emergency linkage) or back to the ACD (state queued); state dialling, ringing, answered, "
-            "handed_over, failed or cancelled (cancelled_by: the agent called it off)",
+            "handed_over, failed or cancelled (cancelled_by: the agent called it off); by: who asked, the "
+            "agent when pressed on their phone (*8 and the number: followed from ringing on, as attended)",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
         ),
         EventType(
             "call.conference",
             "a three-way call with a department or 110: state dialling, ringing, answered, joined, "
-            "agent_left, department_left, failed or cancelled (cancelled_by: who dropped the department)",
+            "agent_left, department_left, failed or cancelled (cancelled_by: who dropped the department); a "
+            "consult the agent's phone joined with *3 goes on as a three-way call from joined",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
         ),
         EventType(

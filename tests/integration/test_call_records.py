@@ -36,11 +36,19 @@ def book_on(engine, clock: Clock) -> RecordBook:
     return book
 
 
-def call(book: RecordBook, clock: Clock, call_id: str, *steps: tuple[float, str, dict]) -> None:
-    """Steps at seconds after the call's arrival, which is the clock's now."""
+def call(
+    book: RecordBook,
+    clock: Clock,
+    call_id: str,
+    *steps: tuple[float, str, dict],
+    arrived: float | None = None,
+) -> None:
+    """Steps at seconds after the call's arrival: the clock's now for a new call (it rings first), or
+    ``arrived`` to go on with one already heard."""
     about = {"call_id": call_id, "caller_number": "13800000000", "caller_name": "", "line": "12345"}
-    start = clock.now
-    for offset, kind, extra in ((0.0, "call.ringing", {}), *steps):
+    start = clock.now if arrived is None else arrived
+    first = ((0.0, "call.ringing", {}),) if arrived is None else ()
+    for offset, kind, extra in (*first, *steps):
         clock.now = start + offset
         book.hear({"type": kind, **about, "at": clock.now, **extra})
 
@@ -215,6 +223,35 @@ async def test_a_three_way_call_and_a_refused_transfer_are_legs_and_the_recordin
     assert (row["rated"], row["satisfaction_rate"]) == (1, 1.0)
     [agent_row] = await book.report(GroupBy.AGENT, DAY, DAY)
     assert (agent_row["offered"], agent_row["not_answered"]) == (1, 0)  # numbers dialled are not offers
+
+
+async def test_a_consult_the_agent_joins_into_a_three_way_call_from_the_phone_is_one_leg(
+    engine, clock
+) -> None:
+    book = book_on(engine, clock)
+    dialled = {"agent": "1001", "by": "1001", "to": "110", "linkage": "110"}
+    arrived = clock.now
+    call(
+        book, clock, "phone-keys",
+        (3.0, "acd.offered", {"agent": "1001"}),
+        (5.0, "call.bridged", {"agent": "1001"}),
+        (20.0, "call.transfer", {**dialled, "mode": "attended", "state": "ringing"}),
+        (24.0, "call.transfer", {**dialled, "mode": "attended", "state": "answered"}),
+    )  # fmt: skip
+    await book.write()  # the consult's leg is written while it is still a consult
+    call(
+        book, clock, "phone-keys",
+        (30.0, "call.conference", {**dialled, "mode": "three-way", "state": "joined"}),
+        (60.0, "call.conference", {**dialled, "mode": "three-way", "state": "agent_left"}),
+        (90.0, "call.hangup", {"ended_by": "caller"}),
+        arrived=arrived,
+    )  # fmt: skip
+    await book.write()
+    [record] = await book.store.records(DAY, 10)
+    legs = [(leg["kind"], leg["target"], leg["mode"], leg["result"]) for leg in record["legs"]]
+    assert legs == [("offer", "", "", "answered"), ("conference", "110", "three-way", "agent_left")]
+    assert record["legs"][1]["answered_at"].timestamp() == MORNING + 24
+    assert (record["conferences"], record["disposition"]) == (1, "three_way")
 
 
 async def test_live_figures_for_the_wallboard(engine, clock) -> None:

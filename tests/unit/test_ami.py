@@ -200,8 +200,8 @@ async def test_uptime_reads_asterisks_own_count_of_seconds(fake):
 
 def test_setvar_names_its_variable_alone_and_refuses_anything_else():
     frame = encode_action(
-        "Setvar", "1", {"Channel": "PJSIP/1001-1", "Variable": "__HOTLINE_PRESENT", "Value": "1,2"}
+        "Setvar", "1", {"Channel": "PJSIP/1001-1", "Variable": "__HOTLINE_LINE", "Value": "1,2"}
     )
-    assert b"Variable: __HOTLINE_PRESENT\r\nValue: 1,2\r\n" in frame
+    assert b"Variable: __HOTLINE_LINE\r\nValue: 1,2\r\n" in frame
     with pytest.raises(ValueError, match="Variable"):
         encode_action("Setvar", "1", {"Variable": "A=1"})

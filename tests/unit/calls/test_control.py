@@ -19,6 +19,13 @@ CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/1001-00000002"
 LOCAL = "Local/12315@hotline-transfer-00000001;2"
 DEPARTMENT = "PJSIP/carrier-00000003"
 AGENT_1001 = Actor("1001", Role.AGENT)
+#: Asterisk's word that the keys *3 joined caller, agent and department in one bridge.
+JOINED = {
+    "Event": "AttendedTransfer",
+    "Result": "Success",
+    "OrigTransfererLinkedid": CALL_ID,
+    "DestType": "Threeway",
+}
 
 
 def bridged_call() -> LiveCall:
@@ -70,10 +77,7 @@ async def test_a_three_way_call_joins_when_the_department_answers_and_the_agent_
     control, ami, events, calls, _ = floor
     view = await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
     assert view["consult"]["state"] == "dialling"
-    assert ami.actions == [
-        ("Setvar", {"Channel": AGENT, "Variable": "__HOTLINE_PRESENT", "Value": "12345"}),
-        ("Atxfer", {"Channel": AGENT, "Exten": "12315", "Context": "hotline-transfer"}),
-    ]
+    assert ami.actions == [("Atxfer", {"Channel": AGENT, "Exten": "12315", "Context": "hotline-transfer"})]
     calls[CALL_ID].channels |= {LOCAL, DEPARTMENT}
     await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
     assert [leg.role for leg in legs(calls[CALL_ID], control.is_agent, control.departments())] == [
@@ -87,9 +91,7 @@ async def test_a_three_way_call_joins_when_the_department_answers_and_the_agent_
     ami.actions.clear()
     await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
     assert [(name, h["Digit"]) for name, h in ami.actions] == [("PlayDTMF", "*"), ("PlayDTMF", "3")]
-    await run(
-        control.hear({"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID})
-    )
+    await run(control.hear(JOINED))
     await control.leave(CALL_ID, AGENT_1001)
     assert ami.actions[-1] == ("Hangup", {"Channel": AGENT})
     await run(control.hear(event("Hangup", AGENT)))
@@ -172,9 +174,7 @@ async def test_the_agent_calls_off_a_consult_and_drops_a_department_from_the_thr
     await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
     await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
     await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
-    await run(
-        control.hear({"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID})
-    )
+    await run(control.hear(JOINED))
     await control.cancel(CALL_ID, AGENT_1001)
     assert ami.actions[-1] == ("Hangup", {"Channel": DEPARTMENT}), "the department is dropped, not the caller"
     await run(control.hear(event("Hangup", DEPARTMENT)))
@@ -187,17 +187,96 @@ async def test_the_agent_calls_off_a_consult_and_drops_a_department_from_the_thr
     assert refused.value.error_id == "already-handed-over"
 
 
-async def test_one_key_110_shows_the_callers_own_number(floor):
-    control, ami, events, _, _ = floor
+async def test_one_key_110_is_the_linkage_and_only_takes_emergency_numbers(floor):
+    control, _, events, _, _ = floor
     await control.emergency(CALL_ID, "110", LinkageMode.TRANSFER, AGENT_1001)
-    assert (
-        "Setvar",
-        {"Channel": AGENT, "Variable": "__HOTLINE_PRESENT", "Value": "13800138000"},
-    ) in ami.actions
     assert events[-1]["linkage"] == "110" and events[-1]["mode"] == "blind"
     with pytest.raises(ApiError) as refused:
         await control.emergency(CALL_ID, "12315", LinkageMode.THREE_WAY, AGENT_1001)
     assert refused.value.error_id == "not-an-emergency-number"
+
+
+def phone_keys(keys: str) -> list[dict[str, str]]:
+    return [event("DTMFEnd", AGENT, Digit=key, Direction="Received") for key in keys]
+
+
+async def test_a_consult_the_agent_dials_from_the_phone_is_followed_like_one_asked_of_the_api(floor):
+    control, ami, events, calls, _ = floor
+    calls[CALL_ID].channels |= {LOCAL, DEPARTMENT}
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))  # *8 12315
+    assert control.view(calls[CALL_ID])["consult"] == {
+        "to": "12315",
+        "purpose": "attended",
+        "agent": "1001",
+        "by": "1001",
+        "linkage": "",
+        "state": "ringing",
+    }
+    assert ami.actions == [
+        ("MixMonitor", {"Channel": DEPARTMENT, "File": ami.actions[0][1]["File"], "Options": "a"})
+    ]
+    with pytest.raises(ApiError) as refused:
+        await control.conference(CALL_ID, Target.parse("12333"), AGENT_1001)
+    assert refused.value.error_id == "transfer-in-progress"
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
+    for key in phone_keys("*3"):
+        await run(control.hear(key))
+    await run(control.hear(JOINED))
+    await run(control.hear(event("Hangup", AGENT)))
+    seen = [(e["type"], e["state"]) for e in events]
+    assert seen == [
+        ("call.transfer", "ringing"),
+        ("call.transfer", "answered"),
+        ("call.conference", "joined"),
+        ("call.conference", "agent_left"),
+    ]
+    assert ami.actions[1:] == [], "the phone's own keys joined them: nothing to send"
+
+
+async def test_the_agent_goes_back_to_the_caller_with_star_1_and_hands_110_over_with_star_2(floor):
+    shared, calls, events = [], {CALL_ID: bridged_call()}, []
+
+    async def publish(event: dict[str, object]) -> None:
+        events.append(event)
+
+    async def linked(*linkage: str) -> None:
+        shared.append(linkage)
+
+    control = CallControl(
+        RecordingAmi(),  # type: ignore[arg-type]
+        lambda: calls,
+        lambda account: account == "1001",
+        OutboundGuard(DiallingPlan(), publish),
+        publish,
+        Handbacks(),
+        lambda handback: True,
+        linked,
+        recordings_dir="/var/lib/hotline/sut/recordings",
+    )
+    await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
+    await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
+    for key in phone_keys("4*1"):
+        await run(control.hear(key))
+    await run(control.hear(event("Hangup", DEPARTMENT)))
+    assert (events[-1]["state"], events[-1]["cancelled_by"]) == ("cancelled", "1001")
+
+    police = LOCAL.replace("12315", "110")
+    await run(control.hear(event("DialBegin", police, DestChannel=DEPARTMENT)))
+    assert events[-1]["linkage"] == "110"
+    await run(control.hear(event("DialEnd", police, DialStatus="ANSWER")))
+    handed = {"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID}
+    await run(control.hear({**handed, "DestType": "Bridge"}))  # *2, or the agent hung up
+    assert (events[-1]["type"], events[-1]["state"]) == ("call.transfer", "handed_over")
+    assert shared == [(CALL_ID, "110", "transfer", "1001")]
+
+
+async def test_a_dial_that_is_no_consult_starts_nothing(floor):
+    control, _, events, calls, _ = floor
+    await run(
+        control.hear(event("DialBegin", CALLER, DestChannel=AGENT))
+    )  # the caller's flow rings the agent
+    await run(control.hear({**event("DialBegin", LOCAL, DestChannel=DEPARTMENT), "Linkedid": "other"}))
+    assert events == [] and control.view(calls[CALL_ID])["consult"] is None
 
 
 @pytest.mark.parametrize(
@@ -229,11 +308,7 @@ async def test_the_ticket_hears_of_the_110_linkage_once_the_caller_is_with_110(m
     await run(control.hear(event("DialEnd", local, DialStatus="ANSWER")))
     assert shared == [], "110 answering is not yet 110 taking part"
     if shared_at == "joined":
-        await run(
-            control.hear(
-                {"Event": "AttendedTransfer", "Result": "Success", "OrigTransfererLinkedid": CALL_ID}
-            )
-        )
+        await run(control.hear(JOINED))
     await run(control.hear(event("Hangup", AGENT)))  # the agent leaves (blind: once 110 rings)
     assert shared == [(CALL_ID, "110", "transfer" if mode == LinkageMode.TRANSFER else "three-way", "1001")]
 

@@ -1,0 +1,154 @@
+"""The in-call operations pressed on the agent's own phone (features.conf): ``*8`` and a number consults,
+``*1`` goes back to the caller, ``*2`` hands over, ``*3`` joins all three. The controller was not asked:
+it follows what Asterisk did, and the floor, the call's legs, the recordings and the ticket show it as
+they show an operation asked of the API.
+
+The lab's PSTN plays the agent's phone: the keys are sent from its channel as RFC 4733 events, as a
+desk phone sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from agents.screen_pop import ticket_draft
+from lab.caller import place_call
+from tests.integration.test_ticket_api import COMPLAINT
+from tests.lab.conftest import api, finished_wav
+from tests.lab.test_calls import (
+    AGENT_HZ,
+    CALLER_HZ,
+    DEPARTMENT_HZ,
+    PHASE,
+    SPEAK_AFTER_THE_DESCRIPTION,
+    department_speaks,
+    everyone_speaks,
+    last_heard,
+    of_operation,
+    recordings,
+    voices,
+)
+from tests.lab.test_restarts import of_call
+from tests.lab.test_supervision import newest
+
+
+async def press(agents, account: str, keys: str) -> None:
+    """The agent presses ``keys`` on their phone, with a person's gap between them."""
+    async with agents.ami() as pstn:
+        channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
+        (phone,) = [c for c in channels if c.get("Exten") == account]
+        for key in keys:
+            await pstn.action("PlayDTMF", {"Channel": phone["Channel"], "Digit": key, "Duration": "150"})
+            await asyncio.sleep(0.4)
+
+
+async def consult_from_the_phone(agents, floor, number: str) -> dict:
+    """``*8``, Asterisk's prompt, then the number; returns the floor's word that it answered."""
+    await press(agents, "1001", "*8")
+    await asyncio.sleep(1.5)  # "transfer": the number's digits follow the prompt
+    await press(agents, "1001", number)
+    ringing = await floor.wait_for(
+        lambda e: of_operation("call.transfer", "ringing")(e) and e["to"] == number, 20
+    )
+    assert (ringing["by"], ringing["mode"], ringing["agent"]) == ("1001", "attended", "1001"), ringing
+    return await floor.wait_for(
+        lambda e: of_operation("call.transfer", "answered")(e) and e["to"] == number, 30
+    )
+
+
+async def roles(base: str, token: str, call_id: str) -> list[str]:
+    status, view = await api("GET", f"{base}/api/calls/{call_id}", token)
+    assert status == 200, view
+    return sorted(leg["role"] for leg in view["legs"])
+
+
+async def test_from_the_phone_the_agent_asks_12315_goes_back_with_star_1_then_hands_over_to_12333(
+    lab, agents, lab_env
+):
+    base = agents.base_url
+    agent_token, plan, since = await everyone_speaks(agents, lab_env, "12333")
+    try:
+        async with agents.floor() as floor:
+            await place_call(lab, plan)
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+
+            await consult_from_the_phone(agents, floor, "12315")
+            assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
+            await press(agents, "1001", "*1")
+            called_off = await floor.wait_for(of_operation("call.transfer", "cancelled"), 15)
+            assert (called_off["to"], called_off["cancelled_by"]) == ("12315", "1001"), called_off
+            await asyncio.sleep(2)
+            assert await roles(base, agent_token, call_id) == ["agent", "caller"]
+
+            await consult_from_the_phone(agents, floor, "12333")
+            await asyncio.sleep(PHASE)  # the agent tells 12333 about the caller, who waits on hold
+            await press(agents, "1001", "*2")
+            handed = await floor.wait_for(of_operation("call.transfer", "handed_over"), 15)
+            assert (handed["to"], handed["linkage"]) == ("12333", ""), handed
+            await asyncio.sleep(PHASE)
+            assert await roles(base, agent_token, call_id) == ["caller", "department"]
+    finally:
+        await department_speaks(agents, "12333", None)
+        await agents.phone("1001")
+        await agents.hang_up_everything()
+
+    department_ear = newest(recordings(lab), "line-12333-from-12345-*.wav", since)
+    consulted = await finished_wav(department_ear, lambda p: max(voices(p, AGENT_HZ)))
+    (handed_over,) = await last_heard(department_ear)
+    print(f"from the phone: 12333 heard the agent at {consulted:.2f}, then {handed_over}")
+    assert consulted > 0.1 and handed_over[CALLER_HZ] > 0.1 and handed_over[AGENT_HZ] < 0.02
+
+    # The call's record holds both consults, and the department's side was recorded on its own track.
+    async with asyncio.timeout(30):
+        while True:
+            _, records = await api("GET", f"{base}/api/reports/records?limit=50", agents.token)
+            record = next(r for r in records if r["call_id"] == call_id)
+            _, listed = await api("GET", f"{base}/api/recordings?call={call_id}", agents.token)
+            if record["ended_at"] and "department_track" in {r["kind"] for r in listed}:
+                break
+            await asyncio.sleep(0.5)
+    consults = [
+        (leg["kind"], leg["target"], leg["result"]) for leg in record["legs"] if leg["kind"] != "offer"
+    ]
+    assert consults == [("transfer", "12315", "cancelled"), ("transfer", "12333", "handed_over")], record
+
+
+async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_sees_the_callers_number(
+    lab, agents, lab_env
+):
+    base = agents.base_url
+    agent_token, plan, since = await everyone_speaks(agents, lab_env, "110")
+    try:
+        async with agents.floor() as floor:
+            placed = await place_call(lab, plan)
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            await asyncio.sleep(SPEAK_AFTER_THE_DESCRIPTION)
+
+            answered = await consult_from_the_phone(agents, floor, "110")
+            assert answered["linkage"] == "110", answered
+            await press(agents, "1001", "*3")
+            joined = await floor.wait_for(of_operation("call.conference", "joined"), 15)
+            assert (joined["to"], joined["linkage"], joined["by"]) == ("110", "110", "1001"), joined
+            assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
+            await asyncio.sleep(PHASE)
+    finally:
+        await department_speaks(agents, "110", None)
+        await agents.phone("1001")
+        await agents.hang_up_everything()
+    # 110 was shown the caller's own number (no one set it: the dialplan chose it) and heard both.
+    police_ear = newest(recordings(lab), f"line-110-from-{plan.caller_number}-*.wav", since)
+    together = await finished_wav(police_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
+    assert together > 0.05, together
+    caller_ear = recordings(lab) / f"caller-{placed.caller_channel}.wav"
+    heard_police = await finished_wav(caller_ear, lambda p: max(voices(p, DEPARTMENT_HZ)))
+    assert heard_police > 0.05, heard_police
+
+    draft = ticket_draft(call_id, plan.caller_number, "", "12345")
+    said = {k: COMPLAINT[k] for k in ("type", "description", "category", "region")}
+    status, ticket = await api("POST", f"{base}/api/tickets", agent_token, {**draft, **said})
+    assert status == 201, ticket
+    status, shown = await api("GET", f"{base}/api/tickets/{ticket['number']}", agent_token)
+    linkage = shown["call_linkage"]
+    assert (linkage["service"], linkage["mode"], linkage["agent"]) == ("110", "three-way", "1001"), linkage
