@@ -120,6 +120,10 @@ class Dispatcher:
         finally:
             self._offer_waiters.pop(call_id, None)
 
+    def offer_for(self, call_id: str) -> Offer | None:
+        """The offer waiting for this caller's flow, left for the flow to take."""
+        return self._offers.get(call_id)
+
     def take_offer(self, call_id: str) -> Offer | None:
         return self._offers.pop(call_id, None)
 

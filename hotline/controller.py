@@ -47,6 +47,7 @@ from ivr.voicemail import VoicemailBox
 from kernel.api.hub import EventHub
 from kernel.api.users import Users
 from kernel.asterisk.ami import AmiError, AmiLoginFailed
+from kernel.asterisk.audiosocket import AudioSocketServer, ChannelTaps
 from kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
 from kernel.asterisk.conf import sip_digest
 from kernel.asterisk.fastagi import AgiSession, FastAgiServer
@@ -162,10 +163,18 @@ class Controller:
         ]
         self.fallback = FallbackQueue(self.ami)
         # recordings: the caller's description as text, for the screen pop (off without a model)
+        # its words are heard as they are spoken: Asterisk streams them to our AudioSocket server
+        self.audiosocket = AudioSocketServer(
+            settings.bind_host, settings.audiosocket_port, on_refused=self._audio_refused
+        )
+        taps = ChannelTaps(
+            self.ami, self.audiosocket, f"{settings.controller_host}:{settings.audiosocket_port}"
+        )
         self.transcripts = Transcripts(
             VoskWorkers(Path(settings.stt_model), settings.stt_workers) if settings.stt_model else None,
             settings.host_path,
             self._heard,
+            taps.tap,
         )
         # voicemails (the flow's and the dialplan fallback's) become tickets with recording and transcript
         self.voicemail = VoicemailBox(
@@ -184,6 +193,7 @@ class Controller:
             self.publish_to_agent,
             self.transcripts.text if self.transcripts.enabled else None,
             plans.keywords,
+            self.transcripts.follow if self.transcripts.enabled else None,
         )
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
@@ -214,7 +224,7 @@ class Controller:
             clock=clock,
             stop_prompt=self._stop_prompt,
             outbound=self.outbound,
-            transcribe=self.transcripts.start if self.transcripts.enabled else None,
+            listen=self.transcripts.listen if self.transcripts.enabled else None,
             rate_call=self.desk.rate_call,
         )
         # Asterisk in
@@ -280,6 +290,8 @@ class Controller:
         # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
         self.tracker.remember(await self.live.calls())
         await listen_or_fail(self.fastagi.start(), "FastAGI", self.settings.fastagi_port)
+        if self.transcripts.enabled:
+            await listen_or_fail(self.audiosocket.start(), "AudioSocket", self.settings.audiosocket_port)
         await listen_or_fail(self.mailbox.start(), "mail (SMTP)", self.settings.smtp_port)
         self._tasks.append(asyncio.create_task(self._run_acd(), name="acd"))
         self._tasks.append(asyncio.create_task(self._keep_connecting(), name="ami-connect"))
@@ -308,6 +320,7 @@ class Controller:
             ("agents' dial-outs ringing", self.dial_out.close),
             ("screen pops", self.screen_pops.close),
             ("speech-to-text", self.transcripts.close),
+            ("callers' words streaming in", self.audiosocket.close),
             ("recordings being entered", self.recordings.close),
             ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
@@ -362,6 +375,10 @@ class Controller:
         self.agi_refusals += 1
         refused = {"type": "security.agi_refused", "peer": peer, "reason": why}
         self._outbox.put_nowait(functools.partial(self.live.publish, {**refused, "count": self.agi_refusals}))
+
+    def _audio_refused(self, peer: str, why: str) -> None:
+        refused = {"type": "security.audiosocket_refused", "peer": peer, "reason": why}
+        self._outbox.put_nowait(functools.partial(self.live.publish, refused))
 
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)

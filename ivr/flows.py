@@ -29,6 +29,7 @@ from ivr.prompts import position_prompts, prompt_path
 from kernel.asterisk.fastagi import AgiHangup, AgiSession
 from kernel.runtime.events import Publish
 from recordings.files import intake_path, mixmonitor_argument
+from recordings.transcripts import Description
 from ticketing.vocabulary import Satisfaction
 from trunks.dialling import OutboundGuard
 
@@ -69,8 +70,8 @@ class IvrServices:
     clock: Callable[[], float] = time.time
     #: Cuts the prompt playing on a channel short (AMI ControlPlayback), so an offer need not wait for it.
     stop_prompt: Callable[[str], Awaitable[None]] | None = None
-    #: Starts the speech-to-text of a recording (call id, the WAV as Asterisk names it); returns at once.
-    transcribe: Callable[[str, str], None] | None = None
+    #: Speech-to-text of the caller's description (call id, the caller's channel), heard as they speak.
+    listen: Callable[[str, str], Awaitable[Description]] | None = None
     #: Transfers of a caller back to the ACD, asked for while an agent talks to them.
     handbacks: Handbacks = field(default_factory=Handbacks)
     #: Where the survey's answer goes besides the event (the menu turns the survey on).
@@ -109,6 +110,10 @@ async def answer_hotline(session: AgiSession, services: IvrServices) -> None:
     await flow.run()
 
 
+#: Asterisk's own beep (its sounds), before the caller describes their matter.
+BEEP = "beep"
+
+
 class _Flow:
     """One caller's way through the IVR and the queue."""
 
@@ -121,6 +126,7 @@ class _Flow:
         self.queued = False
         self.priority = Priority.NORMAL
         self.handed_over_by = ""  # 110, 119, 120 or 122 when that service handed the caller over
+        self.previewed: Offer | None = None  # the offer whose screen popped during the description
 
     async def publish(self, kind: str, **details: object) -> None:
         await self.services.publish({"type": kind, **self.about, **details})
@@ -149,15 +155,17 @@ class _Flow:
             await self.to_voicemail("night" if not self.services.is_open() else "voicemail", "无坐席值守")
             return
         calls_today = await self.services.count_call(self.about)
-        if not handover:
-            await self.take_description()
-        await session.exec("MixMonitor", mixmonitor_argument(self.services.recordings_dir, self.call_id))
-
         priority = Priority.FROM_110 if handover else route.priority
         if calls_today >= self.services.repeat_calls_today:
             priority = max(priority, Priority.REPEAT_CALLER)
+        # Queued before the description: an agent offered meanwhile reads it as the caller speaks, and
+        # their phone rings once the caller has finished.
         await self.join(route, priority)
         try:
+            if not handover:
+                await self.take_description()
+            await session.exec("MixMonitor", mixmonitor_argument(self.services.recordings_dir, self.call_id))
+            await self.say_unless_offered("connecting", "")
             await self.wait_for_an_agent()
         except AgiHangup:
             await self.caller_hung_up()
@@ -175,14 +183,39 @@ class _Flow:
         return await self.session.get_variable("HOTLINE_HANDED_OVER_BY")
 
     async def take_description(self) -> None:
-        """The caller's request in their own words, for the speech-to-text that pre-fills the ticket."""
-        await self.session.stream_file(self.prompt("describe"))
+        """The caller's request in their own words, for the speech-to-text that pre-fills the ticket. An
+        agent offered the call meanwhile gets the screen pop at once, and the words as they come."""
+        listen = self.services.listen
+        channel = self.session.env.get("agi_channel", "")
+        description = await listen(self.call_id, channel) if listen is not None else None
+        preview = asyncio.create_task(self.preview(), name=f"preview-{self.call_id}")
         intake = intake_path(self.services.recordings_dir, self.call_id)
-        max_ms = self.services.intake_max_seconds * 1000
-        recorded = await self.session.record_file(intake, max_ms=max_ms, silence_s=4)
+        try:
+            await self.session.stream_file(self.prompt("describe"))
+            await self.session.stream_file(BEEP)  # ours, not the recording's: the tap must not hear it
+            if description is not None:
+                description.begins()
+            max_ms = self.services.intake_max_seconds * 1000
+            recorded = await self.session.record_file(intake, max_ms=max_ms, silence_s=4, beep=False)
+        except BaseException:
+            if description is not None:
+                description.abandoned()
+            preview.cancel()
+            raise
+        if description is not None:
+            description.recorded(f"{intake}.wav")
+        if not preview.done():  # no agent yet: the pop comes with the ring
+            preview.cancel()
         await self.publish("ivr.intake_recorded", ended_by=recorded.data or "key")
-        if self.services.transcribe is not None:  # the text is worked out while the caller waits
-            self.services.transcribe(self.call_id, f"{intake}.wav")
+
+    async def preview(self) -> None:
+        """An agent offered the call while the caller still describes it: their screen pops now."""
+        await self.dispatcher.wait_for_offer(self.call_id)
+        offer = self.dispatcher.offer_for(self.call_id)
+        if offer is not None:
+            self.previewed = offer
+            await self.publish("acd.offered", agent=offer.account)
+            await self.services.screen_pop(offer, {**self.about, "handed_over_by": self.handed_over_by})
 
     def answerable(self, route: QueueRoute) -> bool:
         """Someone is logged in for this call (at night, the night shift's seats)."""
@@ -218,7 +251,6 @@ class _Flow:
         # Should the controller stop, the dialplan's fallback queue answers in the same order.
         await self.session.set_variable("QUEUE_PRIO", str(fallback_priority(priority, self.arrived_at)))
         await self.publish("acd.queued", skill=route.skill, priority=priority.name.lower())
-        await self.say_unless_offered("connecting", "")
 
     async def join_again(self, handback: Handback) -> None:
         """The agent handed the caller on: queued for the skill (or the colleague) with the first place."""
@@ -319,8 +351,9 @@ class _Flow:
 
     async def ring(self, offer: Offer) -> bool:
         """Ring the offered agent; True when they answered (and the conversation is over)."""
-        await self.publish("acd.offered", agent=offer.account)
-        await self.services.screen_pop(offer, {**self.about, "handed_over_by": self.handed_over_by})
+        if offer is not self.previewed:
+            await self.publish("acd.offered", agent=offer.account)
+            await self.services.screen_pop(offer, {**self.about, "handed_over_by": self.handed_over_by})
         await self.session.music(False)
         answered = False
         handbacks = self.services.handbacks

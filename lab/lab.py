@@ -148,6 +148,7 @@ class Lab:
             ),
             "controller": (
                 Port("FastAGI", "tcp", s.fastagi_port),
+                Port("AudioSocket", "tcp", s.audiosocket_port),
                 Port("web", "tcp", s.web_port),
                 Port("mail (SMTP)", "tcp", s.smtp_port),
             ),
@@ -211,6 +212,7 @@ class Lab:
             "sut_ami": s.ami_port,
             "pstn_ami": s.pstn_ami_port,
             "fastagi": s.fastagi_port,
+            "audiosocket": s.audiosocket_port,
             "smtp": s.smtp_port,
             "redis": s.redis_port,
             "web": s.web_port,

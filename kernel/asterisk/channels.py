@@ -61,6 +61,11 @@ def account_of(channel: str) -> str:
     return rest.rsplit("-", 1)[0] if technology.upper() == "PJSIP" else ""
 
 
+def is_tap(channel: str) -> bool:
+    """The controller's own ear on a channel (``AudioSocket/…``, audiosocket.py): no call of its own."""
+    return channel.startswith("AudioSocket/")
+
+
 class CallTracker:
     def __init__(
         self,
@@ -78,6 +83,8 @@ class CallTracker:
 
     def handle(self, event: Event) -> list[dict[str, object]]:
         """Apply one AMI event; returns the call events it causes (often none)."""
+        if is_tap(str(event.get("Channel", ""))):
+            return []
         kind = str(event.get("Event", ""))
         handler = getattr(self, f"_on_{kind.lower()}", None)
         return handler(event) if handler else []
@@ -104,7 +111,8 @@ class CallTracker:
         before = self.calls
         self.calls, self._call_of_channel = {}, {}
         # The caller's leg first, whatever order Asterisk lists them in: a call's number is the caller's.
-        for channel in sorted(channels, key=lambda c: self._is_agent(account_of(str(c.get("Channel", ""))))):
+        listed = [c for c in channels if not is_tap(str(c.get("Channel", "")))]
+        for channel in sorted(listed, key=lambda c: self._is_agent(account_of(str(c.get("Channel", ""))))):
             self._add_channel(
                 channel, state="answered" if channel.get("ChannelStateDesc") == "Up" else "ringing"
             )

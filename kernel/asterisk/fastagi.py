@@ -188,9 +188,13 @@ class AgiSession:
         escape_digits: str = "#",
         max_ms: int = 60000,
         silence_s: int = 0,
+        beep: bool = True,
     ) -> AgiResult:
-        """Record the caller to ``path.fmt``; ends on a key, on silence or at ``max_ms``."""
-        command = f"RECORD FILE {quote(path)} {fmt} {quote(escape_digits)} {max_ms} BEEP"
+        """Record the caller to ``path.fmt``; ends on a key, on silence or at ``max_ms``. ``beep``: Asterisk
+        beeps first (a caller who played the beep themselves knows when recording begins)."""
+        command = f"RECORD FILE {quote(path)} {fmt} {quote(escape_digits)} {max_ms}" + (
+            " BEEP" if beep else ""
+        )
         if silence_s:
             command += f" s={silence_s}"
         return await self.command(command, timeout=max_ms / 1000 + 10)

@@ -22,6 +22,7 @@ EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 LISTEN_PORTS = (
     "web_port",
     "fastagi_port",
+    "audiosocket_port",
     "smtp_port",
     "redis_port",
     "ami_port",
@@ -49,6 +50,8 @@ class Settings:
     bind_host: str = "127.0.0.1"
     web_port: int = 8080
     fastagi_port: int = 4573
+    # Asterisk streams a waiting caller's words here (AudioSocket), for speech-to-text as they speak.
+    audiosocket_port: int = 4575
     redis_port: int = 6390
     redis_url: str = ""
     database_url: str = ""

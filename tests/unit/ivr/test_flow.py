@@ -59,6 +59,7 @@ class FakeChannel:
     survey_key: str = ""  # the key pressed after the survey's question, once the agent hung up
     survey_key_late: bool = False  # pressed after the question ended, not during it
     dialplan: dict[str, str] = field(default_factory=dict)  # variables the dialplan set before the AGI
+    on_record: Callable[[], Awaitable[None]] | None = None  # what happens while the caller describes
 
     @property
     def env(self) -> dict[str, str]:
@@ -84,7 +85,7 @@ class FakeChannel:
         pass
 
     async def stream_file(self, path: str, escape_digits: str = "") -> str:
-        self.played.append(path.rsplit("/", 1)[1])
+        self.played.append(path.rsplit("/", 1)[-1])
         if path.endswith("/survey"):
             return "" if self.survey_key_late else self.survey_key
         return self.greeting_key if path.endswith("/greeting") else ""
@@ -101,6 +102,8 @@ class FakeChannel:
         return await self.on_wait(self.waits) if self.on_wait else ""
 
     async def record_file(self, path: str, **kwargs: Any) -> AgiResult:
+        if self.on_record:
+            await self.on_record()
         return AgiResult(200, 35, "dtmf")
 
     async def exec(self, application: str, argument: str = "", timeout: float | None = None) -> AgiResult:
@@ -115,6 +118,23 @@ class FakeChannel:
 
     async def music(self, on: bool) -> None:
         pass
+
+
+@dataclass
+class Heard:
+    """Speech-to-text of one description, as the flow drives it."""
+
+    centre: Centre
+    call_id: str
+
+    def begins(self) -> None:
+        self.centre.transcribing.append((self.call_id, "begins"))
+
+    def recorded(self, recording: str) -> None:
+        self.centre.transcribing.append((self.call_id, recording))
+
+    def abandoned(self) -> None:
+        self.centre.transcribing.append((self.call_id, "abandoned"))
 
 
 class Centre:
@@ -136,7 +156,7 @@ class Centre:
             engine.login(account, 0)
         self.calls_today = calls_today
         self.open = True
-        self.transcribing: list[tuple[str, str]] = []
+        self.transcribing: list[tuple[str, str]] = []  # (call id, what became of the description)
         self.ratings: list[tuple[str, Satisfaction, str]] = []
 
     async def _publish(self, event: dict) -> None:
@@ -150,6 +170,10 @@ class Centre:
 
     async def _pop(self, offer: Offer, about: dict) -> None:
         self.events.append({"type": "agent.screen_pop", "agent": offer.account, **about})
+
+    async def _listen(self, call_id: str, channel: str) -> Heard:
+        self.transcribing.append((call_id, channel))
+        return Heard(self, call_id)
 
     async def _rate(self, call_id: str, rating: Satisfaction, agent: str) -> None:
         self.ratings.append((call_id, rating, agent))
@@ -166,7 +190,7 @@ class Centre:
             is_open=lambda: self.open,
             outbound=OutboundGuard(DiallingPlan(), self._publish),
             clock=self.clock,
-            transcribe=lambda call_id, path: self.transcribing.append((call_id, path)),
+            listen=self._listen,  # type: ignore[arg-type]
             rate_call=self._rate,
         )
 
@@ -205,8 +229,42 @@ async def test_a_ready_agent_is_rung_with_a_screen_pop_and_goes_to_wrap_up_after
     pop = next(e for e in centre.events if e["type"] == "agent.screen_pop")
     assert pop["agent"] == "1001" and pop["caller_number"] == "13800138000"
     assert centre.kinds().index("acd.offered") < centre.kinds().index("agent.screen_pop")
-    # the description is handed to speech-to-text as soon as it is recorded, before the call queues
-    assert centre.transcribing == [("call-1", "/rec/call-1-intake.wav")]
+    # speech-to-text hears the caller's channel as they describe, and is told when the recording ended
+    assert centre.transcribing == [
+        ("call-1", "PJSIP/carrier-00000001"),
+        ("call-1", "begins"),
+        ("call-1", "/rec/call-1-intake.wav"),
+    ]
+    prompts = channel.played
+    assert prompts.index("describe") + 1 == prompts.index("beep"), "the beep, then the description is heard"
+
+
+async def test_an_agent_free_while_the_caller_describes_reads_along_and_is_rung_once_they_finish() -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def agent_turns_ready() -> None:
+        await centre.dispatcher.step(lambda engine, now: engine.ready("1001", now))
+        await asyncio.sleep(0.01)
+        assert channel.dialled == [], "the caller is still speaking: the phone does not ring yet"
+
+    channel = FakeChannel(on_record=agent_turns_ready)
+    await answer_hotline(channel, centre.services())
+    kinds = centre.kinds()
+    assert kinds.index("acd.queued") < kinds.index("acd.offered") < kinds.index("ivr.intake_recorded")
+    assert kinds.index("agent.screen_pop") < kinds.index("ivr.intake_recorded"), "the screen pops at once"
+    assert kinds.count("agent.screen_pop") == 1 and kinds.count("acd.offered") == 1
+    assert channel.dialled == ["PJSIP/1001,15,mtg"] and channel.variables["HOTLINE_DONE"] == "1"
+
+
+async def test_a_caller_who_hangs_up_while_describing_is_no_longer_waiting() -> None:
+    centre = Centre(logged_in=("1001",))
+
+    async def hangs_up() -> None:
+        raise AgiHangup("gone")
+
+    await answer_hotline(FakeChannel(on_record=hangs_up), centre.services())
+    assert centre.transcribing[-1] == ("call-1", "abandoned") and not centre.engine.calls
+    assert "acd.abandoned" in centre.kinds()
 
 
 async def test_an_unanswered_phone_sends_the_call_to_the_next_agent() -> None:
