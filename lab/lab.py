@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, render_system
+from hotline.plans import carrier_trunks
 from ivr.menu import load_menu
 from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
 from kernel.asterisk.conf import render_tree
@@ -272,6 +273,8 @@ class Lab:
             "sut_port": s.sip_port,
             # The phones' side logs in, so it holds the passwords themselves.
             "phones": [{"name": p, "password": s.password_for(p)} for p in s.lab_phones],
+            # As a carrier's registrar, it challenges each registering trunk for the password it was given.
+            "customers": [trunk for trunk in carrier_trunks(s) if trunk.registers],
             "hotlines": HOTLINES,
             "recordings_dir": self.pstn_recordings_dir(),
             "sounds_dir": self.pstn_sounds_dir(),

@@ -47,6 +47,11 @@ async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_s
         while "Registered" not in (registrations := await asyncio.to_thread(lab.sut.cli, show)):
             await asyncio.sleep(0.5)
     assert f"backup/sip:127.0.0.1:{second}" in registrations, registrations
+    # The carrier knows it by its user name, which must log in (a digest challenge), and keeps its contact.
+    customer = await asyncio.to_thread(lab.pstn.cli, "pjsip show endpoint hotline")
+    assert "hotline-login" in customer, customer
+    contacts = await asyncio.to_thread(lab.pstn.cli, "pjsip show contacts")
+    assert "hotline/sip:" in contacts, contacts
     await agents.only_ready("1001")
     token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
     async with agents.floor() as floor:
