@@ -133,6 +133,13 @@ async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_se
             assert (joined["to"], joined["linkage"], joined["by"]) == ("110", "110", "1001"), joined
             assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
             await asyncio.sleep(PHASE)
+            async with agents.ami() as pstn:  # the agent puts the phone down: caller and 110 go on
+                channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
+                (phone,) = [c for c in channels if c.get("Exten") == "1001"]
+                await pstn.action("Hangup", {"Channel": phone["Channel"]})
+            await floor.wait_for(of_operation("call.conference", "agent_left"), 15)
+            await asyncio.sleep(2)
+            assert await roles(base, agent_token, call_id) == ["caller", "department"]
     finally:
         await department_speaks(agents, "110", None)
         await agents.phone("1001")
