@@ -246,23 +246,33 @@ class _Worker:
             self.process.join()
 
     def _send_loop(self) -> None:
-        while (message := self.outbox.get()) is not None:
+        """Until told to stop (None, passed on to the worker), or the worker is gone (its receiver tells)."""
+        while True:
+            message = self.outbox.get()
             try:
                 self.conn.send(message)
             except (OSError, ValueError):
                 return
-        self.conn.send(None)
+            if message is None:
+                return
 
     def _receive_loop(self) -> None:
         while True:
             try:
                 answer = self.conn.recv()
             except (EOFError, OSError):
-                self.loop.call_soon_threadsafe(self._lost)
+                answer = None
+            try:
+                self.loop.call_soon_threadsafe(self._answer, answer)
+            except RuntimeError:  # the loop closed after the workers stopped: nobody waits any more
                 return
-            self.loop.call_soon_threadsafe(self._answer, answer)
+            if answer is None:
+                return
 
-    def _answer(self, answer: tuple[Any, ...]) -> None:
+    def _answer(self, answer: tuple[Any, ...] | None) -> None:
+        if answer is None:  # the pipe closed
+            self._lost()
+            return
         kind, job, value = answer
         if kind == "text":
             pending = self.pending.get(job)

@@ -55,6 +55,28 @@ async def everyone_speaks(agents, lab_env, department: str):
     return agent_token, tone_caller(), time.time() - 1
 
 
+async def put_the_phone_down(agents, account: str) -> None:
+    """The agent hangs up their own phone (the lab's PSTN plays it)."""
+    async with agents.ami() as pstn:
+        channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
+        (phone,) = [c for c in channels if c.get("Exten") == account]
+        await pstn.action("Hangup", {"Channel": phone["Channel"]})
+
+
+async def all_quiet(agents, department: str) -> None:
+    """After a test: the department and the agent's phone silent again, every call ended."""
+    await department_speaks(agents, department, None)
+    await agents.phone("1001")
+    await agents.hang_up_everything()
+
+
+async def police_heard_both(lab, caller_number: str, since: float) -> None:
+    """110 was shown the caller's own number and heard the caller and the agent together."""
+    police_ear = newest(recordings(lab), f"line-110-from-{caller_number}-*.wav", since)
+    together = await finished_wav(police_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
+    assert together > 0.05, together
+
+
 def recordings(lab) -> Path:
     return lab.root / lab.pstn_recordings_dir().lstrip("/")
 
@@ -87,9 +109,7 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
             status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
             assert sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"], view
     finally:
-        await department_speaks(agents, "12315", None)
-        await agents.phone("1001")
-        await agents.hang_up_everything()
+        await all_quiet(agents, "12315")
 
     # The call's record: the agent's answer and the department's leg, the three-way call counted, and the
     # conversation's recording (it covers the three-way call) named once the register has it.
@@ -220,13 +240,8 @@ async def test_an_unclear_case_is_a_three_way_call_with_110_and_the_ticket_says_
             assert sorted(leg["role"] for leg in view["legs"]) == ["agent", "caller", "department"], view
             await asyncio.sleep(PHASE)
     finally:
-        await department_speaks(agents, "110", None)
-        await agents.phone("1001")
-        await agents.hang_up_everything()
-    # 110 was shown the caller's own number and heard the caller and the agent together.
-    police_ear = newest(recordings(lab), f"line-110-from-{plan.caller_number}-*.wav", since)
-    together = await finished_wav(police_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
-    assert together > 0.05, together
+        await all_quiet(agents, "110")
+    await police_heard_both(lab, plan.caller_number, since)
 
     # The agent writes the ticket: the linkage is on it; they record that 12345 keeps the matter.
     draft = ticket_draft(call_id, plan.caller_number, "", "12345")
@@ -378,18 +393,13 @@ async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over
                 lambda e: of_operation("call.transfer", "answered")(e) and e["to"] == "12333", 30
             )
             await asyncio.sleep(PHASE)  # the agent and 12333 speak; the caller waits on hold
-            async with agents.ami() as pstn:  # the agent puts the phone down
-                channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
-                (phone,) = [c for c in channels if c.get("Exten") == "1001"]
-                await pstn.action("Hangup", {"Channel": phone["Channel"]})
+            await put_the_phone_down(agents, "1001")
             await floor.wait_for(of_operation("call.transfer", "handed_over"), 15)
             await asyncio.sleep(PHASE)
             status, view = await api("GET", f"{base}/api/calls/{call_id}", agents.token)
             assert sorted(leg["role"] for leg in view["legs"]) == ["caller", "department"], view
     finally:
-        await department_speaks(agents, "12333", None)
-        await agents.phone("1001")
-        await agents.hang_up_everything()
+        await all_quiet(agents, "12333")
     folder = recordings(lab)
     department_ear = newest(folder, "line-12333-from-12345-*.wav", since)
     consulted = await finished_wav(department_ear, lambda p: max(voices(p, AGENT_HZ)))

@@ -21,10 +21,12 @@ from tests.lab.test_calls import (
     DEPARTMENT_HZ,
     PHASE,
     SPEAK_AFTER_THE_DESCRIPTION,
-    department_speaks,
+    all_quiet,
     everyone_speaks,
     last_heard,
     of_operation,
+    police_heard_both,
+    put_the_phone_down,
     recordings,
     voices,
 )
@@ -89,9 +91,7 @@ async def test_from_the_phone_the_agent_asks_12315_goes_back_with_star_1_then_ha
             await asyncio.sleep(PHASE)
             assert await roles(base, agent_token, call_id) == ["caller", "department"]
     finally:
-        await department_speaks(agents, "12333", None)
-        await agents.phone("1001")
-        await agents.hang_up_everything()
+        await all_quiet(agents, "12333")
 
     department_ear = newest(recordings(lab), "line-12333-from-12345-*.wav", since)
     consulted = await finished_wav(department_ear, lambda p: max(voices(p, AGENT_HZ)))
@@ -133,21 +133,13 @@ async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_se
             assert (joined["to"], joined["linkage"], joined["by"]) == ("110", "110", "1001"), joined
             assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
             await asyncio.sleep(PHASE)
-            async with agents.ami() as pstn:  # the agent puts the phone down: caller and 110 go on
-                channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
-                (phone,) = [c for c in channels if c.get("Exten") == "1001"]
-                await pstn.action("Hangup", {"Channel": phone["Channel"]})
+            await put_the_phone_down(agents, "1001")  # caller and 110 go on
             await floor.wait_for(of_operation("call.conference", "agent_left"), 15)
             await asyncio.sleep(2)
             assert await roles(base, agent_token, call_id) == ["caller", "department"]
     finally:
-        await department_speaks(agents, "110", None)
-        await agents.phone("1001")
-        await agents.hang_up_everything()
-    # 110 was shown the caller's own number (no one set it: the dialplan chose it) and heard both.
-    police_ear = newest(recordings(lab), f"line-110-from-{plan.caller_number}-*.wav", since)
-    together = await finished_wav(police_ear, lambda p: max(voices(p, CALLER_HZ, AGENT_HZ)))
-    assert together > 0.05, together
+        await all_quiet(agents, "110")
+    await police_heard_both(lab, plan.caller_number, since)  # the number no one set: the dialplan chose it
     caller_ear = recordings(lab) / f"caller-{placed.caller_channel}.wav"
     heard_police = await finished_wav(caller_ear, lambda p: max(voices(p, DEPARTMENT_HZ)))
     assert heard_police > 0.05, heard_police

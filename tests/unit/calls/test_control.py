@@ -55,6 +55,30 @@ def floor():
     return control, ami, events, calls, handbacks
 
 
+def with_the_ticket() -> tuple[CallControl, list[dict], list[tuple[str, ...]]]:
+    """A control whose 110 linkages reach the ticket side; returns it, the floor's events and the linkages."""
+    shared, calls, events = [], {CALL_ID: bridged_call()}, []
+
+    async def publish(event: dict[str, object]) -> None:
+        events.append(event)
+
+    async def linked(*linkage: str) -> None:
+        shared.append(linkage)
+
+    control = CallControl(
+        RecordingAmi(),  # type: ignore[arg-type]
+        lambda: calls,
+        lambda account: account == "1001",
+        OutboundGuard(DiallingPlan(), publish),
+        publish,
+        Handbacks(),
+        lambda handback: True,
+        linked,
+        recordings_dir="/var/lib/hotline/sut/recordings",
+    )
+    return control, events, shared
+
+
 async def run(works) -> None:
     for work in works:
         await work()
@@ -233,26 +257,8 @@ async def test_a_consult_the_agent_dials_from_the_phone_is_followed_like_one_ask
     assert ami.actions[1:] == [], "the phone's own keys joined them: nothing to send"
 
 
-async def test_the_agent_goes_back_to_the_caller_with_star_1_and_hands_110_over_with_star_2(floor):
-    shared, calls, events = [], {CALL_ID: bridged_call()}, []
-
-    async def publish(event: dict[str, object]) -> None:
-        events.append(event)
-
-    async def linked(*linkage: str) -> None:
-        shared.append(linkage)
-
-    control = CallControl(
-        RecordingAmi(),  # type: ignore[arg-type]
-        lambda: calls,
-        lambda account: account == "1001",
-        OutboundGuard(DiallingPlan(), publish),
-        publish,
-        Handbacks(),
-        lambda handback: True,
-        linked,
-        recordings_dir="/var/lib/hotline/sut/recordings",
-    )
+async def test_the_agent_goes_back_to_the_caller_with_star_1_and_hands_110_over_with_star_2():
+    control, events, shared = with_the_ticket()
     await run(control.hear(event("DialBegin", LOCAL, DestChannel=DEPARTMENT)))
     await run(control.hear(event("DialEnd", LOCAL, DialStatus="ANSWER")))
     for key in phone_keys("4*1"):
@@ -283,25 +289,7 @@ async def test_a_dial_that_is_no_consult_starts_nothing(floor):
     ("mode", "shared_at"), [(LinkageMode.TRANSFER, "hangup"), (LinkageMode.THREE_WAY, "joined")]
 )
 async def test_the_ticket_hears_of_the_110_linkage_once_the_caller_is_with_110(mode, shared_at):
-    shared, calls = [], {CALL_ID: bridged_call()}
-
-    async def publish(event: dict[str, object]) -> None:
-        pass
-
-    async def linked(*linkage: str) -> None:
-        shared.append(linkage)
-
-    control = CallControl(
-        RecordingAmi(),  # type: ignore[arg-type]
-        lambda: calls,
-        lambda account: account == "1001",
-        OutboundGuard(DiallingPlan(), publish),
-        publish,
-        Handbacks(),
-        lambda handback: True,
-        linked,
-        recordings_dir="/var/lib/hotline/sut/recordings",
-    )
+    control, _, shared = with_the_ticket()
     await control.emergency(CALL_ID, "110", mode, AGENT_1001)
     local = LOCAL.replace("12315", "110")
     await run(control.hear(event("DialBegin", local, DestChannel=DEPARTMENT)))
