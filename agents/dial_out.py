@@ -1,5 +1,6 @@
 """An agent calls a citizen (回访, asking for details): the agent's phone rings first, then the citizen's,
-shown as the centre's number and recorded; the ticket it is about gets a note of the call.
+shown as the centre's number and recorded; the ticket it is about gets a note of the call, and the call
+(its recordings) is linked to it.
 
 The agent's phone is busy meanwhile, so the ACD offers them no call; the
 number is checked against the dialling plan here and again in the dialplan.
@@ -88,6 +89,7 @@ class DialOut:
         if dial["ticket"] and answered:
             text = f"坐席 {dial['agent']} 外呼 {dial['number']}（通话 {dial['dial_id']}，已录音）"
             try:
+                await self.desk.link_call(dial["ticket"], dial["dial_id"])
                 await self.desk.act(dial["ticket"], "note", {"text": text}, actor)
             except ApiError as error:
                 log.warning("dial %s: no note on ticket %s: %s", dial["dial_id"], dial["ticket"], error)

@@ -185,8 +185,13 @@ class Controller:
             self.transcripts.of_file if self.transcripts.enabled else None,
         )
         self.recordings = RecordingShelf(
-            self.engine, settings.host_path(settings.recordings_dir), self.publish
+            self.engine,
+            settings.host_path(settings.recordings_dir),
+            self.publish,
+            zone=plans.policy.timezone,
+            tickets_of=self.desk.tickets_of_calls,
         )
+        self.desk.on_call_linked = self.recordings.file_under
         self.screen_pops = ScreenPops(
             self.desk,
             self.live.caller_calls,

@@ -1,10 +1,12 @@
 """The recordings' register: each call's files entered when the call ends, found by call, served by id.
 
 MixMonitor closes its file a moment after the hang-up, so a file is entered
-once its size has stopped changing. The register keeps what a reviewer needs
-(call, line, caller, agent, start, length, size, SHA-256), never the folder: a
-file is reached only through the register and the access rules, never by a
-path on an event or a static folder.
+once its size has stopped changing; it then moves from where Asterisk wrote it
+into the folder of the call's day (``YYYY/MM/DD/<call id>-….wav``), so a day's
+recordings can be archived or restored as one folder. The register keeps what
+a reviewer needs (call, ticket, line, caller, agent, start, length, size,
+SHA-256), never the folder: a file is reached only through the register and
+the access rules, never by a path on an event or a static folder.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,10 @@ from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRo
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-#: Which of these calls (id, start) a ticket still needs (open, or a complaint): their files are kept.
-Held = Callable[[Sequence[tuple[str, datetime]]], Awaitable[set[str]]]
+#: Which of these calls a ticket still needs (open, or a complaint): their files are kept.
+Held = Callable[[Sequence[str]], Awaitable[set[str]]]
+#: The ticket each of these calls is about, where one is.
+TicketsOf = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
 #: What a call leaves, by kind: the file name in the recordings folder.
 KINDS: dict[str, Callable[[str], str]] = {
     "conversation": lambda call_id: Path(conversation_path("", call_id)).name,
@@ -61,8 +65,11 @@ class RecordingShelf:
         clock: Clock = utc_now,
         settle: float = 0.5,
         patience: float = 15,
+        zone: tzinfo = UTC,
+        tickets_of: TicketsOf | None = None,
     ) -> None:
-        """``publish`` tells the call records each new entry (``recording.filed``)."""
+        """``publish`` tells the call records each new entry (``recording.filed``); ``zone`` is the
+        centre's, whose days name the folders; ``tickets_of`` finds the ticket a call is about."""
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Writes take SQLite's write lock at BEGIN: a deferred one that reads first fails when another writer
         # committed meanwhile ("database is locked"), and the recording would go unentered.
@@ -71,6 +78,8 @@ class RecordingShelf:
         self.publish = publish
         self.clock = clock
         self.settle, self.patience = settle, patience
+        self.zone = zone
+        self.tickets_of = tickets_of
         self._tasks: set[asyncio.Task[None]] = set()
 
     def call_ended(self, call: Mapping[str, object]) -> None:
@@ -100,11 +109,9 @@ class RecordingShelf:
             await asyncio.sleep(self.settle)
         return False
 
-    async def enter(self, call: Mapping[str, object]) -> list[int]:
-        """The call's recordings, entered once each (a second call of this changes nothing)."""
-        call_id = str(call["call_id"])
-        ended = datetime.fromtimestamp(float(call.get("at") or self.clock().timestamp()), UTC)
-        entered = []
+    async def _measured(self, call_id: str) -> list[tuple[str, Path, float, str]]:
+        """The call's finished files: kind, where Asterisk wrote it, seconds, SHA-256."""
+        found = []
         for kind, name_of in KINDS.items():
             path = self.folder / name_of(call_id)
             if not await self._settled(path):
@@ -115,10 +122,26 @@ class RecordingShelf:
             except (OSError, EOFError, ValueError) as exc:  # not a WAV Asterisk finished: leave it out
                 log.warning("recording %s not entered: %s", path.name, exc)
                 continue
+            found.append((kind, path, seconds, sha256))
+        return found
+
+    async def enter(self, call: Mapping[str, object]) -> list[int]:
+        """Enter the call's recordings and move them into its day's folder; returns the ids entered now
+        (a second call of this finds nothing left to enter)."""
+        call_id = str(call["call_id"])
+        ended = datetime.fromtimestamp(float(call.get("at") or self.clock().timestamp()), UTC)
+        files = await self._measured(call_id)
+        if not files:
+            return []
+        # One folder for the whole call: the day it began, as the centre counts days.
+        began = ended - timedelta(seconds=max(seconds for _, _, seconds, _ in files))
+        day = began.astimezone(self.zone).strftime("%Y/%m/%d")
+        entered = []
+        for kind, path, seconds, sha256 in files:
             row = RecordingRow(
                 call_id=call_id,
                 kind=kind,
-                file=path.name,
+                file=f"{day}/{path.name}",
                 line=str(call.get("line", "")),
                 caller_number=str(call.get("caller_number", "")),
                 agent=str(call.get("agent", "")),
@@ -127,17 +150,49 @@ class RecordingShelf:
                 size=path.stat().st_size,
                 sha256=sha256,
             )
-            async with self.writes.begin() as session:
-                known = await session.scalar(select(RecordingRow.id).where(RecordingRow.file == path.name))
-                if known is None:
-                    session.add(row)
-                    await session.flush()
-            if known is None and self.publish is not None:
+            if not await self._shelve(row, path):
+                continue
+            if self.publish is not None:
                 await self.publish(
                     {"type": "recording.filed", "call_id": call_id, "recording_id": row.id, "kind": kind}
                 )
-            entered.append(known or row.id)
+            entered.append(row.id)
+        # Looked up once the rows exist: a ticket taken meanwhile files them itself (file_under), so
+        # whichever comes second finds the other.
+        ticket = (await self.tickets_of([call_id])).get(call_id) if self.tickets_of and entered else None
+        if ticket:
+            await self.file_under(call_id, ticket)
         return entered
+
+    async def _shelve(self, row: RecordingRow, path: Path) -> bool:
+        """Register the file and move it into place as one step: if the row cannot be written, the file
+        goes back where Asterisk left it (the next entry finds it there)."""
+        destination = self.folder / row.file
+        moved = False
+        try:
+            async with self.writes.begin() as session:
+                if await session.scalar(select(RecordingRow.id).where(RecordingRow.file == row.file)):
+                    return False
+                session.add(row)
+                await session.flush()
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                path.replace(destination)
+                moved = True
+        except BaseException:
+            if moved:
+                destination.replace(path)
+            raise
+        return True
+
+    async def file_under(self, call_id: str, ticket: str) -> None:
+        """A ticket was taken on this call, or a call placed about it: its recordings not yet under a
+        ticket are now under this one."""
+        async with self.writes.begin() as session:
+            await session.execute(
+                update(RecordingRow)
+                .where(RecordingRow.call_id == call_id, RecordingRow.ticket.is_(None))
+                .values(ticket=ticket)
+            )
 
     async def of_calls(self, call_ids: Sequence[str]) -> list[dict[str, Any]]:
         async with self.sessions() as session:
@@ -181,7 +236,7 @@ class RecordingShelf:
                         )
                     ).scalars()
                 )
-            kept = await held([(row.call_id, row.started_at) for row in rows]) if rows else set()
+            kept = await held([row.call_id for row in rows]) if rows else set()
             for row in rows:
                 if row.call_id in kept:
                     continue
@@ -246,6 +301,7 @@ def shown(row: RecordingRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "call_id": row.call_id,
+        "ticket": row.ticket,
         "kind": row.kind,
         "line": row.line,
         "caller_number": row.caller_number,

@@ -16,8 +16,11 @@ class RecordingRow(Base):
     __tablename__ = "recordings"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # conversation, intake
-    file: Mapped[str] = mapped_column(String(200), unique=True)  # its name in the recordings folder
+    #: The ticket the call is about (its first, where it is about several), once one is taken or linked.
+    ticket: Mapped[str | None] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # conversation, intake, caller_track, ...
+    #: Where it lies in the recordings folder: ``YYYY/MM/DD/<call id>-….wav`` by the call's day.
+    file: Mapped[str] = mapped_column(String(200), unique=True)
     line: Mapped[str] = mapped_column(String(32))
     caller_number: Mapped[str] = mapped_column(String(32))
     agent: Mapped[str] = mapped_column(String(16), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,10 @@ UNCLASSIFIED_CATEGORY = "other"
 #: Who the platform's own actions (催办, 督办, 重点) are recorded as.
 SYSTEM = Actor("system", Role.SUPERVISOR)
 SWEEP_PAGE = 200
-#: A call's ticket is taken during the call or its wrap-up: looked for this long around the call's start.
-HOLD_LOOKAROUND = timedelta(days=2)
 #: Tickets whose calls' recordings are evidence, kept on hold whatever the ticket's status.
 EVIDENCE_TYPES = frozenset({TicketType.COMPLAINT, TicketType.REPORT})
+#: Told of each call linked to a ticket (call id, ticket number) once it is: the recordings file it under.
+CallLinked = Callable[[str, str], Awaitable[None]]
 #: Same caller, or same category and region, within this window → a likely duplicate (并单).
 DUPLICATE_WINDOW = timedelta(days=7)
 
@@ -72,6 +72,8 @@ class TicketDesk:
         self.confidential_roles = confidential_roles
         self.kb = KnowledgeBase(engine, self.directory, lambda: self.calendar)
         self.attachments = attachments or AttachmentStore(Path("var") / "attachments")
+        #: The root's listener for calls linked to tickets (the recordings' register).
+        self.on_call_linked: CallLinked | None = None
 
     async def start(self) -> None:
         """Seed a new database's directory and layer the administrator's calendar days on top."""
@@ -107,6 +109,8 @@ class TicketDesk:
             raise TicketError(
                 "external-id-taken", f"来源 {intake.source} 的编号 {intake.external_id} 已被其他用户使用", 409
             )
+        if created and intake.call_id and self.on_call_linked is not None:
+            await self.on_call_linked(intake.call_id, ticket.number)
         if created and await self._flag_hot(ticket):
             ticket = await self.store.get(ticket.number)
         return privacy.view(ticket, actor, self.confidential_roles), created
@@ -321,32 +325,29 @@ class TicketDesk:
         return rows
 
     async def call_ids(self, number: str, actor: Actor) -> list[str]:
-        """The call a ticket was taken on, if this person may see the ticket (for that call's recordings)."""
+        """The calls about a ticket (taken on, placed about), if this person may see the ticket (for those
+        calls' recordings)."""
         ticket = await self.store.get(number)
         privacy.require_visible(ticket, actor, self.confidential_roles)
-        return [ticket.intake.call_id] if ticket.intake.call_id else []
+        return await self.store.calls_of(number)
 
-    async def held_calls(self, calls: Sequence[tuple[str, datetime]]) -> set[str]:
-        """Of these calls (id, start), those whose recordings a ticket still needs: an open ticket, or a
-        complaint or report (evidence, kept until a person decides), taken on that call."""
-        wanted = {call_id for call_id, _ in calls}
-        if not wanted:
+    async def link_call(self, number: str, call_id: str) -> None:
+        """A call placed about the ticket (an agent's dial-out): its recordings are the ticket's too."""
+        await self.store.link_call(number, call_id)
+        if self.on_call_linked is not None:
+            await self.on_call_linked(call_id, number)
+
+    async def tickets_of_calls(self, call_ids: Sequence[str]) -> dict[str, str]:
+        return await self.store.tickets_of_calls(call_ids)
+
+    async def held_calls(self, call_ids: Sequence[str]) -> set[str]:
+        """Of these calls, those whose recordings a ticket still needs: an open ticket, or a complaint or
+        report (evidence, kept until a person decides), about that call."""
+        if not call_ids:
             return set()
-        starts = [start for _, start in calls]
-        where = TicketFilter(
-            accepted_from=min(starts) - HOLD_LOOKAROUND,
-            accepted_to=max(starts) + HOLD_LOOKAROUND,
-            limit=SWEEP_PAGE,
+        return await self.store.calls_held(
+            call_ids, [status.value for status in CLOSED], [kind.value for kind in EVIDENCE_TYPES]
         )
-        held: set[str] = set()
-        while page := await self.store.list(where):
-            for ticket in page:
-                if ticket.intake.call_id in wanted and (
-                    ticket.status not in CLOSED or ticket.intake.ticket_type in EVIDENCE_TYPES
-                ):
-                    held.add(ticket.intake.call_id)
-            where = dataclasses.replace(where, offset=where.offset + len(page))
-        return held
 
     async def duplicates(self, number: str, actor: Actor) -> list[dict[str, Any]]:
         """Open tickets that look like the same matter: same caller, or same place and topic, recently."""

@@ -32,6 +32,7 @@ from ticketing.tables import (
     CallRatingRow,
     CounterRow,
     EventRow,
+    TicketCallRow,
     TicketRow,
 )
 from ticketing.vocabulary import Channel, Status
@@ -93,6 +94,8 @@ class TicketStore:
                     session.add(TicketRow(**row_values(ticket)))
                     await session.flush()
                     session.add(_event_row(ticket.number, 1, event))
+                    if intake.call_id:
+                        session.add(TicketCallRow(ticket_number=ticket.number, call_id=intake.call_id))
                 return ticket, True
             except IntegrityError:
                 continue  # a racing duplicate from the same sender, or a number race: look again
@@ -294,6 +297,42 @@ class TicketStore:
     async def call_linkage(self, call_id: str) -> CallLinkageRow | None:
         async with self.sessions() as session:
             return await session.get(CallLinkageRow, call_id)
+
+    async def link_call(self, number: str, call_id: str) -> None:
+        """A call placed about the ticket; linking it again changes nothing."""
+        async with self.writes.begin() as session:
+            if await session.get(TicketCallRow, (number, call_id)) is None:
+                session.add(TicketCallRow(ticket_number=number, call_id=call_id))
+
+    async def calls_of(self, number: str) -> list[str]:
+        async with self.sessions() as session:
+            query = select(TicketCallRow.call_id).where(TicketCallRow.ticket_number == number)
+            return sorted((await session.execute(query)).scalars())
+
+    async def tickets_of_calls(self, call_ids: Sequence[str]) -> dict[str, str]:
+        """Each call's ticket (its first, where a call is about several)."""
+        query = (
+            select(TicketCallRow.call_id, func.min(TicketCallRow.ticket_number))
+            .where(TicketCallRow.call_id.in_(call_ids))
+            .group_by(TicketCallRow.call_id)
+        )
+        async with self.sessions() as session:
+            return {call_id: number for call_id, number in await session.execute(query)}
+
+    async def calls_held(
+        self, call_ids: Sequence[str], closed: Sequence[str], evidence_types: Sequence[str]
+    ) -> set[str]:
+        """Of these calls, those about a ticket not closed, or about a ticket of one of the evidence types."""
+        query = (
+            select(TicketCallRow.call_id)
+            .join(TicketRow, TicketRow.number == TicketCallRow.ticket_number)
+            .where(
+                TicketCallRow.call_id.in_(call_ids),
+                or_(TicketRow.status.not_in(closed), TicketRow.ticket_type.in_(evidence_types)),
+            )
+        )
+        async with self.sessions() as session:
+            return set((await session.execute(query)).scalars())
 
     async def audit_trail(self, number: str) -> list[dict[str, Any]]:
         async with self.sessions() as session:

@@ -158,6 +158,15 @@ class CallLinkageRow(Base):
     at: Mapped[datetime] = mapped_column(Moment())
 
 
+class TicketCallRow(Base):
+    """A call about a ticket: the one it was taken on, and each an agent placed about it (回访, asking for
+    details). The ticket's recordings are those calls' recordings; a call may be about several tickets."""
+
+    __tablename__ = "ticket_calls"
+    ticket_number: Mapped[str] = mapped_column(ForeignKey("tickets.number"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
 class AuditRow(Base):
     """Every read of personal data by a unit user (Zhijiang 第二十五、二十六条)."""
 

