@@ -58,9 +58,10 @@ from kernel.runtime.events import UncataloguedEvent
 from kernel.runtime.live import LiveState
 from kernel.runtime.rounds import every
 from kernel.runtime.stopping import bounded
+from notices.files import NoticeFiles
 from notices.outbox import Outbox
 from notices.rules import Medium
-from notices.senders import MailSender, Sender, SmsGateway
+from notices.senders import FindFile, MailSender, Sender, SmsGateway
 from notices.service import Digest, Notices
 from recordings.shelf import RecordingShelf
 from recordings.speech import VoskWorkers
@@ -114,6 +115,15 @@ class Controller:
         # ticketing
         attachments = AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20)
         self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments)
+        # recordings: the register, filing each call's files under its day and its ticket
+        self.recordings = RecordingShelf(
+            self.engine,
+            settings.host_path(settings.recordings_dir),
+            self.publish,
+            zone=plans.policy.timezone,
+            tickets_of=self.desk.tickets_of_calls,
+        )
+        self.desk.on_call_linked = self.recordings.file_under
         self.users = Users(self.engine)
         self.mailbox = Mailbox(
             settings.bind_host,
@@ -129,7 +139,7 @@ class Controller:
             self.desk.store.events_after,
             self.desk.store.get,
             self._unit_phones,
-            self._notice_senders(settings, attachments.path),
+            self._notice_senders(settings, NoticeFiles(attachments, self.recordings)),
             settings.on_duty_mailboxes,
             Digest(plans.night_digest_at, plans.policy.timezone, self._night_tickets),
         )
@@ -179,19 +189,12 @@ class Controller:
         # voicemails (the flow's and the dialplan fallback's) become tickets with recording and transcript
         self.voicemail = VoicemailBox(
             settings.host_path(settings.voicemail_inbox),
-            self.desk.take_in_with_files,
+            self.desk,
+            self.recordings,
             self._where_unclassified,
             plans.policy.timezone,
             self.transcripts.of_file if self.transcripts.enabled else None,
         )
-        self.recordings = RecordingShelf(
-            self.engine,
-            settings.host_path(settings.recordings_dir),
-            self.publish,
-            zone=plans.policy.timezone,
-            tickets_of=self.desk.tickets_of_calls,
-        )
-        self.desk.on_call_linked = self.recordings.file_under
         self.screen_pops = ScreenPops(
             self.desk,
             self.live.caller_calls,
@@ -505,7 +508,7 @@ class Controller:
             await asyncio.sleep(delay)
 
     @staticmethod
-    def _notice_senders(settings: Settings, files: Callable[[str], Path]) -> dict[Medium, Sender]:
+    def _notice_senders(settings: Settings, files: FindFile) -> dict[Medium, Sender]:
         senders: dict[Medium, Sender] = {}
         if settings.mail_relay:
             senders[Medium.EMAIL] = MailSender(

@@ -4,10 +4,12 @@ Every message, whether the flow sent the caller there (after hours, by the
 caller's choice, nobody on duty) or the dialplan's own fallback did while no
 controller ran, lands in the same app_voicemail box: that box is the spool.
 The controller reads each message (its ``msgNNNN.txt`` and ``.wav``), makes
-the ticket with the recording and, when speech-to-text is on, its transcript,
-and only then deletes the message. The ticket is keyed on the message's own
-``msg_id``, so a crash between the ticket and the deletion makes no second
-ticket: the message is read again and finds its ticket.
+the ticket with, when speech-to-text is on, its transcript, keeps the
+recording in the recordings' register under the ticket (heard, like every
+recording, only through the register's rules), names it on the ticket, and
+only then deletes the message. Ticket and recording are keyed on the
+message's own ``msg_id``, so a crash anywhere before the deletion makes no
+second of either: the message is read again and finds both.
 
 No Python runs beside Asterisk for this (the design card's pyst2 is for
 process-AGI scripts, which this does not need): app_voicemail writes the box
@@ -28,14 +30,16 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from ticketing.attachments import IntakeFile
+from recordings.shelf import RecordingShelf
+from ticketing.service import TicketDesk
 from ticketing.vocabulary import Channel
 from ticketing.workflow import PHONE
 
 log = logging.getLogger(__name__)
 VIA = "voicemail"
 MESSAGE = re.compile(r"^msg\d{4}\.txt$")
-TakeIn = Callable[[dict[str, Any], list[IntakeFile], str, str], Awaitable[tuple[str, bool]]]
+#: The register's kind for a voicemail (its retention is the policy's ``voicemail``).
+KIND = "voicemail"
 Transcribe = Callable[[Path], Awaitable[str]]
 Where = Callable[[], Awaitable[tuple[str, str]]]
 
@@ -51,6 +55,11 @@ class Voicemail:
     seconds: int
     info: Path
     audio: Path
+
+    @property
+    def call_id(self) -> str:
+        """What the message's ticket and recording know it by (app_voicemail keeps no call id)."""
+        return f"{VIA}-{self.msg_id}"[:64]
 
 
 def _whole(text: str) -> bool:
@@ -100,6 +109,7 @@ def voicemail_intake(
         "caller_name": message.caller_name,
         "caller_phone": message.caller_number,
         "external_id": message.msg_id,
+        "call_id": message.call_id,
     }
 
 
@@ -107,10 +117,17 @@ class VoicemailBox:
     """The app_voicemail INBOX, read by the controller; ``collect`` turns what is there into tickets."""
 
     def __init__(
-        self, inbox: Path, take_in: TakeIn, where: Where, zone: tzinfo, transcribe: Transcribe | None
+        self,
+        inbox: Path,
+        desk: TicketDesk,
+        shelf: RecordingShelf,
+        where: Where,
+        zone: tzinfo,
+        transcribe: Transcribe | None,
     ) -> None:
         self.inbox = inbox
-        self.take_in = take_in
+        self.desk = desk
+        self.shelf = shelf
         self.where = where  # the unclassified topic and the root region a new ticket waits under
         self.zone = zone
         self.transcribe = transcribe
@@ -130,17 +147,22 @@ class VoicemailBox:
                 try:
                     transcript = await self.transcribe(message.audio)
                 except Exception:
-                    log.exception("voicemail %s not transcribed; the ticket keeps the audio", message.msg_id)
+                    log.exception("voicemail %s not transcribed; the audio is kept", message.msg_id)
             category, region = await self.where()
             left_at = message.left_at.astimezone(self.zone)
-            audio = await asyncio.to_thread(message.audio.read_bytes)  # up to three minutes of 8 kHz audio
-            recording = IntakeFile(f"语音留言-{left_at:%Y%m%d-%H%M%S}.wav", audio)
-            number, created = await self.take_in(
-                voicemail_intake(message, transcript, category, region, self.zone),
-                [recording],
-                VIA,
-                "语音留言录音",
+            number, created = await self.desk.take_in_with_files(
+                voicemail_intake(message, transcript, category, region, self.zone), [], VIA, ""
             )
+            recording = await self.shelf.keep(
+                message.audio,
+                message.call_id,
+                KIND,
+                number,
+                message.caller_number,
+                message.left_at,
+                message.seconds,
+            )
+            await self.desk.name_recording(number, recording, f"语音留言-{left_at:%Y%m%d-%H%M%S}.wav", VIA)
             log.info("voicemail became ticket %s", number, extra={"new_ticket": created})
             for path in (message.audio, message.info):
                 with contextlib.suppress(FileNotFoundError):

@@ -14,7 +14,7 @@ import hashlib
 import json
 import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -28,6 +28,10 @@ from ticketing.webhooks import sign
 
 SMTP_TIMEOUT = 30.0
 GATEWAY_TIMEOUT = 15.0
+
+
+#: Where a notice's file lies, by its SHA-256 (``FileNotFoundError`` when it is gone).
+FindFile = Callable[[str, str], Awaitable[Path]]
 
 
 class Undeliverable(Exception):
@@ -45,17 +49,17 @@ class MailSender:
         self,
         relay: str,
         sender: str,
-        files: Callable[[str], Path],
+        files: FindFile,
         username: str = "",
         password: str = "",
     ) -> None:
         host, _, port = relay.rpartition(":") if ":" in relay else (relay, "", "25")
         self.host, self.port = host, int(port)
         self.sender = sender
-        self.files = files
+        self.files = files  # (sha256, recipient) -> the file's path
         self.username, self.password = username, password
 
-    def message(self, notice: Notice) -> EmailMessage:
+    def message(self, notice: Notice, paths: list[Path]) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = notice.recipient
@@ -64,16 +68,17 @@ class MailSender:
         digest = hashlib.sha256(notice.key.encode()).hexdigest()[:32]
         message["Message-ID"] = f"<notice-{digest}@{self.sender.partition('@')[2] or 'hotline'}>"
         message.set_content(notice.body)
-        for file in notice.files:
+        for file, path in zip(notice.files, paths, strict=True):
             kind = mimetypes.guess_type(file["name"])[0] or "application/octet-stream"
             maintype, _, subtype = kind.partition("/")
-            content = self.files(file["sha256"]).read_bytes()
+            content = path.read_bytes()
             message.add_attachment(content, maintype=maintype, subtype=subtype, filename=file["name"])
         return message
 
     async def send(self, notice: Notice) -> None:
         try:
-            message = await asyncio.to_thread(self.message, notice)  # reads the attached files
+            paths = [await self.files(file["sha256"], notice.recipient) for file in notice.files]
+            message = await asyncio.to_thread(self.message, notice, paths)  # reads the attached files
         except FileNotFoundError as exc:  # the ticket's file is gone: no retry brings it back
             raise Undeliverable(f"attachment missing: {Path(str(exc.filename)).name}") from None
         try:

@@ -37,6 +37,11 @@ def track_path(recordings_dir: str, call_id: str, side: str) -> str:
     return f"{recordings_dir}/{_safe(call_id)}-call-{side}.wav"
 
 
+def kept_path(recordings_dir: str, call_id: str, kind: str) -> str:
+    """A recording the register keeps that no MixMonitor made (a voicemail, by its message's id)."""
+    return f"{recordings_dir}/{_safe(call_id)}-{kind}.wav"
+
+
 def mixmonitor_argument(recordings_dir: str, call_id: str) -> str:
     """MixMonitor on the caller's channel: the mixed conversation, and each direction apart (双轨), so a
     reviewer hears who said what and speech-to-text gets one voice at a time."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import shutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from kernel.runtime.db import writer
 from kernel.runtime.events import Publish
 from recordings.access import Heard
-from recordings.files import conversation_path, duration_seconds, intake_path, track_path
+from recordings.files import conversation_path, duration_seconds, intake_path, kept_path, track_path
 from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow
 
 log = logging.getLogger(__name__)
@@ -164,11 +165,45 @@ class RecordingShelf:
             await self.file_under(call_id, ticket)
         return entered
 
-    async def _shelve(self, row: RecordingRow, path: Path) -> bool:
-        """Register the file and move it into place as one step: if the row cannot be written, the file
-        goes back where Asterisk left it (the next entry finds it there)."""
+    async def keep(
+        self,
+        source: Path,
+        call_id: str,
+        kind: str,
+        ticket: str,
+        caller_number: str,
+        started_at: datetime,
+        seconds: float,
+    ) -> dict[str, Any]:
+        """A recording no call's MixMonitor made (a voicemail), copied into its day's folder and entered
+        under its ticket; keeping it again returns the first entry. The source stays for its owner."""
+        day = started_at.astimezone(self.zone).strftime("%Y/%m/%d")
+        file = f"{day}/{Path(kept_path('', call_id, kind)).name}"
+        async with self.sessions() as session:
+            known = await session.scalar(select(RecordingRow).where(RecordingRow.file == file))
+        if known is not None:
+            return shown(known)
+        row = RecordingRow(
+            call_id=call_id,
+            ticket=ticket,
+            kind=kind,
+            file=file,
+            line="",
+            caller_number=caller_number,
+            agent="",
+            started_at=started_at,
+            seconds=round(seconds, 2),
+            size=source.stat().st_size,
+            sha256=await asyncio.to_thread(_digest, source),
+        )
+        await self._shelve(row, source, copy=True)
+        return shown(row)
+
+    async def _shelve(self, row: RecordingRow, path: Path, copy: bool = False) -> bool:
+        """Register the file and put it in place (moved, or copied) as one step: if the row cannot be
+        written, the file is back as it was (the next entry finds it there)."""
         destination = self.folder / row.file
-        moved = False
+        placed = False
         try:
             async with self.writes.begin() as session:
                 if await session.scalar(select(RecordingRow.id).where(RecordingRow.file == row.file)):
@@ -176,13 +211,26 @@ class RecordingShelf:
                 session.add(row)
                 await session.flush()
                 destination.parent.mkdir(parents=True, exist_ok=True)
-                path.replace(destination)
-                moved = True
+                if copy:
+                    await asyncio.to_thread(shutil.copyfile, path, destination)
+                else:
+                    path.replace(destination)
+                placed = True
         except BaseException:
-            if moved:
+            if placed and copy:
+                destination.unlink(missing_ok=True)
+            elif placed:
                 destination.replace(path)
             raise
         return True
+
+    async def file_of(self, sha256: str) -> tuple[int, Path] | None:
+        """A recording still kept, by its content (a notice names its files so)."""
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(RecordingRow).where(RecordingRow.sha256 == sha256, RecordingRow.purged_at.is_(None))
+            )
+        return None if row is None else (row.id, self.folder / row.file)
 
     async def file_under(self, call_id: str, ticket: str) -> None:
         """A ticket was taken on this call, or a call placed about it: its recordings not yet under a

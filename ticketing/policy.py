@@ -86,6 +86,7 @@ RECORDING_RETENTION = {
     "agent_track": 180,
     "department_track": 180,
     "intake": 180,
+    "voicemail": 365,
 }
 
 

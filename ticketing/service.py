@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -160,6 +160,24 @@ class TicketDesk:
                 named.add(file.sha256)
         return number, created
 
+    async def name_recording(self, number: str, recording: Mapping[str, Any], name: str, via: str) -> None:
+        """A recording the register keeps for this ticket (a voicemail), named among its files as the
+        channel ``via`` brought it; its audio is heard through the register, never as the ticket's file.
+        Naming it again changes nothing."""
+        ticket = await self.store.get(number)
+        if any(file.get("recording_id") == recording["id"] for file in ticket.attachments):
+            return
+        payload = {
+            "sha256": recording["sha256"],
+            "name": name,
+            "size": recording["size"],
+            "content_type": "audio/wav",
+            "recording_id": recording["id"],
+            "reason": "录音（录音库）",
+        }
+        actor = Actor(f"{via}{GATEWAY_SUFFIX}", Role.AGENT)
+        await self.store.act(number, "attach", payload, self.context(actor))
+
     async def _flag_hot(self, ticket: Ticket) -> bool:
         """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked.
 
@@ -243,6 +261,12 @@ class TicketDesk:
         ticket = await self.store.get(number)
         privacy.require_visible(ticket, actor, self.confidential_roles)
         file = next((f for f in ticket.attachments if f["sha256"] == sha256), None)
+        if file is not None and "recording_id" in file:  # 枝江 第二十六条: the register's rules
+            raise TicketError(
+                "recording-in-register",
+                f"录音须经录音库收听：/api/recordings/{file['recording_id']}/audio（须说明事由）",
+                403,
+            )
         path = self.attachments.path(sha256)
         if file is None or not path.exists():
             raise TicketError("not-found", f"工单 {number} 没有附件 {sha256}", 404, what="attachment")

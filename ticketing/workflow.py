@@ -603,6 +603,11 @@ def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
         "size": size,
         "content_type": _text(payload, "content_type"),
     }
+    recording_id = payload.get("recording_id")
+    if recording_id is not None:  # a recording the register keeps (a voicemail): heard only through it
+        if not isinstance(recording_id, int) or isinstance(recording_id, bool) or recording_id <= 0:
+            raise invalid("recording_id", "must be a positive whole number")
+        file["recording_id"] = recording_id
     return _event(ctx, "attached", _reason(payload, required=False), {"file": file})
 
 

@@ -10,16 +10,19 @@ import json
 import socket
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from notices.files import NoticeFiles
 from notices.outbox import Outbox
 from notices.rules import Medium
 from notices.senders import MailSender, SmsGateway
 from notices.service import Notices
+from recordings.shelf import RecordingShelf
 from tests.unit.ticketing.desk import Clock
 from ticketing.attachments import AttachmentStore
 from ticketing.policy import load_policy
@@ -30,6 +33,7 @@ HOTLINE = "12345@hotline.local"
 UNIT_MOBILE = "13900001111"
 GATEWAY_SECRET = "gateway-test-secret"
 ON_DUTY = ("zhiban@hotline.local",)
+ZONE = ZoneInfo("Asia/Shanghai")
 
 
 class Relay:
@@ -90,6 +94,13 @@ async def filing_desk(engine, tmp_path: Path) -> TicketDesk:
     return desk
 
 
+def shelf_of(desk: TicketDesk) -> RecordingShelf:
+    """The recordings' register beside the desk, as the controller wires them."""
+    shelf = RecordingShelf(desk.store.engine, desk.attachments.root.parent / "recordings", zone=ZONE)
+    desk.on_call_linked = shelf.file_under
+    return shelf
+
+
 @pytest.fixture
 async def relay():
     relay = Relay()
@@ -128,7 +139,9 @@ def notices(engine, filing_desk: TicketDesk, relay: Relay, gateway: Gateway) -> 
         return {unit["code"]: unit["phone"] for unit in await desk.directory.units()}
 
     senders = {
-        Medium.EMAIL: MailSender(f"127.0.0.1:{relay.port}", HOTLINE, desk.attachments.path),
+        Medium.EMAIL: MailSender(
+            f"127.0.0.1:{relay.port}", HOTLINE, NoticeFiles(desk.attachments, shelf_of(desk))
+        ),
         Medium.SMS: SmsGateway(gateway.url, GATEWAY_SECRET),
     }
     return Notices(

@@ -1,19 +1,23 @@
-"""The voicemail box emptied into tickets exactly once, and each recording mailed to the people on duty."""
+"""The voicemail box emptied into tickets exactly once, each recording kept in the recordings' register
+(under lock and key: heard through it, never as a ticket's file) and mailed to the people on duty."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
+
+import pytest
 
 from ivr.voicemail import VoicemailBox
 from kernel.api.identity import Actor, Role
 from notices.service import Notices
-from tests.integration.outgoing import ON_DUTY, Relay
+from tests.integration.outgoing import ON_DUTY, ZONE, Relay, shelf_of
 from tests.unit.ivr.test_voicemail import INFO, leave
+from ticketing.errors import TicketError
 from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 
 AGENT = Actor("agent1", Role.AGENT)
+UNIT = Actor("城管中队", Role.UNIT, "cgj.majiadian")
 SECOND = INFO.replace("1796222475-00000001", "1796222990-00000002").replace("13800138000", "13900139000")
 
 
@@ -25,7 +29,7 @@ def box_of(desk: TicketDesk, inbox: Path, heard: list[Path]) -> VoicemailBox:
         heard.append(path)
         return "小区门口的路灯坏了"
 
-    return VoicemailBox(inbox, desk.take_in_with_files, where, ZoneInfo("Asia/Shanghai"), transcribe)
+    return VoicemailBox(inbox, desk, shelf_of(desk), where, ZONE, transcribe)
 
 
 async def test_two_messages_become_two_tickets_once_each_with_recording_and_transcript(
@@ -47,13 +51,34 @@ async def test_two_messages_become_two_tickets_once_each_with_recording_and_tran
     shown = await filing_desk.show(first, AGENT)
     assert (shown["intake"]["channel"], shown["intake"]["caller_phone"]) == ("voicemail", "13800138000")
     assert shown["intake"]["description"].endswith("转写：小区门口的路灯坏了")
-    [recording] = shown["attachments"]
-    assert recording["name"] == "语音留言-20261202-224115.wav" and recording["content_type"] == "audio/wav"
-    path, _ = await filing_desk.attachment(first, recording["sha256"], AGENT)
-    assert path.read_bytes() == b"RIFF....WAVE"
+    # The recording is in the register, under the ticket, filed by the day it was left, kept a year.
+    shelf = shelf_of(filing_desk)
+    calls = await filing_desk.call_ids(first, AGENT)
+    [kept] = await shelf.of_calls(calls)
+    assert (kept["kind"], kept["ticket"], kept["caller_number"], kept["seconds"]) == (
+        "voicemail",
+        first,
+        "13800138000",
+        9,
+    )
+    _, _, path = await shelf.find(kept["id"])
+    assert path.read_bytes() == b"RIFF....WAVE" and path.parent.as_posix().endswith("2026/12/02")
+    assert filing_desk.policy.recording_retention["voicemail"] == 365
+    # The ticket names it, but its file is heard only through the register (roles, reason, audit).
+    [named] = shown["attachments"]
+    assert (named["name"], named["recording_id"], named["sha256"]) == (
+        "语音留言-20261202-224115.wav",
+        kept["id"],
+        kept["sha256"],
+    )
+    await filing_desk.act(first, "dispatch", {"unit": "cgj.majiadian"}, AGENT)  # the unit sees the ticket
+    for actor in (AGENT, UNIT):
+        with pytest.raises(TicketError) as refused:
+            await filing_desk.attachment(first, named["sha256"], actor)
+        assert (refused.value.status, refused.value.error_id) == (403, "recording-in-register")
 
 
-async def test_each_voicemail_is_mailed_to_the_people_on_duty_with_its_recording(
+async def test_each_voicemail_is_mailed_to_the_people_on_duty_with_its_recording_on_its_trail(
     filing_desk: TicketDesk, notices: Notices, relay: Relay, tmp_path: Path
 ) -> None:
     leave(tmp_path / "INBOX")
@@ -66,3 +91,9 @@ async def test_each_voicemail_is_mailed_to_the_people_on_duty_with_its_recording
     assert audio.get_filename() == "语音留言-20261202-224115.wav"
     assert audio.get_content() == b"RIFF....WAVE"
     assert "转写：小区门口的路灯坏了" in mail.get_body(("plain",)).get_content()
+    # Handing the recording out is on its trail, like every access.
+    shelf = shelf_of(filing_desk)
+    [kept] = await shelf.of_calls(await filing_desk.call_ids(number, AGENT))
+    assert [(t["actor"], t["action"], t["reason"]) for t in await shelf.trail(kept["id"])] == [
+        ("system", "mail", f"邮件发送给值班邮箱 {ON_DUTY[0]}")
+    ]

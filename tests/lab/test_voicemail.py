@@ -15,7 +15,7 @@ from lab.caller import place_call
 from lab.controller import ControllerProcess
 from recordings.files import duration_seconds, rms_dbfs
 from tests.integration.outgoing import Relay
-from tests.lab.conftest import api
+from tests.lab.conftest import api, registered_recording
 from tests.lab.test_acd import caller
 from tests.lab.test_speech import MODEL, SPOKEN, edit_distance, offline
 from ticketing.policy import PRESETS_DIR
@@ -96,12 +96,22 @@ async def test_an_after_hours_voicemail_becomes_a_ticket_with_its_recording_tran
                 await asyncio.sleep(0.5)
         status, ticket = await api("GET", f"{night.base_url}/api/tickets/{found['number']}", supervisor_token)
         assert status == 200, ticket
+        # The recording is the register's, under the ticket, heard through it (the ticket only names it).
+        kept, stored = await registered_recording(
+            night.base_url, supervisor_token, ticket["intake"]["call_id"], "voicemail", tmp_path
+        )
+        status, refused = await api(
+            "GET",
+            f"{night.base_url}/api/tickets/{found['number']}/attachments/{kept['sha256']}",
+            supervisor_token,
+        )
     finally:
         night.stop()
         controller.start()  # the fixture stops what it started
         await relay.down()
-    [recording] = ticket["attachments"]
-    stored = settings.home / "attachments" / recording["sha256"][:2] / recording["sha256"]
+    [named] = ticket["attachments"]
+    assert (named["recording_id"], kept["ticket"]) == (kept["id"], ticket["number"])
+    assert (status, refused["error_id"]) == (403, "recording-in-register")
     heard = await asyncio.to_thread(offline, stored, {**lab_env})
     said = ticket["intake"]["description"].split("转写：", 1)[-1]
     print(

@@ -133,7 +133,7 @@ def test_every_preset_loads_and_names_its_rules() -> None:
         ({"attention": {"hot_window_days": "7"}}, "attention.hot_window_days"),
         ({"attention": {"supervise_overdue": "yes"}}, "attention.supervise_overdue"),
         ({"retention": {"conversation": 0}}, "retention.conversation"),
-        ({"retention": {"voicemail": 30}}, "retention.voicemail is not one of conversation, caller_track"),
+        ({"retention": {"fax": 30}}, "retention.fax is not one of conversation, caller_track"),
         (
             {"deadlines": {"sign": "1wd", "return_window": "2wd", "mailbox_response": "soon"}},
             "mailbox_response",
