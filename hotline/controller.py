@@ -115,6 +115,26 @@ class Controller:
         # ticketing
         attachments = AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20)
         self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments)
+        # recordings: the caller's description as text, for the screen pop (off without a model)
+        # its words are heard as they are spoken: Asterisk streams them to our AudioSocket server
+        self.audiosocket = AudioSocketServer(
+            settings.bind_host, settings.audiosocket_port, on_refused=self._audio_refused
+        )
+        taps = ChannelTaps(
+            self.ami, self.audiosocket, f"{settings.controller_host}:{settings.audiosocket_port}"
+        )
+        self.transcripts = Transcripts(
+            VoskWorkers(Path(settings.stt_model), settings.stt_workers) if settings.stt_model else None,
+            settings.host_path,
+            self._heard,
+            taps.tap,
+        )
+        # each call's directions written down after it, by workers of their own (none: not at all)
+        self.call_words = (
+            VoskWorkers(Path(settings.stt_model), settings.stt_call_workers)
+            if settings.stt_model and settings.stt_call_workers
+            else None
+        )
         # recordings: the register, filing each call's files under its day and its ticket
         self.recordings = RecordingShelf(
             self.engine,
@@ -122,6 +142,7 @@ class Controller:
             self.publish,
             zone=plans.policy.timezone,
             tickets_of=self.desk.tickets_of_calls,
+            scribe=self.call_words,
         )
         self.desk.on_call_linked = self.recordings.file_under
         self.users = Users(self.engine)
@@ -172,20 +193,6 @@ class Controller:
             for account, levels in plans.seed_skills.items()
         ]
         self.fallback = FallbackQueue(self.ami)
-        # recordings: the caller's description as text, for the screen pop (off without a model)
-        # its words are heard as they are spoken: Asterisk streams them to our AudioSocket server
-        self.audiosocket = AudioSocketServer(
-            settings.bind_host, settings.audiosocket_port, on_refused=self._audio_refused
-        )
-        taps = ChannelTaps(
-            self.ami, self.audiosocket, f"{settings.controller_host}:{settings.audiosocket_port}"
-        )
-        self.transcripts = Transcripts(
-            VoskWorkers(Path(settings.stt_model), settings.stt_workers) if settings.stt_model else None,
-            settings.host_path,
-            self._heard,
-            taps.tap,
-        )
         # voicemails (the flow's and the dialplan fallback's) become tickets with recording and transcript
         self.voicemail = VoicemailBox(
             settings.host_path(settings.voicemail_inbox),
@@ -330,6 +337,7 @@ class Controller:
             ("speech-to-text", self.transcripts.close),
             ("callers' words streaming in", self.audiosocket.close),
             ("recordings being entered", self.recordings.close),
+            ("calls being written down", self._close_call_words),
             ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
             ("AMI", self.ami.close),
@@ -351,6 +359,10 @@ class Controller:
         for task in running:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def _close_call_words(self) -> None:
+        if self.call_words is not None:
+            await self.call_words.close()
 
     async def _flush_outbox(self) -> None:
         """What the calls published on their way out is written before Redis closes."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -11,7 +12,7 @@ from aiohttp import web
 from kernel.api.errors import ApiError, invalid, not_found
 from kernel.api.identity import Actor, Role
 from kernel.api.routes import EVERYONE, MANAGERS, PLATFORM, ApiRequest, Route, whole_number
-from recordings.access import REASON_LIMIT, may_hear, may_list
+from recordings.access import REASON_LIMIT, REVIEWERS, may_hear, may_list
 from recordings.shelf import RecordingShelf
 
 #: The calls a ticket was taken on, as this person may see the ticket (the root asks the ticket desk).
@@ -48,6 +49,8 @@ async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
     if not verdict.allowed:
         await shelf.audit(**_entry(actor, "list", False, verdict.message))
         raise ApiError(verdict.error_id, verdict.message, 403)
+    if "text" in query:
+        return await _search(call, query["text"].strip()[:REASON_LIMIT])
     if "call" in query:
         calls = [query["call"][:64]]
     elif "ticket" in query:
@@ -61,7 +64,21 @@ async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
     return found
 
 
-async def play(call: ApiRequest) -> web.StreamResponse:
+async def _search(call: ApiRequest, words: str) -> list[dict[str, Any]]:
+    """Quality review: the recordings whose words hold these, for supervisors (the words are audited)."""
+    actor, shelf = call.actor, _shelf(call)
+    if not words:
+        raise invalid("text", "须给出要检索的词语")
+    if actor.role not in REVIEWERS:
+        await shelf.audit(**_entry(actor, "search", False, words))
+        raise ApiError("reviewers-only", "按通话内容检索录音仅限班长和管理员", 403)
+    found = await shelf.search(words)
+    await shelf.audit(**_entry(actor, "search", True, words))
+    return found
+
+
+async def _heard(call: ApiRequest, action: str) -> tuple[dict[str, Any], Path]:
+    """The recording asked for, once this person may hear it for the reason they gave (audited)."""
     actor, shelf, recording_id = call.actor, _shelf(call), _id(call)
     reason = call.request.query.get("reason", "").strip()
     if not reason:
@@ -72,7 +89,7 @@ async def play(call: ApiRequest) -> web.StreamResponse:
     shown, heard, path = found
     verdict = may_hear(heard, actor, shelf.clock(), call.request.app[AGENT_WINDOW_KEY])
     await shelf.audit(
-        **_entry(actor, "play", verdict.allowed, reason, recording_id=recording_id, call_id=shown["call_id"])
+        **_entry(actor, action, verdict.allowed, reason, recording_id=recording_id, call_id=shown["call_id"])
     )
     if not verdict.allowed:
         raise ApiError(verdict.error_id, verdict.message, 403)
@@ -80,8 +97,21 @@ async def play(call: ApiRequest) -> web.StreamResponse:
         raise ApiError(
             "recording-purged", f"录音 {recording_id} 已于 {shown['purged_at']} 按保存期限删除", 410
         )
+    return shown, path
+
+
+async def transcript(call: ApiRequest) -> dict[str, Any]:
+    shown, _ = await _heard(call, "read")
+    text = await _shelf(call).text_of(shown["id"])
+    if text is None:
+        raise ApiError("no-transcript", f"录音 {shown['id']} 没有转写文本", 404)
+    return {"recording_id": shown["id"], "kind": shown["kind"], "text": text}
+
+
+async def play(call: ApiRequest) -> web.StreamResponse:
+    shown, path = await _heard(call, "play")
     if not path.is_file():
-        raise ApiError("recording-missing", f"录音 {recording_id} 的文件已不在", 410)
+        raise ApiError("recording-missing", f"录音 {shown['id']} 的文件已不在", 410)
     # FileResponse answers Range requests, so a player can seek; nothing is cached on the way.
     return web.FileResponse(path, headers={"Content-Type": "audio/wav", "Cache-Control": "no-store"})
 
@@ -117,8 +147,9 @@ RECORDING_ROUTES = [
         "/api/recordings",
         list_recordings,
         PLATFORM,
-        "录音列表: a call's or a ticket's recordings (an agent: only calls they answered); never a path",
-        query=("call", "ticket"),
+        "录音列表: a call's or a ticket's recordings (an agent: only calls they answered), or, for "
+        "supervisors, those whose words hold ``text`` (quality review); never a path",
+        query=("call", "ticket", "text"),
     ),
     Route(
         "GET",
@@ -127,6 +158,15 @@ RECORDING_ROUTES = [
         EVERYONE,
         "收听录音: the WAV, with HTTP Range; reason required; supervisors any, an agent their own recent "
         "calls, a unit only what it was granted; every access and refusal is audited",
+        query=("reason",),
+    ),
+    Route(
+        "GET",
+        "/api/recordings/{recording_id}/transcript",
+        transcript,
+        EVERYONE,
+        "录音转写文本: one direction's words (when the deployment writes calls down), by the same rules as "
+        "the audio; reason required; audited",
         query=("reason",),
     ),
     Route(

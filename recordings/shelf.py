@@ -20,14 +20,15 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from kernel.runtime.db import writer
 from kernel.runtime.events import Publish
 from recordings.access import Heard
 from recordings.files import conversation_path, duration_seconds, intake_path, kept_path, track_path
-from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow
+from recordings.speech import Recognizer
+from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow, RecordingTextRow
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -35,6 +36,8 @@ Clock = Callable[[], datetime]
 Held = Callable[[Sequence[str]], Awaitable[set[str]]]
 #: The ticket each of these calls is about, where one is.
 TicketsOf = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
+#: The kinds that hold one direction of a call: their text says who said what.
+DIRECTIONS = frozenset({"caller_track", "agent_track", "department_track"})
 #: What a call leaves, by kind: the file name in the recordings folder.
 KINDS: dict[str, Callable[[str], str]] = {
     "conversation": lambda call_id: Path(conversation_path("", call_id)).name,
@@ -68,9 +71,11 @@ class RecordingShelf:
         patience: float = 15,
         zone: tzinfo = UTC,
         tickets_of: TicketsOf | None = None,
+        scribe: Recognizer | None = None,
     ) -> None:
         """``publish`` tells the call records each new entry (``recording.filed``); ``zone`` is the
-        centre's, whose days name the folders; ``tickets_of`` finds the ticket a call is about."""
+        centre's, whose days name the folders; ``tickets_of`` finds the ticket a call is about;
+        ``scribe``, when given, writes down each direction of each call once it is entered."""
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Writes take SQLite's write lock at BEGIN: a deferred one that reads first fails when another writer
         # committed meanwhile ("database is locked"), and the recording would go unentered.
@@ -81,6 +86,7 @@ class RecordingShelf:
         self.settle, self.patience = settle, patience
         self.zone = zone
         self.tickets_of = tickets_of
+        self.scribe = scribe
         self._tasks: set[asyncio.Task[None]] = set()
 
     def call_ended(self, call: Mapping[str, object]) -> None:
@@ -157,13 +163,29 @@ class RecordingShelf:
                 await self.publish(
                     {"type": "recording.filed", "call_id": call_id, "recording_id": row.id, "kind": kind}
                 )
-            entered.append(row.id)
+            entered.append(row)
         # Looked up once the rows exist: a ticket taken meanwhile files them itself (file_under), so
         # whichever comes second finds the other.
         ticket = (await self.tickets_of([call_id])).get(call_id) if self.tickets_of and entered else None
         if ticket:
             await self.file_under(call_id, ticket)
-        return entered
+        await self._write_down([row for row in entered if row.kind in DIRECTIONS])
+        return [row.id for row in entered]
+
+    async def _write_down(self, rows: Sequence[RecordingRow]) -> None:
+        """Each direction's words, kept beside its recording (when the deployment asked for them)."""
+        if self.scribe is None:
+            return
+        for row in rows:
+            try:
+                text = (await self.scribe.transcribe(self.folder / row.file)).text
+            except Exception:
+                log.exception("recording %s not written down; its audio is kept", row.id)
+                continue
+            async with self.writes.begin() as session:
+                await session.merge(
+                    RecordingTextRow(recording_id=row.id, text=text, transcribed_at=self.clock())
+                )
 
     async def keep(
         self,
@@ -251,6 +273,23 @@ class RecordingShelf:
             ).scalars()
             return [shown(row) for row in rows]
 
+    async def text_of(self, recording_id: int) -> str | None:
+        async with self.sessions() as session:
+            row = await session.get(RecordingTextRow, recording_id)
+            return None if row is None else row.text
+
+    async def search(self, words: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The kept recordings whose words contain ``words``, newest first, each with its text."""
+        query = (
+            select(RecordingRow, RecordingTextRow.text)
+            .join(RecordingTextRow, RecordingTextRow.recording_id == RecordingRow.id)
+            .where(RecordingTextRow.text.contains(words, autoescape=True), RecordingRow.purged_at.is_(None))
+            .order_by(RecordingRow.started_at.desc(), RecordingRow.id.desc())
+            .limit(limit)
+        )
+        async with self.sessions() as session:
+            return [{**shown(row), "text": text} for row, text in await session.execute(query)]
+
     async def find(self, recording_id: int) -> tuple[dict[str, Any], Heard, Path] | None:
         async with self.sessions() as session:
             row = await session.get(RecordingRow, recording_id)
@@ -264,8 +303,8 @@ class RecordingShelf:
             return shown(row), Heard(row.agent, row.started_at, frozenset(units)), self.folder / row.file
 
     async def purge(self, retention: Mapping[str, int], held: Held, batch: int = 500) -> list[int]:
-        """Delete the files kept longer than their kind's days, except those a ticket still holds; each
-        deletion is recorded (the row keeps its facts and ``purged_at``; the trail says why)."""
+        """Delete the files (and their words) kept longer than their kind's days, except those a ticket still
+        holds; each deletion is recorded (the row keeps its facts and ``purged_at``; the trail says why)."""
         now = self.clock()
         purged: list[int] = []
         for kind, days in retention.items():
@@ -292,6 +331,9 @@ class RecordingShelf:
                 async with self.writes.begin() as session:
                     await session.execute(
                         update(RecordingRow).where(RecordingRow.id == row.id).values(purged_at=now)
+                    )
+                    await session.execute(
+                        delete(RecordingTextRow).where(RecordingTextRow.recording_id == row.id)
                     )
                     session.add(
                         RecordingAccessRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.runtime.db import Base, Moment
@@ -30,6 +30,16 @@ class RecordingRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     #: When the retention purge deleted the file; the row stays, so the deletion is on record.
     purged_at: Mapped[datetime | None] = mapped_column(Moment())
+
+
+class RecordingTextRow(Base):
+    """What was said on one direction of a call (a track's transcript), for search and quality review;
+    personal data like the audio: read by the same rules, purged with it."""
+
+    __tablename__ = "recording_texts"
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    transcribed_at: Mapped[datetime] = mapped_column(Moment())
 
 
 class RecordingGrantRow(Base):

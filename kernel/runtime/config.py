@@ -152,6 +152,10 @@ class Settings:
     # path; empty keeps the built-in Chinese lists.
     prefill_keywords: str = ""
     stt_workers: int = 1
+    # Worker processes of their own that write each call's directions down after it (the caller's, what
+    # they heard, each number dialled), for search and quality review; 0 leaves calls unwritten. Their own,
+    # so a waiting caller's description never queues behind a long call.
+    stt_call_workers: int = 0
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
 

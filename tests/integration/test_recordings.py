@@ -25,6 +25,7 @@ from kernel.api.web import create_app
 from kernel.runtime.db import writer
 from recordings.http import RECORDING_ROUTES, add_recordings
 from recordings.shelf import RecordingShelf
+from recordings.speech import Transcript
 from recordings.tables import RecordingAccessRow, RecordingRow
 from tests.integration.test_agent_api import no_health_checks
 from ticketing.errors import TicketError
@@ -347,3 +348,74 @@ async def test_the_migration_files_earlier_recordings_under_the_tickets_taken_on
     await bring_up_to_date(engine)
     assert await desk.tickets_of_calls([CALL]) == {CALL: ticket["number"]}
     assert [r["ticket"] for r in await shelf.of_calls([CALL])] == [ticket["number"]]
+
+
+class Listener:
+    """A recognizer that 'hears' each file as the words written for its name; it counts what it heard."""
+
+    def __init__(self, words: dict[str, str]) -> None:
+        self.words, self.heard = words, []
+
+    async def transcribe(self, path: Path) -> Transcript:
+        self.heard.append(path.name)
+        return Transcript(self.words[path.name.split("-call-")[1]], 1.0, 0.1)
+
+
+async def test_each_direction_of_a_call_is_written_down_searched_by_supervisors_and_purged_with_its_audio(
+    served,
+) -> None:
+    client, tokens, _, _, _, shelf = served
+    call_id = "1796220000.77"
+    for side in ("caller", "agent"):
+        write_wav(shelf.folder / f"{call_id}-call-{side}.wav", 1.0)
+    write_wav(shelf.folder / f"{call_id}-call.wav", 1.0)
+    listener = Listener({"caller.wav": "小区门口的路灯坏了三天", "agent.wav": "好的我们马上派人处理"})
+    shelf.scribe = listener
+    await shelf.enter({"call_id": call_id, "agent": "1001", "at": time.time()})
+    assert sorted(listener.heard) == [
+        f"{call_id}-call-agent.wav",
+        f"{call_id}-call-caller.wav",
+    ]  # not the mix
+
+    found = await client.get("/api/recordings?text=路灯", headers=as_(tokens, "supervisor"))
+    [hit] = await found.json()
+    assert (hit["call_id"], hit["kind"], hit["text"]) == (call_id, "caller_track", "小区门口的路灯坏了三天")
+    for who in ("1001", "unit"):
+        refused = await client.get("/api/recordings?text=路灯", headers=as_(tokens, who))
+        assert refused.status == 403, who
+    assert (await client.get("/api/recordings?text=%20", headers=as_(tokens, "supervisor"))).status == 422
+    nothing = await client.get("/api/recordings?text=%25", headers=as_(tokens, "supervisor"))
+    assert await nothing.json() == []  # a wildcard is a character to look for, not "anything"
+
+    # Read by the same rules as the audio: the agent who answered, with a reason; audited.
+    url = f"/api/recordings/{hit['id']}/transcript"
+    read = await client.get(f"{url}?reason=复盘", headers=as_(tokens, "1001"))
+    assert (await read.json())["text"] == "小区门口的路灯坏了三天"
+    assert (await client.get(f"{url}?reason=好奇", headers=as_(tokens, "1002"))).status == 403
+    assert (await client.get(url, headers=as_(tokens, "1001"))).status == 422
+    trail = await shelf.trail(hit["id"])
+    assert [(t["actor"], t["action"], t["allowed"]) for t in trail] == [
+        ("1001", "read", True),
+        ("1002", "read", False),
+    ]
+    mixed = next(r for r in await shelf.of_calls([call_id]) if r["kind"] == "conversation")
+    unwritten = await client.get(
+        f"/api/recordings/{mixed['id']}/transcript?reason=质检", headers=as_(tokens, "supervisor")
+    )
+    assert (unwritten.status, (await unwritten.json())["error_id"]) == (404, "no-transcript")
+
+    async with shelf.sessions.begin() as session:  # half a year later, nothing holds it
+        await session.execute(
+            update(RecordingRow)
+            .where(RecordingRow.call_id == call_id)
+            .values(started_at=datetime.now(UTC) - timedelta(days=181))
+        )
+
+    async def nothing_held(call_ids):
+        return set()
+
+    await shelf.purge({"caller_track": 180}, nothing_held)
+    assert (
+        await (await client.get("/api/recordings?text=路灯", headers=as_(tokens, "supervisor"))).json() == []
+    )
+    assert await shelf.text_of(hit["id"]) is None

