@@ -1,17 +1,21 @@
 """The ticket draft pre-filled from the caller's words (speech-to-text): pure, no I/O.
 
 Every field filled here is a guess, listed in the draft's ``guessed`` for the
-agent to confirm or change: the type from keywords, phone numbers and dates
-spotted in the text. Emergency words (着火, 救命, 打人 …) name the number to hand
-the caller to, and raise an alert before any agent answers.
+agent to confirm or change: the type from keywords, the category from its
+words (the deployment's, or those its name lists), the region from the places
+named (cut into words by jieba, so 董市长 is a mayor, not 董市镇), phone numbers
+and dates spotted in the text. Emergency words (着火, 救命, 打人 …) name the
+number to hand the caller to, and raise an alert before any agent answers.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,10 @@ from ticketing.vocabulary import TicketType
 #: Mainland mobiles and landlines with an area code, as people say them (spaces and dashes allowed).
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d(?:[ -]?\d){8}|0\d{2,3}[ -]?\d{7,8})(?!\d)")
 DATE = re.compile(r"(?:\d{4}年)?\d{1,2}月\d{1,2}[日号]|今天|昨天|前天|上周|上个月")
+#: The words a category's name lists: "环境保护（油烟、噪声、污染）" → 环境保护 油烟 噪声 污染.
+NAME_WORDS = re.compile(r"[^（）()、，,与和\s]{2,}")
+#: What a place may be said without: 马家店街道 → 马家店, 七星台镇 → 七星台.
+PLACE_SUFFIXES = ("街道", "社区", "居委会", "村委会", "开发区", "镇", "乡", "村", "区", "县", "市")
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class Keywords:
             "110": ("打人", "抢劫", "杀人", "绑架", "持刀", "车祸", "打架"),
         }
     )
+    #: A category's own words, by its code, in place of those its name lists.
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 DEFAULT_KEYWORDS = Keywords()
@@ -57,7 +67,8 @@ def load_keywords(path: Path) -> Keywords:
     """A deployment's own words (the city's dialect, its usual matters), replacing the built-in lists.
 
     ``[types]`` maps a ticket type (consult, complaint, report, help, suggestion, praise) to its words,
-    ``[emergency]`` an emergency number (110, 119, 120, 122) to its words; a table left out keeps the
+    ``[emergency]`` an emergency number (110, 119, 120, 122) to its words, ``[categories]`` a category's
+    code to its words (a category left out keeps the words its name lists); a table left out keeps the
     built-in one.
     """
     try:
@@ -65,14 +76,14 @@ def load_keywords(path: Path) -> Keywords:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise KeywordsError(f"{path}: {exc}") from None
 
-    def table(name: str, allowed: tuple[str, ...]) -> dict[str, tuple[str, ...]] | None:
+    def table(name: str, allowed: tuple[str, ...] | None) -> dict[str, tuple[str, ...]] | None:
         if name not in data:
             return None
         entries = data[name]
         if not isinstance(entries, dict):
             raise KeywordsError(f"{path}: [{name}] must be a table")
         for key, words in entries.items():
-            if key not in allowed:
+            if allowed is not None and key not in allowed:
                 raise KeywordsError(f"{path}: {name}.{key} is not one of {', '.join(allowed)}")
             if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
                 raise KeywordsError(f"{path}: {name}.{key} must be a list of words")
@@ -80,9 +91,11 @@ def load_keywords(path: Path) -> Keywords:
 
     types = table("types", tuple(t.value for t in TicketType if t != TicketType.OTHER))
     emergency = table("emergency", EMERGENCY_NUMBERS)
+    categories = table("categories", None)  # the directory's codes: unknown ones are never guessed
     return Keywords(
         types=DEFAULT_KEYWORDS.types if types is None else types,
         emergency=DEFAULT_KEYWORDS.emergency if emergency is None else emergency,
+        categories=categories or {},
     )
 
 
@@ -106,11 +119,86 @@ def guess_type(text: str, keywords: Keywords = DEFAULT_KEYWORDS) -> str:
     return best if best and counts[best] else ""
 
 
-def prefill(text: str, keywords: Keywords = DEFAULT_KEYWORDS) -> dict[str, Any]:
-    """The draft fields guessed from the text, with ``guessed`` naming each one."""
+def _said_as(name: str) -> set[str]:
+    suffix = next((suffix for suffix in PLACE_SUFFIXES if name.endswith(suffix)), "")
+    short = name[: -len(suffix)] if suffix else ""
+    return {name, short} if len(short) >= 2 else {name}
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The directory as callers speak it: each category's words, each region's names."""
+
+    categories: Mapping[str, tuple[str, ...]]  # a leaf category's code → its words
+    places: Mapping[str, tuple[str, int]]  # a name as said → (region code, level)
+
+    @classmethod
+    def of(
+        cls,
+        categories: Iterable[Mapping[str, Any]],
+        regions: Iterable[Mapping[str, Any]],
+        own_words: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> Gazetteer:
+        """From the directory's trees (``code``, ``name``, ``parent``; a region's ``level``); a ticket
+        takes a leaf category, so only leaves are guessed, each by its own words or its name's."""
+        categories = list(categories)
+        parents = {category["parent"] for category in categories}
+        words = {
+            category["code"]: (own_words or {}).get(category["code"])
+            or tuple(NAME_WORDS.findall(category["name"]))
+            for category in categories
+            if category["code"] not in parents
+        }
+        places: dict[str, tuple[str, int]] = {}
+        for region in sorted(regions, key=lambda region: region["level"]):  # the deeper name wins
+            for said in _said_as(region["name"]):
+                places[said] = (region["code"], region["level"])
+        return cls(words, places)
+
+    @cached_property
+    def _cutter(self) -> Any:
+        """jieba, taught the places' names (the first cut loads its dictionary: about a second)."""
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        cutter = jieba.Tokenizer()
+        for name in self.places:
+            cutter.add_word(name)
+        return cutter
+
+    def warm(self) -> None:
+        self._cutter.lcut("")
+
+    def category(self, text: str) -> str:
+        """The category whose words appear most (the first listed, on a tie); "" if none."""
+        counts = {code: sum(text.count(word) for word in words) for code, words in self.categories.items()}
+        best = max(counts, key=lambda code: counts[code], default="")
+        return best if best and counts[best] else ""
+
+    def named_places(self, text: str) -> list[str]:
+        """The places named, as said, in order."""
+        return [word for word in dict.fromkeys(self._cutter.lcut(text)) if word in self.places]
+
+    def region(self, places: Iterable[str]) -> str:
+        """The most specific region among the places named."""
+        found = [self.places[place] for place in places]
+        return max(found, key=lambda region: region[1])[0] if found else ""
+
+
+def prefill(
+    text: str, keywords: Keywords = DEFAULT_KEYWORDS, gazetteer: Gazetteer | None = None
+) -> dict[str, Any]:
+    """The draft fields guessed from the text, with ``guessed`` naming each one. With a ``gazetteer``
+    (jieba's cut: CPU work, run it off the event loop) the category and region are guessed too."""
     fields: dict[str, Any] = {"description": text}
     if kind := guess_type(text, keywords):
         fields["type"] = kind
+    if gazetteer is not None:
+        if category := gazetteer.category(text):
+            fields["category"] = category
+        if places := gazetteer.named_places(text):
+            fields["region"] = gazetteer.region(places)
+            fields["places_mentioned"] = places
     if phones := [re.sub(r"[ -]", "", p) for p in PHONE.findall(text)]:
         fields["phones_mentioned"] = phones
     if dates := [m.group(0) for m in DATE.finditer(text)]:

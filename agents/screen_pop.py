@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
-from agents.prefill import DEFAULT_KEYWORDS, Keywords, prefill
+from agents.prefill import DEFAULT_KEYWORDS, Gazetteer, Keywords, prefill
 from kernel.api.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
+from ticketing.tables import CategoryRow, RegionRow
 from ticketing.vocabulary import Channel
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class ScreenPops:
         self.transcript, self.follow = transcript, follow
         self.keywords = keywords
         self._tasks: set[asyncio.Task[None]] = set()
+        self._gazetteer: tuple[object, Gazetteer] | None = None  # the directory it was built from, and it
 
     async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
         """Pop beside the ring: the lookup runs as its own task."""
@@ -88,9 +90,7 @@ class ScreenPops:
         )
         text = await self.transcript(offer.call_id, 0) if self.transcript else None
         if text:
-            draft |= prefill(
-                text, self.keywords
-            )  # guesses, each named in draft["guessed"] for the agent to confirm
+            draft |= await self._prefill(text)  # guesses, each named in draft["guessed"] for the agent
         await self.to_agent(
             offer.account,
             {
@@ -115,8 +115,31 @@ class ScreenPops:
             if late:
                 await self.to_agent(
                     offer.account,
-                    {**told, "text": late, "partial": False, "draft": prefill(late, self.keywords)},
+                    {**told, "text": late, "partial": False, "draft": await self._prefill(late)},
                 )
+
+    async def warm(self) -> None:
+        """Teach jieba the directory's places before the first caller's words need them."""
+        await self._prefill("")
+
+    async def _prefill(self, text: str) -> dict[str, Any]:
+        """The draft's guesses, the category and region among them, worked out off the event loop."""
+        try:
+            gazetteer: Gazetteer | None = await self._directory_as_said()
+        except Exception:
+            log.exception("the directory could not be read; the draft guesses no category or region")
+            gazetteer = None
+        return await asyncio.to_thread(prefill, text, self.keywords, gazetteer)
+
+    async def _directory_as_said(self) -> Gazetteer:
+        """Built again (jieba taught the places' names, off the event loop) when the directory changed."""
+        directory = self.desk.directory
+        trees = (await directory.tree(CategoryRow), await directory.tree(RegionRow))
+        if self._gazetteer is None or self._gazetteer[0] != trees:
+            gazetteer = Gazetteer.of(*trees, self.keywords.categories)
+            await asyncio.to_thread(gazetteer.warm)
+            self._gazetteer = (trees, gazetteer)
+        return self._gazetteer[1]
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -323,6 +323,8 @@ class Controller:
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
+        if self.transcripts.enabled:  # the draft's guesses need the directory's places taught to jieba
+            self._tasks.append(asyncio.create_task(self.screen_pops.warm(), name="screen-pop-warm-up"))
         self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:

@@ -1,11 +1,21 @@
 """The draft pre-filled from what the caller said: every field a guess the agent confirms."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from agents.prefill import DEFAULT_KEYWORDS, KeywordsError, emergency_in, guess_type, load_keywords, prefill
+import ticketing
+from agents.prefill import (
+    DEFAULT_KEYWORDS,
+    Gazetteer,
+    KeywordsError,
+    emergency_in,
+    guess_type,
+    load_keywords,
+    prefill,
+)
 
 
 def test_a_complaint_with_a_phone_number_and_a_date():
@@ -51,6 +61,7 @@ def test_a_deployments_own_words_replace_the_lists_it_names(tmp_path: Path) -> N
         ("[types]\nother = ['x']\n", "types.other"),
         ("types = 3\n", "[types]"),
         ("[types\n", "words.toml"),
+        ("[categories]\n'urban.roads' = [1]\n", "categories.urban.roads"),
     ],
 )
 def test_a_bad_keywords_file_is_refused_naming_the_entry(tmp_path: Path, text: str, names: str) -> None:
@@ -58,3 +69,37 @@ def test_a_bad_keywords_file_is_refused_naming_the_entry(tmp_path: Path, text: s
     path.write_text(text, encoding="utf-8")
     with pytest.raises(KeywordsError, match=re.escape(names)):
         load_keywords(path)
+
+
+def seed_gazetteer(own_words=None) -> Gazetteer:
+    seed = json.loads((Path(ticketing.__file__).parent / "seed/directory.json").read_text(encoding="utf-8"))
+    categories = [{"code": c, "name": n, "parent": p} for c, n, p, _ in seed["categories"]]
+    regions = [{"code": c, "name": n, "parent": p, "level": level} for c, n, p, level in seed["regions"]]
+    return Gazetteer.of(categories, regions, own_words)
+
+
+def test_the_category_from_the_words_its_name_lists_and_the_region_from_the_places_named():
+    places = seed_gazetteer()
+    draft = prefill("我住在马家店团结路，楼下饭店油烟很大", gazetteer=places)
+    assert (draft["category"], draft["region"], draft["places_mentioned"]) == (
+        "urban.environment",  # 环境保护（油烟、噪声、污染）
+        "zj.majiadian",  # 马家店街道, said without 街道
+        ["马家店"],
+    )
+    assert draft["guessed"] == ["description", "type", "category", "region", "places_mentioned"]
+    community = prefill("马家店街道第一社区的路灯坏了，七星台那边也是", gazetteer=places)
+    assert (community["category"], community["region"]) == ("urban.roads", "zj.majiadian.c01"), "the deepest"
+    assert community["places_mentioned"] == ["马家店街道第一社区", "七星台"]
+    assert prefill("董市停水两天了", gazetteer=places)["region"] == "zj.dongshi"
+    mayor = prefill("我要找董市长反映问题", gazetteer=places)
+    assert "region" not in mayor and "category" not in mayor, "董市长 is the mayor Dong, cut as a word"
+    assert prefill("城乡建设管理", gazetteer=places).get("category") is None, "a ticket takes a leaf topic"
+
+
+def test_a_deployments_own_category_words_replace_those_its_name_lists(tmp_path: Path) -> None:
+    path = tmp_path / "words.toml"
+    path.write_text("[categories]\n'market.price' = ['乱收费', '收费太高']\n", encoding="utf-8")
+    places = seed_gazetteer(load_keywords(path).categories)
+    assert prefill("仙女镇有个菜市场乱收费", gazetteer=places)["category"] == "market.price"
+    assert prefill("价格收费", gazetteer=places).get("category") is None, "its name's words are replaced"
+    assert prefill("停水了", gazetteer=places)["category"] == "utilities.water", "others keep their own"

@@ -1,17 +1,33 @@
 """The screen pop: the caller's history (without this call) and a draft, on the offered agent's stream."""
 
 import asyncio
+import json
 from pathlib import Path
 
+import ticketing
 from acd.engine import Offer
 from agents.screen_pop import ScreenPops
 from recordings.speech import Transcript, tidy
 from recordings.transcripts import TAP_DELAY_SECONDS, Transcripts
+from ticketing.tables import CategoryRow
+
+
+class Directory:
+    """The seed's topic and region trees, as ``ticketing.directory.Directory.tree`` gives them."""
+
+    async def tree(self, table):
+        seed = json.loads(
+            (Path(ticketing.__file__).parent / "seed/directory.json").read_text(encoding="utf-8")
+        )
+        if table is CategoryRow:
+            return [{"code": c, "name": n, "parent": p, "urgent": u} for c, n, p, u in seed["categories"]]
+        return [{"code": c, "name": n, "parent": p, "level": level} for c, n, p, level in seed["regions"]]
 
 
 class Desk:
     def __init__(self, fails: bool = False) -> None:
         self.fails, self.asked = fails, []
+        self.directory = Directory()
 
     async def list(self, actor, where):
         self.asked.append((actor.name, actor.role.value, where.caller_phone))
@@ -140,13 +156,14 @@ async def test_without_live_audio_the_recording_is_transcribed_and_its_text_foll
     recognizer.release.set()
     await late
     told = {"type": "agent.transcript", "agent": "1001", "call_id": "c1", "text": "路灯坏了三天"}
-    draft = {"description": "路灯坏了三天", "guessed": ["description"]}
+    draft = {"description": "路灯坏了三天", "category": "urban.roads", "guessed": ["description", "category"]}
     assert popped[1:] == [{**told, "partial": False, "draft": draft}]
     assert recognizer.heard == [Path("/chroot/var/recordings/c1-intake.wav")]
 
     await pops.pop(Offer("c1", "1002", ""), {"caller_number": "13800138000"})  # ready now: in the draft
     assert popped[2]["draft"]["description"] == "路灯坏了三天" and popped[2]["draft"]["guessed"] == [
-        "description"
+        "description",
+        "category",
     ]
     await transcripts.close()
 
@@ -183,7 +200,11 @@ async def test_an_agent_offered_while_the_caller_speaks_reads_the_words_as_they_
             **told,
             "text": "路灯坏了三天",
             "partial": False,
-            "draft": {"description": "路灯坏了三天", "guessed": ["description"]},
+            "draft": {
+                "description": "路灯坏了三天",
+                "category": "urban.roads",
+                "guessed": ["description", "category"],
+            },
         },
     ]
     assert tap.stopped and recognizer.heard == [], "the live text is final: the recording is not read again"
