@@ -18,7 +18,9 @@ the number, as an attended one, and becomes a three-way call when Asterisk
 says the keys joined all three.
 
 A colleague or a skill group is reached through the ACD instead (the caller's
-flow queues them again with their first place: ``ivr/handback.py``).
+flow queues them again with their first place: ``ivr/handback.py``); from the
+phone, ``*8`` then ``00`` and the account or the skill, which the dialplan
+tells the controller instead of dialling.
 
 ``hear`` follows each consult from AMI events and returns the writes and
 actions to run in order, like the supervisors' monitors.
@@ -35,7 +37,9 @@ from typing import Any
 
 from calls.targets import (
     ABORT_KEYS,
+    ACCOUNT,
     EMERGENCY_NUMBERS,
+    HANDBACK_EVENT,
     THREE_WAY_KEYS,
     TRANSFER_CONTEXT,
     LinkageMode,
@@ -217,6 +221,8 @@ class CallControl:
         kind = event.get("Event")
         if kind == "AttendedTransfer":
             return self._transferred(event)
+        if kind == "UserEvent" and event.get("UserEvent") == HANDBACK_EVENT:
+            return self._handback_from_phone(str(event.get("Linkedid", "")), str(event.get("Target", "")))
         if kind == "Hangup":
             self._departments.pop(str(event.get("Channel", "")), None)
         call_id, channel = str(event.get("Linkedid", "")), str(event.get("Channel", ""))
@@ -260,6 +266,36 @@ class CallControl:
         consult = Consult(call_id, number, ATTENDED, call.agent, agent_channel, call.agent)
         self._consults[call_id] = consult
         return consult
+
+    def _handback_from_phone(self, call_id: str, digits: str) -> list[Work]:
+        """A colleague's account or a skill the agent dialled after ``*8 00``: handed to the ACD like the
+        API's ``agent:``/``skill:``, for the agent who answered the call."""
+        call = self.live_calls().get(call_id)
+        if call is None or not call.agent or not ACCOUNT.fullmatch(digits):
+            return []
+        target = Target(agent=digits) if self.is_agent(digits) else Target(skill=digits)
+        return [functools.partial(self._phone_handback, call, target)]
+
+    async def _phone_handback(self, call: LiveCall, target: Target) -> None:
+        """A refusal (nobody on duty, the agent themself…) is on the floor's stream; the agent's phone is
+        back with the caller, as after any consult that did not happen."""
+        try:
+            await self._hand_back(call, Handback(target.skill, target.agent, call.agent), str(target))
+        except ApiError as refused:
+            await self.publish(
+                {
+                    **self._about(call),
+                    "type": "call.transfer",
+                    "to": str(target),
+                    "mode": BLIND,
+                    "state": "refused",
+                    "agent": call.agent,
+                    "by": call.agent,
+                    "error_id": refused.error_id,
+                    "reason": refused.message,
+                    "linkage": "",
+                }
+            )
 
     def _ringing(self, consult: Consult, local_channel: str, department_channel: str) -> list[Work]:
         """The department's phone is dialled: first through the first trunk, again through the next one

@@ -22,6 +22,11 @@ TRANSFER_CONTEXT = "hotline-transfer"
 THREE_WAY_KEYS = "*3"
 #: Sent by the agent's phone while consulting: back to the caller (features.conf atxferabort).
 ABORT_KEYS = "*1"
+#: Dialled after ``*8`` from the agent's phone: a colleague's account or a skill follows (00 1002, 00 12333),
+#: handed to the ACD like ``agent:``/``skill:``. No number the dialling plan allows begins so.
+HANDBACK_PREFIX = "00"
+#: What the dialplan tells the controller of such a dial (asterisk-conf/extensions.conf).
+HANDBACK_EVENT = "HotlineHandback"
 #: 国办发〔2022〕12号: the linkage numbers an agent reaches with one key.
 EMERGENCY_NUMBERS = ("110", "119", "120", "122")
 NUMBER = re.compile(r"[0-9]{3,20}")

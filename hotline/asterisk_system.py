@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from calls.targets import EMERGENCY_NUMBERS
+from calls.targets import EMERGENCY_NUMBERS, HANDBACK_EVENT, HANDBACK_PREFIX
 from hotline.plans import carrier_trunks
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
 from kernel.runtime.config import VOICEMAIL_BOX, Settings
@@ -76,6 +76,8 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
             settings.outbound_area_codes, settings.outbound_numbers
         ).dialplan_patterns(),
         "emergency_numbers": EMERGENCY_NUMBERS,
+        "handback_prefix": HANDBACK_PREFIX,
+        "handback_event": HANDBACK_EVENT,
         "voicemail_box": VOICEMAIL_BOX,
         "voicemail_pin": settings.voicemail_pin,
     }

@@ -43,7 +43,8 @@ CATALOGUE: dict[str, EventType] = {
         EventType(
             "call.transfer",
             "an agent's transfer: to a number (blind, attended; linkage names 110/119/120/122 when it is the "
-            "emergency linkage) or back to the ACD (state queued); state dialling, ringing, answered, "
+            "emergency linkage) or back to the ACD (state queued, or refused with error_id and reason when "
+            "asked from the phone: *8 00 and an account or skill); state dialling, ringing, answered, "
             "handed_over, failed or cancelled (cancelled_by: the agent called it off); by: who asked, the "
             "agent when pressed on their phone (*8 and the number: followed from ringing on, as attended)",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),

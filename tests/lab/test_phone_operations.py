@@ -1,5 +1,6 @@
 """The in-call operations pressed on the agent's own phone (features.conf): ``*8`` and a number consults,
-``*1`` goes back to the caller, ``*2`` hands over, ``*3`` joins all three. The controller was not asked:
+``*1`` goes back to the caller, ``*2`` hands over, ``*3`` joins all three; ``*8`` and ``00`` with a
+colleague's account or a skill hands the caller to the ACD. The controller was not asked:
 it follows what Asterisk did, and the floor, the call's legs, the recordings and the ticket show it as
 they show an operation asked of the API.
 
@@ -21,6 +22,7 @@ from tests.lab.test_calls import (
     DEPARTMENT_HZ,
     PHASE,
     SPEAK_AFTER_THE_DESCRIPTION,
+    agent_is,
     all_quiet,
     everyone_speaks,
     last_heard,
@@ -28,6 +30,7 @@ from tests.lab.test_calls import (
     police_heard_both,
     put_the_phone_down,
     recordings,
+    tone_caller,
     voices,
 )
 from tests.lab.test_restarts import of_call
@@ -151,3 +154,44 @@ async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_se
     status, shown = await api("GET", f"{base}/api/tickets/{ticket['number']}", agent_token)
     linkage = shown["call_linkage"]
     assert (linkage["service"], linkage["mode"], linkage["agent"]) == ("110", "three-way", "1001"), linkage
+
+
+async def test_from_the_phone_a_colleague_then_a_skill_gets_the_caller_through_the_acd(lab, agents):
+    await agents.only_ready("1001", "1002", "1003")
+    try:
+        async with agents.floor() as floor:
+            await place_call(lab, plan := tone_caller())
+            bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
+            call_id = bridged["call_id"]
+            assert bridged["agent"] == "1001", bridged
+            await press(agents, "1001", "*8")
+            await asyncio.sleep(1.5)  # "transfer": 00 and the colleague's account follow the prompt
+            await press(agents, "1001", "001002")
+            handed = await floor.wait_for(
+                lambda e: of_operation("call.transfer", "queued")(e) and e["call_id"] == call_id, 20
+            )
+            assert (handed["to"], handed["by"], handed["agent"]) == ("agent:1002", "1001", "1001"), handed
+            again = await floor.wait_for(
+                lambda e: e.get("type") == "acd.queued" and e.get("transferred_by") == "1001", 15
+            )
+            assert again["agent"] == "1002"
+            await floor.wait_for(agent_is("1002", "talking"), 30)
+
+            await press(agents, "1002", "*8")
+            await asyncio.sleep(1.5)
+            await press(agents, "1002", "0012315")  # the skill 12315, which 1003 has
+            await floor.wait_for(agent_is("1003", "talking"), 40)
+            offered = [
+                e["agent"] for e in floor.events if e.get("type") == "acd.offered" and e["call_id"] == call_id
+            ]
+            assert offered == ["1001", "1002", "1003"]
+            handovers = [
+                (e["to"], e["state"], e["by"])
+                for e in floor.events
+                if e.get("type") == "call.transfer" and e["call_id"] == call_id
+            ]
+            assert handovers == [("agent:1002", "queued", "1001"), ("skill:12315", "queued", "1002")], (
+                handovers
+            )
+    finally:
+        await agents.hang_up_everything()

@@ -45,7 +45,7 @@ def floor():
     control = CallControl(
         ami,  # type: ignore[arg-type]
         lambda: calls,
-        lambda account: account in {"1001", "1002"},
+        lambda account: account in {"1001", "1002", "1003"},
         OutboundGuard(DiallingPlan(), publish),
         publish,
         handbacks,
@@ -354,6 +354,42 @@ async def test_a_caller_handed_to_a_colleague_is_asked_of_the_flow_then_the_agen
     assert handbacks.take(CALL_ID) == Handback("", "1002", "1001")
     assert ami.actions == [("Hangup", {"Channel": AGENT})]
     assert events[-1] | {"to": "agent:1002", "state": "queued"} == events[-1]
+
+
+def handback_dialled(target: str) -> dict[str, str]:
+    """The dialplan's word that the agent's phone dialled *8 00 and ``target`` (extensions.conf)."""
+    return {
+        "Event": "UserEvent",
+        "UserEvent": "HotlineHandback",
+        "Channel": "Local/001002@hotline-transfer-00000004;2",
+        "Linkedid": CALL_ID,
+        "Target": target,
+    }
+
+
+async def test_from_the_phone_a_colleague_or_a_skill_is_handed_the_caller_like_from_the_api(floor):
+    control, ami, events, _, handbacks = floor
+    with handbacks.talking(CALL_ID):
+        await run(control.hear(handback_dialled("1002")))  # an account: the colleague
+    assert handbacks.take(CALL_ID) == Handback("", "1002", "1001")
+    assert ami.actions == [("Hangup", {"Channel": AGENT})]
+    assert events[-1] | {"to": "agent:1002", "state": "queued", "by": "1001"} == events[-1]
+    with handbacks.talking(CALL_ID):
+        await run(control.hear(handback_dialled("12333")))  # no account: a skill group
+    assert handbacks.take(CALL_ID) == Handback("12333", "", "1001")
+
+
+async def test_a_handback_the_phone_cannot_have_is_refused_on_the_floor_and_the_agent_stays(floor):
+    control, ami, events, _, handbacks = floor
+    with handbacks.talking(CALL_ID):
+        await run(control.hear(handback_dialled("1001")))  # themself
+        await run(control.hear(handback_dialled("1003")))  # a colleague not on duty
+    assert [(e["to"], e["state"], e["error_id"]) for e in events] == [
+        ("agent:1001", "refused", "transfer-to-self"),
+        ("agent:1003", "refused", "target-unavailable"),
+    ]
+    assert ami.actions == [] and handbacks.take(CALL_ID) is None
+    assert control.hear({**handback_dialled("1002"), "Linkedid": "no-such-call"}) == []
 
 
 async def test_consults_of_calls_that_ended_are_forgotten(floor):
