@@ -28,7 +28,7 @@ from acd.state_store import AcdStateStore
 from agents.dial_out import DialOut
 from agents.directory import AgentDirectory, AgentRecord
 from agents.fallback_queue import FallbackQueue
-from agents.phone import run_feature_code
+from agents.phone import run_dial_code, run_feature_code
 from agents.prefill import emergency_in
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
@@ -289,6 +289,7 @@ class Controller:
         )
         self.fastagi.route("ivr", self._answer_hotline)
         self.fastagi.route("agent", self._feature_code)
+        self.fastagi.route("dial", self._dial_code)
         self.ami.on_event(self._on_ami_event)
         self.ami.on_connect(self._reconcile)
 
@@ -407,6 +408,9 @@ class Controller:
 
     async def _feature_code(self, session: AgiSession) -> None:
         await run_feature_code(session, self.dispatcher, self.settings.prompts_dir, self.publish)
+
+    async def _dial_code(self, session: AgiSession) -> None:
+        await run_dial_code(session, self.dial_out, self.settings.prompts_dir, self.publish)
 
     def _on_ami_event(self, event: Message) -> None:
         if event.get("UserEvent") == "HotlineOutboundRefused":  # the dialplan's own check refused a number

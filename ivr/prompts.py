@@ -30,6 +30,7 @@ FIXED_PROMPTS: dict[str, str] = {
     "agent-wrap-up": "话后处理中，完成后请按就绪。",
     "agent-logged-out": "已签出。",
     "agent-refused": "操作未成功，请在坐席页面查看原因。",
+    "agent-dial": "好的，稍后话机响铃，接听后为您拨通。",
 }
 #: Position and expected-wait announcements come as whole sentences up to these figures.
 MAX_AHEAD = 20

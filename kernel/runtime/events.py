@@ -110,7 +110,7 @@ CATALOGUE: dict[str, EventType] = {
         ),
         EventType(
             "agent.refused",
-            "a feature code dialled on the phone was refused",
+            "a feature code dialled on the phone was refused (*71…*79; *9, a dial-out the API would refuse)",
             ("agent", "code", "error_id", "message"),
         ),
         EventType(

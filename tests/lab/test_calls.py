@@ -374,6 +374,51 @@ async def test_an_agent_calls_a_citizen_back_about_a_ticket_shown_as_12345_noted
     ], listed
 
 
+async def test_from_the_phone_star_9_calls_a_citizen_about_a_ticket_ringing_the_agent_back(
+    lab, agents, lab_env
+):
+    base = agents.base_url
+    await agents.only_ready("1001")
+    token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
+    citizen = "13911113333"
+    status, ticket = await api("POST", f"{base}/api/tickets", token, {**COMPLAINT, "caller_phone": citizen})
+    assert status in (200, 201), ticket
+    since = time.time() - 1
+    try:
+        async with agents.floor() as floor:
+            await agents.dial_feature_code("1001", "*90088216123456")  # not in the dialling plan
+            refused = await floor.wait_for(lambda e: e.get("type") == "agent.refused", 15)
+            assert (refused["code"], refused["error_id"]) == ("*9", "outbound-not-allowed"), refused
+            # *9, the ticket's number, * and the citizen's: the phone is rung back once the prompt ends.
+            await agents.dial_feature_code("1001", f"*9{ticket['number']}*{citizen}")
+            calling = await floor.wait_for(
+                lambda e: e.get("type") == "agent.dial" and e.get("state") == "calling", 15
+            )
+            assert (calling["number"], calling["ticket"], calling["by"]) == (
+                citizen,
+                ticket["number"],
+                "1001",
+            )
+            await floor.wait_for(
+                lambda e: e.get("type") == "agent.dial" and e.get("state") == "connected", 40
+            )
+        async with asyncio.timeout(15):  # the agent answered; then the citizen's phone rings, shown as 12345
+            while not [
+                p for p in recordings(lab).glob(f"callee-{citizen}-*.wav") if p.stat().st_mtime >= since
+            ]:
+                await asyncio.sleep(0.5)
+        assert newest(recordings(lab), f"callee-{citizen}-from-12345-*.wav", since).exists()
+        async with asyncio.timeout(10):
+            while True:
+                status, seen = await api("GET", f"{base}/api/tickets/{ticket['number']}", token)
+                if notes := [e for e in seen["events"] if e.get("kind") == "noted"]:
+                    break
+                await asyncio.sleep(0.5)
+        assert calling["dial_id"] in str(notes[-1]), notes
+    finally:
+        await agents.hang_up_everything()
+
+
 async def test_an_attended_transfer_lets_the_agent_speak_to_12333_then_hand_over_by_hanging_up(lab, agents):
     base = agents.base_url
     await agents.phone("1001", tone=int(AGENT_HZ))
