@@ -11,6 +11,7 @@ callee was busy or did not answer.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,6 +44,13 @@ class Trunk:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def auth_name(self) -> str:
+        """Its credentials' name in pjsip.conf, which changes with the password: Asterisk re-creates a
+        registration whose settings changed when it reloads, so a new password logs in at once, not at
+        the next refresh (a changed auth section alone would wait for it)."""
+        return f"{self.name}-auth-{hashlib.sha256(self.password.encode()).hexdigest()[:8]}"
 
 
 def password_key(name: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lab.controller import api_token
+from lab.controller import ControllerProcess, api_token
 from lab.network import silenced
 from tests.lab.conftest import api
 from tests.lab.test_calls import recordings
@@ -79,3 +79,30 @@ async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_s
         assert newest(recordings(lab), f"callee-13922224444-from-12345-*-port-{first}.wav", since)
         await agents.hang_up_everything()
     print(f"carrier silent: unreachable after {noticed:.1f} s; answering again: reachable after {back:.1f} s")
+
+
+async def test_a_trunk_logging_in_with_a_wrong_password_is_refused_by_its_carrier(
+    lab, lab_env, controller, settings, tmp_path
+):
+    """The carrier's challenge is real: the same trunk with another password is not let in; with its own
+    password again it is."""
+
+    def registration() -> str:
+        shown = lab.sut.cli("pjsip show registrations")
+        return next((line for line in shown.splitlines() if "backup/sip:" in line), shown)
+
+    controller.stop()
+    wrong = {**lab_env, "HOTLINE_TRUNK_PASSWORD_BACKUP": "not-the-carriers-password"}
+    impostor = ControllerProcess(wrong, settings, tmp_path / "wrong-password.log")
+    impostor.start()
+    try:
+        async with asyncio.timeout(30):
+            while "Rejected" not in (refused := await asyncio.to_thread(registration)):
+                await asyncio.sleep(0.5)
+    finally:
+        impostor.stop()
+        controller.start()  # its own password again
+    async with asyncio.timeout(30):
+        while "Registered" not in (accepted := await asyncio.to_thread(registration)):
+            await asyncio.sleep(0.5)
+    print(f"wrong password: {refused.split()}; own password again: {accepted.split()}")

@@ -28,6 +28,18 @@ def test_trunks_are_tried_in_the_order_written_and_one_with_a_user_name_register
     assert parse_trunks("", {}, DEFAULT) == (DEFAULT,), "without a list, the one carrier of the settings"
 
 
+def test_a_new_password_gets_credentials_of_another_name_so_asterisk_logs_in_again_at_once():
+    (before,) = parse_trunks("unicom=hotline@sip.example.cn:5080", PASSWORD, DEFAULT)
+    (after,) = parse_trunks(
+        "unicom=hotline@sip.example.cn:5080", {"HOTLINE_TRUNK_PASSWORD_UNICOM": "changed"}, DEFAULT
+    )
+    assert (
+        before.auth_name == parse_trunks("unicom=hotline@sip.example.cn:5080", PASSWORD, DEFAULT)[0].auth_name
+    )
+    assert before.auth_name != after.auth_name and before.auth_name.startswith("unicom-auth-")
+    assert "s3cret" not in before.auth_name
+
+
 @pytest.mark.parametrize(
     "spec",
     [
