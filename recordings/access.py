@@ -1,6 +1,6 @@
 """Who may hear a recording (枝江 第二十六条: call recordings are not handed out without approval). Pure.
 
-- Supervisors and administrators: any recording, for a stated reason.
+- Supervisors, quality staff and administrators: any recording, for a stated reason.
 - An agent: the recordings of calls they answered, for a while after the call (quality review of their
   own work), never a colleague's.
 - A unit: none, unless a supervisor granted that unit that one recording.
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from kernel.api.identity import Actor, Role
 
-REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+REVIEWERS = frozenset({Role.SUPERVISOR, Role.QUALITY, Role.ADMIN})
 REASON_LIMIT = 200
 
 

@@ -65,13 +65,13 @@ async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
 
 
 async def _search(call: ApiRequest, words: str) -> list[dict[str, Any]]:
-    """Quality review: the recordings whose words hold these, for supervisors (the words are audited)."""
+    """Quality review: the recordings whose words hold these, for reviewers (the words are audited)."""
     actor, shelf = call.actor, _shelf(call)
     if not words:
         raise invalid("text", "须给出要检索的词语")
     if actor.role not in REVIEWERS:
         await shelf.audit(**_entry(actor, "search", False, words))
-        raise ApiError("reviewers-only", "按通话内容检索录音仅限班长和管理员", 403)
+        raise ApiError("reviewers-only", "按通话内容检索录音仅限班长、质检员和管理员", 403)
     found = await shelf.search(words)
     await shelf.audit(**_entry(actor, "search", True, words))
     return found
@@ -146,7 +146,7 @@ RECORDING_ROUTES = [
         "GET",
         "/api/recordings",
         list_recordings,
-        PLATFORM,
+        PLATFORM | REVIEWERS,
         "录音列表: a call's or a ticket's recordings (an agent: only calls they answered), or, for "
         "supervisors, those whose words hold ``text`` (quality review); never a path",
         query=("call", "ticket", "text"),

@@ -612,7 +612,8 @@ def _attach(ticket: Ticket, payload: Mapping[str, Any], ctx: Context) -> Event:
 
 
 ANY_OPEN = frozenset(S) - {S.ARCHIVED}
-EVERYONE = frozenset(Role)
+#: Everyone who works tickets (quality staff read them, and change nothing).
+WORKERS = frozenset(Role) - {Role.QUALITY}
 UNITS = frozenset({UNIT})
 #: The command table: who, from where, which event, to where, checked by which decider.
 RULES: dict[str, Rule] = {
@@ -672,10 +673,10 @@ RULES: dict[str, Rule] = {
     "remind": Rule(PLATFORM, OPEN_AT_UNIT, "reminded", None, _remind),
     "supervise": Rule(REVIEWERS, OPEN_AT_UNIT | {S.REPLIED}, "supervised", None, _supervise),
     "mark_hot": Rule(PLATFORM, ANY_OPEN, "marked_hot", None, _mark_hot),
-    "note": Rule(EVERYONE, ANY_OPEN, "noted", None, _note, lead=True, assisting=True),
+    "note": Rule(WORKERS, ANY_OPEN, "noted", None, _note, lead=True, assisting=True),
     "message_citizen": Rule(PLATFORM, ANY_OPEN, "citizen_messaged", None, _message_citizen),
     "record_linkage": Rule(PLATFORM, ANY_OPEN, "linkage_recorded", None, _record_linkage),
-    "attach": Rule(EVERYONE, ANY_OPEN, "attached", None, _attach, lead=True, assisting=True),
+    "attach": Rule(WORKERS, ANY_OPEN, "attached", None, _attach, lead=True, assisting=True),
 }
 COMMANDS = frozenset(RULES)
 

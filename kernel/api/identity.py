@@ -37,6 +37,8 @@ class Role(Labelled):
     SUPERVISOR = "supervisor", "班长"
     UNIT = "unit", "承办单位"
     ADMIN = "admin", "管理员"
+    #: Quality staff: hear and search the recordings, read tickets; change nothing.
+    QUALITY = "quality", "质检员"
 
 
 PLATFORM_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})

@@ -83,6 +83,7 @@ async def served(engine, tmp_path: Path):
         "1002": await users.add("1002", "agent"),
         "supervisor": await users.add("李班长", "supervisor"),
         "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
+        "quality": await users.add("质检员小周", "quality"),
     }
     ticket, _ = await desk.take_in(  # written in the wrap-up, after the hang-up
         {
@@ -157,6 +158,22 @@ async def test_an_agent_hears_their_own_recent_calls_only(served) -> None:
     shelf.clock = lambda: datetime.now(UTC) + AGENT_WINDOW + timedelta(hours=1)
     late = await client.get(f"/api/recordings/{conversation}/audio?reason=复盘", headers=as_(tokens, "1001"))
     assert late.status == 403 and (await late.json())["error_id"] == "too-old"
+
+
+async def test_quality_staff_find_and_hear_any_recording_and_change_no_ticket(served) -> None:
+    client, tokens, (conversation, _), audio, ticket, _ = served
+    listed = await client.get(f"/api/recordings?ticket={ticket}", headers=as_(tokens, "quality"))
+    assert listed.status == 200 and conversation in [r["id"] for r in await listed.json()]
+    heard = await client.get(
+        f"/api/recordings/{conversation}/audio?reason=质检抽查", headers=as_(tokens, "quality")
+    )
+    assert heard.status == 200 and await heard.read() == audio
+    read = await client.get(f"/api/tickets/{ticket}", headers=as_(tokens, "quality"))
+    assert read.status == 200
+    noted = await client.post(
+        f"/api/tickets/{ticket}/note", json={"text": "x"}, headers=as_(tokens, "quality")
+    )
+    assert noted.status == 403, "quality staff change no ticket"
 
 
 async def test_a_unit_hears_a_recording_only_once_a_supervisor_granted_it(served) -> None:

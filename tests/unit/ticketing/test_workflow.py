@@ -325,6 +325,7 @@ def _actor_for(role: Role) -> Actor:
         Role.SUPERVISOR: SUPERVISOR,
         Role.ADMIN: Actor("admin", Role.ADMIN),
         Role.UNIT: CITY_MGMT,
+        Role.QUALITY: Actor("质检员", Role.QUALITY),
     }[role]
 
 
