@@ -6,7 +6,7 @@ The agent's phone is busy meanwhile, so the ACD offers them no call; the
 number is checked against the dialling plan here and again in the dialplan.
 From the phone (``*9`` and the number, or ``*9``, the ticket's number, ``*``
 and the number) it is the same call: checked while the agent listens, then
-their phone rings back once they have hung up.
+their phone rings back once the dialplan has ended the call that asked.
 """
 
 from __future__ import annotations

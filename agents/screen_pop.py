@@ -60,7 +60,8 @@ class ScreenPops:
         self.transcript, self.follow = transcript, follow
         self.keywords = keywords
         self._tasks: set[asyncio.Task[None]] = set()
-        self._gazetteer: tuple[object, Gazetteer] | None = None  # the directory it was built from, and it
+        #: The directory's trees as last read, and the gazetteer built from them.
+        self._gazetteer: tuple[object, Gazetteer] | None = None
 
     async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
         """Pop beside the ring: the lookup runs as its own task."""

@@ -148,7 +148,7 @@ RECORDING_ROUTES = [
         list_recordings,
         PLATFORM | REVIEWERS,
         "录音列表: a call's or a ticket's recordings (an agent: only calls they answered), or, for "
-        "supervisors, those whose words hold ``text`` (quality review); never a path",
+        "reviewers (supervisors, quality staff), those whose words hold ``text``; never a path",
         query=("call", "ticket", "text"),
     ),
     Route(
