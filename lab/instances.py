@@ -13,6 +13,9 @@ from pathlib import Path
 from lab.processes import ManagedProcess
 
 SUBDIRS = ("etc", "lib", "keys", "spool", "run", "log", "cache", "recordings", "sounds/hotline")
+#: Asterisk's files are its group's alone, as the rendered configuration is: its log names callers and
+#: accounts. Asterisk sets no mode of its own; it takes its parent's umask (deploy/asterisk/entrypoint.sh).
+ASTERISK_UMASK = 0o027
 
 
 class InstanceError(RuntimeError):
@@ -63,7 +66,7 @@ class AsteriskInstance:
             "-C",
             self.conf,
         )
-        return ManagedProcess(f"asterisk-{self.name}", argv, self.state_dir, self.conf)
+        return ManagedProcess(f"asterisk-{self.name}", argv, self.state_dir, self.conf, umask=ASTERISK_UMASK)
 
     def prepare(self, render: Callable[[Path], object], fresh: bool, keep_contacts: bool = False) -> None:
         """Render the config; on a fresh start also wipe astdb (it remembers old contacts), unless the
@@ -78,6 +81,12 @@ class AsteriskInstance:
         uid, gid = chroot_user_ids(self.root)
         for path in [self.host_dir, *self.host_dir.rglob("*")]:
             os.lchown(path, uid, gid)
+        # Logs an earlier Asterisk wrote with a looser umask are tightened too (Asterisk appends to them).
+        logs = self.host_dir / "log"
+        logs.chmod(0o750)
+        for path in logs.iterdir():
+            if path.is_file():
+                path.chmod(0o640)
 
     def cli(self, command: str, timeout: float = 15) -> str:
         result = run_in_chroot(self.root, ["/usr/sbin/asterisk", "-C", self.conf, "-rx", command], timeout)

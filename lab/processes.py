@@ -17,6 +17,7 @@ class ManagedProcess:
     argv: tuple[str, ...]
     state_dir: Path
     marker: str  # must appear in the process's command line for a pid to count as ours
+    umask: int = -1  # the process's file mode mask; -1 keeps ours
 
     @property
     def pid_file(self) -> Path:
@@ -52,6 +53,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=self.umask,
             )
         self.pid_file.write_text(f"{process.pid}\n")
         # Until the child has exec'ed, /proc shows our own command line: wait for its own.

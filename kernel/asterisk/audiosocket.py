@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kernel.asterisk.ami import AmiClient, AmiError
+from kernel.asterisk.refusals import RefusalReports, Tell
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,10 @@ class Listening:
 
 
 class AudioSocketServer:
-    def __init__(self, host: str, port: int, on_refused: Callable[[str, str], None] | None = None) -> None:
+    def __init__(self, host: str, port: int, on_refused: Tell | None = None) -> None:
         self.host, self.port = host, port
-        self.on_refused = on_refused  # (peer, why): a connection without an expected key
+        # connections without an expected key, folded per peer (kernel/asterisk/refusals.py)
+        self.refusals = RefusalReports("audiosocket", on_refused)
         self._expected: dict[str, Listening] = {}
         self._server: asyncio.Server | None = None
 
@@ -70,6 +72,7 @@ class AudioSocketServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        self.refusals.close()
 
     def expect(self, on_audio: Audio) -> Listening:
         """A new key for one AudioSocket channel; its audio goes to ``on_audio`` as raw 8 kHz slin."""
@@ -84,7 +87,7 @@ class AudioSocketServer:
             listening.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = str(writer.get_extra_info("peername"))
+        peer = str((writer.get_extra_info("peername") or ("?",))[0])  # the address: a flood uses many ports
         listening = None
         try:
             async with asyncio.timeout(GREETING_SECONDS):
@@ -92,7 +95,7 @@ class AudioSocketServer:
             key = str(uuid.UUID(bytes=payload)) if kind == UUID and len(payload) == 16 else ""
             listening = self._expected.pop(key, None)
             if listening is None or listening.ended.is_set():
-                self._refuse(peer, "unknown key" if key else "no key")
+                self.refusals.refused(peer, "unknown key" if key else "no key")
                 return
             listening._writer = writer
             listening.connected.set()
@@ -104,18 +107,13 @@ class AudioSocketServer:
                     return
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
             if listening is None:
-                self._refuse(peer, type(exc).__name__)
+                self.refusals.refused(peer, type(exc).__name__)
         finally:
             if listening is not None:
                 listening.ended.set()
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
-
-    def _refuse(self, peer: str, why: str) -> None:
-        log.warning("AudioSocket connection from %s refused: %s", peer, why)
-        if self.on_refused is not None:
-            self.on_refused(peer, why)
 
 
 class ChannelTaps:

@@ -21,12 +21,19 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from kernel.asterisk.refusals import RefusalReports, Tell
+
 log = logging.getLogger(__name__)
 
 MAX_HEADER_LINES = 200
 MAX_LINE_BYTES = 8192
 RESULT_RE = re.compile(r"result=(?P<result>\S*)\s*(?:\((?P<data>[^)]*)\))?\s*(?P<rest>.*)")
 EXTRA_RE = re.compile(r"(\w+)=(\S+)")
+#: The dialplan global that holds the deployment's key. The server asks the channel for it: in the AGI URL
+#: it would be written to Asterisk's log with every ``AGI()`` the dialplan runs.
+KEY_VARIABLE = "HOTLINE_AGI_KEY"
+#: What a key may hold: it must come back whole in ``200 result=1 (value)``.
+KEY_CHARACTERS = re.compile(r"[A-Za-z0-9._~+/=-]+")
 
 
 class AgiError(Exception):
@@ -237,15 +244,12 @@ async def read_environment(reader: asyncio.StreamReader) -> dict[str, str]:
     raise ValueError("too many AGI header lines")
 
 
-Refusal = Callable[[str, str], None]
-
-
 class FastAgiServer:
-    """Serves only the configured Asterisk addresses, and only requests carrying the deployment's key.
+    """Serves only the configured Asterisk addresses, and only channels that know the deployment's key.
 
     Anyone who could reach the port could otherwise sign agents in or out, queue
     fake callers and ask for callbacks: refusals are security events, handed to
-    ``on_refused(peer, why)`` and logged.
+    ``on_refused`` and logged, folded per peer (``kernel/asterisk/refusals.py``).
     """
 
     def __init__(
@@ -255,17 +259,19 @@ class FastAgiServer:
         *,
         key: str,
         permit: Iterable[str],
-        on_refused: Refusal | None = None,
+        on_refused: Tell | None = None,
         header_timeout: float = 5.0,
         command_timeout: float = 60.0,
         max_sessions: int = 2000,
     ) -> None:
         if not key:
             raise ValueError("FastAGI needs a key: without one anyone who reaches the port drives calls")
+        if not KEY_CHARACTERS.fullmatch(key):
+            raise ValueError("the FastAGI key may hold letters, digits and ._~+/=- only")
         self.host, self.port = host, port
         self.key = key
         self.permit = frozenset(permit)
-        self.on_refused = on_refused
+        self.refusals = RefusalReports("fastagi", on_refused)
         self.header_timeout = header_timeout
         self.command_timeout = command_timeout
         self.max_sessions = max_sessions
@@ -294,13 +300,18 @@ class FastAgiServer:
         for task in open_sessions:
             task.cancel()
         await asyncio.gather(*open_sessions, return_exceptions=True)
+        self.refusals.close()
         if open_sessions:
             log.info("fastagi: stopping; handed %d open calls to the dialplan's fallback", len(open_sessions))
 
-    def _refuse(self, peer: str, why: str) -> None:
-        log.warning("fastagi: refused %s: %s", peer, why, extra={"security": True})
-        if self.on_refused is not None:
-            self.on_refused(peer, why)
+    async def _knows_the_key(self, session: AgiSession) -> bool:
+        """Asks the channel for the key: only the deployment's Asterisk has it (a dialplan global)."""
+        try:
+            answer = await session.command(f"GET VARIABLE {KEY_VARIABLE}", timeout=self.header_timeout)
+        except (AgiError, ConnectionError):
+            return False
+        offered = answer.data if answer.value == 1 else ""
+        return hmac.compare_digest(offered.encode(), self.key.encode())
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -309,10 +320,10 @@ class FastAgiServer:
         peer = str((writer.get_extra_info("peername") or ("?",))[0])
         try:
             if peer not in self.permit:
-                self._refuse(peer, "address not permitted")
+                self.refusals.refused(peer, "address not permitted")
                 return
             if len(self._sessions) > self.max_sessions:
-                self._refuse(peer, f"more than {self.max_sessions} sessions open")
+                self.refusals.refused(peer, f"more than {self.max_sessions} sessions open")
                 return
             try:
                 async with asyncio.timeout(self.header_timeout):
@@ -321,11 +332,9 @@ class FastAgiServer:
                 log.debug("fastagi: dropped a connection that is not an AGI request: %s", exc)
                 return
             session = AgiSession(reader, writer, env, self.command_timeout)
-            if not hmac.compare_digest(session.params.pop("key", "").encode(), self.key.encode()):
-                self._refuse(peer, "missing or wrong key")
+            if not await self._knows_the_key(session):
+                self.refusals.refused(peer, "missing or wrong key")
                 return
-            for carries_the_key in ("agi_request", "agi_network_script"):
-                session.env.pop(carries_the_key, None)
             handler = self._routes.get(session.script)
             if handler is None:
                 log.warning("fastagi: no route for script %r", session.script)

@@ -10,6 +10,7 @@ import pytest
 
 from kernel.asterisk.ami import AmiError
 from kernel.asterisk.audiosocket import AUDIO, HANGUP, UUID, AudioSocketServer, ChannelTaps
+from kernel.asterisk.refusals import Refusal
 from tests.unit.fakes import RecordingAmi
 
 
@@ -19,8 +20,8 @@ def frame(kind: int, payload: bytes = b"") -> bytes:
 
 @pytest.fixture
 async def server():
-    refused: list[tuple[str, str]] = []
-    audio = AudioSocketServer("127.0.0.1", 0, on_refused=lambda peer, why: refused.append((peer, why)))
+    refused: list[Refusal] = []
+    audio = AudioSocketServer("127.0.0.1", 0, on_refused=refused.append)
     audio.refused = refused  # type: ignore[attr-defined]
     await audio.start()
     yield audio
@@ -60,11 +61,25 @@ async def test_a_connection_naming_no_expected_stream_is_refused_and_a_key_serve
         async with asyncio.timeout(5):
             assert await reader.read() == b""
         writer.close()
-    assert [why for _, why in server.refused] == ["unknown key", "unknown key"]
     first.write(frame(HANGUP))
     await first.drain()
     await asyncio.wait_for(listening.ended.wait(), 5)
     first.close()
+    await server.close()  # the second refusal, folded into the peer's window, is told at the stop
+    assert [(r.peer, r.reason, r.count) for r in server.refused] == [("127.0.0.1", "unknown key", 1)] * 2
+
+
+async def test_a_flood_of_connections_without_a_key_is_told_once_per_window_counting_each(server):
+    for _ in range(100):
+        reader, writer = await asterisk(server, str(uuid.uuid4()))
+        async with asyncio.timeout(5):
+            assert await reader.read() == b""
+        writer.close()
+    await server.close()
+    assert [(r.reason, r.count, r.total) for r in server.refused] == [
+        ("unknown key", 1, 1),
+        ("unknown key", 99, 100),
+    ]
 
 
 async def test_a_connection_that_does_not_name_itself_first_is_refused(server):
@@ -73,7 +88,7 @@ async def test_a_connection_that_does_not_name_itself_first_is_refused(server):
     async with asyncio.timeout(5):
         assert await reader.read() == b""
     writer.close()
-    assert [why for _, why in server.refused] == ["no key"]
+    assert [r.reason for r in server.refused] == ["no key"]
 
 
 async def test_a_tap_asks_asterisk_for_an_audiosocket_channel_spying_on_what_the_caller_says(server):
