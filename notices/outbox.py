@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from kernel.runtime.db import writer
@@ -77,6 +77,16 @@ class Outbox:
                 cursor.last_event_id = max(cursor.last_event_id, through_event)
         return len(fresh)
 
+    async def given_to(self, recipient: str, since: datetime) -> int:
+        """How many notices were decided for this address or number since then, whatever became of them."""
+        query = (
+            select(func.count())
+            .select_from(NoticeRow)
+            .where(NoticeRow.recipient == recipient, NoticeRow.created_at >= since)
+        )
+        async with self.sessions() as session:
+            return (await session.execute(query)).scalar_one()
+
     async def due(self, now: datetime, limit: int = 50) -> list[Queued]:
         async with self.sessions() as session:
             rows = (
@@ -125,6 +135,7 @@ def _notice(row: NoticeRow) -> Notice:
 
 
 def _shown(row: NoticeRow) -> dict[str, Any]:
+    """A notice as the API shows it; its moments are written in the deployment's zone by the API."""
     return {
         "id": row.id,
         "ticket_number": row.ticket_number,
@@ -135,8 +146,8 @@ def _shown(row: NoticeRow) -> dict[str, Any]:
         "files": [file["name"] for file in row.files],
         "state": row.state,
         "attempts": row.attempts,
-        "created_at": row.created_at.isoformat(),
-        "next_attempt_at": row.next_attempt_at.isoformat() if row.state == PENDING else None,
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "created_at": row.created_at,
+        "next_attempt_at": row.next_attempt_at if row.state == PENDING else None,
+        "sent_at": row.sent_at,
         "last_error": row.last_error,
     }

@@ -27,6 +27,11 @@ MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 SMS_SIGNATURE = "【12345】"
 SMS_EXCERPT = 60
 SMS_REPLY_LIMIT = 300
+#: How a citizen is greeted by email: never by the name on the ticket, which for a mail is whatever its
+#: From header said (an official mail must not carry a stranger's words to the address they named).
+GREETING = "尊敬的市民，您好："
+#: The event whose notice tells the citizen their ticket's number (the acknowledgement).
+ACKNOWLEDGED = "received"
 #: Who a voicemail's ticket and recording are recorded as (``ticketing.service.take_in_with_files``).
 VOICEMAIL_INTAKE = VOICEMAIL + GATEWAY_SUFFIX
 
@@ -87,7 +92,7 @@ def _to_citizen(event_id: int, ticket: Ticket, subject: str, text: str, contacts
                 ticket.number,
                 Medium.EMAIL,
                 intake.caller_email,
-                f"{intake.caller_name or '市民'}，您好：\n\n{text}\n\n12345 政务服务便民热线",
+                f"{GREETING}\n\n{text}\n\n12345 政务服务便民热线",
                 subject=subject,
             )
         )

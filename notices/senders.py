@@ -22,6 +22,7 @@ from typing import Protocol
 
 import aiohttp
 import aiosmtplib
+from yarl import URL
 
 from notices.rules import Notice
 from ticketing.webhooks import sign
@@ -102,7 +103,7 @@ class SmsGateway:
     """SMS through the provider's HTTP API: a signed JSON POST ``{"id", "to", "text"}``.
 
     The signature is the one the inbound gateways use (``ticketing.webhooks``):
-    ``X-Hotline-Signature: sha256=HMAC(secret, "{timestamp}.{body}")``.
+    ``X-Hotline-Signature: sha256=HMAC(secret, "{timestamp}.{path}.{body}")``, the path the URL's.
     """
 
     def __init__(self, url: str, secret: str) -> None:
@@ -117,7 +118,7 @@ class SmsGateway:
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "X-Hotline-Timestamp": timestamp,
-            "X-Hotline-Signature": sign(self.secret, timestamp, body),
+            "X-Hotline-Signature": sign(self.secret, timestamp, body, URL(self.url).path),
         }
         timeout = aiohttp.ClientTimeout(total=GATEWAY_TIMEOUT)
         async with (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from notices.outbox import Outbox
-from notices.rules import Contacts, Medium, night_digest, notices_for
+from notices.rules import ACKNOWLEDGED, Contacts, Medium, Notice, night_digest, notices_for
 from notices.senders import Sender, Undeliverable
 from ticketing.workflow import Event, Ticket
 
@@ -27,6 +27,11 @@ UnitPhones = Callable[[], Awaitable[Mapping[str, str]]]
 NightTickets = Callable[[datetime, datetime], Awaitable[list[Ticket]]]
 Clock = Callable[[], datetime]
 PAGE = 200
+#: An address (or mobile) that was given this many notices within the window gets no acknowledgement of
+#: a new ticket: anyone can write in a stranger's address, and the hotline must not mail them on and on.
+#: The ticket is taken all the same; answers and agents' words are never held back.
+ACKNOWLEDGEMENTS_PER_ADDRESS = 5
+ACKNOWLEDGEMENT_WINDOW = timedelta(days=1)
 
 
 def utc_now() -> datetime:
@@ -85,15 +90,40 @@ class Notices:
                 return added
             contacts = Contacts(await self.unit_phones(), self.on_duty, frozenset(self.senders))
             tickets: dict[str, Ticket] = {}
-            notices = []
+            notices: list[Notice] = []
+            given: dict[str, int] = {}
             for event_id, number, event in events:
                 if number not in tickets:
                     tickets[number] = await self.ticket_of(number)
                 try:
-                    notices += notices_for(event_id, event, tickets[number], contacts)
+                    decided = notices_for(event_id, event, tickets[number], contacts)
                 except Exception:  # one event the rules cannot read must not hold back every later notice
                     log.exception("no notices for event %s (%s of %s)", event_id, event.kind, number)
+                    continue
+                if event.kind == ACKNOWLEDGED:
+                    decided = await self._within_bound(decided, given)
+                notices += decided
             added += await self.outbox.enqueue(notices, self.clock(), events[-1][0])
+
+    async def _within_bound(self, acknowledgements: list[Notice], given: dict[str, int]) -> list[Notice]:
+        """The acknowledgements whose address is still under its bound; ``given`` counts, per address, the
+        notices already decided (in the outbox, and in this round)."""
+        kept = []
+        for notice in acknowledgements:
+            if notice.recipient not in given:
+                since = self.clock() - ACKNOWLEDGEMENT_WINDOW
+                given[notice.recipient] = await self.outbox.given_to(notice.recipient, since)
+            if given[notice.recipient] >= ACKNOWLEDGEMENTS_PER_ADDRESS:
+                log.info(
+                    "no acknowledgement of ticket %s: its %s address had %d notices within a day",
+                    notice.ticket_number,
+                    notice.medium.value,
+                    given[notice.recipient],
+                )
+                continue
+            given[notice.recipient] += 1
+            kept.append(notice)
+        return kept
 
     async def digest_the_night(self) -> int:
         """Once a day, from the digest's hour on: the night's digest into the outbox (keyed by the day)."""
@@ -121,11 +151,12 @@ class Notices:
             try:
                 await sender.send(queued.notice)
             except Undeliverable as exc:
-                log.warning("notice %s failed for good: %s", queued.id, exc)
+                log.warning("notice %s failed for good: %s", queued.id, _unaddressed(exc, queued.notice))
                 await self.outbox.fail(queued.id, str(exc))
             except Exception as exc:
                 delay = self.retry_delay(queued.attempts)
-                log.warning("notice %s not sent, again in %ss: %s", queued.id, delay.seconds, exc)
+                why = _unaddressed(exc, queued.notice)
+                log.warning("notice %s not sent, again in %ss: %s", queued.id, delay.seconds, why)
                 await self.outbox.retry(queued.id, f"{type(exc).__name__}: {exc}", self.clock() + delay)
             else:
                 await self.outbox.sent(queued.id, self.clock())
@@ -137,3 +168,9 @@ class Notices:
         await self.follow()
         await self.digest_the_night()
         await self.deliver()
+
+
+def _unaddressed(error: Exception, notice: Notice) -> str:
+    """A sender's reason for the log: the relay's or the gateway's words name the address or the number,
+    which stay in the outbox (personal data stays out of the log)."""
+    return str(error).replace(notice.recipient, f"<the {notice.medium.value} recipient>")

@@ -51,6 +51,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         if path and path != ":memory:":
             _private_file(Path(path))
         options.setdefault("connect_args", {"timeout": 30})
+    # A failed statement's error (and so a logged traceback) would otherwise print its parameters: callers'
+    # numbers, names and addresses.
+    options.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **options)
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

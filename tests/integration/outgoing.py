@@ -41,12 +41,21 @@ class Relay:
 
     def __init__(self, port: int = 0) -> None:
         self.received: list[email.message.EmailMessage] = []
+        self.refuse: set[str] = set()  # addresses it has no mailbox for
         self.port = port
         if not port:  # one the kernel picks now, kept across down() and up()
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 self.port = probe.getsockname()[1]
         self._server = None
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return f"550 5.1.1 <{address}>: no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
@@ -74,7 +83,12 @@ class Gateway:
         body = await request.read()
         headers = request.headers
         verify(
-            GATEWAY_SECRET, headers["X-Hotline-Timestamp"], headers["X-Hotline-Signature"], body, time.time()
+            GATEWAY_SECRET,
+            headers["X-Hotline-Timestamp"],
+            headers["X-Hotline-Signature"],
+            body,
+            time.time(),
+            request.path,
         )
         message = json.loads(body)
         if message["to"] in self.refuse:

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, time, timedelta
+from email.header import Header
 
 import aiosmtplib
+import pytest
 from sqlalchemy import insert
 
 from kernel.api.identity import Actor, Role
 from kernel.runtime.db import writer
 from notices.outbox import FAILED, PENDING, SENT, Outbox
 from notices.rules import Medium, Notice
-from notices.service import Digest, Notices
+from notices.service import ACKNOWLEDGEMENTS_PER_ADDRESS, Digest, Notices
 from notices.tables import NoticeCursorRow
 from tests.integration.outgoing import HOTLINE, ON_DUTY, UNIT_MOBILE, Gateway, Relay
 from tests.unit.ticketing.desk import TZ
-from ticketing.mailbox import Mailbox, MailboxHandler
+from ticketing.mailbox import MAILS_PER_SENDER, Mailbox, MailboxHandler
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 
@@ -61,7 +63,46 @@ async def test_an_email_to_the_mailbox_is_answered_with_its_ticket_number(
         HOTLINE,
         f"您的诉求已受理（工单号 {number}）",
     )
-    assert sent.get_content().startswith("王五，您好：")
+    assert sent.get_content().startswith("尊敬的市民，您好：")  # never the name the mail gave itself
+
+
+async def test_a_flood_of_mails_in_a_strangers_name_makes_few_tickets_and_fewer_mails_to_them(
+    filing_desk: TicketDesk, notices: Notices, relay: Relay
+) -> None:
+    """Issue 29: 200 mails in 54 s "From: 您的社保卡已冻结请登录 sb-gov.example 解冻 <victim@…>" made 200
+    tickets and 200 official mails to the victim, greeting them with the attacker's text."""
+    lure = Header("您的社保卡已冻结请登录 sb-gov.example 解冻", "utf-8").encode()
+    mailbox = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email))
+    await mailbox.start()
+    answers = []
+    try:
+        for n in range(MAILS_PER_SENDER + 5):
+            forged = f"From: {lure} <victim@example.cn>\r\nMessage-ID: <lure-{n}@spam.example>\r\n\r\n点击"
+            try:
+                await aiosmtplib.send(
+                    forged.encode(),
+                    sender=f"bot{n}@spam.example",  # a new envelope each time: the From is what counts
+                    recipients=[HOTLINE],
+                    hostname="127.0.0.1",
+                    port=mailbox.port,
+                )
+                answers.append(250)
+            except aiosmtplib.SMTPDataError as refused:
+                answers.append(refused.code)
+    finally:
+        await mailbox.close()
+    assert answers == [250] * MAILS_PER_SENDER + [550] * 5  # permanent: refused, not put off
+    assert len(await filing_desk.list(AGENT, TicketFilter(limit=500))) == MAILS_PER_SENDER
+    await notices.follow()
+    await notices.deliver()
+    to_victim = [m for m in relay.received if m["To"] == "victim@example.cn"]
+    assert len(to_victim) == ACKNOWLEDGEMENTS_PER_ADDRESS
+    assert not any("社保卡" in m.get_content() or "sb-gov" in m.get_content() for m in to_victim)
+    notices.clock.now += timedelta(days=1, seconds=1)  # a day on, the address is acknowledged again
+    await filing_desk.take_in(
+        {**email_intake(1), "caller_email": "victim@example.cn", "caller_name": "您的社保卡已冻结"}, AGENT
+    )
+    assert await notices.follow() == 1
 
 
 async def test_three_notices_due_while_smtp_is_down_go_once_each_when_it_is_back(
@@ -116,6 +157,20 @@ async def test_a_number_the_gateway_refuses_fails_at_once_and_is_not_retried(
     assert (shown["state"], shown["attempts"]) == (FAILED, 1)
     assert "400" in shown["last_error"]
     assert await notices.outbox.listing(state=FAILED) == [shown]
+
+
+async def test_an_address_the_relay_refuses_fails_for_good_and_stays_out_of_the_log(
+    filing_desk: TicketDesk, notices: Notices, relay: Relay, caplog: pytest.LogCaptureFixture
+) -> None:
+    relay.refuse.add("citizen1@example.cn")
+    ticket, _ = await filing_desk.take_in(email_intake(1), AGENT)
+    await notices.follow()
+    await notices.deliver()
+    [shown] = await notices.outbox.listing(ticket=ticket["number"])
+    assert shown["state"] == FAILED and "550" in shown["last_error"]
+    logged = [record.getMessage() for record in caplog.records]
+    assert any(f"notice {shown['id']} failed for good" in line for line in logged)
+    assert not any("citizen1" in line for line in logged)
 
 
 async def test_the_morning_digest_lists_the_nights_mail_and_voicemail_once(

@@ -65,9 +65,22 @@ def test_a_citizen_who_wrote_an_email_is_answered_by_email() -> None:
         "lisi@example.cn",
         "您的诉求已受理（工单号 T1）",
     )
-    assert intake.body.startswith("李四，您好：")
+    assert intake.body.startswith("尊敬的市民，您好：")
     desk.do(SUPERVISOR, "answer", answer="办理时间为工作日9:00-17:00")
     assert "办理时间为工作日9:00-17:00" in told(desk)[0].body
+
+
+def test_an_official_mail_never_repeats_the_name_a_mail_gave_itself() -> None:
+    """A From header's display name is anyone's text: 200 forged mails greeted their victim with a phishing
+    line in the hotline's name."""
+    lure = "您的社保卡已冻结请登录 sb-gov.example 解冻"
+    desk = Desk(channel="email", caller_email="victim@example.cn", caller_name=lure)
+    [acknowledgement] = told(desk)
+    desk.do(SUPERVISOR, "answer", answer="请携带身份证到政务中心办理")
+    [answer] = told(desk)
+    for notice in (acknowledgement, answer):
+        assert "社保卡" not in notice.body + notice.subject and "sb-gov" not in notice.body
+        assert notice.body.startswith("尊敬的市民，您好：")
 
 
 def test_the_key_names_the_event_so_deciding_twice_gives_the_same_notice() -> None:
