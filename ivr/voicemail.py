@@ -7,9 +7,15 @@ The controller reads each message (its ``msgNNNN.txt`` and ``.wav``), makes
 the ticket with, when speech-to-text is on, its transcript, keeps the
 recording in the recordings' register under the ticket (heard, like every
 recording, only through the register's rules), names it on the ticket, and
-only then deletes the message. Ticket and recording are keyed on the
-message's own ``msg_id``, so a crash anywhere before the deletion makes no
-second of either: the message is read again and finds both.
+only then deletes the message. The ticket is keyed on the message's own
+``msg_id`` and the recording on its call, so a crash anywhere before the
+deletion makes no second of either: the message is read again and finds both.
+
+The dialplan names the call in the message (``VM_CATEGORY``, which
+app_voicemail writes as its ``category``), so the call, its voicemail and its
+ticket are linked both ways: the ticket's ``call_id`` is the call's, the
+recording is the call's and under the ticket, and the call's record lists the
+recording (the register tells it, ``recording.filed``).
 
 No Python runs beside Asterisk for this (the design card's pyst2 is for
 process-AGI scripts, which this does not need): app_voicemail writes the box
@@ -40,6 +46,8 @@ VIA = "voicemail"
 MESSAGE = re.compile(r"^msg\d{4}\.txt$")
 #: The register's kind for a voicemail (its retention is the policy's ``voicemail``).
 KIND = "voicemail"
+#: A call id as Asterisk writes one (``hotline-1796644950.5``): what the dialplan leaves in ``category``.
+CALL_ID = re.compile(r"^[\w.-]{1,64}$", re.ASCII)
 Transcribe = Callable[[Path], Awaitable[str]]
 Where = Callable[[], Awaitable[tuple[str, str]]]
 
@@ -55,11 +63,13 @@ class Voicemail:
     seconds: int
     info: Path
     audio: Path
+    #: The call that left it, as the dialplan named it; empty in a message left before it did.
+    call: str = ""
 
     @property
     def call_id(self) -> str:
-        """What the message's ticket and recording know it by (app_voicemail keeps no call id)."""
-        return f"{VIA}-{self.msg_id}"[:64]
+        """What the message's ticket and recording know it by: its call, or failing that the message."""
+        return self.call or f"{VIA}-{self.msg_id}"[:64]
 
 
 def _whole(text: str) -> bool:
@@ -78,6 +88,7 @@ def read_voicemail(info: Path) -> Voicemail | None:
     if not number and fields.get("callerid", "").strip().isdigit():
         number = fields["callerid"].strip()
     origtime, duration = fields.get("origtime", ""), fields.get("duration", "")
+    call = fields.get("category", "").strip()
     left_at = datetime.fromtimestamp(int(origtime) if _whole(origtime) else info.stat().st_mtime, UTC)
     return Voicemail(
         # app_voicemail gives every message an id; a box from before it had them is keyed on time and slot.
@@ -88,6 +99,7 @@ def read_voicemail(info: Path) -> Voicemail | None:
         seconds=int(duration) if _whole(duration) else 0,
         info=info,
         audio=audio,
+        call=call if CALL_ID.match(call) else "",
     )
 
 

@@ -15,23 +15,25 @@ import asyncio
 import hashlib
 import logging
 import shutil
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import column, delete, select, table, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from kernel.runtime.db import writer
 from kernel.runtime.events import Publish
-from recordings.access import Heard
+from recordings.access import Heard, snippets
 from recordings.files import conversation_path, duration_seconds, intake_path, kept_path, track_path
 from recordings.speech import Recognizer
 from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow, RecordingTextRow
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+#: The deployment's units (承办单位), named rather than imported: ticketing owns that table.
+UNITS = table("units", column("code"))
 #: Which of these calls a ticket still needs (open, or a complaint): their files are kept.
 Held = Callable[[Sequence[str]], Awaitable[set[str]]]
 #: The ticket each of these calls is about, where one is.
@@ -46,6 +48,10 @@ KINDS: dict[str, Callable[[str], str]] = {
     "department_track": lambda call_id: Path(track_path("", call_id, "department")).name,
     "intake": lambda call_id: Path(intake_path("", call_id)).name + ".wav",
 }
+
+
+class UnknownUnit(LookupError):
+    """A grant names a unit the directory does not know."""
 
 
 def utc_now() -> datetime:
@@ -198,7 +204,8 @@ class RecordingShelf:
         seconds: float,
     ) -> dict[str, Any]:
         """A recording no call's MixMonitor made (a voicemail), copied into its day's folder and entered
-        under its ticket; keeping it again returns the first entry. The source stays for its owner."""
+        under its ticket and its call (whose record hears of it, ``recording.filed``); keeping it again
+        returns the first entry. The source stays for its owner."""
         day = started_at.astimezone(self.zone).strftime("%Y/%m/%d")
         file = f"{day}/{Path(kept_path('', call_id, kind)).name}"
         async with self.sessions() as session:
@@ -218,7 +225,10 @@ class RecordingShelf:
             size=source.stat().st_size,
             sha256=await asyncio.to_thread(_digest, source),
         )
-        await self._shelve(row, source, copy=True)
+        if await self._shelve(row, source, copy=True) and self.publish is not None:
+            await self.publish(
+                {"type": "recording.filed", "call_id": call_id, "recording_id": row.id, "kind": kind}
+            )
         return shown(row)
 
     async def _shelve(self, row: RecordingRow, path: Path, copy: bool = False) -> bool:
@@ -279,7 +289,8 @@ class RecordingShelf:
             return None if row is None else row.text
 
     async def search(self, words: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The kept recordings whose words contain ``words``, newest first, each with its text."""
+        """The kept recordings whose words contain ``words``, newest first, each with the snippets around
+        the matches (never its whole text)."""
         query = (
             select(RecordingRow, RecordingTextRow.text)
             .join(RecordingTextRow, RecordingTextRow.recording_id == RecordingRow.id)
@@ -288,7 +299,8 @@ class RecordingShelf:
             .limit(limit)
         )
         async with self.sessions() as session:
-            return [{**shown(row), "text": text} for row, text in await session.execute(query)]
+            found = (await session.execute(query)).all()
+        return [{**shown(row), "snippets": snippets(text, words)} for row, text in found]
 
     async def find(self, recording_id: int) -> tuple[dict[str, Any], Heard, Path] | None:
         async with self.sessions() as session:
@@ -351,7 +363,10 @@ class RecordingShelf:
         return purged
 
     async def grant(self, recording_id: int, unit: str, by: str) -> None:
+        """Let one unit hear one recording; a unit the directory does not know is refused."""
         async with self.writes.begin() as session:
+            if not await session.scalar(select(UNITS.c.code).where(UNITS.c.code == unit)):
+                raise UnknownUnit(unit)
             if await session.get(RecordingGrantRow, (recording_id, unit)) is None:
                 session.add(
                     RecordingGrantRow(
@@ -360,8 +375,13 @@ class RecordingShelf:
                 )
 
     async def audit(self, **entry: Any) -> None:
+        await self.audit_each([entry])
+
+    async def audit_each(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Several accesses at once (a search, on each recording it found), all or none on the trail."""
+        at = self.clock()
         async with self.writes.begin() as session:
-            session.add(RecordingAccessRow(at=self.clock(), **entry))
+            session.add_all(RecordingAccessRow(at=at, **entry) for entry in entries)
 
     async def trail(self, recording_id: int) -> list[dict[str, Any]]:
         async with self.sessions() as session:
@@ -374,7 +394,7 @@ class RecordingShelf:
             ).scalars()
             return [
                 {
-                    "at": r.at.isoformat(),
+                    "at": r.at,
                     "actor": r.actor,
                     "role": r.role,
                     "unit": r.unit_code,
@@ -387,7 +407,8 @@ class RecordingShelf:
 
 
 def shown(row: RecordingRow) -> dict[str, Any]:
-    """A recording as the API shows it: what it is, never where it lies."""
+    """A recording as the API shows it: what it is, never where it lies (moments in the deployment's zone,
+    written so by the API)."""
     return {
         "id": row.id,
         "call_id": row.call_id,
@@ -396,9 +417,9 @@ def shown(row: RecordingRow) -> dict[str, Any]:
         "line": row.line,
         "caller_number": row.caller_number,
         "agent": row.agent,
-        "started_at": row.started_at.isoformat(),
+        "started_at": row.started_at,
         "seconds": row.seconds,
         "size": row.size,
         "sha256": row.sha256,
-        "purged_at": row.purged_at.isoformat() if row.purged_at else None,
+        "purged_at": row.purged_at,
     }

@@ -29,7 +29,7 @@ from reports.figures import (
     half_hours,
     moment,
 )
-from reports.records import CallRecord, Change, Recorder
+from reports.records import CallRecord, Change, Recorder, day_call
 from reports.store import RecordStore
 
 log = logging.getLogger(__name__)
@@ -107,12 +107,7 @@ class RecordBook:
         day = self._chart_day.isoformat()
         for change in changes:
             if isinstance(change, CallRecord) and buckets(change.arrived_at, self.zone)["day"] == day:
-                self._day_calls[change.call_id] = DayCall(
-                    change.arrived_at,
-                    change.queued_at,
-                    change.answered_at if change.answered_at is not None else change.ended_at,
-                    change.outcome.value,
-                )
+                self._day_calls[change.call_id] = day_call(change)
 
     async def _todays_calls(self, today: date) -> list[DayCall]:
         if self._chart_day != today:  # the first tick, or a new day: read it once
@@ -170,6 +165,23 @@ class RecordBook:
             rows.append(row)
         return rows
 
+    def waiting(self) -> list[dict[str, object]]:
+        """The callers waiting for an agent now, as their calls' records stand, the longest waiting first."""
+        calls = sorted(
+            (r for r in self.recorder.calls.values() if r.waiting), key=lambda r: r.queued_at or 0.0
+        )
+        return [
+            {
+                "call_id": record.call_id,
+                "caller_number": record.caller_number,
+                "line": record.line,
+                "skill": record.skill,
+                "queued_at": moment(record.queued_at),
+                "waited_seconds": round(max(0.0, self.clock() - (record.queued_at or record.arrived_at))),
+            }
+            for record in calls
+        ]
+
     async def live(self) -> dict[str, object]:
         """The wallboard's figures: today's, per skill, the last 24 hours against the target, the day's
         half hours."""
@@ -179,7 +191,11 @@ class RecordBook:
         last_day = figures("24h", await self.store.sums_since(moment(now - 86400.0)))  # type: ignore[arg-type]
         start, _ = day_span(today, today, self.zone)
         chart = half_hours(
-            start, now, await self._todays_calls(today), await self.store.spans("ready", start, now)
+            start,
+            now,
+            await self._todays_calls(today),
+            await self.store.spans("ready", start, now),
+            self.zone,
         )
         rate = last_day["answer_rate"]
         return {
@@ -192,6 +208,7 @@ class RecordBook:
                 "met": None if rate is None else rate >= ANSWER_RATE_TARGET,  # type: ignore[operator]
                 "requested": last_day["requested"],
                 "answered": last_day["answered"],
+                "waiting": last_day["waiting"],  # not in the rate: their calls have no outcome yet
             },
             "half_hours": chart,
             "at": now,

@@ -4,9 +4,12 @@ The store sums; this module names the sums, turns them into rates and
 averages, and writes them as JSON rows or CSV. A figure's definition lives
 here once, so the API, the CSV and the wallboard say the same thing.
 
-- ``offered`` (呼入量): inbound calls that reached the system.
-- ``requested`` (人工呼入量): those that asked for an agent (queued), or that an
-  agent answered without queueing (the fallback queue, while no controller ran).
+- ``offered`` (呼入量): inbound calls that reached the system, those still going included.
+- ``waiting`` (排队中): callers waiting for an agent now, neither answered nor
+  gone yet. They have no outcome, so no rate counts them until they have one.
+- ``requested`` (人工呼入量): calls that asked for an agent (queued), or that an
+  agent answered without queueing (the fallback queue, while no controller ran),
+  once the wait has an outcome: the callers still waiting are not among them.
 - ``answer_rate`` (接通率): answered / requested.
 - ``answered_within_15s_rate``: answered within 15 s of asking / requested
   (GB/T 33358 asks for 15 s).
@@ -48,6 +51,7 @@ class GroupBy(StrEnum):
 SUMS = (
     "offered",
     "requested",
+    "waiting",
     "answered",
     "answered_within_15s",
     "abandoned",
@@ -72,6 +76,7 @@ COLUMNS = {
     "offered": "呼入量",
     "requested": "人工呼入量",
     "answered": "接通量",
+    "waiting": "排队中",
     "answer_rate": "接通率",
     "answered_within_15s_rate": "15秒接通率",
     "abandoned": "放弃量",
@@ -113,6 +118,7 @@ def figures(key: str, sums: Mapping[str, float]) -> dict[str, object]:
         "offered": int(sums["offered"]),
         "requested": int(requested),
         "answered": int(answered),
+        "waiting": int(sums["waiting"]),
         "answer_rate": _ratio(answered, requested),
         "answered_within_15s_rate": _ratio(sums["answered_within_15s"], requested),
         "abandoned": int(sums["abandoned"]),
@@ -197,10 +203,15 @@ def _spread(totals: list[float], day_start: float, start: float, end: float) -> 
 
 
 def half_hours(
-    day_start: float, now: float, calls: Sequence[DayCall], ready: Sequence[tuple[float, float | None]]
+    day_start: float,
+    now: float,
+    calls: Sequence[DayCall],
+    ready: Sequence[tuple[float, float | None]],
+    zone: tzinfo,
 ) -> list[dict[str, object]]:
-    """The day so far in half hours: calls arrived, answered and abandoned, and on average how many
-    callers waited and how many agents were ready (time in the state over the half hour)."""
+    """The day so far in half hours, each starting at the centre's own time (``zone``): calls arrived,
+    answered and abandoned (a caller still waiting is neither), and on average how many callers waited
+    and how many agents were ready (time in the state over the half hour)."""
     count = max(0, min(48, int((now - day_start) // HALF_HOUR) + 1))
     offered, answered, abandoned = [0] * count, [0] * count, [0] * count
     waiting, agents_ready = [0.0] * count, [0.0] * count
@@ -220,7 +231,7 @@ def half_hours(
         span = max(1.0, min(HALF_HOUR, now - slot))
         slots.append(
             {
-                "start": datetime.fromtimestamp(slot, UTC).isoformat(),
+                "start": datetime.fromtimestamp(slot, zone).isoformat(),
                 "offered": offered[index],
                 "answered": answered[index],
                 "abandoned": abandoned[index],

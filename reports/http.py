@@ -1,5 +1,6 @@
 """The report routes: call figures by period, line, skill or agent (JSON or CSV), the live figures the
-wallboard opens with, and a day's call records. Supervisors and administrators only."""
+wallboard opens with, the callers waiting now, and a day's call records. Supervisors and administrators
+only: the platform's roles, who see a caller's number whole (only a unit gets it masked, on a ticket)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from typing import Any
 from aiohttp import web
 
 from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, ApiRequest, Route, whole_number
+from kernel.api.routes import MANAGERS, ApiRequest, Route, day, one_of, whole, whole_number
 from reports.book import RecordBook
 from reports.figures import GroupBy, to_csv
 
 BOOK_KEY = web.AppKey("record_book", RecordBook)
 LONGEST_SPAN_DAYS = 3 * 366
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # also keeps a day after the last within what dates can hold
+REPORT_DAY = day(r"2\d{3}")  # FIRST_YEAR to LAST_YEAR
+FORMATS = ("json", "csv")
 RECORDS_MAX = 1000
 
 
@@ -51,7 +54,7 @@ async def call_report(call: ApiRequest) -> Any:
     except ValueError:
         raise invalid("by", "须为 " + "、".join(g.value for g in GroupBy)) from None
     output = query.get("format", "json")
-    if output not in {"json", "csv"}:
+    if output not in FORMATS:
         raise invalid("format", "须为 json 或 csv")
     rows = await book.report(by, first, last)
     if output == "csv":
@@ -67,6 +70,10 @@ async def call_report(call: ApiRequest) -> Any:
 
 async def live_figures(call: ApiRequest) -> dict[str, object]:
     return await _book(call).live()
+
+
+async def waiting_callers(call: ApiRequest) -> list[dict[str, object]]:
+    return _book(call).waiting()
 
 
 async def call_records(call: ApiRequest) -> list[dict[str, Any]]:
@@ -86,14 +93,29 @@ REPORT_ROUTES = [
         "abandoned_short, asa_seconds, aht_seconds, callbacks, voicemails, transfers, conferences "
         "(三方通话); by hour, day, week, month, line, skill or agent (with signed-in, ready and break time, "
         "occupancy); format=csv",
-        query=("from", "to", "by", "format"),
+        query={
+            "from": REPORT_DAY,
+            "to": REPORT_DAY,
+            "by": one_of([g.value for g in GroupBy]),
+            "format": one_of(FORMATS),
+        },
+        checked={"to": f"not before from, at most {LONGEST_SPAN_DAYS} days after it"},
     ),
     Route(
         "GET",
         "/api/reports/live",
         live_figures,
         MANAGERS,
-        "实时指标: today's figures, per skill, the 24-hour answer rate against 95 %, the day's half hours",
+        "实时指标: today's figures, per skill, the 24-hour answer rate against 95 %, the day's half hours; "
+        "callers still waiting (waiting, 排队中) have no outcome yet and no rate counts them",
+    ),
+    Route(
+        "GET",
+        "/api/reports/waiting",
+        waiting_callers,
+        MANAGERS,
+        "排队来电: the callers waiting for an agent now, longest first: their number, line, skill, since "
+        "when (queued_at) and how long (waited_seconds), as the call records stand",
     ),
     Route(
         "GET",
@@ -102,7 +124,7 @@ REPORT_ROUTES = [
         MANAGERS,
         "通话记录: a day's call records, newest first (?day=YYYY-MM-DD&limit=), each with its legs "
         "(offers to agents, numbers dialled to transfer or to conference) and its recordings' ids",
-        query=("day", "limit"),
+        query={"day": REPORT_DAY, "limit": whole(1, RECORDS_MAX)},
     ),
 ]
 

@@ -15,10 +15,13 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from reports.figures import DayCall
+
 #: How many ended calls are remembered against late events (hours of a busy centre's calls).
 ENDED_KEPT = 20_000
-#: How a transfer or a three-way call ends when the caller went on without the agent (转接量).
-HANDED_ON = frozenset({"handed_over", "queued", "agent_left"})
+#: How a transfer ends when the caller went on without the agent (转接量). A three-way call the agent
+#: leaves (``agent_left``) stays a three-way call (三方通话量): it is not counted as a transfer too.
+HANDED_ON = frozenset({"handed_over", "queued"})
 #: The last word on a leg: it rings no more and nobody joins or leaves it after this.
 LEG_ENDS = frozenset(
     {"not_answered", "withdrawn", "failed", "cancelled", "handed_over", "agent_left", "department_left"}
@@ -26,8 +29,14 @@ LEG_ENDS = frozenset(
 
 
 class Outcome(StrEnum):
-    """How an inbound call ended, decided at its hang-up (most telling first)."""
+    """How an inbound call ended (most telling first); a call still going has none until one is decided.
 
+    An answer, an emergency hand-over, a voicemail, a callback asked for or the caller giving up decide it at
+    once; otherwise it is decided at the hang-up. Until then the call is ``in_progress``: a caller waiting
+    for an agent is neither answered nor abandoned, and the rates leave them out.
+    """
+
+    IN_PROGRESS = "in_progress"  # not over and nothing decided yet: in the greeting, or waiting for an agent
     ANSWERED = "answered"  # an agent took it
     EMERGENCY = "emergency"  # handed to 110/119/120
     VOICEMAIL = "voicemail"  # left a message (nights, or nobody signed in)
@@ -118,9 +127,16 @@ class CallRecord:
             return Outcome.VOICEMAIL
         if self.callback_requested:
             return Outcome.CALLBACK
-        if self.queued_at is not None:
+        if self.abandoned_at is not None:
             return Outcome.ABANDONED
-        return Outcome.IVR
+        if self.ended_at is None:
+            return Outcome.IN_PROGRESS
+        return Outcome.ABANDONED if self.queued_at is not None else Outcome.IVR
+
+    @property
+    def waiting(self) -> bool:
+        """Asked for an agent, and neither answered nor gone nor anything else decided yet."""
+        return self.queued_at is not None and self.outcome is Outcome.IN_PROGRESS
 
     @property
     def wait_seconds(self) -> float | None:
@@ -138,6 +154,12 @@ class CallRecord:
         if self.answered_at is None or end is None:
             return None
         return max(0.0, end - self.answered_at)
+
+
+def day_call(record: CallRecord) -> DayCall:
+    """The record as the wallboard's chart of the day counts it."""
+    stopped = record.answered_at if record.answered_at is not None else record.ended_at
+    return DayCall(record.arrived_at, record.queued_at, stopped, record.outcome.value)
 
 
 @dataclass(frozen=True)
@@ -303,10 +325,7 @@ class Recorder:
         return self._dialled(record, LegKind.TRANSFER, event, at)
 
     def _on_call_conference(self, record: CallRecord, event: Mapping[str, object], at: float) -> list[Change]:
-        state = event.get("state")
-        if state in HANDED_ON:  # the agent left caller and department together
-            record.transfers += 1
-        if state == "joined":
+        if event.get("state") == "joined":  # the agent leaving it later leaves a three-way call, no transfer
             record.conferences += 1
         return self._dialled(record, LegKind.CONFERENCE, event, at)
 

@@ -53,10 +53,14 @@ def _total(condition: ColumnElement[bool], value: ColumnElement[Any]) -> ColumnE
 
 ANSWERED = R.outcome == Outcome.ANSWERED.value
 ABANDONED = R.outcome == Outcome.ABANDONED.value
+#: A call not over, with nothing decided yet: no rate counts it until it has an outcome.
+IN_PROGRESS = R.outcome == Outcome.IN_PROGRESS.value
+QUEUED = R.queued_at.is_not(None)
 #: In the order of ``figures.SUMS``.
 SUM_COLUMNS: tuple[ColumnElement[Any], ...] = (
     func.count(),
-    _count(or_(R.queued_at.is_not(None), ANSWERED)),
+    _count(or_(and_(QUEUED, ~IN_PROGRESS), ANSWERED)),
+    _count(and_(QUEUED, IN_PROGRESS)),
     _count(ANSWERED),
     _count(and_(ANSWERED, R.wait_seconds <= ANSWER_WITHIN_SECONDS)),
     _count(ABANDONED),
@@ -336,6 +340,9 @@ def _seconds(value: datetime | None) -> float | None:
 
 def _record_of(row: Any) -> CallRecord:
     """An open record as a previous controller left it, for the fold to carry on with."""
+    queued_at, abandoned_at = _seconds(row.queued_at), None
+    if row.outcome == Outcome.ABANDONED.value and queued_at is not None and row.wait_seconds is not None:
+        abandoned_at = queued_at + row.wait_seconds  # the caller gave up before the hang-up was heard
     return CallRecord(
         call_id=row.call_id,
         line=row.line,
@@ -343,10 +350,11 @@ def _record_of(row: Any) -> CallRecord:
         arrived_at=row.arrived_at.timestamp(),
         skill=row.skill,
         priority=row.priority,
-        queued_at=_seconds(row.queued_at),
+        queued_at=queued_at,
         offers=row.offers,
         agent=row.agent,
         answered_at=_seconds(row.answered_at),
+        abandoned_at=abandoned_at,
         callback_requested=row.outcome == Outcome.CALLBACK.value,
         voicemail=row.outcome == Outcome.VOICEMAIL.value,
         emergency_number=row.emergency_number,

@@ -46,7 +46,7 @@ class MonitorLog:
             rows = (await session.execute(query)).scalars()
             return [
                 {
-                    "at": row.at.isoformat(),
+                    "at": row.at,  # written in the deployment's zone by the API
                     "monitor_id": row.monitor_id,
                     "action": row.action,
                     "actor": row.actor,

@@ -18,6 +18,8 @@ function tile(label, value, className = "") {
   return div;
 }
 
+// A caller still waiting is neither answered nor abandoned: shown apart, and in no rate until their call
+// has an outcome.
 function renderTiles(live) {
   const today = live.today, day = live.last_24h;
   const target = day.met === null ? "" : day.met ? "good" : "bad";
@@ -25,13 +27,18 @@ function renderTiles(live) {
     tile("今日呼入", String(today.offered)),
     tile("今日接通", String(today.answered)),
     tile("今日放弃", String(today.abandoned)),
+    tile("正在排队（不计入接通率）", String(today.waiting), today.waiting ? "waiting" : ""),
     tile("今日接通率", percent(today.answer_rate)),
     tile("15秒接通率", percent(today.answered_within_15s_rate)),
     tile(`24小时接通率（目标 ≥${percent(day.target)}）`, percent(day.answer_rate), target),
     tile("平均应答", seconds(today.asa_seconds)),
     tile("预约回拨 / 留言", `${today.callbacks} / ${today.voicemails}`),
   );
-  $("#tiles").dataset.offered = String(today.offered);
+  const tiles = $("#tiles").dataset;
+  tiles.offered = String(today.offered);
+  tiles.answered = String(today.answered);
+  tiles.abandoned = String(today.abandoned);
+  tiles.waiting = String(today.waiting);
 }
 
 function renderSkills(live) {

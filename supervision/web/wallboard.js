@@ -11,6 +11,7 @@ const QUEUE_EVENTS = new Set(["acd.queued", "acd.assigned", "acd.abandoned", "ac
 const $ = (selector) => document.querySelector(selector);
 const agents = new Map();
 let waiting = [];
+let callers = new Map();  // call id → the caller's number, from the call records
 let token = sessionStorage.getItem("hotline-token") || "";
 
 function cell(row, text, className) {
@@ -85,8 +86,8 @@ function renderQueue() {
   tbody.replaceChildren();
   for (const call of waiting) {
     const row = tbody.insertRow();
-    row.dataset.call = call.call_id;
-    cell(row, call.callback_number ? `回拨 ${call.callback_number}` : call.call_id);
+    row.dataset.call = call.call_id;  // the internal id stays out of sight: a supervisor knows the number
+    cell(row, call.callback_number ? `回拨 ${call.callback_number}` : callers.get(call.call_id) || "号码未知", "number");
     cell(row, call.line);
     cell(row, call.skill);
     cell(row, PRIORITIES[call.priority] || call.priority);
@@ -132,7 +133,9 @@ async function monitor(agent, mode) {
 }
 
 async function refreshQueue() {
-  waiting = await api("GET", "/api/acd/queue");
+  const [queue, records] = await Promise.all([api("GET", "/api/acd/queue"), api("GET", "/api/reports/waiting")]);
+  waiting = queue;
+  callers = new Map(records.map((record) => [record.call_id, record.caller_number]));
   renderQueue();
 }
 

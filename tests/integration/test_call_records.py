@@ -9,9 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ivr.voicemail import VoicemailBox
+from kernel.api.identity import Actor, Role
+from recordings.shelf import RecordingShelf
 from reports.book import RecordBook
-from reports.figures import GroupBy
+from reports.figures import GroupBy, day_span
 from reports.store import RecordStore
+from tests.unit.ivr.test_voicemail import INFO, leave
+from tests.unit.reports import day
+from ticketing.service import UNCLASSIFIED_CATEGORY
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 2, 9, 0, tzinfo=ZONE).timestamp()  # Monday 2 November 2026, 09:00
@@ -206,7 +212,8 @@ async def test_a_three_way_call_and_a_refused_transfer_are_legs_and_the_recordin
         book.hear({"type": "recording.filed", "call_id": "three-way", "recording_id": recording_id})
     await book.write()
     [record] = await book.store.records(DAY, 10)
-    assert (record["outcome"], record["transfers"], record["conferences"]) == ("answered", 1, 1)
+    # A three-way call the agent left is a three-way call, not also a transfer (issue 28).
+    assert (record["outcome"], record["transfers"], record["conferences"]) == ("answered", 0, 1)
     assert record["disposition"] == "three_way"
     assert record["recording_ids"] == [41, 42] and record["rating"] == "basically_satisfied"
     legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
@@ -219,7 +226,7 @@ async def test_a_three_way_call_and_a_refused_transfer_are_legs_and_the_recordin
     assert conference["answered_at"].timestamp() == MORNING + 56
     assert conference["ended_at"].timestamp() == MORNING + 90
     [row] = await book.report(GroupBy.DAY, DAY, DAY)
-    assert (row["answered"], row["transfers"], row["conferences"]) == (1, 1, 1)
+    assert (row["answered"], row["transfers"], row["conferences"]) == (1, 0, 1)
     assert (row["rated"], row["satisfaction_rate"]) == (1, 1.0)
     [agent_row] = await book.report(GroupBy.AGENT, DAY, DAY)
     assert (agent_row["offered"], agent_row["not_answered"]) == (1, 0)  # numbers dialled are not offers
@@ -261,7 +268,7 @@ async def test_live_figures_for_the_wallboard(engine, clock) -> None:
     assert live["today"]["offered"] == 7 and live["last_24h"]["answer_rate"] == 0.4
     assert live["last_24h"]["target"] == 0.95 and live["last_24h"]["met"] is False
     assert [s["key"] for s in live["skills"]] == ["general"]
-    nine = [h for h in live["half_hours"] if h["start"] == "2026-11-02T01:00:00+00:00"]
+    nine = [h for h in live["half_hours"] if h["start"] == "2026-11-02T09:00:00+08:00"]
     assert nine and nine[0]["offered"] == 7 and nine[0]["agents_ready"] > 0
 
 
@@ -271,7 +278,7 @@ async def test_the_wallboard_reads_the_days_calls_once_then_keeps_its_chart_from
     """Reading the whole day at every tick made the controller's memory grow with the day's calls."""
     book = book_on(engine, clock)
     await a_morning(book, clock)
-    nine = "2026-11-02T01:00:00+00:00"
+    nine = "2026-11-02T09:00:00+08:00"
     before = next(h for h in (await book.live())["half_hours"] if h["start"] == nine)
 
     async def read_again(day: date) -> None:
@@ -308,7 +315,7 @@ async def test_a_call_heard_while_the_wallboard_reads_the_day_is_on_its_chart(en
         return found
 
     book.store.day_calls = slow_read  # type: ignore[method-assign]
-    nine = next(h for h in (await book.live())["half_hours"] if h["start"] == "2026-11-02T01:00:00+00:00")
+    nine = next(h for h in (await book.live())["half_hours"] if h["start"] == "2026-11-02T09:00:00+08:00")
     assert nine["offered"] == 8, "the morning's seven calls and the one heard during the read"
 
 
@@ -350,3 +357,135 @@ async def test_a_failed_write_is_kept_and_written_next_time(engine, clock, monke
     monkeypatch.setattr(book.store, "apply", flaky)
     await book.write()
     assert len(attempts) == 2 and [r["call_id"] for r in await book.store.records(DAY, 10)] == ["c1"]
+
+
+#: The day of issue 28's tests: a caller still waiting from the first minute, then one call of each other
+#: kind (an answer within 15 s and one after, a caller waiting through the only agent's break, a three-way
+#: call, a transfer, a callback, a voicemail, a caller giving up at once and one giving up later).
+DAY_OF_EVERY_KIND = (
+    ("waiting", 0.0),
+    ("answered", 8.0),
+    ("waited_through_a_break", 95.0),
+    ("three_way", 3.0),
+    ("transfer", 20.0),
+    ("callback", 30.0),
+    ("voicemail", 0.0),
+    ("abandoned", 2.0),
+    ("abandoned", 40.0),
+    ("answered", 15.0),
+)
+
+
+def placed_day(book: RecordBook, clock: Clock) -> list[day.Placed]:
+    calls = day.placed_one_after_another(
+        [kind for kind, _ in DAY_OF_EVERY_KIND], [wait for _, wait in DAY_OF_EVERY_KIND], MORNING
+    )
+    for at, event in day.day_events(calls, MORNING - 600):
+        clock.now = at
+        book.hear(event)
+    clock.now += 60
+    return calls
+
+
+async def test_a_day_of_every_kind_of_call_counts_each_figure_as_the_calls_were_placed(engine, clock) -> None:
+    """Issue 28: a caller still waiting was counted as abandoned, and a three-way call as a transfer too."""
+    book = book_on(engine, clock)
+    calls = placed_day(book, clock)
+    await book.write()
+    expected = day.by_hand(calls)
+    assert expected["waiting"] == 1 and expected["requested"] == 8 and expected["answered"] == 5
+    [row] = await book.report(GroupBy.DAY, DAY, DAY)
+    assert (row["abandoned"], row["answer_rate"], row["transfers"]) == (
+        expected["abandoned"],
+        expected["answer_rate"],
+        expected["transfers"],
+    ), "the caller still waiting is not abandoned, and no rate counts them"
+    assert {name: row[name] for name in expected} == expected
+    live = await book.live()
+    assert {name: live["today"][name] for name in expected} == expected
+    last_24h = live["last_24h"]
+    assert (last_24h["answer_rate"], last_24h["requested"], last_24h["waiting"]) == (
+        expected["answer_rate"],
+        expected["requested"],
+        1,
+    )
+    counted = {
+        index: (slot["offered"], slot["answered"], slot["abandoned"])
+        for index, slot in enumerate(live["half_hours"])
+        if slot["offered"]
+    }
+    start, _ = day_span(DAY, DAY, ZONE)
+    assert counted == day.half_hours_by_hand(calls, start)
+    [still] = book.waiting()
+    [waiting] = [c for c in calls if c.kind == "waiting"]
+    assert (still["call_id"], still["caller_number"], still["line"]) == (
+        waiting.call_id,
+        waiting.caller_number,
+        "12345",
+    )
+    assert still["waited_seconds"] == round(clock.now - waiting.queued)
+    records = {r["call_id"]: r for r in await book.store.records(DAY, 50)}
+    assert (records[waiting.call_id]["outcome"], records[waiting.call_id]["ended_at"]) == (
+        "in_progress",
+        None,
+    )
+    [voicemail] = [c for c in calls if c.kind == "voicemail"]
+    assert records[voicemail.call_id]["recording_ids"] == [900 + calls.index(voicemail)]
+
+    # The caller who waited all along is answered at last: answered, and the rate counts them now.
+    about = {"call_id": waiting.call_id, "caller_number": waiting.caller_number, "line": "12345"}
+    book.hear({"type": "call.bridged", **about, "agent": "1001", "at": clock.now})
+    await book.write()
+    [row] = await book.report(GroupBy.DAY, DAY, DAY)
+    assert (row["waiting"], row["answered"], row["requested"], row["abandoned"]) == (
+        0,
+        expected["answered"] + 1,
+        expected["requested"] + 1,
+        expected["abandoned"],
+    )
+    assert row["answer_rate"] == round((expected["answered"] + 1) / (expected["requested"] + 1), 4)
+    assert book.waiting() == []
+
+
+async def test_a_caller_who_gave_up_before_the_controller_died_keeps_the_wait_they_had(engine, clock) -> None:
+    book = book_on(engine, clock)
+    call(book, clock, "c-gave-up", (2.0, "acd.queued", {"skill": "general"}), (12.0, "acd.abandoned", {}))
+    await book.write()  # then the controller dies before the hang-up is heard
+    clock.now += 100
+    after = book_on(engine, clock)
+    await after.start()
+    after.reconciled(set(), "gone while the controller was away")
+    await after.write()
+    [record] = await after.store.records(DAY, 10)
+    assert (record["outcome"], record["wait_seconds"]) == ("abandoned", 10.0)
+
+
+async def test_a_voicemails_call_its_recording_and_its_ticket_are_linked_both_ways(
+    engine, clock, filing_desk, tmp_path
+) -> None:
+    """Issue 28: the record had recording_ids [] and the ticket's call_id was voicemail-…; the dialplan now
+    names the call in the message (VM_CATEGORY, written as its category)."""
+    book = book_on(engine, clock)
+    call_id = "hotline-1796222470.7"
+    call(book, clock, call_id, (2.0, "ivr.voicemail", {"reason": "无坐席值守"}), (60.0, "call.hangup", {}))
+    await book.write()
+
+    async def publish(event: dict) -> None:
+        book.hear(event)  # as the controller hands the record book every event it publishes
+
+    shelf = RecordingShelf(engine, tmp_path / "recordings", publish, zone=ZONE)
+    filing_desk.on_call_linked = shelf.file_under
+
+    async def where() -> tuple[str, str]:
+        return UNCLASSIFIED_CATEGORY, await filing_desk.directory.root_region()
+
+    leave(tmp_path / "INBOX", info=INFO.replace("category=\n", f"category={call_id}\n"))
+    [number] = await VoicemailBox(tmp_path / "INBOX", filing_desk, shelf, where, ZONE, None).collect()
+    await book.write()
+    [record] = await book.store.records(DAY, 10)
+    [kept] = await shelf.of_calls([call_id])
+    assert record["recording_ids"] == [kept["id"]], "the call's record lists its voicemail"
+    ticket = await filing_desk.show(number, Actor("agent1", Role.AGENT))
+    assert ticket["intake"]["call_id"] == call_id, "the ticket names the call"
+    assert (kept["kind"], kept["call_id"], kept["ticket"]) == ("voicemail", call_id, number)
+    assert await filing_desk.call_ids(number, Actor("agent1", Role.AGENT)) == [call_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,12 +106,17 @@ async def test_an_after_hours_voicemail_becomes_a_ticket_with_its_recording_tran
             f"{night.base_url}/api/tickets/{found['number']}/attachments/{kept['sha256']}",
             supervisor_token,
         )
+        _, records = await api("GET", f"{night.base_url}/api/reports/records?limit=50", supervisor_token)
     finally:
         night.stop()
         controller.start()  # the fixture stops what it started
         await relay.down()
     [named] = ticket["attachments"]
     assert (named["recording_id"], kept["ticket"]) == (kept["id"], ticket["number"])
+    # Issue 28: the call, its voicemail and its ticket name each other (the dialplan names the call).
+    [record] = [r for r in records if r["caller_number"] == plan.caller_number]
+    assert (record["outcome"], record["recording_ids"]) == ("voicemail", [kept["id"]]), record
+    assert ticket["intake"]["call_id"] == kept["call_id"] == record["call_id"], (ticket["intake"], record)
     assert (status, refused["error_id"]) == (403, "recording-in-register")
     heard = await asyncio.to_thread(offline, stored, {**lab_env})
     said = ticket["intake"]["description"].split("转写：", 1)[-1]
@@ -151,6 +157,8 @@ async def test_voicemails_left_while_the_controller_is_stopped_become_exactly_tw
         [found] = await voicemail_tickets(controller.base_url, supervisor_token, plan.caller_number, 1, 60)
         _, ticket = await api("GET", f"{controller.base_url}/api/tickets/{found['number']}", supervisor_token)
         assert ticket["intake"]["description"].startswith("语音留言") and len(ticket["attachments"]) == 1
+        # The dialplan's fallback names the call in the message too: the ticket is the call's (issue 28).
+        assert re.fullmatch(r"hotline-[0-9.]+", ticket["intake"]["call_id"]), ticket["intake"]
     await asyncio.sleep(6)  # a round of the box later, nothing more
     for plan in callers:
         tickets = await voicemail_tickets(controller.base_url, supervisor_token, plan.caller_number, 1, 5)

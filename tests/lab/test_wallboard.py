@@ -1,8 +1,10 @@
 """The supervisors' wallboard in Debian's headless chromium, fed by the real lab.
 
-A caller who starts waiting appears on the page, and an agent's break shows
-with its reason, each as soon as the floor's event stream says so; today's
-figures count the call. A screenshot is saved under var/test-artifacts/.
+A caller who starts waiting appears on the page by their number, and an
+agent's break shows with its reason, each as soon as the floor's event stream
+says so; today's figures count the call as waiting (neither answered nor
+abandoned, in no rate) until it is answered. A screenshot is saved under
+var/test-artifacts/.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from playwright.async_api import async_playwright, expect
 from ivr.prompts import synthesize
 from lab.caller import place_call
 from lab.controller import ControllerProcess, api_token
+from tests.lab.conftest import api
 from tests.lab.test_acd import caller, first
 from tests.lab.test_first_call import caller_plan, speak_after_the_beep
 from tests.lab.test_restarts import of_call
@@ -24,6 +27,18 @@ from tests.lab.test_speech import MODEL, SPOKEN, offline
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads one here
+
+
+async def live_figures(agents) -> dict:
+    status, live = await api("GET", f"{agents.base_url}/api/reports/live", agents.token)
+    assert status == 200, live
+    return live
+
+
+async def record_of(agents, call_id: str) -> dict:
+    status, records = await api("GET", f"{agents.base_url}/api/reports/records?limit=50", agents.token)
+    assert status == 200, records
+    return next(record for record in records if record["call_id"] == call_id)
 
 
 async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_they_happen(
@@ -46,6 +61,7 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
             await page.wait_for_selector("#link.up")  # the page listens to the floor
             assert await page.inner_text('#agents tr[data-agent="1001"] td.state') == "小休"
             offered_before = int(await page.get_attribute("#tiles", "data-offered") or "-1")
+            before = await live_figures(agents)
 
             plan = caller(hold=60)
             async with agents.floor() as stream:
@@ -59,6 +75,28 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
                 await expect(tiles).to_have_attribute("data-offered", str(offered_before + 1), timeout=10_000)
                 figures_shown = time.monotonic() - told
                 await expect(page.locator("#chart rect.offered")).not_to_have_count(0)
+                # Issue 28: the caller waiting is shown apart, neither answered nor abandoned, in no rate.
+                waiting_count = str(before["today"]["waiting"] + 1)
+                await expect(tiles).to_have_attribute("data-waiting", waiting_count, timeout=10_000)
+                await expect(tiles).to_have_attribute("data-abandoned", str(before["today"]["abandoned"]))
+                waiting = await live_figures(agents)
+                today, last_24h = waiting["today"], waiting["last_24h"]
+                assert (today["waiting"], today["abandoned"], today["answered"]) == (
+                    before["today"]["waiting"] + 1,
+                    before["today"]["abandoned"],
+                    before["today"]["answered"],
+                ), today
+                assert (last_24h["requested"], last_24h["answer_rate"], last_24h["waiting"]) == (
+                    before["last_24h"]["requested"],
+                    before["last_24h"]["answer_rate"],
+                    before["last_24h"]["waiting"] + 1,
+                ), last_24h
+                record = await record_of(agents, queued["call_id"])
+                assert (record["outcome"], record["ended_at"]) == ("in_progress", None), record
+                # The queue names the caller by their number (whole: supervisors see it so), not the call id.
+                row = page.locator(f'#queue tr[data-call="{queued["call_id"]}"]')
+                await expect(row.locator("td.number")).to_have_text(plan.caller_number, timeout=10_000)
+                assert queued["call_id"] not in await row.inner_text()
 
                 await agents.command("1001", "break", reason="用餐")
                 await stream.wait_for(
@@ -80,7 +118,17 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
                 await agents.command("1002", "ready")
                 await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 30)
                 await expect(page.locator("#waiting-count")).to_have_text("0", timeout=10_000)
+                answered_count = str(before["today"]["answered"] + 1)
+                await expect(tiles).to_have_attribute("data-answered", answered_count, timeout=10_000)
+                await expect(tiles).to_have_attribute("data-waiting", str(before["today"]["waiting"]))
+                await page.screenshot(path=str(ARTIFACTS / "wallboard-answered.png"), full_page=True)
                 await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 30)
+            answered = await live_figures(agents)
+            assert (answered["today"]["abandoned"], answered["last_24h"]["requested"]) == (
+                before["today"]["abandoned"],
+                before["last_24h"]["requested"] + 1,
+            ), answered
+            assert (await record_of(agents, queued["call_id"]))["outcome"] == "answered"
             print(
                 "wallboard: "
                 f"waiting call shown {waiting_shown:.2f} s, break {break_shown:.2f} s after its event; "

@@ -79,3 +79,16 @@ def test_the_intake_is_a_voicemail_ticket_with_the_transcript_in_local_time(tmp_
     )
     untranscribed = voicemail_intake(message, "", "other", "zj", ZoneInfo("Asia/Shanghai"))
     assert untranscribed["description"].endswith("（未转写，请收听录音）")
+
+
+def test_a_message_names_the_call_that_left_it_so_ticket_and_recording_are_that_calls(tmp_path: Path) -> None:
+    """Issue 28: the dialplan sets VM_CATEGORY to the call's id, which app_voicemail writes as category."""
+    info = INFO.replace("category=\n", "category=hotline-1796222470.7\n")
+    message = read_voicemail(leave(tmp_path, info=info))
+    assert (message.call, message.call_id) == ("hotline-1796222470.7", "hotline-1796222470.7")
+    intake = voicemail_intake(message, "", "other", "zj", ZoneInfo("Asia/Shanghai"))
+    assert intake["call_id"] == "hotline-1796222470.7"
+    # A message left before the dialplan named calls, or a category that is not a call id, keeps its own key.
+    assert read_voicemail(leave(tmp_path, "msg0001")).call_id == "voicemail-1796222475-00000001"
+    odd = read_voicemail(leave(tmp_path, "msg0002", INFO.replace("category=\n", "category=a b;c\n")))
+    assert (odd.call, odd.call_id) == ("", "voicemail-1796222475-00000001")

@@ -39,13 +39,20 @@ def test_the_day_in_half_hours_counts_calls_and_averages_waiting_and_ready():
     start = 0.0
     calls = [
         DayCall(arrived=100.0, queued=110.0, stopped_waiting=1010.0, outcome="answered"),  # waits 900 s
-        DayCall(arrived=1900.0, queued=1900.0, stopped_waiting=None, outcome="abandoned"),  # still waiting
+        DayCall(arrived=1900.0, queued=1900.0, stopped_waiting=None, outcome="in_progress"),  # still waiting
+        DayCall(arrived=1950.0, queued=1952.0, stopped_waiting=1990.0, outcome="abandoned"),  # gave up
     ]
-    slots = half_hours(start, now=2800.0, calls=calls, ready=[(0.0, 3600.0), (0.0, 900.0)])
-    assert [(s["offered"], s["answered"], s["abandoned"]) for s in slots] == [(1, 1, 0), (1, 0, 1)]
-    # 900 of the first 1800 s; 900 of the 1000 s of the second half hour so far
-    assert slots[0]["waiting"] == 0.5 and slots[1]["waiting"] == 0.9
+    slots = half_hours(start, now=2800.0, calls=calls, ready=[(0.0, 3600.0), (0.0, 900.0)], zone=ZONE)
+    # The caller still waiting arrived, and is neither answered nor abandoned.
+    assert [(s["offered"], s["answered"], s["abandoned"]) for s in slots] == [(1, 1, 0), (2, 0, 1)]
+    # 900 of the first 1800 s; 900 + 38 of the 1000 s of the second half hour so far
+    assert slots[0]["waiting"] == 0.5 and slots[1]["waiting"] == 0.94
     assert slots[0]["agents_ready"] == 1.5 and slots[1]["agents_ready"] == 1.0
+    # The half hours start at the centre's own time, in its zone, as every time the API gives.
+    assert (slots[0]["start"], slots[1]["start"]) == (
+        "1970-01-01T08:00:00+08:00",
+        "1970-01-01T08:30:00+08:00",
+    )
 
 
 def test_the_csv_has_chinese_headings_and_a_byte_order_mark():

@@ -1,5 +1,11 @@
 """Call records folded from the controller's events, as a supervisor would read them afterwards."""
 
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reports.figures import half_hours
 from reports.records import (
     CallbackMade,
     CallRecord,
@@ -11,8 +17,10 @@ from reports.records import (
     Recorder,
     RecordingFiled,
     WrapUpEnded,
+    day_call,
     disposition,
 )
+from tests.unit.reports import day
 
 ABOUT = {"call_id": "c1", "caller_number": "13800138000", "caller_name": "", "line": "12345"}
 
@@ -183,7 +191,8 @@ def test_a_caller_handed_on_counts_one_transfer_and_the_colleagues_answer_settle
         (190.0, {"type": "call.hangup", **ABOUT, "agent": "1001", "at": 190.0, "ended_by": "caller"}),
     )
     record = last_record(changes)
-    assert (record.agent, record.transfers, record.offers, record.queued_at) == ("1001", 2, 2, 101.0)
+    # The hand-back to a colleague is a transfer; the three-way call the colleague then left is not one.
+    assert (record.agent, record.transfers, record.offers, record.queued_at) == ("1001", 1, 2, 101.0)
     assert (record.conferences, record.legs) == (1, 3)
     legs = {(c.seq, c.agent, c.kind): c.result for c in changes if isinstance(c, Leg)}
     assert legs == {
@@ -278,3 +287,100 @@ def test_a_records_disposition_says_whether_an_answered_call_went_three_way_or_w
     assert disposition("answered", 1, 0) == "transferred"
     assert disposition("answered", 1, 1) == "three_way"  # the agent left caller and 12315 together
     assert disposition("abandoned", 0, 0) == "abandoned" and disposition("emergency", 0, 0) == "emergency"
+
+
+def test_a_caller_still_waiting_is_in_progress_neither_answered_nor_abandoned_until_the_call_says():
+    """Issue 28: one caller queued showed 今日放弃 1 and "outcome": "abandoned" with "ended_at": null."""
+    waiting = (
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (102.0, {"type": "acd.queued", **ABOUT, "skill": "general"}),
+        (110.0, {"type": "acd.offered", **ABOUT, "agent": "1001"}),
+        (116.0, {"type": "acd.not_answered", **ABOUT, "agent": "1001", "dial_status": "NOANSWER"}),
+    )
+    recorder, changes = fold(*waiting)
+    record = last_record(changes)
+    assert (record.outcome, record.ended_at, record.wait_seconds) == (Outcome.IN_PROGRESS, None, None)
+    assert disposition(record.outcome, record.transfers, record.conferences) == "in_progress"
+    answered = last_record(recorder.hear({"type": "call.bridged", **ABOUT, "agent": "1002"}, 130.0))
+    assert (answered.outcome, answered.wait_seconds) == (Outcome.ANSWERED, 28.0)  # before the call ends
+    _, changes = fold(*waiting, (140.0, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}))
+    gone = last_record(changes)
+    assert (gone.outcome, gone.wait_seconds) == (Outcome.ABANDONED, 38.0)  # gone without a word: given up
+    _, changes = fold((100.0, {"type": "call.ringing", **ABOUT}))
+    assert last_record(changes).outcome is Outcome.IN_PROGRESS  # in the greeting: not an IVR ending yet
+
+
+def test_a_three_way_call_the_agent_leaves_counts_as_a_conference_only():
+    """Issue 28: a record showed transfers=1, conferences=1 for a three-way call and no transfer."""
+    dialled = {**ABOUT, "agent": "1001", "by": "1001", "to": "12315", "mode": "conference"}
+    _, changes = fold(
+        (100.0, {"type": "call.ringing", **ABOUT}),
+        (103.0, {"type": "call.bridged", **ABOUT, "agent": "1001"}),
+        *[
+            (at, {"type": "call.conference", **dialled, "state": state})
+            for at, state in (
+                (110.0, "dialling"),
+                (115.0, "answered"),
+                (116.0, "joined"),
+                (150.0, "agent_left"),
+            )
+        ],
+        (200.0, {"type": "call.hangup", **ABOUT, "ended_by": "caller"}),
+    )
+    record = last_record(changes)
+    assert (record.transfers, record.conferences) == (0, 1)
+    assert disposition(record.outcome, record.transfers, record.conferences) == "three_way"
+
+
+OUTCOME_OF_KIND = {
+    "answered": Outcome.ANSWERED,
+    "waiting": Outcome.IN_PROGRESS,
+    "waited_through_a_break": Outcome.ANSWERED,
+    "three_way": Outcome.ANSWERED,
+    "transfer": Outcome.ANSWERED,
+    "callback": Outcome.CALLBACK,
+    "voicemail": Outcome.VOICEMAIL,
+    "abandoned": Outcome.ABANDONED,
+}
+DAY_START = 1_793_577_600.0  # 2026-11-02 08:00 in Beijing
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(day.KINDS), st.integers(0, 90)), min_size=1, max_size=16))
+def test_a_generated_day_folds_into_one_record_per_call_as_each_call_went(placed):
+    calls = day.placed_one_after_another(
+        [k for k, _ in placed], [float(w) for _, w in placed], DAY_START + 60
+    )
+    recorder = Recorder(lines={day.LINE})
+    records: dict[str, CallRecord] = {}
+    recordings: dict[str, list[int]] = {}
+    made: set[str] = set()
+    for at, event in day.day_events(calls, DAY_START):
+        for change in recorder.hear(event, at):
+            if isinstance(change, CallRecord):
+                records[change.call_id] = change
+            elif isinstance(change, RecordingFiled):
+                recordings.setdefault(change.call_id, []).append(change.recording_id)
+            elif isinstance(change, CallbackMade):
+                made.add(change.call_id)
+    assert set(records) == {call.call_id for call in calls}
+    for call in calls:
+        record = records[call.call_id]
+        assert record.outcome is OUTCOME_OF_KIND[call.kind], call
+        assert (record.transfers, record.conferences) == (call.kind == "transfer", call.kind == "three_way")
+        if call.kind in day.ANSWERED or call.kind == "abandoned":
+            assert record.wait_seconds == call.wait
+        if call.kind == "waiting":
+            assert record.ended_at is None and record.wait_seconds is None
+    assert set(recorder.calls) == {call.call_id for call in calls if call.kind == "waiting"}
+    assert set(recordings) == {call.call_id for call in calls if call.kind == "voicemail"}
+    assert made == {call.call_id for call in calls if call.kind == "callback"}
+    # The wallboard's chart of the same day: each half hour counts what arrived in it, as placed.
+    now = max(call.ends for call in calls)
+    slots = half_hours(DAY_START, now, [day_call(r) for r in records.values()], [], ZoneInfo("Asia/Shanghai"))
+    counted = {
+        index: (slot["offered"], slot["answered"], slot["abandoned"])
+        for index, slot in enumerate(slots)
+        if slot["offered"]
+    }
+    assert counted == day.half_hours_by_hand(calls, DAY_START)
