@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 from acd.engine import Offer
-from agents.prefill import DEFAULT_KEYWORDS, Gazetteer, Keywords, prefill
+from agents.prefill import prefill
 from kernel.api.identity import Actor, Role
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
-from ticketing.tables import CategoryRow, RegionRow
 from ticketing.vocabulary import Channel
 
 log = logging.getLogger(__name__)
@@ -53,15 +52,11 @@ class ScreenPops:
         caller_calls: CallerCalls,
         to_agent: ToAgent,
         transcript: Transcript | None = None,
-        keywords: Keywords = DEFAULT_KEYWORDS,
         follow: Follow | None = None,
     ) -> None:
         self.desk, self.caller_calls, self.to_agent = desk, caller_calls, to_agent
         self.transcript, self.follow = transcript, follow
-        self.keywords = keywords
         self._tasks: set[asyncio.Task[None]] = set()
-        #: The directory's trees as last read, and the gazetteer built from them.
-        self._gazetteer: tuple[object, Gazetteer] | None = None
 
     async def start(self, offer: Offer, about: Mapping[str, object]) -> None:
         """Pop beside the ring: the lookup runs as its own task."""
@@ -119,28 +114,10 @@ class ScreenPops:
                     {**told, "text": late, "partial": False, "draft": await self._prefill(late)},
                 )
 
-    async def warm(self) -> None:
-        """Teach jieba the directory's places before the first caller's words need them."""
-        await self._prefill("")
-
     async def _prefill(self, text: str) -> dict[str, Any]:
-        """The draft's guesses, the category and region among them, worked out off the event loop."""
-        try:
-            gazetteer: Gazetteer | None = await self._directory_as_said()
-        except Exception:
-            log.exception("the directory could not be read; the draft guesses no category or region")
-            gazetteer = None
-        return await asyncio.to_thread(prefill, text, self.keywords, gazetteer)
-
-    async def _directory_as_said(self) -> Gazetteer:
-        """Built again (jieba taught the places' names, off the event loop) when the directory changed."""
-        directory = self.desk.directory
-        trees = (await directory.tree(CategoryRow), await directory.tree(RegionRow))
-        if self._gazetteer is None or self._gazetteer[0] != trees:
-            gazetteer = Gazetteer.of(*trees, self.keywords.categories)
-            await asyncio.to_thread(gazetteer.warm)
-            self._gazetteer = (trees, gazetteer)
-        return self._gazetteer[1]
+        """The draft's fields from the caller's words, guessed as every channel's intake is (the desk's
+        guesses: the directory taught to jieba once, the work off the event loop)."""
+        return prefill(text, await self.desk.guesses(text))
 
     async def close(self) -> None:
         for task in list(self._tasks):

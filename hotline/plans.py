@@ -9,11 +9,11 @@ from pathlib import Path
 
 from acd.engine import Settings as AcdSettings
 from acd.engine import Strategy
-from agents.prefill import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
 from agents.skills import SkillSpecError, parse_agent_skills
 from ivr.menu import Menu, MenuError, load_menu
 from kernel.runtime.config import ConfigError, Settings
 from ticketing.calendar import CalendarError, parse_clock
+from ticketing.guesses import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
 from ticketing.imap_box import ImapAccount, ImapUrlError
 from ticketing.policy import Policy, PolicyError, load_policy
 from trunks.carriers import Trunk, TrunkSpecError, parse_trunks

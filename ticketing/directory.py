@@ -54,8 +54,8 @@ class Directory:
 
     # ------------------------------------------------------------------ lookups
 
-    async def category(self, code: str) -> CategoryRow:
-        return await self._known(CategoryRow, code, "category")
+    async def category(self, code: str, field: str = "category") -> CategoryRow:
+        return await self._known(CategoryRow, code, field)
 
     async def region(self, code: str) -> RegionRow:
         return await self._known(RegionRow, code, "region")
@@ -144,12 +144,21 @@ class Directory:
 
     async def tree(self, table: type[CategoryRow] | type[RegionRow]) -> list[dict[str, Any]]:
         async with self.sessions() as session:
-            rows = (await session.execute(select(table).order_by(table.code))).scalars()
-            return [
-                {"code": r.code, "name": r.name, "parent": r.parent_code}
-                | ({"urgent": r.urgent} if isinstance(r, CategoryRow) else {"level": r.level})
-                for r in rows
-            ]
+            return await _tree(session, table)
+
+    async def trees(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The category and region trees: what the intake's guesses are taught (``ticketing.guesses``)."""
+        async with self.sessions() as session:
+            return await _tree(session, CategoryRow), await _tree(session, RegionRow)
+
+
+async def _tree(session: Any, table: type[CategoryRow] | type[RegionRow]) -> list[dict[str, Any]]:
+    rows = (await session.execute(select(table).order_by(table.code))).scalars()
+    return [
+        {"code": r.code, "name": r.name, "parent": r.parent_code}
+        | ({"urgent": r.urgent} if isinstance(r, CategoryRow) else {"level": r.level})
+        for r in rows
+    ]
 
 
 def unit_json(row: UnitRow) -> dict[str, Any]:
@@ -166,6 +175,8 @@ def unit_json(row: UnitRow) -> dict[str, Any]:
 
 #: The columns' own sizes (ticketing/tables.py): PostgreSQL refuses anything longer.
 UNIT_TEXT_LIMITS = {"code": 40, "name": 100, "parent_code": 40, "region_code": 40, "phone": 40}
+#: What a unit may leave empty with null: its place in the tree (null: a 一级 unit) and its region.
+UNIT_NULLABLE = frozenset({"parent_code", "region_code"})
 UNIT_CODE = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 
 
@@ -184,7 +195,8 @@ def _unit_fields(data: Any, *, creating: bool) -> dict[str, Any]:
     for key, limit in UNIT_TEXT_LIMITS.items():
         if key in data:
             value = data[key]
-            if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > limit):
+            left_empty = value is None and key in UNIT_NULLABLE
+            if not left_empty and (not isinstance(value, str) or not value.strip() or len(value) > limit):
                 raise invalid(key, f"must be non-empty text of at most {limit} characters")
             fields[key] = value.strip() if isinstance(value, str) else None
     if "active" in data:

@@ -118,6 +118,14 @@ class Intake:
     attachments: tuple[Mapping[str, Any], ...] = ()
     source: str = ""
     external_id: str = ""
+    #: What a message's words mention (``ticketing.guesses``): places, phone numbers, dates, and the
+    #: emergency they point to (``{"number": "119", "words": [...]}``).
+    places_mentioned: tuple[str, ...] = ()
+    phones_mentioned: tuple[str, ...] = ()
+    dates_mentioned: tuple[str, ...] = ()
+    emergency: Mapping[str, Any] | None = None
+    #: The fields the platform guessed from the words rather than was told, for a person to confirm.
+    guessed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,18 @@ class Ticket:
 
 
 # ---------------------------------------------------------------------------- intake
+
+
+#: The longest each short intake text may be, once trimmed (the API's description says the same).
+INTAKE_LIMITS = {
+    "category": 40,
+    "region": 40,
+    "caller_name": 50,
+    "address": 200,
+    "call_id": 80,
+    "source": 40,
+    "external_id": 80,
+}
 
 
 def parse_intake(data: Mapping[str, Any]) -> Intake:
@@ -225,22 +245,22 @@ def parse_intake(data: Mapping[str, Any]) -> Intake:
         ticket_type=labelled("type", TicketType),
         channel=labelled("channel", Channel, "phone"),
         description=text("description", required=True, limit=DESCRIPTION_LIMIT),
-        category=text("category", required=True, limit=40),
-        region=text("region", required=True, limit=40),
-        caller_name=text("caller_name", limit=50),
+        category=text("category", required=True, limit=INTAKE_LIMITS["category"]),
+        region=text("region", required=True, limit=INTAKE_LIMITS["region"]),
+        caller_name=text("caller_name", limit=INTAKE_LIMITS["caller_name"]),
         caller_phone=caller_phone,
         callback_phone=phone("callback_phone") or caller_phone,
         caller_email=caller_email,
-        address=text("address", limit=200),
+        address=text("address", limit=INTAKE_LIMITS["address"]),
         confidential=flag("confidential"),
         share_number=flag("share_number"),
         urgent=flag("urgent"),
         sms_notices=flag("sms_notices"),
-        call_id=text("call_id", limit=80),
+        call_id=text("call_id", limit=INTAKE_LIMITS["call_id"]),
         handed_over_by=handed_over_by,
         attachments=tuple(dict(a) for a in attachments),
-        source=text("source", limit=40),
-        external_id=text("external_id", limit=80),
+        source=text("source", limit=INTAKE_LIMITS["source"]),
+        external_id=text("external_id", limit=INTAKE_LIMITS["external_id"]),
     )
 
 
@@ -257,12 +277,16 @@ def receive(intake: Intake, number: str, ctx: Context) -> Event:
     return _event(ctx, "received", data=data)
 
 
+#: The intake's lists of words, stored as JSON lists.
+_INTAKE_TUPLES = ("places_mentioned", "phones_mentioned", "dates_mentioned", "guessed")
+
+
 def intake_json(intake: Intake) -> dict[str, Any]:
     values = dataclasses.asdict(intake)
     values["ticket_type"] = intake.ticket_type.value
     values["channel"] = intake.channel.value
     values["attachments"] = [dict(a) for a in intake.attachments]
-    return values
+    return values | {name: list(values[name]) for name in _INTAKE_TUPLES}
 
 
 def intake_from_json(values: Mapping[str, Any]) -> Intake:
@@ -272,6 +296,7 @@ def intake_from_json(values: Mapping[str, Any]) -> Intake:
             "ticket_type": TicketType(values["ticket_type"]),
             "channel": Channel(values["channel"]),
             "attachments": tuple(values.get("attachments", ())),
+            **{name: tuple(values.get(name, ())) for name in _INTAKE_TUPLES},
         }
     )
 

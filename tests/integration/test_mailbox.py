@@ -128,3 +128,42 @@ async def test_a_mail_that_cannot_be_written_is_deferred_and_lands_on_the_resend
         assert (await ticket_of(filing_desk, reply))["intake"]["caller_email"] == "wangyi@example.cn"
     finally:
         await box.close()
+
+
+def complaint_mail() -> EmailMessage:
+    """The issue's mail: subject 投诉, a street of the city named in the text, a phone number in the body."""
+    message = EmailMessage()
+    message["From"] = "赵六 <zhaoliu@example.cn>"
+    message["To"] = HOTLINE
+    message["Subject"] = "投诉"
+    message["Message-ID"] = "<complaint-1@example.cn>"
+    message.set_content("马家店街道团结路的饭店天天占道经营，从3月5号开始一直这样。请回电 139 1234 5678。")
+    return message
+
+
+async def test_a_complaint_mail_naming_a_street_is_a_complaint_there_with_its_phone_each_marked_guessed(
+    mailbox: Mailbox, filing_desk: TicketDesk
+) -> None:
+    _, reply = await send(mailbox, complaint_mail())
+    ticket = await ticket_of(filing_desk, reply)
+    intake = ticket["intake"]
+    assert (ticket["type_label"], intake["category"], intake["region"]) == (
+        "投诉",
+        "urban.management",  # 市容市貌（占道经营、违章搭建）
+        "zj.majiadian",  # 马家店街道, not the whole city
+    )
+    assert (intake["caller_phone"], intake["callback_phone"]) == ("13912345678", "13912345678")
+    assert (intake["phones_mentioned"], intake["dates_mentioned"]) == (["13912345678"], ["3月5号"])
+    assert intake["places_mentioned"] == ["马家店街道"] and intake["emergency"] is None
+    assert intake["guessed"] == [
+        "ticket_type",
+        "category",
+        "region",
+        "caller_phone",
+        "callback_phone",
+        "places_mentioned",
+        "phones_mentioned",
+        "dates_mentioned",
+    ]
+    assert ticket["suggested_unit"] == "cgj.majiadian", "routed to the street's own unit"
+    assert intake["caller_email"] == "zhaoliu@example.cn", "what the mail said is kept as it was"

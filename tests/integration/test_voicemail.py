@@ -18,16 +18,17 @@ from ticketing.store import TicketFilter
 
 AGENT = Actor("agent1", Role.AGENT)
 UNIT = Actor("城管中队", Role.UNIT, "cgj.majiadian")
+SAID = "小区门口的路灯坏了"
 SECOND = INFO.replace("1796222475-00000001", "1796222990-00000002").replace("13800138000", "13900139000")
 
 
-def box_of(desk: TicketDesk, inbox: Path, heard: list[Path]) -> VoicemailBox:
+def box_of(desk: TicketDesk, inbox: Path, heard: list[Path], said: str = SAID) -> VoicemailBox:
     async def where() -> tuple[str, str]:
         return UNCLASSIFIED_CATEGORY, await desk.directory.root_region()
 
     async def transcribe(path: Path) -> str:
         heard.append(path)
-        return "小区门口的路灯坏了"
+        return said
 
     return VoicemailBox(inbox, desk, shelf_of(desk), where, ZONE, transcribe)
 
@@ -97,3 +98,27 @@ async def test_each_voicemail_is_mailed_to_the_people_on_duty_with_its_recording
     assert [(t["actor"], t["action"], t["reason"]) for t in await shelf.trail(kept["id"])] == [
         ("system", "mail", f"邮件发送给值班邮箱 {ON_DUTY[0]}")
     ]
+
+
+async def test_a_voicemail_is_classified_from_its_transcript_with_the_numbers_it_mentions(
+    filing_desk: TicketDesk, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "INBOX"
+    leave(inbox, "msg0000")
+    leave(inbox, "msg0001", SECOND.replace('callerid="张三" <13900139000>', "callerid=Unknown"))
+    said = "我要投诉，董市镇幸福路的路灯坏了一个星期，有事打我另一个电话13912345678"
+    known, anonymous = await box_of(filing_desk, inbox, [], said).collect()
+    ticket = await filing_desk.show(known, AGENT)
+    intake = ticket["intake"]
+    assert (ticket["type_label"], intake["category"], intake["region"]) == (
+        "投诉",
+        "urban.roads",
+        "zj.dongshi",
+    )
+    assert (intake["caller_phone"], intake["phones_mentioned"]) == ("13800138000", ["13912345678"]), (
+        "the caller's own number, in the description's first line, is no news"
+    )
+    assert intake["guessed"] == ["ticket_type", "category", "region", "places_mentioned", "phones_mentioned"]
+    intake = (await filing_desk.show(anonymous, AGENT))["intake"]
+    assert (intake["caller_phone"], intake["callback_phone"]) == ("13912345678", "13912345678")
+    assert {"caller_phone", "callback_phone"} <= set(intake["guessed"]), "a number to call back, guessed"

@@ -1,33 +1,23 @@
 """The screen pop: the caller's history (without this call) and a draft, on the offered agent's stream."""
 
 import asyncio
-import json
 from pathlib import Path
 
-import ticketing
 from acd.engine import Offer
 from agents.screen_pop import ScreenPops
 from recordings.speech import Transcript, tidy
 from recordings.transcripts import TAP_DELAY_SECONDS, Transcripts
-from ticketing.tables import CategoryRow
-
-
-class Directory:
-    """The seed's topic and region trees, as ``ticketing.directory.Directory.tree`` gives them."""
-
-    async def tree(self, table):
-        seed = json.loads(
-            (Path(ticketing.__file__).parent / "seed/directory.json").read_text(encoding="utf-8")
-        )
-        if table is CategoryRow:
-            return [{"code": c, "name": n, "parent": p, "urgent": u} for c, n, p, u in seed["categories"]]
-        return [{"code": c, "name": n, "parent": p, "level": level} for c, n, p, level in seed["regions"]]
+from tests.unit.ticketing.test_guesses import PLACES
+from ticketing.guesses import guess
 
 
 class Desk:
     def __init__(self, fails: bool = False) -> None:
         self.fails, self.asked = fails, []
-        self.directory = Directory()
+
+    async def guesses(self, text):
+        """As ``TicketDesk.guesses`` does, on the seed directory."""
+        return guess(text, gazetteer=PLACES)
 
     async def list(self, actor, where):
         self.asked.append((actor.name, actor.role.value, where.caller_phone))
