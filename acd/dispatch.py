@@ -50,13 +50,25 @@ class Dispatcher:
         self._unsaved: Changes | None = None
         self._callbacks: set[asyncio.Task[None]] = set()
 
-    async def restore(self, skills: Mapping[str, Mapping[str, int]]) -> None:
+    async def restore(self, skills: Mapping[str, Mapping[str, int]], *, expect_state: bool = True) -> None:
         """Load the last controller's state from Redis and carry on from it (see ``Engine.recover``).
 
         ``skills`` are the agent table's active agents: anyone else in Redis no longer works here.
+        ``expect_state``: a controller ran here before, so a Redis holding no state has lost it (agents'
+        states, callbacks' places), which is worth a warning; on a first start there was nothing to lose.
         """
         async with self._lock:
+            kept = await self._store.kept()
             self.engine = await self._store.load(self.engine.settings)
+            if not kept:
+                await self._store.write_all(self.engine)  # marked as kept from now on
+        if not kept and expect_state:
+            log.warning(
+                "Redis holds no ACD state (restarted without its data?): agents start signed out, "
+                "callbacks' places are lost"
+            )
+        elif not kept:
+            log.info("no ACD state yet (a first start): agents start signed out")
 
         def change(engine: Engine, now: float) -> None:
             for account in set(engine.agents) - set(skills):  # stopped while no controller ran

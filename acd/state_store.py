@@ -51,6 +51,11 @@ class AcdStateStore:
             pipe.set(MARKER, "1")
             return bool((await pipe.execute())[0])
 
+    async def kept(self) -> bool:
+        """Whether Redis holds a state some controller wrote (its marker): none on a first start, nor after
+        Redis lost its data."""
+        return bool(await self.redis.exists(MARKER))
+
     async def write_all(self, engine: Engine) -> None:
         """Replace what Redis holds with the whole of ``engine``, in one transaction."""
         state = engine.to_json()

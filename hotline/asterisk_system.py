@@ -6,16 +6,27 @@ accounts) comes from the capabilities, so it is assembled here, at the top.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from agents.directory import AgentDirectory, AgentRecord
+from agents.provisioning import endpoint_accounts
+from agents.tables import AgentRow
 from calls.targets import EMERGENCY_NUMBERS, HANDBACK_EVENT, HANDBACK_PREFIX
 from hotline.plans import carrier_trunks
 from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
 from kernel.runtime.config import VOICEMAIL_BOX, Settings
+from kernel.runtime.db import create_engine
 from trunks.dialling import DiallingPlan
 from trunks.numbers import parse_lines, parse_number_map
 
+log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "asterisk-conf"
 # Files that describe an Asterisk process rather than the contact centre:
@@ -42,8 +53,46 @@ def settings_agents(settings: Settings) -> list[Account]:
     ]
 
 
-def system_context(settings: Settings, agents: Sequence[Account] | None = None) -> dict[str, object]:
-    """Everything the system's templates may name; ``agents`` come from the agent table once it exists."""
+def agents_at_start(settings: Settings) -> list[Account]:
+    """The agents an Asterisk about to start is given: those the controller will provision.
+
+    That is the agent table's active seats (those added through the API too) and the settings' accounts
+    the table does not hold yet (the controller seeds them). Rendered before Asterisk starts, a seat's
+    phone registers from Asterisk's first second, not after the controller's first reload: a phone refused
+    in between waits minutes before it tries again. Call it from synchronous code.
+    """
+    try:
+        records = asyncio.run(_agent_table(settings.effective_database_url))
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("agent table not read (%s): Asterisk starts with the settings' agents alone", exc)
+        records = []
+    stored = {record.profile.account for record in records}
+    unseeded = [account for account in settings_agents(settings) if account.name not in stored]
+    # In the table's order (by account), so the controller's own rendering finds nothing to change.
+    return sorted(endpoint_accounts(records) + unseeded, key=lambda account: account.name)
+
+
+async def _agent_table(database_url: str) -> list[AgentRecord]:
+    """The agent table's rows, read without creating or migrating anything: none before a first start."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).is_file()):
+        return []
+    engine = create_engine(database_url, connect_args={"timeout": 5})
+    try:
+        async with engine.connect() as connection:
+            table = AgentRow.__tablename__
+            if not await connection.run_sync(lambda sync: inspect(sync).has_table(table)):
+                return []
+        return await AgentDirectory(engine).all()
+    finally:
+        await engine.dispose()
+
+
+def system_context(
+    settings: Settings, agents: Sequence[Account] | None = None, banned: Sequence[str] = ()
+) -> dict[str, object]:
+    """Everything the system's templates may name; ``agents`` come from the agent table once it exists,
+    ``banned`` (addresses Asterisk refuses) from the SIP edge's guard (``trunks/guard.py``)."""
     agents = settings_agents(settings) if agents is None else list(agents)
     supervisors = [
         Account(s, sip_digest(s, settings.password_for(s)), "from-agents", f"班长{s}")
@@ -70,6 +119,7 @@ def system_context(settings: Settings, agents: Sequence[Account] | None = None) 
         "lines": parse_lines(settings.lines),
         "mapped_numbers": parse_number_map(settings.number_map, parse_lines(settings.lines)),
         "accounts": agents + supervisors,
+        "banned_addresses": list(banned),
         "agents": agents,
         "fallback_queue_seconds": settings.fallback_queue_seconds,
         "outbound_patterns": DiallingPlan.of(
@@ -88,7 +138,8 @@ def render_system(
     out_dir: Path,
     names: Iterable[str] | None = None,
     agents: Sequence[Account] | None = None,
+    banned: Sequence[str] = (),
 ) -> list[Path]:
     """Render the system's configuration (or only ``names``); returns the files whose text changed."""
     names = [p.name for p in CONF_DIR.glob("*.conf")] if names is None else names
-    return render_tree([CONF_DIR], names, system_context(settings, agents), out_dir)
+    return render_tree([CONF_DIR], names, system_context(settings, agents, banned), out_dir)

@@ -10,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -19,7 +20,7 @@ from aiohttp import web
 from acd.cli import add_simulate_command, run_simulate
 from agents.http import AGENT_ROUTES, add_agent_state
 from calls.http import CALL_ROUTES, add_calls
-from hotline.asterisk_system import render_system
+from hotline.asterisk_system import agents_at_start, render_system
 from hotline.controller import Controller
 from hotline.schema import open_store
 from ivr.menu import load_menu
@@ -105,7 +106,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, on_serving: Callable[[Controller], None] | None = None) -> None:
+    """Run the controller and its web server until SIGINT or SIGTERM; ``on_serving`` is told once
+    everything listens (``hotline run`` prints its summary then, so the summary is true)."""
     controller = Controller(settings)
     runner: web.AppRunner | None = None
     try:
@@ -148,6 +151,8 @@ async def serve(settings: Settings) -> None:
             f"FastAGI {settings.bind_host}:{settings.fastagi_port}",
             flush=True,
         )
+        if on_serving is not None:
+            on_serving(controller)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -161,7 +166,7 @@ async def serve(settings: Settings) -> None:
 
 
 def cmd_render_conf(args: argparse.Namespace, settings: Settings) -> int:
-    for path in render_system(settings, args.out):
+    for path in render_system(settings, args.out, agents=agents_at_start(settings)):
         print(path)
     if args.prompts:
         settings.host_path(settings.prompts_dir).mkdir(parents=True, exist_ok=True)
@@ -199,12 +204,15 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
         policy = load_policy(settings.ticket_policy)
         token = asyncio.run(with_desk(store_of(settings), policy, add))
     except (TicketError, PolicyError) as exc:
-        print(f"hotline users: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        print(f"hotline users: {getattr(exc, 'message', exc)} (no token made)", file=sys.stderr)
         return 2
-    print(f"{args.name}: {token}")
+    # The token alone on standard output, so `BOSS=$(hotline users add …)` captures exactly it.
+    print(token)
     rotated = "; the old token no longer works" if args.rotate else ""
     print(
-        f"(the token is shown only now{rotated}; send it as 'Authorization: Bearer <token>')", file=sys.stderr
+        f"hotline users: {args.name}'s token is shown only now{rotated}; "
+        "send it as 'Authorization: Bearer <token>'",
+        file=sys.stderr,
     )
     return 0
 

@@ -2,13 +2,15 @@
 
 The PSTN instance originates a SIP call to the system's trunk with the given
 caller number and name; once answered it sends keys and plays speech on a
-schedule (espeak-ng Mandarin at 8 kHz, or a WAV file), then holds.
+schedule (espeak-ng Mandarin at 8 kHz, or a WAV file), then holds. ``hotline call`` stays with the
+call until it ends, as a caller on the line does; Ctrl-C hangs up.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +99,9 @@ class Dialler:
             settings.bind_host, settings.pstn_ami_port, "lab", settings.pstn_ami_secret, name="pstn"
         )
         self._arriving: dict[str, asyncio.Future[str]] = {}  # caller number → the system's call id
+        self._on_line: dict[str, asyncio.Event] = {}  # caller's channel → set when it hangs up
         self._system.on_event(self._system_side)
+        self._pstn.on_event(self._caller_side)
 
     def _system_side(self, event: Message) -> None:
         """The system's first channel of a call: its linked id is the call id in the events."""
@@ -106,6 +110,13 @@ class Dialler:
         arrived = self._arriving.get(str(event.get("CallerIDNum")))
         if arrived is not None and not arrived.done():
             arrived.set_result(str(event.get("Linkedid") or event.get("Uniqueid")))
+
+    def _caller_side(self, event: Message) -> None:
+        """The caller's channel on the PSTN hung up (its uniqueid is the id the call was originated with)."""
+        if event.get("Event") == "Hangup":
+            ended = self._on_line.pop(str(event.get("Uniqueid")), None)
+            if ended is not None:
+                ended.set()
 
     async def __aenter__(self) -> Dialler:
         await self._system.connect()
@@ -128,6 +139,8 @@ class Dialler:
         audio = await asyncio.to_thread(prepare_audio, self.lab, plan)  # espeak-ng and sox block
         caller_channel = f"lab-{uuid.uuid4().hex[:12]}"
         arrived = self._arriving[plan.caller_number] = asyncio.get_running_loop().create_future()
+        self._on_line[caller_channel] = asyncio.Event()  # before the call exists: it may end at once
+        answered = False
         try:
             caller_id = (
                 f'"{plan.caller_name}" <{plan.caller_number}>' if plan.caller_name else plan.caller_number
@@ -160,12 +173,38 @@ class Dialler:
                 )
             async with asyncio.timeout(5):
                 call_id = await arrived
+            answered = True
         finally:
             del self._arriving[plan.caller_number]
+            if not answered:
+                self._on_line.pop(caller_channel, None)
         return PlacedCall(call_id, caller_channel)
+
+    async def ended(self, placed: PlacedCall) -> None:
+        """Returns once the caller's side of the call has hung up (at once if it has already)."""
+        on_line = self._on_line.get(placed.caller_channel)
+        if on_line is not None:
+            await on_line.wait()
+
+    async def hang_up(self, placed: PlacedCall) -> None:
+        """The caller puts the phone down (Asterisk finds a channel by its uniqueid as by its name)."""
+        await self._pstn.action("Hangup", {"Channel": placed.caller_channel}, check=False)
 
 
 async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
-    """One call, with AMI sessions of its own."""
+    """One call, with AMI sessions of its own; returns once the system answered, the call going on."""
     async with Dialler(lab) as dialler:
         return await dialler.call(plan, answer_timeout)
+
+
+async def call_and_hold(lab: Lab, plan: CallPlan, answered: Callable[[PlacedCall], None]) -> None:
+    """One call, told to ``answered`` once the system answers, then held until it ends; cancelled (Ctrl-C),
+    the caller hangs up."""
+    async with Dialler(lab) as dialler:
+        placed = await dialler.call(plan)
+        answered(placed)
+        try:
+            await dialler.ended(placed)
+        except asyncio.CancelledError:
+            await dialler.hang_up(placed)
+            raise

@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from hotline.cli import serve
+from hotline.controller import Controller
 from kernel.runtime.config import Settings, config_file_path
-from lab.caller import CallError, CallPlan, place_call
+from lab.caller import CallError, CallPlan, PlacedCall, call_and_hold
 from lab.chroot import ChrootError, ensure_chroot, is_ready
 from lab.lab import Lab, LabError
+
+#: The README's first call, word for word: a supervisor's token, the lab's phone 1001 signed in and ready
+#: (nobody is on a fresh start, and the call would go to voicemail), then the call (tests hold them alike).
+SUPERVISOR_TOKEN = "BOSS=$(.venv/bin/hotline users add 李班长 --role supervisor)"
+SIGN_IN_1001 = 'curl -X POST -H "Authorization: Bearer $BOSS" {web}/api/agents/1001/ready'
+TRY_A_CALL = (
+    ".venv/bin/hotline call --from 13800138000 --name 张三 --to 12345 --dtmf 1 "
+    "--say \"楼下饭店油烟很大，影响休息\" --end-key '#' --hold 60"
+)
 
 
 def register(commands: Any) -> None:
@@ -57,9 +67,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"hotline: bringing up Redis and Asterisk{first_time}", flush=True)
     # Processes a crashed run left behind are adopted: this run stops them too.
     lab.up()
-    print_summary(settings)
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, on_serving=lambda controller: print_summary(settings, controller)))
     finally:
         stopped = lab.down()
         if stopped:
@@ -67,22 +76,34 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def print_summary(settings: Settings) -> None:
+def print_summary(settings: Settings, controller: Controller) -> None:
+    """What runs where, once the controller listens: the agents are the agent table's (seats added through
+    the API too), AudioSocket is named only when it listens (speech-to-text on)."""
     host = settings.bind_host
+    web = f"http://{host}:{settings.web_port}"
+    audiosocket = (
+        f"   AudioSocket tcp {host}:{settings.audiosocket_port}" if controller.transcripts.enabled else ""
+    )
+    agents = ", ".join(sorted(controller.roster.active_skills()))
     print(
         f"""
 hotline is running (all on {host}):
-  web            http://{host}:{settings.web_port}/healthz   events: ws://{host}:{settings.web_port}/api/events
+  web            {web}/healthz   events: ws://{host}:{settings.web_port}/api/events
+  wallboard      {web}/wallboard   (log in with a supervisor's token, made below)
   SIP (agents)   udp {host}:{settings.sip_port}
-  AMI            tcp {host}:{settings.ami_port}   FastAGI tcp {host}:{settings.fastagi_port}
+  AMI            tcp {host}:{settings.ami_port}   FastAGI tcp {host}:{settings.fastagi_port}{audiosocket}
   Redis          tcp {host}:{settings.redis_port}
   mail (SMTP)    tcp {host}:{settings.smtp_port}   to {", ".join(settings.mail_addresses)}: tickets
   lab PSTN       trunks udp {host}:{settings.carrier_port}, {settings.pstn_backup_trunk_port}
                  phones udp {host}:{settings.pstn_phone_port}
-  agent accounts {", ".join(settings.agents)} (lab phones use {", ".join(settings.lab_phones)})
+  agent accounts {agents} (lab phones use {", ".join(settings.lab_phones)})
   supervisors    {", ".join(settings.supervisors)}
-  passwords      HOTLINE_PASSWORD_<account> in {config_file_path({}).resolve()}
-try a call:  .venv/bin/hotline call --from 13800138000 --name 张三 --dtmf 1 --say "楼下饭店油烟很大"
+  passwords      HOTLINE_PASSWORD_<account> in {config_file_path({}).resolve()}; a seat added through the API
+                 has its own, shown once in the reply that made it
+a supervisor's token, printed alone and only once (nobody is signed in yet, so sign in the lab's phone 1001):
+  {SUPERVISOR_TOKEN}
+  {SIGN_IN_1001.format(web=web)}
+try a call:  {TRY_A_CALL}
 Ctrl-C stops what this command started.
 """,
         flush=True,
@@ -131,8 +152,12 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
         end_key=args.end_key,
         tone=args.tone,
     )
+
+    def answered(placed: PlacedCall) -> None:
+        print(placed.call_id, flush=True)
+
     try:
-        print(asyncio.run(place_call(Lab(settings), plan)).call_id)
+        asyncio.run(call_and_hold(Lab(settings), plan, answered))
     except CallError as exc:
         print(f"hotline call: {exc}", file=sys.stderr)
         return 1

@@ -89,4 +89,4 @@ def api_token(env: dict[str, str], name: str, role: str = "supervisor") -> str:
         text=True,
         check=True,
     )
-    return done.stdout.split(": ", 1)[1].strip()
+    return done.stdout.strip()  # the token alone

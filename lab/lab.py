@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, render_system
+from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, agents_at_start, render_system
 from hotline.plans import carrier_trunks
 from ivr.menu import load_menu
 from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
@@ -252,7 +252,8 @@ class Lab:
     # -- rendering -----------------------------------------------------------
 
     def _render_sut(self, out_dir: Path) -> None:
-        render_system(self.settings, out_dir)
+        # The agent table's seats too: a seat added through the API registers as soon as Asterisk is up.
+        render_system(self.settings, out_dir, agents=agents_at_start(self.settings))
 
     def _render_pstn(self, out_dir: Path) -> None:
         s = self.settings

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -20,6 +21,7 @@ from ticketing.calendar import Deadline, WorkCalendar, package_calendar
 from ticketing.errors import TicketError
 from ticketing.exchange import to_exchange
 from ticketing.policy import DeadlinePlan, Policy, PolicyError, load_policy, plan_deadlines, preset_names
+from ticketing.privacy import mask_email, mask_phone
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.vocabulary import Status, TicketType
@@ -31,6 +33,13 @@ T = TypeVar("T")
 OpenStore = Callable[[], AbstractAsyncContextManager[AsyncEngine]]
 
 WEEKDAYS = "一二三四五六日"
+#: How much of a ticket's first line `tickets list` shows as its subject.
+SUBJECT_CHARS = 32
+#: A label the intake puts before a line (an email's 【主题】).
+LINE_LABEL = re.compile(r"^【[^】]*】")
+#: Telephone numbers (mobiles, landlines with or without area code) and mail addresses in free text.
+PHONE_IN_TEXT = re.compile(r"(?<![\d-])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?![\d-])")
+MAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def add_policy_commands(commands: argparse._SubParsersAction) -> None:
@@ -113,9 +122,13 @@ async def _tickets(args: argparse.Namespace, desk: TicketDesk, sender: str) -> i
             print(_dumps(rows))
             return 0
         for row in rows:
-            due = (row["handling_due"] or "")[:16].replace("T", " ")
+            intake = (await desk.store.get(row["number"])).intake
+            due = (row["handling_due"] or "")[:16].replace("T", " ") or "-"
             unit = row["lead_unit"] or "-"
-            print(f"{row['number']}  {row['status_label']:6} {unit:16} {row['category']:20} {due}")
+            print(
+                f"{row['number']}  {row['status_label']:6} {intake.channel.label:7} {unit:16} "
+                f"{row['category']:20} {due:16}  {subject_of(intake.description)}"
+            )
     elif command == "export":
         zone = desk.policy.timezone
         where = TicketFilter(
@@ -135,6 +148,16 @@ async def _tickets(args: argparse.Namespace, desk: TicketDesk, sender: str) -> i
         rows = await desk.kpi_report(args.group, _day(args.start, "--from"), _day(args.end, "--to"))
         print(_dumps(rows) if args.json else kpi.to_csv(rows, args.group).rstrip("\n"))
     return 0
+
+
+def subject_of(description: str) -> str:
+    """What a list line says a ticket is about: its first line (an email's subject), cut short, with
+    telephone numbers and mail addresses masked as for a unit: a list shows no one's personal data."""
+    first = next((line.strip() for line in description.splitlines() if line.strip()), "")
+    first = LINE_LABEL.sub("", first).strip()
+    first = PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), first)
+    first = MAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), first)
+    return first if len(first) <= SUBJECT_CHARS else first[: SUBJECT_CHARS - 1] + "…"
 
 
 def _day(text: str, option: str) -> date:

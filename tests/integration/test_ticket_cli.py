@@ -69,6 +69,37 @@ async def test_list_show_export_and_kpi(stored, capsys) -> None:
     assert out.splitlines()[1].startswith("all,2,1,0")
 
 
+async def test_list_tells_each_ticket_s_channel_and_subject(stored, engine, capsys) -> None:
+    """A voicemail's ticket and an email's once looked alike in `tickets list`: each line now says how the
+    matter came in and what it is about (the email's subject, the start of anything else), numbers masked."""
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    mail = (
+        "From: 李四 <lisi@example.cn>\r\nTo: 12345@hotline.local\r\nSubject: 投诉 菜市场占道经营\r\n"
+        "Message-ID: <cli-list@example.cn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "每天早上七点开始占道，电话 13911112222。\r\n"
+    ).encode()
+    by_mail, _ = await desk.take_in_email(mail)
+    voicemail, _ = await desk.take_in(
+        {
+            "type": "other",
+            "channel": "voicemail",
+            "description": "语音留言 12 秒，来电号码 13700137000，留言时间 2026-11-02。\n转写：路灯不亮",
+            "category": "urban.roads",
+            "region": "zj.dongshi",
+            "caller_phone": "13700137000",
+        },
+        AGENT,
+    )
+    code, out, _ = await run(["tickets", "list"], capsys)
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0
+    assert "电子邮件" in lines[by_mail] and "投诉 菜市场占道经营" in lines[by_mail], lines[by_mail]
+    assert "语音留言" in lines[voicemail["number"]] and "137****7000" in lines[voicemail["number"]]
+    assert "电话" in lines[stored[0]] and "路灯不亮" in lines[stored[0]], lines[stored[0]]
+    assert "13700137000" not in out and "13911112222" not in out
+
+
 async def test_cli_errors_are_clear(stored, capsys) -> None:
     for argv, message in [
         (["tickets", "show", "nope"], "no ticket nope"),
@@ -81,12 +112,16 @@ async def test_cli_errors_are_clear(stored, capsys) -> None:
         assert code == 2 and message in err, (argv, err)
 
 
-async def test_users_add_prints_a_token_that_authenticates(stored, engine, capsys) -> None:
+async def test_users_add_prints_the_token_alone_and_hints_on_stderr(stored, engine, capsys) -> None:
+    """The README's `BOSS=$(hotline users add …)` once needed a sed that also caught the hint's line:
+    standard output is the token and nothing else, so the shell's capture is the token."""
     from kernel.api.users import Users
 
-    code, out, _ = await run(["users", "add", "城管中队", "--role", "unit", "--unit", "cgj"], capsys)
-    token = out.strip().split(": ", 1)[1]
-    assert code == 0 and await Users(engine).authenticate(token) == Actor("城管中队", Role.UNIT, "cgj")
+    code, out, err = await run(["users", "add", "城管中队", "--role", "unit", "--unit", "cgj"], capsys)
+    token = out.removesuffix("\n")
+    assert code == 0 and out.count("\n") == 1 and " " not in token and ":" not in token, out
+    assert await Users(engine).authenticate(token) == Actor("城管中队", Role.UNIT, "cgj")
+    assert "Authorization: Bearer" in err and token not in err
 
 
 async def test_adding_an_existing_user_again_is_refused_unless_rotating(stored, engine, capsys) -> None:
@@ -94,12 +129,13 @@ async def test_adding_an_existing_user_again_is_refused_unless_rotating(stored, 
     from kernel.api.users import Users
 
     _, out, _ = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
-    first = out.strip().split(": ", 1)[1]
-    code, _, err = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
+    first = out.strip()
+    code, out, err = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
     assert code == 2 and "--rotate" in err
+    assert out == "", "nothing on standard output: a shell's BOSS=$(…) is empty and the exit status says why"
     assert await Users(engine).authenticate(first) is not None, "the refused repeat changed nothing"
     code, out, err = await run(["users", "add", "李班长", "--role", "supervisor", "--rotate"], capsys)
-    second = out.strip().split(": ", 1)[1]
+    second = out.strip()
     assert code == 0 and "old token no longer works" in err
     assert await Users(engine).authenticate(first) is None and await Users(engine).authenticate(second)
 
