@@ -17,11 +17,11 @@ from acd.engine import BREAK_REASONS, AcdError, Agent
 from agents.commands import COMMANDS, agent_view, apply_agent_command
 from agents.dial_out import DialOut
 from agents.directory import AgentExists, AgentRecord
-from agents.profiles import NAME_MAX, AgentProfile, ProfileError
-from agents.roster import Roster, UnknownAgent
+from agents.profiles import NAME_FORBIDDEN, NAME_MAX, AgentProfile, ProfileError
+from agents.roster import NameTaken, Roster, UnknownAgent
 from kernel.api.errors import ApiError, invalid
 from kernel.api.identity import Role
-from kernel.api.routes import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route
+from kernel.api.routes import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route, one_of
 from kernel.api.web import HUB_KEY, stream_events
 from kernel.runtime.live import EVENTS_STREAM, agent_stream
 
@@ -52,14 +52,17 @@ async def show_agent(call: ApiRequest) -> dict[str, Any]:
 
 async def add_agent(call: ApiRequest) -> dict[str, Any]:
     """A new seat: stored, its SIP endpoint provisioned, and an API token for the agent's workspace."""
+    users = call.request.app[USERS_KEY]
     try:
-        record, password, provisioned = await call.request.app[ROSTER_KEY].add(call.body)
+        record, password, provisioned = await call.request.app[ROSTER_KEY].add(call.body, users.exists)
     except AgentExists as error:
         raise ApiError("agent-exists", str(error), 409, field=error.field) from None
+    except NameTaken as error:
+        raise ApiError("user-exists", str(error), 409, field=error.field) from None
     except ProfileError as error:
         raise invalid(error.field, str(error)) from None
-    # The seat's account is also the user the agent works tickets as: one identity.
-    token = await call.request.app[USERS_KEY].add(record.profile.account, Role.AGENT.value, rotate=True)
+    # The seat's account is also the user the agent works tickets as: one identity, never another's.
+    token = await users.add(record.profile.account, Role.AGENT.value)
     return {**_record_view(record, provisioned), "sip_password": password, "api_token": token}
 
 
@@ -159,14 +162,29 @@ async def show_queue(call: ApiRequest) -> list[dict[str, Any]]:
     ]
 
 
-_PROFILE_BODY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "account": {"type": "string", "pattern": "^[1-9][0-9]{3,7}$"},
-        "name": {"type": "string", "maxLength": NAME_MAX},
-        "skills": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 9}},
-        "active": {"type": "boolean"},
+_UNNAMED = NAME_FORBIDDEN.pattern[1:-1]  # the characters a name may not hold, as a class's inside
+#: check_name: trimmed, 1 to NAME_MAX characters, none of NAME_FORBIDDEN.
+_NAME = rf"^\s*[^\s{_UNNAMED}](?:[^{_UNNAMED}]{{0,{NAME_MAX - 2}}}[^\s{_UNNAMED}])?\s*$"
+_PROFILE_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "pattern": _NAME},
+    "skills": {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": r"^[^\s,;:=\u0000]+$"},
+        "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 9},
     },
+}
+_NEW_PROFILE = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"account": {"type": "string", "pattern": "^[1-9][0-9]{3,7}$"}, **_PROFILE_FIELDS},
+    "required": ["account", "name"],
+}
+_PROFILE_CHANGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {**_PROFILE_FIELDS, "active": {"type": "boolean"}},
 }
 _REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string", "enum": list(BREAK_REASONS)}}}
 
@@ -196,7 +214,7 @@ AGENT_ROUTES = [
         PLATFORM,
         "签入/签出/就绪/小休/话后处理: login, logout, ready, break (reason), wrap-up",
         _REASON_BODY,
-        choices={"command": COMMANDS},
+        path_params={"command": one_of(COMMANDS)},
     ),
     Route(
         "GET",
@@ -205,6 +223,7 @@ AGENT_ROUTES = [
         PLATFORM,
         "坐席事件 (websocket): screen pops with the caller's history, the agent's state and calls;"
         " ?access_token= for browsers, ?since= to replay",
+        websocket=True,
     ),
     Route(
         "GET",
@@ -213,6 +232,7 @@ AGENT_ROUTES = [
         MANAGERS,
         "话务事件 (websocket): every call, queue and agent event of the floor;"
         " ?access_token= for browsers, ?since= to replay",
+        websocket=True,
     ),
     Route("GET", "/api/acd/queue", show_queue, PLATFORM, "排队: waiting calls and callbacks in answer order"),
     Route(
@@ -221,7 +241,7 @@ AGENT_ROUTES = [
         add_agent,
         MANAGERS,
         "新增坐席: a seat with its SIP account (password and API token shown once)",
-        _PROFILE_BODY | {"required": ["account", "name"]},
+        _NEW_PROFILE,
         status=201,
         creates=("account", "/account"),
     ),
@@ -231,7 +251,7 @@ AGENT_ROUTES = [
         change_profile,
         MANAGERS,
         "修改/停用坐席: rename, change skills, stop (active=false) or bring back",
-        _PROFILE_BODY,
+        _PROFILE_CHANGE,
     ),
 ]
 

@@ -17,10 +17,16 @@ from kernel.asterisk.ami import AmiError
 
 log = logging.getLogger(__name__)
 Provision = Callable[[Iterable[AgentRecord]], Awaitable[bool]]
+#: Whether a user of this name exists (the API's users: the seat's account becomes one).
+UserExists = Callable[[str], Awaitable[bool]]
 
 
 class UnknownAgent(ProfileError):
     pass
+
+
+class NameTaken(ProfileError):
+    """The account is an existing user's name (an administrator's, say): a seat would take their name over."""
 
 
 class Roster:
@@ -52,10 +58,13 @@ class Roster:
         await self._provision_quietly(records)
         self.profiles = {r.profile.account: r.profile for r in records}
 
-    async def add(self, body: object) -> tuple[AgentRecord, str, bool]:
+    async def add(self, body: object, user_exists: UserExists) -> tuple[AgentRecord, str, bool]:
         """A new agent, ready to sign in: its record, its SIP password (this once) and whether Asterisk
-        has it."""
+        has it. An account that names an existing user is refused before anything is written: the seat's
+        account becomes a user, and nobody may take over another's name."""
         profile = new_profile(body, self._reserved)
+        if await self.directory.get(profile.account) is None and await user_exists(profile.account):
+            raise NameTaken("account", f"{profile.account} 已是系统用户的名字，不能用作坐席工号")
         record, password = await self.directory.add(profile)
         provisioned = await self._provision_quietly(await self.directory.all())
         self.profiles[profile.account] = profile

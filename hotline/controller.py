@@ -16,6 +16,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from agents.dial_out import DialOut
 from agents.directory import AgentDirectory, AgentRecord
 from agents.fallback_queue import FallbackQueue
 from agents.phone import run_dial_code, run_feature_code
-from agents.prefill import emergency_in
 from agents.profiles import AgentProfile
 from agents.provisioning import Provisioner
 from agents.roster import Roster
@@ -51,6 +51,9 @@ from kernel.asterisk.audiosocket import AudioSocketServer, ChannelTaps
 from kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
 from kernel.asterisk.conf import sip_digest
 from kernel.asterisk.fastagi import AgiSession, FastAgiServer
+from kernel.asterisk.logfiles import CHECK_SECONDS as LOG_CHECK_SECONDS
+from kernel.asterisk.logfiles import LogBound
+from kernel.asterisk.refusals import Refusal
 from kernel.runtime.backoff import backoff_delays
 from kernel.runtime.config import Settings, listen_or_fail
 from kernel.runtime.db import ping
@@ -72,12 +75,17 @@ from supervision.log import MonitorLog
 from supervision.messages import Messenger
 from supervision.monitors import Monitors
 from ticketing.attachments import AttachmentStore
+from ticketing.guesses import emergency_in
 from ticketing.imap_box import ImapMailbox
+from ticketing.mail_reader import MailReader
+from ticketing.mail_tls import server_tls
 from ticketing.mailbox import Mailbox, MailboxHandler
 from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
+from trunks.acl import BANS_FILE, AclBans
 from trunks.dialling import OutboundGuard
+from trunks.guard import SipGuard, ban_policy
 from trunks.status import TrunkWatch
 
 log = logging.getLogger(__name__)
@@ -110,11 +118,10 @@ class Controller:
         self._acd_events: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._outbox_task: asyncio.Task[None] | None = None
-        self.agi_refusals = 0
 
         # ticketing
         attachments = AttachmentStore(settings.home / "attachments", settings.attachment_max_mb * 2**20)
-        self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments)
+        self.desk = TicketDesk(self.engine, plans.policy, attachments=attachments, keywords=plans.keywords)
         # recordings: the caller's description as text, for the screen pop (off without a model)
         # its words are heard as they are spoken: Asterisk streams them to our AudioSocket server
         self.audiosocket = AudioSocketServer(
@@ -146,10 +153,19 @@ class Controller:
         )
         self.desk.on_call_linked = self.recordings.file_under
         self.users = Users(self.engine)
+        # mail (SMTP and IMAP) is read in a process of its own: a hostile mail cannot stall the event loop
+        self.mail_reader = MailReader()
+        self.desk.read_mail = self.mail_reader.read
         self.mailbox = Mailbox(
             settings.bind_host,
             settings.smtp_port,
             MailboxHandler(settings.mail_addresses, self.desk.take_in_email),
+            tls=server_tls(
+                settings.mail_tls_cert,
+                settings.mail_tls_key,
+                settings.home,
+                settings.mail_addresses[0].rpartition("@")[2] or "hotline",
+            ),
         )
         self.imap = (
             ImapMailbox(plans.imap, settings.imap_password, self.desk.take_in_email) if plans.imap else None
@@ -207,12 +223,28 @@ class Controller:
             self.live.caller_calls,
             self.publish_to_agent,
             self.transcripts.text if self.transcripts.enabled else None,
-            plans.keywords,
             self.transcripts.follow if self.transcripts.enabled else None,
         )
         # trunks and ivr
         self.outbound = OutboundGuard(plans.dialling, self.publish)
         self.trunks = TrunkWatch(tuple(trunk.name for trunk in plans.trunks))
+        # the SIP edge: a source that guesses passwords is refused by Asterisk's ACL until its ban ends
+        self.sip_guard = SipGuard(
+            ban_policy(settings),
+            {trunk.host for trunk in plans.trunks},
+            AclBans(
+                lambda out, banned: render_system(settings, out, [BANS_FILE], banned=banned),
+                settings.host_path(f"{settings.asterisk_instance_dir}/etc"),
+                self.ami,
+            ),
+            self.publish,
+            clock,
+        )
+        self.asterisk_log = LogBound(
+            settings.host_path(f"{settings.asterisk_instance_dir}/log"),
+            self.ami,
+            settings.asterisk_log_max_mb * 2**20,
+        )
         self.callbacks = Callbacks(
             self.ami,
             self.dispatcher,
@@ -292,6 +324,8 @@ class Controller:
         self.fastagi.route("dial", self._dial_code)
         self.ami.on_event(self._on_ami_event)
         self.ami.on_connect(self._reconcile)
+        self.ami.on_event(self.sip_guard.hear)
+        self.ami.on_connect(self.sip_guard.bans.catch_up)
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
@@ -299,8 +333,10 @@ class Controller:
         await ping(self.engine)
         await bring_up_to_date(self.engine)
         await self.desk.start()
+        # An agent table still empty means no controller ran here: Redis has no ACD state to have lost.
+        first_start = not await self.roster.directory.all()
         await self.roster.start(self._seeds)
-        await self.dispatcher.restore(self.roster.active_skills())
+        await self.dispatcher.restore(self.roster.active_skills(), expect_state=not first_start)
         await self.records.start()
         await self.notices.start(await self.desk.store.last_event_id())
         # Calls that end while no controller runs still get their hang-up event, at the first reconcile.
@@ -316,16 +352,18 @@ class Controller:
             (NOTICES_SECONDS, self.notices.round, "notices"),
             (VOICEMAIL_SECONDS, self.voicemail.collect, "voicemail box"),
             (RECORDINGS_PURGE_SECONDS, self._purge_recordings, "recordings purge"),
+            (LOG_CHECK_SECONDS, self.asterisk_log.check, "asterisk's log bound"),
         ]
         if self.imap is not None:
             rounds.append((self.settings.imap_poll_seconds, self.imap.collect, "IMAP mailbox"))
         for seconds, work, what in rounds:
             self._tasks.append(asyncio.create_task(every(seconds, work, what), name=what))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
+        self._tasks.append(asyncio.create_task(self.sip_guard.run(), name="sip-guard"))
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
-        if self.transcripts.enabled:  # the draft's guesses need the directory's places taught to jieba
-            self._tasks.append(asyncio.create_task(self.screen_pops.warm(), name="screen-pop-warm-up"))
+        # every channel's intake (and the draft) guesses from the words: the directory taught to jieba now
+        self._tasks.append(asyncio.create_task(self.desk.warm_guesses(), name="guesses-warm-up"))
         self._outbox_task = asyncio.create_task(self._drain_outbox(), name="outbox")
 
     async def close(self) -> None:
@@ -343,6 +381,7 @@ class Controller:
             ("calls being written down", self._close_call_words),
             ("monitors ringing", self.monitors.close),
             ("background tasks", functools.partial(self._cancel, *self._tasks)),
+            ("mail reader", self.mail_reader.close),  # after the IMAP round, the last to read
             ("AMI", self.ami.close),
             ("events still queued", self._flush_outbox),
             ("call records", self.records.write),
@@ -394,14 +433,15 @@ class Controller:
 
     # -- Asterisk in ---------------------------------------------------------
 
-    def _agi_refused(self, peer: str, why: str) -> None:
-        self.agi_refusals += 1
-        refused = {"type": "security.agi_refused", "peer": peer, "reason": why}
-        self._outbox.put_nowait(functools.partial(self.live.publish, {**refused, "count": self.agi_refusals}))
+    def _agi_refused(self, refusal: Refusal) -> None:
+        self._outbox.put_nowait(
+            functools.partial(self.live.publish, {"type": "security.agi_refused", **asdict(refusal)})
+        )
 
-    def _audio_refused(self, peer: str, why: str) -> None:
-        refused = {"type": "security.audiosocket_refused", "peer": peer, "reason": why}
-        self._outbox.put_nowait(functools.partial(self.live.publish, refused))
+    def _audio_refused(self, refusal: Refusal) -> None:
+        self._outbox.put_nowait(
+            functools.partial(self.live.publish, {"type": "security.audiosocket_refused", **asdict(refusal)})
+        )
 
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)

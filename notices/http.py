@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, whole_number
+from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, one_of, whole, whole_number
 from notices.outbox import FAILED, PENDING, SENT, Outbox
 from ticketing.http import DESK_KEY
 
@@ -40,7 +40,7 @@ NOTICE_ROUTES = [
         list_notices,
         MANAGERS,
         "通知发件箱: SMS and email notices, newest first; state pending (waiting or retrying), sent, failed",
-        query=("state", "limit"),
+        query={"state": one_of(STATES), "limit": whole(1, LIMIT_MAX)},
     ),
     Route(
         "GET",
@@ -48,7 +48,7 @@ NOTICE_ROUTES = [
         ticket_notices,
         PLATFORM,
         "工单的通知: what the unit and the citizen were told about this ticket, and whether it went",
-        query=("limit",),
+        query={"limit": whole(1, LIMIT_MAX)},
     ),
 ]
 

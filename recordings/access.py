@@ -4,10 +4,13 @@
 - An agent: the recordings of calls they answered, for a while after the call (quality review of their
   own work), never a colleague's.
 - A unit: none, unless a supervisor granted that unit that one recording.
+
+A search of the transcripts shows reviewers where words were said, never a whole transcript.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,6 +18,10 @@ from kernel.api.identity import Actor, Role
 
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.QUALITY, Role.ADMIN})
 REASON_LIMIT = 200
+#: How many characters a search shows on either side of each match: enough to judge it, not the transcript.
+SNIPPET_CONTEXT = 20
+#: At most this many snippets of one recording: a word said all along shows where, not everything said.
+SNIPPETS_MAX = 5
 
 
 @dataclass(frozen=True)
@@ -56,3 +63,21 @@ def may_list(actor: Actor) -> Verdict:
     if actor.role == Role.UNIT:
         return Verdict(False, "not-granted", "承办单位不能查询录音列表")
     return ALLOWED
+
+
+def snippets(text: str, words: str, context: int = SNIPPET_CONTEXT, most: int = SNIPPETS_MAX) -> list[str]:
+    """The bits of a transcript around each match of ``words`` (letter case aside, as SQLite's LIKE), with
+    ``context`` characters either side and "…" where the text goes on. A match the previous bit shows adds
+    none; no bit is longer than ``words`` and twice ``context``, so a caller's name and number said further
+    off stay out of the answer."""
+    found: list[str] = []
+    shown_up_to = 0
+    for match in re.finditer(re.escape(words), text, re.IGNORECASE):
+        if len(found) == most:
+            break
+        if found and match.end() <= shown_up_to:
+            continue
+        start, shown_up_to = max(0, match.start() - context), min(len(text), match.end() + context)
+        before, after = "…" if start else "", "…" if shown_up_to < len(text) else ""
+        found.append(f"{before}{text[start:shown_up_to]}{after}")
+    return found

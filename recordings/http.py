@@ -11,9 +11,20 @@ from aiohttp import web
 
 from kernel.api.errors import ApiError, invalid, not_found
 from kernel.api.identity import Actor, Role
-from kernel.api.routes import EVERYONE, MANAGERS, PLATFORM, ApiRequest, Route, whole_number
-from recordings.access import REASON_LIMIT, REVIEWERS, may_hear, may_list
-from recordings.shelf import RecordingShelf
+from kernel.api.routes import (
+    EVERYONE,
+    MANAGERS,
+    PLATFORM,
+    SAID,
+    ApiRequest,
+    Route,
+    said,
+    text,
+    whole,
+    whole_number,
+)
+from recordings.access import REASON_LIMIT, REVIEWERS, SNIPPET_CONTEXT, SNIPPETS_MAX, may_hear, may_list
+from recordings.shelf import RecordingShelf, UnknownUnit
 
 #: The calls a ticket was taken on, as this person may see the ticket (the root asks the ticket desk).
 CallsOfTicket = Callable[[str, Actor], Awaitable[list[str]]]
@@ -21,6 +32,7 @@ SHELF_KEY = web.AppKey("recording_shelf", RecordingShelf)
 CALLS_OF_TICKET_KEY = web.AppKey("calls_of_ticket", CallsOfTicket)  # type: ignore[type-abstract]
 AGENT_WINDOW_KEY = web.AppKey("agent_window", timedelta)
 ID_MAX = 2**31 - 1  # the register's integer ids
+UNIT_MAX = 40  # a unit's code, as the directory keeps it
 
 
 def _shelf(call: ApiRequest) -> RecordingShelf:
@@ -65,15 +77,23 @@ async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
 
 
 async def _search(call: ApiRequest, words: str) -> list[dict[str, Any]]:
-    """Quality review: the recordings whose words hold these, for reviewers (the words are audited)."""
+    """Quality review: the recordings whose words hold these, for reviewers with a reason, each shown by the
+    snippets around the matches; the search is on the trail of every recording it found."""
     actor, shelf = call.actor, _shelf(call)
     if not words:
         raise invalid("text", "须给出要检索的词语")
+    reason = call.request.query.get("reason", "").strip()
+    if not reason:
+        raise invalid("reason", "检索录音转写文本须说明事由")
+    why = f"{reason}（检索：{words}）"
     if actor.role not in REVIEWERS:
-        await shelf.audit(**_entry(actor, "search", False, words))
+        await shelf.audit(**_entry(actor, "search", False, why))
         raise ApiError("reviewers-only", "按通话内容检索录音仅限班长、质检员和管理员", 403)
     found = await shelf.search(words)
-    await shelf.audit(**_entry(actor, "search", True, words))
+    await shelf.audit_each(
+        [_entry(actor, "search", True, why, recording_id=r["id"], call_id=r["call_id"]) for r in found]
+        or [_entry(actor, "search", True, why)]  # nothing found: the search itself is still on record
+    )
     return found
 
 
@@ -94,9 +114,9 @@ async def _heard(call: ApiRequest, action: str) -> tuple[dict[str, Any], Path]:
     if not verdict.allowed:
         raise ApiError(verdict.error_id, verdict.message, 403)
     if shown["purged_at"]:
-        raise ApiError(
-            "recording-purged", f"录音 {recording_id} 已于 {shown['purged_at']} 按保存期限删除", 410
-        )
+        purged = shown["purged_at"].astimezone(shelf.zone)
+        message = f"录音 {recording_id} 已于 {purged:%Y-%m-%d %H:%M} 按保存期限删除"
+        raise ApiError("recording-purged", message, 410)
     return shown, path
 
 
@@ -126,7 +146,10 @@ async def grant(call: ApiRequest) -> dict[str, Any]:
         raise invalid("reason", "授权须说明事由")
     if await shelf.find(recording_id) is None:
         raise not_found("recording", recording_id)
-    await shelf.grant(recording_id, unit.strip(), call.actor.name)
+    try:
+        await shelf.grant(recording_id, unit.strip(), call.actor.name)
+    except UnknownUnit:
+        raise ApiError("unknown-unit", f"没有承办单位 {unit.strip()[:UNIT_MAX]}", 422, field="unit") from None
     await shelf.audit(
         **_entry(call.actor, "grant", True, f"{unit.strip()}：{reason.strip()}", recording_id=recording_id)
     )
@@ -140,7 +163,8 @@ async def access_trail(call: ApiRequest) -> list[dict[str, Any]]:
     return await shelf.trail(recording_id)
 
 
-_TEXT = {"type": "string", "pattern": r"\S", "maxLength": REASON_LIMIT}
+_TEXT = {"type": "string", "pattern": SAID, "maxLength": REASON_LIMIT}
+_RECORDING = {"recording_id": whole(1, ID_MAX)}
 RECORDING_ROUTES = [
     Route(
         "GET",
@@ -148,8 +172,11 @@ RECORDING_ROUTES = [
         list_recordings,
         PLATFORM | REVIEWERS,
         "录音列表: a call's or a ticket's recordings (an agent: only calls they answered), or, for "
-        "reviewers (supervisors, quality staff), those whose words hold ``text``; never a path",
-        query=("call", "ticket", "text"),
+        "reviewers (supervisors, quality staff), those whose words hold ``text`` (with a ``reason``; each "
+        f"shown by the words around the matches, {SNIPPET_CONTEXT} characters either side, at most "
+        f"{SNIPPETS_MAX}; on each one's trail); never a path",
+        query={"call": text(), "ticket": text(), "text": said(), "reason": text()},
+        checked={"call": "call, ticket or text is required", "reason": "said (not only spaces) with text"},
     ),
     Route(
         "GET",
@@ -158,7 +185,8 @@ RECORDING_ROUTES = [
         EVERYONE,
         "收听录音: the WAV, with HTTP Range; reason required; supervisors any, an agent their own recent "
         "calls, a unit only what it was granted; every access and refusal is audited",
-        query=("reason",),
+        query={"reason": said(required=True)},
+        path_params=_RECORDING,
     ),
     Route(
         "GET",
@@ -167,7 +195,8 @@ RECORDING_ROUTES = [
         EVERYONE,
         "录音转写文本: one direction's words (when the deployment writes calls down), by the same rules as "
         "the audio; reason required; audited",
-        query=("reason",),
+        query={"reason": said(required=True)},
+        path_params=_RECORDING,
     ),
     Route(
         "POST",
@@ -175,7 +204,13 @@ RECORDING_ROUTES = [
         grant,
         MANAGERS,
         "授权承办单位收听一条录音",
-        {"type": "object", "properties": {"unit": _TEXT, "reason": _TEXT}, "required": ["unit", "reason"]},
+        {
+            "type": "object",
+            "properties": {"unit": {**_TEXT, "maxLength": UNIT_MAX}, "reason": _TEXT},
+            "required": ["unit", "reason"],
+        },
+        path_params=_RECORDING,
+        checked={"unit": "a unit's code (GET /api/units)"},
     ),
     Route(
         "GET",
@@ -183,6 +218,7 @@ RECORDING_ROUTES = [
         access_trail,
         MANAGERS,
         "录音的访问记录: who listed, played or granted it, when and why, refusals included",
+        path_params=_RECORDING,
     ),
 ]
 

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, ApiRequest, Route
+from kernel.api.routes import MANAGERS, SAID, ApiRequest, Param, Route, text
 from supervision.messages import EVERYONE, TEXT_MAX, Messenger
 from supervision.monitors import Monitors
 from supervision.spying import MonitorMode
@@ -68,6 +68,8 @@ async def send_message(call: ApiRequest) -> dict[str, Any]:
 
 
 _MODE = {"type": "string", "enum": MODES}
+#: A monitor's id as ``Monitors.start`` makes it (and no other word, such as ``audit``, beside it).
+_MONITOR_ID = {"monitor_id": Param({"type": "string", "pattern": "^[0-9a-f]{12}$"})}
 
 SUPERVISION_ROUTES = [
     Route(
@@ -91,7 +93,7 @@ SUPERVISION_ROUTES = [
         monitor_audit,
         MANAGERS,
         "监听记录: every monitor started, switched, ended, newest first (?call_id= for one call)",
-        query=("call_id",),
+        query={"call_id": text()},
     ),
     Route(
         "PATCH",
@@ -100,8 +102,16 @@ SUPERVISION_ROUTES = [
         MANAGERS,
         "切换监听方式: listen, whisper or barge, as keys 4, 5, 6 on the supervisor's phone do",
         {"type": "object", "properties": {"mode": _MODE}, "required": ["mode"]},
+        path_params=_MONITOR_ID,
     ),
-    Route("DELETE", "/api/monitors/{monitor_id}", end_monitor, MANAGERS, "结束监听: hang up the monitor"),
+    Route(
+        "DELETE",
+        "/api/monitors/{monitor_id}",
+        end_monitor,
+        MANAGERS,
+        "结束监听: hang up the monitor",
+        path_params=_MONITOR_ID,
+    ),
     Route(
         "POST",
         "/api/messages",
@@ -117,7 +127,7 @@ SUPERVISION_ROUTES = [
                         {"type": "string", "enum": [EVERYONE]},
                     ]
                 },
-                "text": {"type": "string", "minLength": 1, "maxLength": TEXT_MAX},
+                "text": {"type": "string", "pattern": SAID, "maxLength": TEXT_MAX},
             },
             "required": ["to", "text"],
         },
@@ -126,16 +136,12 @@ SUPERVISION_ROUTES = [
 
 
 #: The wallboard's files: static, no build step; the data comes from the API with the user's own token.
+#: Every page, by either address, gets the kernel's page headers (kernel/api/web.py: ``answer_headers``).
 WEB = Path(__file__).with_name("web")
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
 
 
 async def wallboard_page(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(WEB / "wallboard.html", headers=PAGE_HEADERS)
+    return web.FileResponse(WEB / "wallboard.html")
 
 
 def add_supervision(app: web.Application, monitors: Monitors, messenger: Messenger) -> None:

@@ -74,7 +74,11 @@ def clean_name(raw: str) -> tuple[str, str]:
     if content_type is None:
         allowed = " ".join(sorted(ALLOWED_TYPES))
         raise TicketError(
-            "attachment-type-refused", f"不接受此类文件：{name}；可上传 {allowed}", 415, allowed=allowed
+            "attachment-type-refused",
+            f"不接受此类文件：{name}；可上传 {allowed}",
+            415,
+            field="file",
+            allowed=allowed,
         )
     return name[-NAME_LIMIT:], content_type
 

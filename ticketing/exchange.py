@@ -55,7 +55,9 @@ def intake_from_exchange(document: Any) -> dict[str, Any]:
     for name in ("sender", "id"):
         if not isinstance(document.get(name), str) or not document[name].strip():
             raise invalid(name, "is required")
-    caller = document.get("caller") or {}
+    caller = document.get("caller")
+    if caller is None:
+        caller = {}
     if not isinstance(caller, dict):
         raise invalid("caller", "must be an object")
     return {

@@ -16,27 +16,44 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from kernel.api.identity import Actor, Role
+from kernel.api.identity import Actor, Labelled, Role
 from kernel.api.routes import (
     ADMINS,
     EVERYONE,
     PLATFORM,
+    SAID,
     ApiRequest,
     Route,
     add_routes,
+    day,
+    day_pattern,
     dumps,
+    one_of,
+    said,
+    text,
+    whole,
     whole_number,
 )
 from kernel.api.users import Users
-from ticketing import exchange, kpi, webhooks
+from ticketing import exchange, kb_store, kpi, webhooks
+from ticketing.attachments import ALLOWED_TYPES
 from ticketing.calendar import DayOverride
-from ticketing.directory import UNIT_CODE, UNIT_TEXT_LIMITS
+from ticketing.directory import UNIT_CODE, UNIT_NULLABLE, UNIT_TEXT_LIMITS
 from ticketing.errors import TicketError, forbidden, invalid, not_found
 from ticketing.service import TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.tables import CategoryRow, RegionRow
-from ticketing.vocabulary import Channel, Status, TicketType
-from ticketing.workflow import COMMANDS, EMAIL, HANDED_OVER_BY, LINKAGE_OUTCOMES, PHONE
+from ticketing.vocabulary import Channel, Rejection, Satisfaction, Status, TicketType
+from ticketing.workflow import (
+    COMMANDS,
+    DESCRIPTION_LIMIT,
+    EMAIL,
+    HANDED_OVER_BY,
+    INTAKE_LIMITS,
+    LINKAGE_OUTCOMES,
+    PHONE,
+    RULES,
+)
 
 log = logging.getLogger(__name__)
 #: The years a calendar, a deadline or a report may name.
@@ -44,6 +61,7 @@ YEARS = (1949, 2199)
 #: Ids are stored as 32-bit integers: a larger one names nothing.
 MAX_ID = 2**31 - 1
 MAX_OFFSET = 10**6
+KPI_FORMATS = ("json", "csv")
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
 SENDER_KEY = web.AppKey("platform_id", str)
 WEBHOOK_SECRET_KEY = web.AppKey("webhook_secret", str)
@@ -51,13 +69,15 @@ GATEWAY = Actor("gateway", Role.AGENT)
 
 
 def verify_gateway(request: web.Request, body: bytes) -> Actor:
-    """An SMS or WeChat gateway's request: its HMAC over the exact body, and a timestamp close to now."""
+    """An SMS or WeChat gateway's request: its HMAC over the path and the exact body, and a timestamp close
+    to now."""
     webhooks.verify(
         request.app[WEBHOOK_SECRET_KEY],
         request.headers.get("X-Hotline-Timestamp", ""),
         request.headers.get("X-Hotline-Signature", ""),
         body,
         request.app[DESK_KEY].clock().timestamp(),
+        request.path,
     )
     return GATEWAY
 
@@ -151,7 +171,6 @@ async def download_attachment(call: ApiRequest) -> web.FileResponse:
         headers={
             "Content-Type": file["content_type"],
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file['name'])}",
-            "X-Content-Type-Options": "nosniff",
         },
     )
 
@@ -191,7 +210,7 @@ async def list_regions(call: ApiRequest) -> list[dict[str, Any]]:
 async def suggest_unit(call: ApiRequest) -> dict[str, Any]:
     query = call.request.query
     for name in ("category", "region"):
-        if not query.get(name):
+        if not query.get(name, "").strip():
             raise invalid(name, "is required")
     unit = await desk_of(call).directory.suggest_unit(query["category"], query["region"])
     return {"unit": unit}
@@ -266,7 +285,7 @@ async def update_article(call: ApiRequest) -> dict[str, Any]:
 
 
 async def announce_policy_change(call: ApiRequest) -> dict[str, Any]:
-    return await desk_of(call).kb.policy_change(call.body, call.actor, desk_of(call).clock())
+    return await desk_of(call).kb.policy_change(call.body, desk_of(call).clock())
 
 
 async def kb_reminders(call: ApiRequest) -> list[dict[str, Any]]:
@@ -280,11 +299,13 @@ async def kpi_report(call: ApiRequest) -> Any:
         end = date.fromisoformat(query.get("to", ""))
     except ValueError:
         raise invalid("from", "from and to must be dates like 2026-11-01") from None
-    for name, day in (("from", start), ("to", end)):
-        _calendar_year(name, day.year)
-    group = query.get("group", "unit")
+    for name, given in (("from", start), ("to", end)):
+        _calendar_year(name, given.year)
+    group, output = query.get("group", "unit"), query.get("format", "json")
+    if output not in KPI_FORMATS:
+        raise invalid("format", "须为 json 或 csv")
     rows = await desk_of(call).kpi_report(group, start, end)
-    if query.get("format") == "csv":
+    if output == "csv":
         return web.Response(
             text=kpi.to_csv(rows, group),
             content_type="text/csv",
@@ -298,6 +319,33 @@ async def show_policy(call: ApiRequest) -> dict[str, Any]:
     return desk_of(call).policy.to_json()
 
 
+def _words(kind: type[Labelled]) -> list[str]:
+    """A vocabulary as the handlers parse it: each code and its Chinese word."""
+    return [word for member in kind for word in (member.value, member.label)]
+
+
+#: The commands posted as JSON; a file is attached by upload instead (``upload_attachment``).
+JSON_COMMANDS = COMMANDS - {"attach"}
+#: Who may post some command, and who may attach a file: from the workflow's own table of who may do what.
+COMMANDERS = frozenset().union(*(RULES[command].roles for command in JSON_COMMANDS))
+ATTACHERS = RULES["attach"].roles
+_SAID = {"type": "string", "pattern": SAID}  # required text: something besides spaces
+_CATEGORY = {
+    "type": "string",
+    "pattern": SAID,
+    "maxLength": INTAKE_LIMITS["category"],
+    "description": "a category's code (GET /api/categories)",
+}
+_REGION = {
+    "type": "string",
+    "pattern": SAID,
+    "maxLength": INTAKE_LIMITS["region"],
+    "description": "a region's code (GET /api/regions)",
+}
+_WHERE = {
+    "category": "a code of the category tree (GET /api/categories)",
+    "region": "a code of the region tree (GET /api/regions)",
+}
 _COMMAND_BODY = {
     "type": "object",
     "properties": {
@@ -306,13 +354,10 @@ _COMMAND_BODY = {
         "assist_units": {"type": "array", "items": {"type": "string"}},
         "text": {"type": "string"},
         "answer": {"type": "string"},
-        "result": {
-            "type": "string",
-            "enum": ["satisfied", "basically_satisfied", "dissatisfied", "unreachable"],
-        },
+        "result": {"type": "string", "enum": _words(Satisfaction)},
         "unit_fault": {"type": "boolean"},
         "verdict": {"type": "string", "enum": ["reasonable", "unreasonable"]},
-        "rejection": {"type": "string"},
+        "rejection": {"type": "string", "enum": _words(Rejection)},
         "into": {"type": "string"},
         "complex": {"type": "boolean"},
         "urgent": {"type": "boolean"},
@@ -320,26 +365,39 @@ _COMMAND_BODY = {
         "outcome": {"type": "string", "enum": list(LINKAGE_OUTCOMES)},
     },
 }
-_TICKET_TYPE = {"type": "string", "enum": [v for t in TicketType for v in (t.value, t.label)]}
-_SAID = {"type": "string", "pattern": r"\S"}  # required text: something besides spaces
+#: What each command requires of the body: one schema for every command cannot say it.
+_COMMAND_FIELDS = {
+    "reason": "required (not only spaces) by redispatch, request_return, refuse_return, request_extension, "
+    "refuse_extension, reject_reply, evaluate and supervise",
+    "unit": "an active unit's code (GET /api/units), required by dispatch and redispatch",
+    "assist_units": "active units' codes",
+    "text": "required by note, reply, assist_reply and message_citizen",
+    "answer": "required by answer",
+    "into": "the number of a ticket this one may merge into, required by merge",
+    "rejection": "required by reject",
+    "result": "required by record_callback",
+    "verdict": "required by evaluate",
+    "outcome": "required by record_linkage",
+}
+_TICKET_TYPE = {"type": "string", "enum": _words(TicketType)}
+#: A phone number, or none (empty); the exchange's masked one (holding *) is none too.
+_PHONE = {"type": "string", "pattern": f"^(?:{PHONE.pattern[1:-1]})?$"}
+_MASKED_PHONE = {"type": "string", "pattern": f"^(?:{PHONE.pattern[1:-1]}|.*\\*.*)?$"}
+_SHORT = {name: {"type": "string", "maxLength": limit} for name, limit in INTAKE_LIMITS.items()}
 _INTAKE_BODY = {
     "type": "object",
     "required": ["type", "description", "category", "region"],
     "properties": {
         "type": _TICKET_TYPE,
-        "channel": {
-            "type": "string",
-            "enum": [v for c in Channel for v in (c.value, c.label)],
-            "default": "phone",
-        },
-        "description": _SAID | {"maxLength": 5000},
-        "category": _SAID,
-        "region": _SAID,
-        "caller_name": {"type": "string"},
-        "caller_phone": {"type": "string", "pattern": PHONE.pattern},
-        "callback_phone": {"type": "string", "pattern": PHONE.pattern},
-        "caller_email": {"type": "string", "pattern": EMAIL.pattern, "maxLength": 254},
-        "address": {"type": "string"},
+        "channel": {"type": "string", "enum": _words(Channel), "default": "phone"},
+        "description": _SAID | {"maxLength": DESCRIPTION_LIMIT},
+        "category": _CATEGORY,
+        "region": _REGION,
+        "caller_name": _SHORT["caller_name"],
+        "caller_phone": _PHONE,
+        "callback_phone": _PHONE,
+        "caller_email": {"type": "string", "pattern": f"^(?:{EMAIL.pattern[1:-1]})?$", "maxLength": 254},
+        "address": _SHORT["address"],
         "confidential": {"type": "boolean"},
         "share_number": {"type": "boolean", "description": "the caller agreed that units may see the number"},
         "urgent": {"type": "boolean"},
@@ -347,7 +405,7 @@ _INTAKE_BODY = {
             "type": "boolean",
             "description": "the caller agreed to get the ticket number and the reply by SMS",
         },
-        "call_id": {"type": "string"},
+        "call_id": _SHORT["call_id"],
         "handed_over_by": {
             "type": "string",
             "enum": list(HANDED_OVER_BY),
@@ -355,37 +413,69 @@ _INTAKE_BODY = {
         },
         "attachments": {
             "type": "array",
-            "items": {"type": "object", "required": ["name"], "properties": {"name": _SAID}},
+            "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
         },
-        "source": {"type": "string"},
-        "external_id": {
-            "type": "string",
-            "description": "the sender's id; a repeat returns the first ticket",
-        },
+        "source": _SHORT["source"],
+        "external_id": _SHORT["external_id"]
+        | {"description": "the sender's id; a repeat returns the first ticket"},
     },
 }
-_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_MESSAGE_BODY = {
+    "type": "object",
+    "required": ["message_id", "text"],
+    "properties": {
+        "message_id": _SAID | {"maxLength": INTAKE_LIMITS["external_id"]},
+        "text": _SAID | {"maxLength": DESCRIPTION_LIMIT},
+        "phone": _PHONE,
+        "name": _SHORT["caller_name"],
+        "type": _TICKET_TYPE,
+        "category": _CATEGORY,
+        "region": _REGION,
+        "address": _SHORT["address"],
+        "confidential": {"type": "boolean"},
+        "share_number": {"type": "boolean"},
+        "attachments": _INTAKE_BODY["properties"]["attachments"],
+    },
+}
+_REPEAT = {200: "a repeat: the ticket the first request made"}
+#: The calendar's years (YEARS) as a regular expression.
+_CALENDAR_YEARS = r"1949|19[5-9]\d|2[01]\d\d"
+_DATE = day().schema
 _ARTICLE_BODY = {
     "type": "object",
     "required": ["question", "answer", "category", "effective_from"],
     "properties": {
-        "question": {"type": "string"},
-        "answer": {"type": "string"},
-        "category": {"type": "string"},
+        "question": _SAID | {"maxLength": 500},
+        "answer": _SAID | {"maxLength": 10000},
+        "category": _CATEGORY,
         "unit": {
-            "type": "string",
+            "type": ["string", "null"],
+            "maxLength": 40,
             "description": "owning unit: required from the platform's roles; a unit's own",
         },
         "effective_from": _DATE,
-        "expires_on": _DATE | {"description": "after effective_from"},
-        "source_document": {"type": "string"},
+        "expires_on": {
+            "type": ["string", "null"],
+            "pattern": f"^(?:{day_pattern()})?$",
+            "description": "a day after effective_from; empty or null: never",
+        },
+        "source_document": {"type": "string", "maxLength": 200},
     },
+}
+_ARTICLE_FIELDS = {
+    "category": "a code of the category tree (GET /api/categories)",
+    "unit": "an active unit's code; required from the platform's roles, a unit's own from a unit",
+    "expires_on": "a real day, after effective_from",
 }
 _UNIT_CHANGE = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        key: {"type": "string", "minLength": 1, "maxLength": limit, "pattern": r"\S"}
+        key: {
+            "type": ["string", "null"] if key in UNIT_NULLABLE else "string",
+            "maxLength": limit,
+            "pattern": SAID,
+        }
         for key, limit in UNIT_TEXT_LIMITS.items()
         if key != "code"
     }
@@ -398,6 +488,7 @@ _UNIT_BODY = _UNIT_CHANGE | {
         "code": {"type": "string", "maxLength": UNIT_TEXT_LIMITS["code"], "pattern": f"^{UNIT_CODE.pattern}$"}
     },
 }
+_UNIT_FIELDS = {"parent_code": "a unit's code, not this unit's (null: a 一级 unit)"}
 
 ROUTES: list[Route] = [
     Route(
@@ -409,6 +500,8 @@ ROUTES: list[Route] = [
         _INTAKE_BODY,
         status=201,
         creates=("number", "/number"),
+        checked=_WHERE,
+        answers=_REPEAT,
     ),
     Route(
         "POST",
@@ -416,25 +509,14 @@ ROUTES: list[Route] = [
         receive_message,
         PLATFORM,
         "a citizen's message from the SMS or WeChat gateway (channel sms|wechat), signed with "
-        "X-Hotline-Timestamp and X-Hotline-Signature: sha256=HMAC(secret, timestamp.body); "
+        "X-Hotline-Timestamp and X-Hotline-Signature: sha256=HMAC(secret, timestamp.path.body); "
         "idempotent on message_id",
-        {
-            "type": "object",
-            "required": ["message_id", "text"],
-            "properties": {
-                "message_id": {"type": "string"},
-                "text": {"type": "string"},
-                "phone": {"type": "string"},
-                "name": {"type": "string"},
-                "type": {"type": "string"},
-                "category": {"type": "string"},
-                "region": {"type": "string"},
-                "address": {"type": "string"},
-                "attachments": {"type": "array", "items": {"type": "object"}},
-            },
-        },
+        _MESSAGE_BODY,
         status=201,
         signed_by=verify_gateway,
+        path_params={"channel": one_of(("sms", "wechat"))},
+        checked=_WHERE,
+        answers=_REPEAT,
     ),
     Route(
         "GET",
@@ -442,17 +524,17 @@ ROUTES: list[Route] = [
         list_tickets,
         EVERYONE,
         "list tickets (units: only their own)",
-        query=(
-            "status",
-            "channel",
-            "caller_phone",
-            "unit",
-            "category",
-            "region",
-            "overdue",
-            "limit",
-            "offset",
-        ),
+        query={
+            "status": one_of(_words(Status)),
+            "channel": one_of(_words(Channel)),
+            "caller_phone": text(),
+            "unit": text(),
+            "category": text(),
+            "region": text(),
+            "overdue": text(),
+            "limit": whole(1, 500),
+            "offset": whole(0, MAX_OFFSET),
+        },
     ),
     Route(
         "GET",
@@ -465,10 +547,11 @@ ROUTES: list[Route] = [
         "POST",
         "/api/tickets/{number}/attachments",
         upload_attachment,
-        EVERYONE,
+        ATTACHERS,
         "attach a file (photo, PDF, office document, audio, video; 20 MB at most) as multipart field file",
         status=201,
         upload=True,
+        checked={"file": "named with one of " + " ".join(sorted(ALLOWED_TYPES)) + " (else 415)"},
     ),
     Route(
         "GET",
@@ -481,10 +564,11 @@ ROUTES: list[Route] = [
         "POST",
         "/api/tickets/{number}/{command}",
         act_on_ticket,
-        EVERYONE,
-        "a workflow command: " + ", ".join(sorted(COMMANDS)),
+        COMMANDERS,
+        "a workflow command: " + ", ".join(sorted(JSON_COMMANDS)),
         _COMMAND_BODY,
-        choices={"command": COMMANDS},
+        path_params={"command": one_of(JSON_COMMANDS)},
+        checked=_COMMAND_FIELDS,
     ),
     Route("GET", "/api/tickets/{number}/duplicates", ticket_duplicates, PLATFORM, "likely duplicates (并单)"),
     Route(
@@ -504,9 +588,18 @@ ROUTES: list[Route] = [
         _UNIT_BODY,
         status=201,
         creates=("code", "/code"),
+        checked=_UNIT_FIELDS,
     ),
     Route("GET", "/api/units/{code}", show_unit, EVERYONE, "one unit"),
-    Route("PATCH", "/api/units/{code}", update_unit, ADMINS, "rename, move or retire a unit", _UNIT_CHANGE),
+    Route(
+        "PATCH",
+        "/api/units/{code}",
+        update_unit,
+        ADMINS,
+        "rename, move or retire a unit",
+        _UNIT_CHANGE,
+        checked=_UNIT_FIELDS,
+    ),
     Route("GET", "/api/categories", list_categories, EVERYONE, "the topic tree"),
     Route("GET", "/api/regions", list_regions, EVERYONE, "the region tree"),
     Route(
@@ -515,7 +608,7 @@ ROUTES: list[Route] = [
         suggest_unit,
         PLATFORM,
         "派单目录: the unit for a category and region",
-        query=("category", "region"),
+        query={"category": said(required=True), "region": said(required=True)},
     ),
     Route(
         "GET",
@@ -523,34 +616,45 @@ ROUTES: list[Route] = [
         search_kb,
         EVERYONE,
         "search the knowledge base (articles in force today)",
-        query=("q", "limit"),
+        query={"q": said(required=True), "limit": whole(1, 50)},
+        checked={"q": "holds a word the search knows (not only punctuation or the commonest words)"},
     ),
     Route(
         "POST",
         "/api/kb",
         create_article,
-        EVERYONE,
+        kb_store.WRITERS,
         "add an article (units: their own)",
         _ARTICLE_BODY,
         status=201,
         creates=("id", "/id"),
+        checked=_ARTICLE_FIELDS,
     ),
     Route("GET", r"/api/kb/{id:\d+}", show_article, EVERYONE, "an article with all its versions"),
-    Route("PUT", r"/api/kb/{id:\d+}", update_article, EVERYONE, "a new version of an article", _ARTICLE_BODY),
+    Route(
+        "PUT",
+        r"/api/kb/{id:\d+}",
+        update_article,
+        kb_store.WRITERS,
+        "a new version of an article (units: their own)",
+        _ARTICLE_BODY,
+        checked=_ARTICLE_FIELDS,
+    ),
     Route(
         "POST",
         "/api/kb/policy-changes",
         announce_policy_change,
-        frozenset({Role.SUPERVISOR, Role.ADMIN}),
+        kb_store.EDITORS,
         "a policy changed: articles in these categories are due for review in 5 working days",
         {
             "type": "object",
             "required": ["title", "categories"],
             "properties": {
-                "title": {"type": "string", "pattern": r"\S"},
+                "title": _SAID,
                 "categories": {"type": "array", "minItems": 1, "items": {"type": "string"}},
             },
         },
+        checked={"categories": "codes of the category tree (GET /api/categories)"},
     ),
     Route("GET", "/api/kb/reminders", kb_reminders, EVERYONE, "articles due for review (units: their own)"),
     Route(
@@ -572,15 +676,34 @@ ROUTES: list[Route] = [
             "properties": {
                 "format": {"type": "string", "enum": [exchange.TICKET_FORMAT]},
                 "type": _TICKET_TYPE,
-                "description": _SAID | {"maxLength": 5000},
-                "category": _SAID,
-                "region": _SAID,
-                "sender": {"type": "string", "pattern": r"\S", "maxLength": 40},
-                "id": {"type": "string", "pattern": r"\S", "maxLength": 80},
-                "caller": {"type": "object"},
+                "description": _SAID | {"maxLength": DESCRIPTION_LIMIT},
+                "category": _CATEGORY,
+                "region": _REGION,
+                "address": _SHORT["address"],
+                "urgent": {"type": "boolean"},
+                "sender": _SAID | {"maxLength": INTAKE_LIMITS["source"]},
+                "id": _SAID | {"maxLength": INTAKE_LIMITS["external_id"]},
+                "caller": {
+                    "type": ["object", "null"],
+                    "description": "a number or address the sender masked (holding *) arrives as none",
+                    "properties": {
+                        "name": _SHORT["caller_name"],
+                        "phone": _MASKED_PHONE,
+                        "callback_phone": _MASKED_PHONE,
+                        "email": {
+                            "type": "string",
+                            "pattern": f"^(?:{EMAIL.pattern[1:-1]}|.*\\*.*)?$",
+                            "maxLength": 254,
+                        },
+                        "confidential": {"type": "boolean"},
+                        "share_number": {"type": "boolean"},
+                    },
+                },
             },
         },
         status=201,
+        checked=_WHERE,
+        answers=_REPEAT,
     ),
     Route(
         "POST",
@@ -588,7 +711,15 @@ ROUTES: list[Route] = [
         receive_result,
         frozenset({Role.UNIT}),
         "another platform's result for a ticket forwarded to it; idempotent on result_id",
-        {"type": "object", "required": ["format", "result_id", "text"]},
+        {
+            "type": "object",
+            "required": ["format", "result_id", "text"],
+            "properties": {
+                "format": {"type": "string", "enum": [exchange.RESULT_FORMAT]},
+                "result_id": _SAID,
+                "text": _SAID,
+            },
+        },
     ),
     Route(
         "GET",
@@ -596,7 +727,13 @@ ROUTES: list[Route] = [
         kpi_report,
         frozenset({Role.SUPERVISOR, Role.ADMIN}),
         "KPIs by unit, category, region, day or month (format=csv for a spreadsheet)",
-        query=("group", "from", "to", "format"),
+        query={
+            "group": one_of(kpi.GROUPS),
+            "from": day(_CALENDAR_YEARS, required=True),
+            "to": day(_CALENDAR_YEARS, required=True),
+            "format": one_of(KPI_FORMATS),
+        },
+        checked={"to": "after from"},
     ),
     Route("GET", "/api/policy", show_policy, EVERYONE, "the deadline policy in force"),
     Route(
@@ -610,6 +747,8 @@ ROUTES: list[Route] = [
             "required": ["is_workday"],
             "properties": {"is_workday": {"type": "boolean"}, "note": {"type": "string"}},
         },
+        path_params={"day": day(_CALENDAR_YEARS)},
+        checked={"day": "a day of the calendar"},
     ),
     Route(
         "PUT",
@@ -617,6 +756,7 @@ ROUTES: list[Route] = [
         declare_year,
         ADMINS,
         "declare a year's holidays complete, so its deadlines are no longer estimates",
+        path_params={"year": whole(*YEARS)},
     ),
 ]
 
@@ -636,4 +776,4 @@ def add_ticket_routes(
     app[DESK_KEY] = desk
     app[SENDER_KEY] = platform_id
     app[WEBHOOK_SECRET_KEY] = webhook_secret
-    add_routes(app, users, [*ROUTES, *extra_routes], "hotline 12345 API")
+    add_routes(app, users, [*ROUTES, *extra_routes], "hotline 12345 API", desk.policy.timezone)

@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.api.identity import PLATFORM_ROLES, Actor, Role
+from kernel.api.identity import Actor, Role
 from ticketing import exchange, kpi, mail_intake, privacy, webhooks
 from ticketing.attachments import AttachmentStore, IntakeFile
 from ticketing.attention import Action, due_actions, hot_matter, hot_window
 from ticketing.calendar import WorkCalendar, package_calendar
 from ticketing.directory import Directory
 from ticketing.errors import TicketError, forbidden, invalid
+from ticketing.guesses import DEFAULT_KEYWORDS, Gazetteer, Keywords, guess, on_intake
 from ticketing.kb_store import KnowledgeBase
+from ticketing.mail_reader import ReadMail, in_thread
 from ticketing.policy import Policy
 from ticketing.store import TicketFilter, TicketStore
 from ticketing.vocabulary import Satisfaction, Status, TicketType
@@ -47,6 +49,10 @@ EVIDENCE_TYPES = frozenset({TicketType.COMPLAINT, TicketType.REPORT})
 CallLinked = Callable[[str, str], Awaitable[None]]
 #: Same caller, or same category and region, within this window → a likely duplicate (并单).
 DUPLICATE_WINDOW = timedelta(days=7)
+#: What a gateway's message may leave for the platform to guess (its own names for them).
+GATEWAY_GUESSABLE = ("type", "category", "region", "phone")
+#: The intake's names for the fields a channel names otherwise.
+GUESSED_AS = {"type": "ticket_type", "phone": "caller_phone"}
 
 
 def utc_now() -> datetime:
@@ -62,6 +68,7 @@ class TicketDesk:
         clock: Clock = utc_now,
         confidential_roles: frozenset[Role] = privacy.DEFAULT_CONFIDENTIAL_ROLES,
         attachments: AttachmentStore | None = None,
+        keywords: Keywords = DEFAULT_KEYWORDS,
     ) -> None:
         self.store = TicketStore(engine)
         self.directory = Directory(engine)
@@ -74,6 +81,12 @@ class TicketDesk:
         self.attachments = attachments or AttachmentStore(Path("var") / "attachments")
         #: The root's listener for calls linked to tickets (the recordings' register).
         self.on_call_linked: CallLinked | None = None
+        #: How a mail's bytes become its intake, off the event loop (the root gives a process of its own).
+        self.read_mail: ReadMail = in_thread
+        #: The words that guess a message's type and emergency, and the directory as last taught to jieba.
+        self.keywords = keywords
+        self._taught: tuple[object, Gazetteer] | None = None
+        self._teaching = asyncio.Lock()
 
     async def start(self) -> None:
         """Seed a new database's directory and layer the administrator's calendar days on top."""
@@ -89,17 +102,24 @@ class TicketDesk:
 
     # ------------------------------------------------------------------ writing
 
-    async def take_in(self, data: Any, actor: Actor, *, signed: bool = False) -> tuple[dict[str, Any], bool]:
+    async def take_in(
+        self, data: Any, actor: Actor, *, signed: bool = False, unsaid: Collection[str] | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """Accept a ticket from any channel; returns the platform's view and whether it is new.
 
         An idempotency key ``(source, external_id)`` belongs to whoever made the ticket
         with it: a repeat by anyone else is refused without a word of the ticket, and
         the gateways' sources are reserved to their signed channel, so nobody can claim
         a citizen's message id before the gateway delivers it.
+
+        A citizen's own message (``unsaid``: the intake's fields its sender left to the platform)
+        is classified from its words, as a call's draft is, each guess named in ``guessed``.
         """
         intake = parse_intake(data)
         if intake.source.endswith(GATEWAY_SUFFIX) and not signed:
             raise forbidden(f"来源 {intake.source} 只能由签名的短信/微信网关使用")
+        if unsaid is not None:
+            intake = on_intake(intake, await self.guesses(intake.description), unsaid)
         category = await self.directory.category(intake.category)
         await self.directory.region(intake.region)
         if category.urgent and not intake.urgent:
@@ -120,27 +140,29 @@ class TicketDesk:
         channel = webhooks.channel_of(channel_name)
         region = await self.directory.root_region()
         data = webhooks.intake_from_message(channel, message, UNCLASSIFIED_CATEGORY, region)
+        unsaid = {GUESSED_AS.get(key, key) for key in GATEWAY_GUESSABLE if not message.get(key)}
         view, created = await self.take_in(
-            data, Actor(f"{channel.value}{GATEWAY_SUFFIX}", Role.AGENT), signed=True
+            data, Actor(f"{channel.value}{GATEWAY_SUFFIX}", Role.AGENT), signed=True, unsaid=unsaid
         )
         return {"number": view["number"], "status": view["status"], "created": created}, created
 
     async def take_in_email(self, raw: bytes) -> tuple[str, bool]:
         """A citizen's email; returns the ticket's number and whether it is new."""
         region = await self.directory.root_region()
-        # A mail may be tens of megabytes of base64: decoded in a thread, never on the event loop.
-        mail = await asyncio.to_thread(mail_intake.read_mail, raw, UNCLASSIFIED_CATEGORY, region)
+        mail = await self.read_mail(raw, UNCLASSIFIED_CATEGORY, region)
         return await self.take_in_with_files(mail.intake, mail.files, mail_intake.VIA, "邮件附件")
 
     async def take_in_with_files(
         self, intake: dict[str, Any], files: Sequence[IntakeFile], via: str, reason: str
     ) -> tuple[str, bool]:
-        """A message left by a citizen (an email, a voicemail) with its files, from the channel ``via``.
+        """A message left by a citizen (an email, a voicemail) with its files, from the channel ``via``;
+        what it leaves unsaid is guessed from its words.
 
         Files first, then the ticket, then the files named on it: a crash anywhere leaves the sender
         without an acknowledgement, and the resend (same ``external_id``) completes what is missing.
         """
         actor = Actor(f"{via}{GATEWAY_SUFFIX}", Role.AGENT)
+        unsaid = _left_unsaid(intake, await self.directory.root_region())
         stored, refused = [], []
         for file in files:
             try:
@@ -150,7 +172,8 @@ class TicketDesk:
         if refused:
             note = "\n\n【未保存的附件】" + "；".join(refused)
             intake = {**intake, "description": (intake["description"] + note)[:DESCRIPTION_LIMIT]}
-        view, created = await self.take_in({**intake, "source": actor.name}, actor, signed=True)
+        intake = {**intake, "source": actor.name}
+        view, created = await self.take_in(intake, actor, signed=True, unsaid=unsaid)
         number = view["number"]
         named = {file["sha256"] for file in (await self.store.get(number)).attachments}
         for file in stored:
@@ -159,6 +182,31 @@ class TicketDesk:
                 await self.store.act(number, "attach", payload, self.context(actor))
                 named.add(file.sha256)
         return number, created
+
+    async def guesses(self, text: str) -> dict[str, Any]:
+        """What the words suggest (``ticketing.guesses.guess``), worked out off the event loop; with the
+        directory unreadable, no category or region."""
+        try:
+            gazetteer: Gazetteer | None = await self.gazetteer()
+        except Exception:
+            log.exception("the directory could not be read; no category or region is guessed")
+            gazetteer = None
+        return await asyncio.to_thread(guess, text, self.keywords, gazetteer)
+
+    async def warm_guesses(self) -> None:
+        """Teach jieba the directory before the first words need it (about a second, off the event loop)."""
+        await self.guesses("")
+
+    async def gazetteer(self) -> Gazetteer:
+        """The directory as citizens say it, taught to jieba off the event loop once per version of the
+        directory: a changed tree teaches a new one."""
+        trees = await self.directory.trees()
+        async with self._teaching:
+            if self._taught is None or self._taught[0] != trees:
+                gazetteer = Gazetteer.of(*trees, self.keywords.categories)
+                await asyncio.to_thread(gazetteer.warm)
+                self._taught = (trees, gazetteer)
+            return self._taught[1]
 
     async def name_recording(self, number: str, recording: Mapping[str, Any], name: str, via: str) -> None:
         """A recording the register keeps for this ticket (a voicemail), named among its files as the
@@ -181,13 +229,14 @@ class TicketDesk:
     async def _flag_hot(self, ticket: Ticket) -> bool:
         """Mark a matter 重点 when this ticket makes it one; says whether this ticket was marked.
 
-        Messages nobody has classified yet (voicemails, emails, SMS: 其他 across the whole city) are no
-        matter of their own: three of a night are three requests, not one hot spot.
+        Messages nobody has classified yet (voicemails, emails, SMS: 其他 across the whole city, or a
+        topic and place only guessed from their words) are no matter of their own: three of a night are
+        three requests, not one hot spot.
         """
-        if ticket.intake.category == UNCLASSIFIED_CATEGORY:
+        if ticket.intake.category == UNCLASSIFIED_CATEGORY or _matter_guessed(ticket):
             return False
         rule = self.policy.attention
-        similar = await self.store.list(
+        found = await self.store.list(
             TicketFilter(
                 category=ticket.intake.category,
                 region=ticket.intake.region,
@@ -195,6 +244,7 @@ class TicketDesk:
                 limit=500,
             )
         )
+        similar = [other for other in found if not _matter_guessed(other)]
         actions = hot_matter(ticket, similar, rule)
         await self._take(actions)
         return any(action.number == ticket.number for action in actions)
@@ -257,7 +307,8 @@ class TicketDesk:
         return await self._shown(updated, actor)
 
     async def attachment(self, number: str, sha256: str, actor: Actor) -> tuple[Path, dict[str, Any]]:
-        """A file of a ticket this person may see; a unit's download is audited like any personal read."""
+        """A file of a ticket this person may see; a unit's or quality staff's download is audited like any
+        personal read."""
         ticket = await self.store.get(number)
         privacy.require_visible(ticket, actor, self.confidential_roles)
         file = next((f for f in ticket.attachments if f["sha256"] == sha256), None)
@@ -270,7 +321,7 @@ class TicketDesk:
         path = self.attachments.path(sha256)
         if file is None or not path.exists():
             raise TicketError("not-found", f"工单 {number} 没有附件 {sha256}", 404, what="attachment")
-        if actor.role == Role.UNIT:
+        if actor.role in privacy.AUDITED:
             await self.store.record_read(
                 self.clock(), actor.name, actor.role, actor.unit, number, [f"attachment:{file['name']}"]
             )
@@ -283,7 +334,7 @@ class TicketDesk:
         privacy.require_visible(ticket, actor, self.confidential_roles)
         shown = await self._shown(ticket, actor)
         shown["events"] = privacy.history(await self.store.events(number), actor)
-        if actor.role in PLATFORM_ROLES:
+        if actor.role in privacy.READERS:
             shown["suggested_unit"] = await self.directory.suggest_unit(
                 ticket.intake.category, ticket.intake.region
             )
@@ -330,7 +381,7 @@ class TicketDesk:
 
     async def _shown(self, ticket: Ticket, actor: Actor) -> dict[str, Any]:
         shown = privacy.view(ticket, actor, self.confidential_roles)
-        if actor.role == Role.UNIT:
+        if actor.role in privacy.AUDITED:
             fields = privacy.personal_fields(shown)
             if fields:
                 await self.store.record_read(
@@ -425,6 +476,27 @@ class TicketDesk:
             raise TicketError("forbidden", "only supervisors and administrators read the audit trail", 403)
         await self.store.get(number)
         return await self.store.audit_trail(number)
+
+
+def _matter_guessed(ticket: Ticket) -> bool:
+    """Whether the ticket's topic or place is the platform's guess, not yet a person's word."""
+    return not {"category", "region"}.isdisjoint(ticket.intake.guessed)
+
+
+def _left_unsaid(intake: Mapping[str, Any], root_region: str) -> set[str]:
+    """The fields an email's or a voicemail's intake leaves at its channel's placeholder (其他, the
+    unclassified topic, the whole city, no number), by the intake's names."""
+    placeholders = {
+        "type": TicketType.OTHER.value,
+        "category": UNCLASSIFIED_CATEGORY,
+        "region": root_region,
+        "caller_phone": "",
+    }
+    return {
+        GUESSED_AS.get(key, key)
+        for key, placeholder in placeholders.items()
+        if intake.get(key, "") in ("", placeholder)
+    }
 
 
 async def _at_once(content: bytes) -> AsyncIterator[bytes]:

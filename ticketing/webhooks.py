@@ -2,9 +2,11 @@
 
 The gateway signs each request with the shared secret (``HOTLINE_WEBHOOK_SECRET``):
 ``X-Hotline-Signature: sha256=HEX`` where HEX is the HMAC-SHA256 of
-``"{X-Hotline-Timestamp}.{raw body}"``. A request older or newer than five
-minutes is refused, so a captured request cannot be replayed later; a resend of
-the same ``message_id`` finds the ticket it already made.
+``"{X-Hotline-Timestamp}.{path}.{raw body}"``, the path being the one posted to
+(``/api/intake/sms``), so a request signed for one channel is no request to
+another. A request older or newer than five minutes is refused, so a captured
+request cannot be replayed later; a resend of the same ``message_id`` finds the
+ticket it already made.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ MAX_SKEW_SECONDS = 300
 PASSED_ON = ("category", "region", "address", "attachments", "confidential", "share_number")
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature header value a gateway sends (also what tests and gateway authors use)."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+def sign(secret: str, timestamp: str, body: bytes, path: str) -> str:
+    """The signature header value a gateway sends to ``path`` (also what tests and gateway authors use)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.{path}.".encode() + body, hashlib.sha256)
     return f"sha256={mac.hexdigest()}"
 
 
@@ -33,7 +35,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 GATEWAY_SUFFIX = "-gateway"
 
 
-def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float) -> None:
+def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float, path: str) -> None:
     if not secret:
         raise TicketError("webhook-disabled", "未配置网关密钥 HOTLINE_WEBHOOK_SECRET", 503)
     # Whole unix seconds in ASCII digits: "nan" would never expire, and "²" is a digit int() refuses.
@@ -42,9 +44,11 @@ def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float)
     sent_at = int(timestamp)
     if abs(now - sent_at) > MAX_SKEW_SECONDS:
         raise TicketError("stale-request", f"请求时间与服务器相差超过 {MAX_SKEW_SECONDS} 秒", 401)
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+    # compare_digest takes ASCII text only: anything else is no signature of ours, not a crash.
+    given = signature.strip()
+    if not given.isascii() or not hmac.compare_digest(sign(secret, timestamp, body, path), given):
         raise TicketError(
-            "bad-signature", "签名不符：X-Hotline-Signature 应为 sha256=HMAC(密钥, 时间戳.正文)", 401
+            "bad-signature", "签名不符：X-Hotline-Signature 应为 sha256=HMAC(密钥, 时间戳.路径.正文)", 401
         )
 
 

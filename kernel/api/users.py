@@ -73,6 +73,10 @@ class Users:
             )
         return token
 
+    async def exists(self, name: str) -> bool:
+        async with self.sessions() as session:
+            return await session.get(UserRow, name) is not None
+
     async def set_active(self, name: str, active: bool) -> None:
         """A user who stops working here keeps their history but their token no longer opens anything."""
         async with self.writes.begin() as session:

@@ -1,4 +1,5 @@
-"""The controller's web server: health, and websockets of live events served from the event hub."""
+"""The controller's web server: health, websockets of live events served from the event hub, and the
+headers every answer carries (pages never framed nor sniffed, JSON never cached, no version named)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType, web, web_response
 from redis.exceptions import RedisError
 
 from kernel.api.errors import ApiError
@@ -24,6 +25,16 @@ HUB_KEY = web.AppKey("event_hub", EventHub)
 MAX_SOCKETS_PER_USER = 8
 HTTP_ERROR_IDS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: The methods the API's description has for a path, or None for a path it does not describe.
+DocumentedMethods = Callable[[str], list[str] | None]
+DOCUMENTED_METHODS_KEY = web.AppKey("documented_methods", DocumentedMethods)  # type: ignore[type-abstract]
+#: Every page: its own scripts, styles and API only (CSP Level 3's 'self' covers websockets to the same
+#: host), never inside another site's frame (the wallboard's 监听/强插 buttons are worth clickjacking).
+PAGE_POLICY = (
+    "default-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+#: What the ``Server`` header says: no library, no version.
+SERVER_NAME = "hotline"
 
 
 @web.middleware
@@ -34,13 +45,40 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        body = {"error_id": HTTP_ERROR_IDS.get(exc.status, "bad-request"), "message": exc.reason}
-        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return web.json_response(body, status=exc.status, headers=headers)
+        status, headers = exc.status, {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        described = request.app.get(DOCUMENTED_METHODS_KEY)
+        if status == 405 and described is not None:
+            # aiohttp allows every method of every route the path fits; the description's own say.
+            methods = described(request.path)
+            if methods == []:
+                status, headers = 404, None
+            elif methods is not None:
+                headers = {"Allow": ",".join(methods)}
+        message = _REASONS.get(status, exc.reason)
+        body = {"error_id": HTTP_ERROR_IDS.get(status, "bad-request"), "message": message}
+        return web.json_response(body, status=status, headers=headers)
+
+
+_REASONS = {404: "没有这个地址", 405: "此地址不接受这个方法（见 Allow）"}
+
+
+async def answer_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer, however made (a handler, aiohttp's own refusal, a static file, a websocket)."""
+    response.headers["Server"] = SERVER_NAME
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.content_type == "text/html":
+        response.headers["Content-Security-Policy"] = PAGE_POLICY
+        response.headers.setdefault("Cache-Control", "no-cache")
+    elif response.content_type == "application/json":
+        response.headers["Cache-Control"] = "no-store"  # tokens, callers' numbers: no cache keeps them
 
 
 def create_app(health: HealthCheck, hub: EventHub) -> web.Application:
     app = web.Application(middlewares=[json_errors])
+    app.on_response_prepare.append(answer_headers)
+    # aiohttp answers a malformed request (400) before any app or hook sees it, with this module's name
+    # for itself (its version included) as the Server header.
+    web_response.SERVER_SOFTWARE = SERVER_NAME
     app[HEALTH_KEY] = health
     app[HUB_KEY] = hub
     app.router.add_get("/healthz", healthz)

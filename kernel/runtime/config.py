@@ -117,6 +117,10 @@ class Settings:
     # The hotline's mailbox (ticketing/mailbox.py): citizens' mail to these addresses becomes tickets.
     smtp_port: int = 2525
     mail_addresses: tuple[str, ...] = ("12345@hotline.local",)
+    # Its certificate and key for STARTTLS (PEM files); empty: a self-signed one made on the first start
+    # in home/tls (ticketing/mail_tls.py).
+    mail_tls_cert: str = ""
+    mail_tls_key: str = ""
     # Or (and) the hotline's mailbox on the deployment's mail server, polled: imaps://user@host/INBOX.
     imap_url: str = ""
     imap_password: str = ""
@@ -148,8 +152,8 @@ class Settings:
     stt_model: str = ""
     # An agent may hear the recordings of calls they answered for this many days (supervisors always).
     recording_agent_days: int = 7
-    # The words that guess a draft's type and raise emergency alerts (agents/prefill.py): a TOML file's
-    # path; empty keeps the built-in Chinese lists.
+    # The words that guess a draft's or a message's type and raise emergency alerts (ticketing/guesses.py):
+    # a TOML file's path; empty keeps the built-in Chinese lists.
     prefill_keywords: str = ""
     stt_workers: int = 1
     # Worker processes of their own that write each call's directions down after it (the caller's, what
@@ -158,6 +162,13 @@ class Settings:
     stt_call_workers: int = 0
     ami_action_timeout: float = 10.0
     agi_command_timeout: float = 60.0
+    # Password guessing at the SIP edge (trunks/guard.py): an address that fails SIP authentication this
+    # many times within the window is refused by Asterisk for the ban's seconds; a trunk's address never is.
+    sip_ban_failures: int = 10
+    sip_ban_window_seconds: float = 60.0
+    sip_ban_seconds: float = 900.0
+    # Asterisk's messages.log is rotated when it grows past this (kernel/asterisk/logfiles.py).
+    asterisk_log_max_mb: int = 50
 
     @property
     def effective_redis_url(self) -> str:

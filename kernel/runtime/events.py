@@ -165,8 +165,8 @@ CATALOGUE: dict[str, EventType] = {
         ),
         EventType(
             "recording.filed",
-            "a call's recording (kind: conversation or intake) was entered in the register; fetch it by id "
-            "through /api/recordings, as the access rules allow",
+            "a call's recording (kind: conversation, intake, a track, or the voicemail it left) was entered "
+            "in the register; fetch it by id through /api/recordings, as the access rules allow",
             ("call_id", "recording_id", "kind"),
         ),
         EventType(
@@ -188,13 +188,34 @@ CATALOGUE: dict[str, EventType] = {
         ),
         EventType(
             "security.agi_refused",
-            "a FastAGI request without the key or from elsewhere",
-            ("peer", "reason", "count"),
+            "FastAGI requests without the key or from elsewhere: the first from a peer (for a reason) at "
+            "once, those that follow within 10 s folded into one event when they end; count is how many this "
+            "event stands for, total every refusal since the controller started",
+            ("peer", "reason", "count", "total"),
         ),
         EventType(
             "security.audiosocket_refused",
-            "an AudioSocket connection that did not name a stream the controller asked Asterisk for",
-            ("peer", "reason"),
+            "AudioSocket connections that did not name a stream the controller asked Asterisk for, folded "
+            "per peer as security.agi_refused (count, total)",
+            ("peer", "reason", "count", "total"),
+        ),
+        EventType(
+            "security.sip_banned",
+            "an address failed SIP authentication failures times within the window, trying these accounts: "
+            "Asterisk refuses it (403) until until; failures_total and bans_total count every failed "
+            "attempt and ban since the controller started",
+            ("address", "failures", "accounts", "until", "at", "failures_total", "bans_total"),
+        ),
+        EventType(
+            "security.sip_guessing",
+            "a carrier trunk's address failed SIP authentication as often as a banned one would: it is never "
+            "banned (a forged source would cut the carrier off), so look at the carrier's link",
+            ("address", "failures", "accounts", "at", "failures_total", "bans_total"),
+        ),
+        EventType(
+            "security.sip_ban_lifted",
+            "a ban ended: Asterisk hears the address again",
+            ("address", "at"),
         ),
         EventType(
             "security.outbound_refused",

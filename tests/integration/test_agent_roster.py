@@ -24,6 +24,7 @@ from agents.provisioning import Provisioner
 from agents.roster import Roster
 from hotline.asterisk_system import render_system
 from kernel.api.hub import EventHub
+from kernel.api.identity import Actor, Role
 from kernel.api.users import Users
 from kernel.api.web import create_app
 from kernel.asterisk.ami import AmiClient
@@ -232,3 +233,24 @@ async def test_a_restarted_controller_keeps_the_table_and_forgets_stopped_agents
     await restarted.start()
     assert sorted(restarted.dispatcher.engine.agents) == ["1010"]
     assert restarted.roster.profiles["1001"].active is False, "the seed does not bring a stopped agent back"
+
+
+async def test_a_seat_never_takes_over_the_name_of_an_existing_user(api, engine) -> None:
+    """A seat named after an administrator once rotated the administrator's token into a new agent row:
+    their token stopped working and the supervisor held one for their name."""
+    client, tokens, centre, _ = api
+    users = Users(engine)
+    existing = {
+        "2001": (await users.add("2001", "admin"), Role.ADMIN),
+        "1030": (await users.add("1030", "agent"), Role.AGENT),  # an agent user with no seat is no seat
+    }
+    boss = bearer(tokens["supervisor"])
+    for account, (token, role) in existing.items():
+        response = await client.post("/api/agents", json={"account": account, "name": "冒名"}, headers=boss)
+        refused = await response.json()
+        assert (response.status, refused["error_id"], refused["field"]) == (409, "user-exists", "account")
+        assert "api_token" not in refused and "sip_password" not in refused
+        assert await users.authenticate(token) == Actor(account, role), "their token and role stay theirs"
+        assert await centre.roster.directory.get(account) is None and account not in centre.roster.profiles
+        assert f"[{account}]" not in centre.conf("pjsip.conf"), "no phone answers to their name"
+        assert centre.dispatcher.agent(account) is None

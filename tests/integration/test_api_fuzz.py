@@ -1,10 +1,14 @@
 """Property-based fuzzing of every operation in the served OpenAPI description, with each role's token.
 
 Schemathesis generates requests from the description, valid ones and invalid
-ones; each must be answered below 500, and every refusal must be a JSON body
-with a stable ``error_id``. Path parameters are drawn both at random and from
-records that exist (a ticket, a unit, an agent, an article), so the fuzzer
-reaches each operation's logic instead of stopping at 404.
+ones, and checks every answer against it: no 5xx; only documented statuses and
+content types; every refusal a JSON body with a stable ``error_id``; what the
+description forbids refused, and what it allows not refused, except for a 422
+naming a field the operation lists in ``x-checked`` (a code that must name a
+record, a rule across fields or roles: what a schema cannot say). Path
+parameters are drawn both at random and from records that exist (a ticket, a
+unit, an agent, an article), so the fuzzer reaches each operation's logic
+instead of stopping at 404.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 
 from kernel.api.users import Users
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
@@ -26,23 +31,33 @@ from tests.integration.test_ticket_api import COMPLAINT, GATEWAY_SECRET
 from ticketing.webhooks import sign
 
 EXAMPLES_PER_OPERATION = 12
+#: Checks of one answer; the ones that replay a request without its token, or follow a resource's life
+#: over several calls, are the stateful test's business and the ticket API's own tests'.
+UNCHECKED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
+#: aiohttp's longest request line: a longer one (an array drawn for a query parameter, say) is refused by
+#: the HTTP server itself, 400 in plain text, before any route or middleware could answer it.
+REQUEST_LINE_LIMIT = 8190
 
 
 def fuzz(base_url: str, document: dict, tokens: dict[str, str], known: dict[str, str]) -> Counter[str]:
     """Runs in a worker thread: schemathesis calls are blocking, the server lives on the test's loop."""
-    schema = schemathesis.openapi.from_dict(document)
     seen: Counter[str] = Counter()
     session = requests.Session()
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        strategies = [
-            operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-        ]
-        names = {parameter.name for parameter in operation.path_parameters}
-        if names:
-            fixed = {name: known[name] for name in names if name in known}
-            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
-        for role, token in tokens.items():
+    for role, token in tokens.items():
+        # The credentials are the run's, as ``st run -H`` gives them: never drawn, nor left out as invalid
+        # data. A gateway's signature is made for each request's bytes (``signed_call``).
+        config = {"headers": {"Authorization": f"Bearer {token}", "X-Hotline-Signature": "signed_call"}}
+        config["checks"] = {name: {"enabled": False} for name in UNCHECKED}
+        schema = schemathesis.openapi.from_dict(document, config=schemathesis.Config.from_dict(config))
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            strategies = [
+                operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+            ]
+            names = {parameter.name for parameter in operation.path_parameters}
+            if names:
+                fixed = {name: known[name] for name in names if name in known}
+                strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
             check(st.one_of(strategies), operation.label, role, token, base_url, session, seen)()
     return seen
 
@@ -55,28 +70,52 @@ def check(strategy, label: str, role: str, token: str, base_url: str, session, s
         suppress_health_check=list(HealthCheck),
     )
     @given(case=strategy)
-    def no_server_errors(case) -> None:
+    def answers_as_described(case) -> None:
         headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
         if case.operation.definition.raw.get("security") == [{"gatewaySignature": []}]:
-            status, content_type, text = signed_call(case, base_url, session)
+            response = schemathesis.Response.from_any(signed_call(case, base_url, session))
         else:
             response = case.call(base_url=base_url, session=session, headers=headers, timeout=10)
-            status, content_type, text = (
-                response.status_code,
-                response.headers.get("content-type", [""])[0],
-                response.text,
-            )
+        status, text = response.status_code, response.text
         seen[f"{label} {status}"] += 1
+        seen[f"as {role} {status == 401}"] += 1
         where = (role, label, case.path_parameters, case.query, status, text[:300])
         assert status < 500, where
+        if len(f"{response.request.method} {response.request.path_url} HTTP/1.1") > REQUEST_LINE_LIMIT:
+            assert status == 400, where
+            return
         if status >= 400:
-            assert content_type.startswith("application/json"), where
+            assert response.headers.get("content-type", [""])[0].startswith("application/json"), where
             assert json.loads(text).get("error_id"), where
+        disagreements = described_disagreements(case, response, headers, base_url, session)
+        assert not disagreements, "\n".join([repr(where), *(f"{f.code} {f.message}" for f in disagreements)])
 
-    return no_server_errors
+    return answers_as_described
 
 
-def signed_call(case, base_url: str, session: requests.Session) -> tuple[int, str, str]:
+def described_disagreements(case, response, headers, base_url, session) -> list:
+    """Schemathesis' failures for this answer, less those the description itself explains."""
+    try:
+        case.validate_response(
+            response,
+            headers=headers,
+            transport_kwargs={"base_url": base_url, "session": session, "headers": headers},
+        )
+    except FailureGroup as group:
+        return [failure for failure in group.exceptions if not explained(case, response, failure)]
+    return []
+
+
+def explained(case, response, failure) -> bool:
+    operation = case.operation.definition.raw
+    if "101" in operation["responses"]:  # a websocket: a plain request is a 426, whatever it holds
+        return response.status_code == 426
+    if failure.code == "ST202" and response.status_code in (415, 422):  # valid data refused: checked field
+        return response.json().get("field") in operation.get("x-checked", {})
+    return False
+
+
+def signed_call(case, base_url: str, session: requests.Session) -> requests.Response:
     """A gateway's request: the fuzzer signs the exact bytes it sends, so it reaches the intake itself."""
     body = case.body
     if body is None or type(body).__name__ == "NotSet":
@@ -87,15 +126,15 @@ def signed_call(case, base_url: str, session: requests.Session) -> tuple[int, st
     headers = {
         "Content-Type": "application/json",
         "X-Hotline-Timestamp": stamp,
-        "X-Hotline-Signature": sign(GATEWAY_SECRET, stamp, body),
+        "X-Hotline-Signature": sign(GATEWAY_SECRET, stamp, body, case.formatted_path),
     }
-    response = session.post(base_url + case.formatted_path, data=body, headers=headers, timeout=10)
-    return response.status_code, response.headers.get("Content-Type", ""), response.text
+    return session.post(base_url + case.formatted_path, data=body, headers=headers, timeout=10)
 
 
-async def test_every_operation_with_every_role_answers_below_500_with_error_ids(api, engine):  # noqa: F811
+async def test_every_operation_with_every_role_answers_as_the_description_says(api, engine):  # noqa: F811
     client, tokens, _, _ = api
-    tokens = {**tokens, "admin": await Users(engine).add("管理员", "admin")}
+    users = Users(engine)  # an agent (1001), a supervisor and a unit come with the fixture
+    tokens |= {"admin": await users.add("管理员", "admin"), "quality": await users.add("质检员", "quality")}
     me = {"Authorization": f"Bearer {tokens['1001']}"}
     ticket = await (await client.post("/api/tickets", json=COMPLAINT, headers=me)).json()
     article = {
@@ -119,6 +158,9 @@ async def test_every_operation_with_every_role_answers_below_500_with_error_ids(
     document = await (await client.get("/api/openapi.json")).json()
     base_url = str(client.make_url("")).rstrip("/")
     seen = await asyncio.to_thread(fuzz, base_url, document, tokens, known)
+    answered_as = {key.split()[1] for key in seen if key.startswith("as ") and key.endswith(" False")}
+    assert answered_as == set(tokens), f"only 401 as {sorted(set(tokens) - answered_as)}"
+    seen = Counter({key: count for key, count in seen.items() if not key.startswith("as ")})
     print(f"fuzzed {sum(seen.values())} requests over {len({k.rsplit(' ', 1)[0] for k in seen})} operations")
     operations = {key.rsplit(" ", 1)[0] for key in seen}
     assert len(operations) == sum(len(methods) for methods in document["paths"].values())

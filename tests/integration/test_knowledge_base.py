@@ -14,7 +14,6 @@ from ticketing.service import TicketDesk
 
 TZ = ZoneInfo("Asia/Shanghai")
 SUPERVISOR = Actor("李班长", Role.SUPERVISOR)
-AGENT = Actor("王芳", Role.AGENT)
 INSURANCE = Actor("医保局", Role.UNIT, "ybj")
 WAGES = Actor("人社局", Role.UNIT, "rsj")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
@@ -92,9 +91,6 @@ async def test_units_write_only_their_own_articles(kb) -> None:
     with pytest.raises(TicketError) as caught:
         await kb.create({**CARD, "unit": "rsj"}, INSURANCE, NOW)
     assert caught.value.details["field"] == "unit"
-    with pytest.raises(TicketError) as caught:
-        await kb.create(CARD, AGENT, NOW)
-    assert caught.value.status == 403
     for bad, field in [
         ({**CARD, "category": "nope"}, "category"),
         ({**CARD, "question": ""}, "question"),
@@ -109,9 +105,7 @@ async def test_units_write_only_their_own_articles(kb) -> None:
 async def test_policy_change_reminds_units_within_five_working_days(kb) -> None:
     card = await kb.create(CARD, INSURANCE, NOW)
     wage = await kb.create(WAGE, WAGES, NOW)
-    change = await kb.policy_change(
-        {"title": "医保卡线上补办新规", "categories": ["labour.insurance"]}, SUPERVISOR, NOW
-    )
+    change = await kb.policy_change({"title": "医保卡线上补办新规", "categories": ["labour.insurance"]}, NOW)
     assert change["articles"] == [card["id"]] and change["review_due"] == "2026-11-09T09:00:00+08:00"
     assert [r["id"] for r in await kb.reminders(INSURANCE, NOW)] == [card["id"]]
     assert await kb.reminders(WAGES, NOW) == []
@@ -119,6 +113,4 @@ async def test_policy_change_reminds_units_within_five_working_days(kb) -> None:
     assert late[0]["overdue"] is True and late[0]["reason"] == "医保卡线上补办新规"
     await kb.update(card["id"], CARD, INSURANCE, NOW + timedelta(days=1))
     assert await kb.reminders(SUPERVISOR, NOW) == []
-    with pytest.raises(TicketError):
-        await kb.policy_change({"title": "x", "categories": ["labour.wages"]}, WAGES, NOW)
     assert wage["review_due"] is None

@@ -4,6 +4,7 @@ reached only through the API, by role, with a reason, and every access (refusals
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import wave
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from kernel.api.identity import Actor, Role
 from kernel.api.users import Users
 from kernel.api.web import create_app
 from kernel.runtime.db import writer
+from recordings.access import SNIPPET_CONTEXT
 from recordings.http import RECORDING_ROUTES, add_recordings
 from recordings.shelf import RecordingShelf
 from recordings.speech import Transcript
@@ -394,14 +396,16 @@ async def test_each_direction_of_a_call_is_written_down_searched_by_supervisors_
         f"{call_id}-call-caller.wav",
     ]  # not the mix
 
-    found = await client.get("/api/recordings?text=路灯", headers=as_(tokens, "supervisor"))
+    found = await client.get("/api/recordings?text=路灯&reason=质检", headers=as_(tokens, "supervisor"))
     [hit] = await found.json()
-    assert (hit["call_id"], hit["kind"], hit["text"]) == (call_id, "caller_track", "小区门口的路灯坏了三天")
+    assert (hit["call_id"], hit["kind"]) == (call_id, "caller_track")
+    assert hit["snippets"] == ["小区门口的路灯坏了三天"] and "text" not in hit
     for who in ("1001", "unit"):
-        refused = await client.get("/api/recordings?text=路灯", headers=as_(tokens, who))
+        refused = await client.get("/api/recordings?text=路灯&reason=x", headers=as_(tokens, who))
         assert refused.status == 403, who
-    assert (await client.get("/api/recordings?text=%20", headers=as_(tokens, "supervisor"))).status == 422
-    nothing = await client.get("/api/recordings?text=%25", headers=as_(tokens, "supervisor"))
+    blank = await client.get("/api/recordings?text=%20&reason=x", headers=as_(tokens, "supervisor"))
+    assert blank.status == 422
+    nothing = await client.get("/api/recordings?text=%25&reason=x", headers=as_(tokens, "supervisor"))
     assert await nothing.json() == []  # a wildcard is a character to look for, not "anything"
 
     # Read by the same rules as the audio: the agent who answered, with a reason; audited.
@@ -412,6 +416,7 @@ async def test_each_direction_of_a_call_is_written_down_searched_by_supervisors_
     assert (await client.get(url, headers=as_(tokens, "1001"))).status == 422
     trail = await shelf.trail(hit["id"])
     assert [(t["actor"], t["action"], t["allowed"]) for t in trail] == [
+        ("李班长", "search", True),
         ("1001", "read", True),
         ("1002", "read", False),
     ]
@@ -432,7 +437,66 @@ async def test_each_direction_of_a_call_is_written_down_searched_by_supervisors_
         return set()
 
     await shelf.purge({"caller_track": 180}, nothing_held)
-    assert (
-        await (await client.get("/api/recordings?text=路灯", headers=as_(tokens, "supervisor"))).json() == []
-    )
+    after = await client.get("/api/recordings?text=路灯&reason=x", headers=as_(tokens, "supervisor"))
+    assert await after.json() == []
     assert await shelf.text_of(hit["id"]) is None
+
+
+async def test_a_search_shows_only_the_words_around_each_match_for_a_reason_on_each_recordings_trail(
+    served,
+) -> None:
+    """The search once returned whole transcripts (a 举报 caller's spoken name and phone) without a reason,
+    and its access row named no recording: each recording's own trail stayed empty."""
+    client, tokens, _, _, _, shelf = served
+    said = {
+        "1796220000.81": "我叫王五电话13912345678我要举报"
+        + "幸福小区门口" * 8
+        + "有人在路灯下面收保护费"
+        + "请尽快处理" * 8,
+        "1796220000.82": "路灯" + "不亮" * 30 + "还是路灯",
+        "1796220000.83": "好的我们马上派人处理",
+    }
+    for call_id, words in said.items():
+        write_wav(shelf.folder / f"{call_id}-call-caller.wav", 1.0)
+        shelf.scribe = Listener({"caller.wav": words})
+        await shelf.enter({"call_id": call_id, "agent": "1001", "at": time.time()})
+    ids = {r["call_id"]: r["id"] for r in await shelf.of_calls(list(said))}
+
+    unreasoned = await client.get("/api/recordings?text=路灯", headers=as_(tokens, "quality"))
+    assert (unreasoned.status, (await unreasoned.json())["field"]) == (422, "reason")
+    found = await client.get(
+        "/api/recordings?text=路灯&reason=质检抽查：收费投诉", headers=as_(tokens, "quality")
+    )
+    hits = {hit["call_id"]: hit for hit in await found.json()}
+    assert sorted(hits) == ["1796220000.81", "1796220000.82"]
+    shown = json.dumps(list(hits.values()), ensure_ascii=False)
+    assert "13912345678" not in shown and "王五" not in shown, "the caller's name and phone stay out of it"
+    for call_id, hit in hits.items():
+        assert "text" not in hit
+        for snippet in hit["snippets"]:
+            assert "路灯" in snippet and len(snippet.strip("…")) <= len("路灯") + 2 * SNIPPET_CONTEXT
+        assert len(hit["snippets"]) == said[call_id].count("路灯")
+    assert hits["1796220000.81"]["snippets"] == [
+        "…福小区门口幸福小区门口幸福小区门口有人在路灯下面收保护费请尽快处理请尽快处理请尽快处…"
+    ]
+
+    for call_id, recording_id in ids.items():
+        trail = [(t["actor"], t["action"], t["reason"]) for t in await shelf.trail(recording_id)]
+        expected = [("质检员小周", "search", "质检抽查：收费投诉（检索：路灯）")] if call_id in hits else []
+        assert trail == expected, call_id
+
+
+async def test_a_recording_is_granted_only_to_a_unit_the_directory_knows(served) -> None:
+    """A grant to an unknown unit of 160 characters was accepted (the column is 40 wide: PostgreSQL 500)."""
+    client, tokens, (conversation, _), _, _, shelf = served
+    for unit in ("x" * 160, "nowhere"):
+        response = await client.post(
+            f"/api/recordings/{conversation}/grants",
+            json={"unit": unit, "reason": "核实"},
+            headers=as_(tokens, "supervisor"),
+        )
+        refused = await response.json()
+        assert (response.status, refused["error_id"], refused["field"]) == (422, "unknown-unit", "unit"), unit
+    assert await shelf.trail(conversation) == [], "nothing was granted"
+    heard = await client.get(f"/api/recordings/{conversation}/audio?reason=核实", headers=as_(tokens, "unit"))
+    assert heard.status == 403

@@ -452,12 +452,21 @@ async def test_bad_uploads_are_refused_and_leave_nothing_behind(api, tmp_path) -
 
 
 async def post_message(
-    client: TestClient, channel: str, message: object, *, age: float = 0, secret: str = GATEWAY_SECRET
+    client: TestClient,
+    channel: str,
+    message: object,
+    *,
+    age: float = 0,
+    secret: str = GATEWAY_SECRET,
+    signed_for: str = "",
 ):
+    """A gateway's request, signed as the gateway signs it (for ``signed_for``'s path, if a replay)."""
     body = json.dumps(message, ensure_ascii=False).encode()
     timestamp = str(int(NOW.timestamp() - age))
-    headers = {"X-Hotline-Timestamp": timestamp, "X-Hotline-Signature": sign(secret, timestamp, body)}
-    response = await client.post(f"/api/intake/{channel}", data=body, headers=headers)
+    path = f"/api/intake/{channel}"
+    signature = sign(secret, timestamp, body, signed_for or path)
+    headers = {"X-Hotline-Timestamp": timestamp, "X-Hotline-Signature": signature}
+    response = await client.post(path, data=body, headers=headers)
     return response.status, await response.json()
 
 
@@ -470,7 +479,8 @@ async def test_a_signed_sms_becomes_a_ticket_once_however_often_the_gateway_rese
     assert status == 200 and again["number"] == receipt["number"] and not again["created"]
     _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
     intake = ticket["intake"]
-    assert (intake["channel"], intake["category"], intake["region"]) == ("sms", "other", "zj")
+    assert (intake["channel"], intake["category"], intake["region"]) == ("sms", "urban.roads", "zj")
+    assert intake["guessed"] == ["category"], "路灯, guessed; 东市 is no place of the city's"
     assert intake["caller_phone"] == "13612345678" and intake["description"] == sms["text"]
     assert ticket["events"][0]["actor"] == "sms-gateway"
     wechat = {
@@ -482,6 +492,77 @@ async def test_a_signed_sms_becomes_a_ticket_once_however_often_the_gateway_rese
     status, receipt = await post_message(client, "wechat", wechat)
     _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
     assert status == 201 and ticket["suggested_unit"] == "cgj.majiadian"
+
+
+async def test_a_signed_sms_replayed_to_another_channel_is_refused(api) -> None:
+    """The signature once covered the body only: replayed to /api/intake/wechat within the five minutes,
+    a signed SMS made a second ticket."""
+    client, tokens = api
+    sms = {"message_id": "sms-880", "phone": "13612345678", "text": "幸福路路灯坏了"}
+    status, receipt = await post_message(client, "sms", sms)
+    assert status == 201
+    status, refused = await post_message(client, "wechat", sms, signed_for="/api/intake/sms")
+    assert (status, refused["error_id"]) == (401, "bad-signature")
+    _, rows = await call(client, tokens, "supervisor", "GET", "/api/tickets")
+    assert [r["number"] for r in rows] == [receipt["number"]]
+
+
+async def test_a_message_is_classified_from_its_words_where_the_gateway_said_nothing(api) -> None:
+    client, tokens = api
+    sms = {
+        "message_id": "sms-31",
+        "phone": "13612345678",
+        "text": "投诉仙女镇幸福路的路灯坏了一个月，我另一个电话0717-1234567，昨天又去问过",
+    }
+    status, receipt = await post_message(client, "sms", sms)
+    _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
+    intake = ticket["intake"]
+    assert status == 201 and (ticket["type_label"], intake["category"], intake["region"]) == (
+        "投诉",
+        "urban.roads",
+        "zj.xiannv",
+    )
+    assert intake["caller_phone"] == "13612345678", "the sender's number is the gateway's to say"
+    assert (intake["phones_mentioned"], intake["dates_mentioned"]) == (["07171234567"], ["昨天"])
+    assert intake["guessed"] == [
+        "ticket_type",
+        "category",
+        "region",
+        "places_mentioned",
+        "phones_mentioned",
+        "dates_mentioned",
+    ]
+    path = f"/api/tickets/{receipt['number']}"
+    await call(client, tokens, "agent", "POST", f"{path}/dispatch", json={"unit": "cgj.majiadian"})
+    _, seen = await call(client, tokens, "unit", "GET", path)
+    assert (seen["intake"]["caller_phone"], seen["intake"]["phones_mentioned"]) == (
+        "136****5678",
+        ["071****4567"],
+    ), "a unit sees the numbers the words mention masked, like the caller's"
+    # What the gateway says wins; the rest is still guessed, the caller's number and an emergency too.
+    wechat = {
+        "message_id": "wx-31",
+        "text": "董市镇化工厂着火了，冒烟很大，快联系13912345678",
+        "type": "咨询",
+        "region": "zj.majiadian",
+    }
+    status, receipt = await post_message(client, "wechat", wechat)
+    _, ticket = await call(client, tokens, "agent", "GET", f"/api/tickets/{receipt['number']}")
+    intake = ticket["intake"]
+    assert status == 201 and (ticket["type_label"], intake["category"], intake["region"]) == (
+        "咨询",
+        "other",
+        "zj.majiadian",
+    )
+    assert (intake["caller_phone"], intake["places_mentioned"]) == ("13912345678", ["董市镇"])
+    assert intake["emergency"] == {"number": "119", "words": ["着火", "冒烟"]}
+    assert intake["guessed"] == [
+        "caller_phone",
+        "callback_phone",
+        "places_mentioned",
+        "phones_mentioned",
+        "emergency",
+    ]
 
 
 async def test_unsigned_forged_stale_or_malformed_messages_are_refused(api) -> None:
@@ -602,7 +683,7 @@ async def test_a_webhook_timestamp_of_nan_is_refused(api) -> None:
         data=body,
         headers={
             "X-Hotline-Timestamp": "nan",
-            "X-Hotline-Signature": sign(GATEWAY_SECRET, "nan", body),
+            "X-Hotline-Signature": sign(GATEWAY_SECRET, "nan", body, "/api/intake/sms"),
         },
     )
     assert response.status == 401 and (await response.json())["error_id"] == "bad-signature"
@@ -757,3 +838,31 @@ async def test_the_110_linkage_of_the_call_and_who_took_the_matter_show_on_its_t
         client, tokens, "agent", "POST", f"/api/tickets/{plain}/record_linkage", json={"outcome": "kept"}
     )
     assert (status, refused["error_id"]) == (409, "no-linkage"), refused
+
+
+async def test_quality_staff_read_tickets_as_the_platform_does_and_each_read_is_on_its_trail(api, engine):
+    """Quality staff were once taken for a unit without a unit: they read a confidential 举报 before
+    dispatch (an agent gets 403) and got 403 for every dispatched ticket."""
+    client, tokens = api
+    tokens = {**tokens, "quality": await Users(engine).add("质检员小周", "quality")}
+    report = {**COMPLAINT, "type": "举报", "confidential": True, "caller_name": "举报人王五"}
+    _, secret = await call(client, tokens, "supervisor", "POST", "/api/tickets", json=report)
+    for who in ("agent", "quality"):
+        status, refused = await call(client, tokens, who, "GET", f"/api/tickets/{secret['number']}")
+        assert (status, refused["error_id"]) == (403, "confidential"), who
+        assert "王五" not in json.dumps(refused, ensure_ascii=False)
+
+    _, plain = await call(client, tokens, "agent", "POST", "/api/tickets", json=COMPLAINT)
+    number = plain["number"]
+    dispatch = {"unit": "cgj.majiadian"}
+    await call(client, tokens, "agent", "POST", f"/api/tickets/{number}/dispatch", json=dispatch)
+    status, seen = await call(client, tokens, "quality", "GET", f"/api/tickets/{number}")
+    assert status == 200 and seen["status"] == "dispatched"
+    assert (seen["intake"]["caller_name"], seen["intake"]["caller_phone"]) == ("李四", "13900139000")
+    assert seen["events"][0]["data"]["intake"]["caller_phone"] == "13900139000", "the platform's history"
+    _, rows = await call(client, tokens, "quality", "GET", "/api/tickets")
+    assert [r["number"] for r in rows] == [number], "every ticket but the confidential one"
+    _, trail = await call(client, tokens, "supervisor", "GET", f"/api/tickets/{number}/audit")
+    assert [(t["user"], t["role"], t["fields"]) for t in trail] == [
+        ("质检员小周", "quality", ["caller_name", "caller_phone", "callback_phone"])
+    ], "the agents' reads are their work; quality staff's reads are on the trail"

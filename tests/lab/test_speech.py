@@ -120,6 +120,7 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
         written = written[1]["text"]
         search_url = (
             f"{listening.base_url}/api/recordings?text={quote(written.split()[0] if written else '')}"
+            "&reason=实验室测试"
         )
         found = await api("GET", search_url, supervisor_token)
     finally:

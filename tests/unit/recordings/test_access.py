@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kernel.api.identity import Actor, Role
-from recordings.access import Heard, may_hear, may_list
+from recordings.access import Heard, may_hear, may_list, snippets
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -36,3 +36,18 @@ def test_an_agents_own_call_goes_out_of_reach_after_the_window_and_units_never_l
     assert may_hear(old, Actor("李班长", Role.SUPERVISOR), NOW, WEEK).allowed
     assert not may_list(Actor("城管中队", Role.UNIT, "cgj.majiadian")).allowed
     assert may_list(Actor("1001", Role.AGENT)).allowed
+
+
+def test_a_search_shows_the_words_around_each_match_and_never_the_whole_transcript() -> None:
+    said = "我叫王五，电话13912345678。" + "小区" * 20 + "路灯坏了" + "。" * 30 + "LuDeng 路灯" + "修" * 3
+    shown = snippets(said, "路灯", context=5)
+    assert shown == ["…区小区小区路灯坏了。。。…", "…Deng 路灯修修修"]
+    assert not any("139" in bit or "王五" in bit for bit in shown)
+
+
+def test_matches_close_together_or_many_show_no_more_than_the_bound() -> None:
+    said = "灯" * 200
+    shown = snippets(said, "灯", context=3, most=4)
+    assert len(shown) == 4 and all(len(bit.strip("…")) <= 7 for bit in shown)
+    assert snippets("Street LIGHT broken", "light", context=2) == ["…t LIGHT b…"], "case aside, as LIKE"
+    assert snippets("100% 满意", "%", context=1) == ["…0% …"], "the words are text, not a pattern"
