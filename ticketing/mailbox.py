@@ -7,11 +7,12 @@ to try later (451) and its mail server does, so nothing accepted is lost.
 
 Anyone on the network can reach it, so what one client may ask is bounded: a
 mail's size (552 while it streams in), the sessions open at once (421: try
-later), the mails one sender has taken in a day (550), and what reading a mail
-may cost (``ticketing.mail_intake``: 552 or 554). A refusal of the mail itself
-is permanent (5xx): the same bytes would be refused again. Mails are read one
-at a time, off the event loop. The log tells each mail's outcome, never an
-address (aiosmtpd's own log of every command is silenced).
+later; at most two of them one client's), the mails taken in from one sender in
+a day (550), and what reading a mail may cost (``ticketing.mail_intake``: 552
+or 554). A refusal of the mail itself is permanent (5xx): the same bytes would
+be refused again. Mails are read one at a time, off the event loop. The log
+tells each mail's outcome, never an address (aiosmtpd's own log of every
+command is silenced).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections import deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -40,44 +41,59 @@ IDLE_SECONDS = 120
 #: passed since the oldest of them.
 MAILS_PER_SENDER = 20
 SENDER_WINDOW = 86400.0
-#: Senders remembered before the ones without a mail in the window are forgotten.
+#: Senders remembered at most; past it the one whose last mail is oldest is forgotten.
 SENDERS_KEPT = 4096
 
 
 @dataclass(frozen=True)
 class MailLimits:
     """What the receiver takes at once: the size of one mail (the parser holds about eight times that
-    while it reads) and the sessions open together."""
+    while it reads), the sessions open together and those of one client address (so a client holding its
+    sessions idle leaves the others' open)."""
 
     max_bytes: int = 25 * 2**20
     sessions: int = 8
+    sessions_per_client: int = 2
 
 
 class SenderQuota:
-    """At most ``limit`` mails from one sender within ``window`` seconds, in this process's memory (a
-    restart forgets: the acknowledgements have a durable bound of their own, ``notices.service``)."""
+    """At most ``limit`` mails taken in from one sender within ``window`` seconds, in this process's memory
+    (a restart forgets: the acknowledgements have a durable bound of their own, ``notices.service``).
+
+    Only a mail that made a ticket counts: a retry after 451 or a resend of one already taken in does not.
+    The senders are kept in the order of their last mail, so those gone quiet are forgotten from the front
+    and the table never holds more than ``kept``."""
 
     def __init__(
         self,
         limit: int = MAILS_PER_SENDER,
         window: float = SENDER_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        kept: int = SENDERS_KEPT,
     ) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._taken: dict[str, deque[float]] = {}
+        self.limit, self.window, self.clock, self.kept = limit, window, clock, kept
+        self._taken: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def admit(self, sender: str) -> bool:
-        """Whether one more mail from ``sender`` is taken; counted when it is."""
-        now = self.clock()
-        if len(self._taken) > SENDERS_KEPT:
-            self._taken = {key: times for key, times in self._taken.items() if times[-1] > now - self.window}
-        times = self._taken.setdefault(sender, deque())
-        while times and times[0] <= now - self.window:
+    def allows(self, sender: str) -> bool:
+        """Whether one more mail from ``sender`` may be taken in."""
+        times = self._taken.get(sender)
+        if times is None:
+            return True
+        since = self.clock() - self.window
+        while times and times[0] <= since:
             times.popleft()
-        if len(times) >= self.limit:
-            return False
+        return len(times) < self.limit
+
+    def count(self, sender: str) -> None:
+        """One more mail from ``sender`` taken in."""
+        now = self.clock()
+        times = self._taken.pop(sender, None) or deque()
         times.append(now)
-        return True
+        self._taken[sender] = times  # now the most recent
+        while self._taken and (
+            len(self._taken) > self.kept or next(iter(self._taken.values()))[-1] <= now - self.window
+        ):
+            self._taken.popitem(last=False)
 
 
 class MailboxHandler:
@@ -104,14 +120,19 @@ class MailboxHandler:
             raw = str(raw).encode("utf-8", "surrogateescape")
         try:
             sender = await asyncio.to_thread(sender_of, raw) or (envelope.mail_from or "").lower()
-            if not self.quota.admit(sender):
-                log.info("mail refused: 550 its sender sent %d within a day", self.quota.limit)
-                return "550 5.7.1 too many mails from this sender within a day; call 12345 instead"
-            async with self._reading:
+            async with self._reading:  # checked and counted together: one sender's sessions cannot overtake
+                if not self.quota.allows(sender):
+                    log.info("mail refused: 550 its sender sent %d within a day", self.quota.limit)
+                    return "550 5.7.1 too many mails from this sender within a day; call 12345 instead"
                 number, created = await self.take_in(raw)
+                if created:
+                    self.quota.count(sender)
         except MailRefused as exc:
             code = "552 5.3.4" if exc.too_big else "554 5.6.0"
-            log.info("mail refused: %s %s", code[:3], exc.error_id)
+            if exc.cause:  # the parser failed on it: worth a look, the bytes are not kept
+                log.warning("mail refused: %s %s (%s)", code[:3], exc.error_id, exc.cause)
+            else:
+                log.info("mail refused: %s %s", code[:3], exc.error_id)
             return f"{code} {exc.error_id}"
         except TicketError as exc:
             log.info("mail refused: 554 %s", exc.error_id)
@@ -133,11 +154,38 @@ class MailboxHandler:
 
 
 class _Session(SMTP):
-    """aiosmtpd's session, telling the mailbox once when its connection is gone."""
+    """aiosmtpd's session, which asks the mailbox whether its client may open one more and tells it once
+    when its connection is gone."""
 
-    def __init__(self, ended: Callable[[], None], *args: object, **kwargs: object) -> None:
+    def __init__(
+        self,
+        arrived: Callable[[str], bool],
+        ended: Callable[[str], None],
+        *args: object,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._ended: Callable[[], None] | None = ended
+        self._arrived = arrived
+        self._ended: Callable[[str], None] | None = ended
+        self._client = ""
+        self._admitted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None  # STARTTLS calls it again for the same client
+        super().connection_made(transport)
+        if first:
+            peer = transport.get_extra_info("peername")
+            self._client = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+            self._admitted = self._arrived(self._client)
+
+    async def _handle_client(self) -> None:
+        """Before the greeting: a client over its share of the sessions is told to come back (421)."""
+        if not self._admitted:
+            await self.push("421 4.3.2 too many connections from your address, try again later")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
 
     async def push(self, status: str | bytes) -> None:
         if isinstance(status, str) and status.startswith("552 Error"):  # aiosmtpd's own: the mail outgrew
@@ -149,7 +197,7 @@ class _Session(SMTP):
             super().connection_lost(error)
         finally:
             if self._ended is not None:
-                self._ended()
+                self._ended(self._client)
                 self._ended = None
 
 
@@ -181,6 +229,7 @@ class Mailbox:
         self.tls = tls
         self.limits = limits
         self.sessions = 0
+        self._clients: Counter[str] = Counter()  # sessions open by client address
         self._server: asyncio.Server | None = None
 
     def _protocol(self) -> asyncio.Protocol:
@@ -189,6 +238,7 @@ class Mailbox:
             return _Busy()
         self.sessions += 1
         return _Session(
+            self._client_arrived,
             self._session_ended,
             self.handler,
             hostname=self.hostname,
@@ -199,8 +249,19 @@ class Mailbox:
             tls_context=self.tls,
         )
 
-    def _session_ended(self) -> None:
+    def _client_arrived(self, client: str) -> bool:
+        """Whether the client may hold one more session; counted either way, until it ends."""
+        self._clients[client] += 1
+        if self._clients[client] > self.limits.sessions_per_client:
+            log.info("mail session refused: 421 its client holds %d", self.limits.sessions_per_client)
+            return False
+        return True
+
+    def _session_ended(self, client: str) -> None:
         self.sessions -= 1
+        self._clients[client] -= 1
+        if self._clients[client] <= 0:
+            del self._clients[client]
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

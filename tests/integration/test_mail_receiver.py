@@ -57,8 +57,9 @@ async def mailbox(filing_desk: TicketDesk, tmp_path: Path) -> AsyncIterator[Mail
 #: watches does the receiver's work alone; it does not announce the mail's size (a hostile client does not).
 CLIENT = """
 import smtplib, sys
-port, sender, recipient, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-with open(path, "rb") as mail, smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+port, sender, recipient, path, source = int(sys.argv[1]), *sys.argv[2:6]
+server = smtplib.SMTP("127.0.0.1", port, timeout=60, source_address=(source, 0))
+with open(path, "rb") as mail, server as client:
     client.ehlo()
     client.mail(sender)
     client.rcpt(recipient)
@@ -66,8 +67,10 @@ with open(path, "rb") as mail, smtplib.SMTP("127.0.0.1", port, timeout=60) as cl
 """
 
 
-async def send_from_another_process(box: Mailbox, raw: bytes, sender: str = "citizen@example.cn") -> int:
-    """The SMTP code of the answer to the mail's DATA."""
+async def send_from_another_process(
+    box: Mailbox, raw: bytes, sender: str = "citizen@example.cn", client_address: str = "127.0.0.1"
+) -> int:
+    """The SMTP code of the answer to the mail's DATA, sent from ``client_address``."""
     with tempfile.NamedTemporaryFile(suffix=".eml") as mail:
         await asyncio.to_thread(mail.write, raw)
         mail.flush()
@@ -79,6 +82,7 @@ async def send_from_another_process(box: Mailbox, raw: bytes, sender: str = "cit
             sender,
             HOTLINE,
             mail.name,
+            client_address,
             stdout=asyncio.subprocess.PIPE,
         )
         try:
@@ -152,6 +156,9 @@ HOSTILE = {
     ),
     "2,000 multiparts deep": (nested(2000), 552),
     "2,000 forwards deep": (forwarded(2000), 552),
+    # lines ended by a bare CR, the header folded with CRLF (SMTP's lines are kept under 1,000 bytes)
+    "60 multiparts deep, CR line ends": (nested(60, "\r", "\r\n "), 552),
+    "300 multiparts deep, folded over blank lines": (nested(300, "\r\n", "\r\n \r\n\t\r\n "), 552),
     "2,000 parts": (many_parts(2000, "inline"), 552),
     "one file too many": (many_parts(MAX_FILES + 1, "attachment; filename=f{n}.pdf"), 552),
     "over the size limit": (headed("", (b"x" * 76 + b"\r\n") * (SIZE_LIMIT // 78 + 1)), 552),
@@ -179,7 +186,10 @@ async def test_four_mails_of_38_mb_at_once_are_refused_as_they_stream_while_the_
     raw = headed("", (b"y" * 76 + b"\r\n") * (38 * 2**20 // 78))
     api = Api()
     async with api.serve():
-        sends = [send_from_another_process(mailbox, raw, f"c{n}@example.cn") for n in range(4)]
+        # four servers (one client holds at most two sessions)
+        sends = [
+            send_from_another_process(mailbox, raw, f"c{n}@example.cn", f"127.0.0.{n + 1}") for n in range(4)
+        ]
         answered = await asyncio.wait_for(asyncio.gather(*sends), 4 * REFUSED_WITHIN)
     assert answered == [552] * 4
     assert api.answers > 0 and api.slowest < ANSWERED_WITHIN
