@@ -167,6 +167,9 @@ class Settings:
     sip_ban_failures: int = 10
     sip_ban_window_seconds: float = 60.0
     sip_ban_seconds: float = 900.0
+    # Networks never banned (CIDR, comma-separated: the office NAT the agents' phones share), reported as
+    # security.sip_guessing instead; an address that signed in within the window is not banned either.
+    sip_trusted_networks: tuple[str, ...] = ()
     # Asterisk's messages.log is rotated when it grows past this (kernel/asterisk/logfiles.py).
     asterisk_log_max_mb: int = 50
 

@@ -208,9 +208,11 @@ CATALOGUE: dict[str, EventType] = {
         ),
         EventType(
             "security.sip_guessing",
-            "a carrier trunk's address failed SIP authentication as often as a banned one would: it is never "
-            "banned (a forged source would cut the carrier off), so look at the carrier's link",
-            ("address", "failures", "accounts", "at", "failures_total", "bans_total"),
+            "an address that is never banned (reason: a carrier trunk's, a trusted network's, or one that "
+            "signed in within the window) failed SIP authentication as often as a banned one would: look at "
+            "the carrier's link or the office's phones; told once per window, later failures folded into the "
+            "next report (failures: how many it stands for)",
+            ("address", "failures", "accounts", "reason", "at", "failures_total", "bans_total"),
         ),
         EventType(
             "security.sip_ban_lifted",

@@ -26,6 +26,9 @@ STRANGER_ON_THE_CARRIERS_HOST = ("127.0.0.1", 26095)
 PROBE = ("127.0.0.1", 26096)
 GUESSER = ("127.0.0.77", 26097)
 PHONE_ELSEWHERE = ("127.0.0.1", 26098)
+#: The office's NAT (a trusted network) and a phone that signed in: their failures ban nothing.
+OFFICE = ("127.0.0.88", 26099)
+SIGNED_IN_PHONE = ("127.0.0.89", 26100)
 GUESSES = 5
 BAN_SECONDS = 8
 
@@ -80,6 +83,7 @@ def guarded_controller(lab, lab_env, settings, tmp_path) -> Iterator[ControllerP
         "HOTLINE_SIP_BAN_FAILURES": str(GUESSES),
         "HOTLINE_SIP_BAN_WINDOW_SECONDS": "60",
         "HOTLINE_SIP_BAN_SECONDS": str(BAN_SECONDS),
+        "HOTLINE_SIP_TRUSTED_NETWORKS": f"{OFFICE[0]}/32",
     }
     process = ControllerProcess(env, settings, tmp_path / "controller.log")
     process.start()
@@ -139,3 +143,36 @@ async def test_asterisks_log_keeps_the_agi_key_out_is_640_and_rotates(lab, contr
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (messages, log_dir / "messages.log.0")}
     assert modes == {"messages.log": 0o640, "messages.log.0": 0o640}, {k: oct(v) for k, v in modes.items()}
     assert stat.S_IMODE(log_dir.stat().st_mode) == 0o750
+
+
+async def test_failures_from_the_office_network_or_a_phone_that_signed_in_are_reported_and_never_refused(
+    guarded_controller, settings, supervisor_token
+):
+    """One phone with an old password behind the office NAT banned every seat behind it."""
+    floor_url_ = floor_url(guarded_controller.base_url, supervisor_token)
+    async with (
+        EventStream(floor_url_) as floor,
+        SipProbe(OFFICE, system_sip(settings)) as office,
+        SipProbe(SIGNED_IN_PHONE, system_sip(settings)) as phone,
+    ):
+        signed_in = await phone.register("1003", settings.password_for("1003"), bind=False)
+        for n in range(GUESSES):
+            await office.register("1002", f"old-password-{n}")
+            await phone.register("1003", f"old-password-{n}")
+        reports = {
+            address: await floor.wait_for(
+                lambda e, address=address: (
+                    e.get("type") == "security.sip_guessing" and e.get("address") == address
+                ),
+                timeout=10,
+            )
+            for address in (OFFICE[0], SIGNED_IN_PHONE[0])
+        }
+        office_again = await office.register("1002", settings.password_for("1002"), bind=False)
+        phone_again = await phone.register("1003", settings.password_for("1003"), bind=False)
+    assert signed_in is not None and signed_in.status == 200, signed_in
+    assert reports[OFFICE[0]]["reason"] == "trusted network" and "1002" in reports[OFFICE[0]]["accounts"]
+    assert reports[SIGNED_IN_PHONE[0]]["reason"] == "signed in"
+    assert office_again is not None and office_again.status == 200, "the office is not refused"
+    assert phone_again is not None and phone_again.status == 200, "the phone is not refused"
+    assert not [e for e in floor.events if e.get("type") == "security.sip_banned"]

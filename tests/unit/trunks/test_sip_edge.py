@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from hotline.asterisk_system import render_system
-from kernel.asterisk.ami import AmiReply
+from kernel.asterisk.ami import AmiActionFailed, AmiReply
 from kernel.runtime.config import ConfigError, Settings, load_settings
+from trunks import guard
 from trunks.acl import BANS_FILE, AclBans
-from trunks.guard import SipGuard, ban_policy
+from trunks.guard import SipGuard, ban_policy, trusted_networks
 from trunks.guessing import BanPolicy
 
 
@@ -90,8 +91,12 @@ class Asterisk:
     def __init__(self) -> None:
         self.connected = True
         self.actions: list[tuple[str, dict[str, Any]]] = []
+        #: Raised by the next actions, one each, before Asterisk answers again.
+        self.failures: list[Exception] = []
 
     async def action(self, name: str, headers: dict[str, Any] | None = None, **_: Any) -> AmiReply:
+        if self.failures:
+            raise self.failures.pop(0)
         self.actions.append((name, dict(headers or {})))
         return AmiReply({"Response": "Success"})
 
@@ -106,7 +111,13 @@ def failure(address: str, account: str = "1001") -> dict[str, str]:
 
 
 class World:
-    def __init__(self, tmp_path: Path, policy: BanPolicy) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        policy: BanPolicy,
+        trunks: tuple[str, ...] = ("10.0.0.5",),
+        dns: dict[str, list[str]] | None = None,
+    ) -> None:
         self.now = 1_000.0
         self.asterisk = Asterisk()
         self.etc = tmp_path / "etc"
@@ -122,7 +133,15 @@ class World:
             self.etc,
             self.asterisk,  # type: ignore[arg-type]
         )
-        self.guard = SipGuard(policy, {"10.0.0.5"}, bans, publish, lambda: self.now)
+        self.looked_up: list[str] = []
+
+        async def resolve(host: str) -> list[str]:
+            self.looked_up.append(host)
+            if host not in (dns or {}):
+                raise OSError("Name or service not known")
+            return (dns or {})[host]
+
+        self.guard = SipGuard(policy, trunks, (), bans, publish, lambda: self.now, resolve)
 
     def denied(self) -> list[str]:
         return re.findall(r"^deny = (.+)$", (self.etc / BANS_FILE).read_text(), re.M)
@@ -175,8 +194,91 @@ async def test_a_trunks_address_is_reported_and_never_refused(tmp_path):
         await world.until(lambda: bool(world.events))
     finally:
         running.cancel()
-    assert [(e["type"], e["address"]) for e in world.events] == [("security.sip_guessing", "10.0.0.5")]
+    assert [(e["type"], e["address"], e["reason"]) for e in world.events] == [
+        ("security.sip_guessing", "10.0.0.5", "trunk")
+    ]
     assert world.denied() == []
+
+
+async def test_a_trunk_named_by_its_host_is_spared_by_the_addresses_the_name_resolves_to(tmp_path):
+    """``backup=hotline@sip.example.cn:5080``: the name was compared with IP addresses, so never matched."""
+    world = World(
+        tmp_path,
+        BanPolicy(failures=3, window=60, ban_seconds=60),
+        trunks=("sip.example.cn",),
+        dns={"sip.example.cn": ["198.51.100.1", "2001:db8::1"]},
+    )
+    running = asyncio.create_task(world.guard.run())
+    try:
+        await world.until(lambda: "198.51.100.1" in world.guard.watch.trunks)
+        for address in ("198.51.100.1", "2001:db8::1", "203.0.113.9"):
+            for _ in range(3):
+                world.guard.hear(failure(address, account="backup"))
+        await world.until(lambda: len(world.events) == 3)
+    finally:
+        running.cancel()
+    assert world.looked_up == ["sip.example.cn"]
+    assert sorted((e["type"], e["address"]) for e in world.events) == [
+        ("security.sip_banned", "203.0.113.9"),
+        ("security.sip_guessing", "198.51.100.1"),
+        ("security.sip_guessing", "2001:db8::1"),
+    ]
+    assert world.denied() == ["203.0.113.9"]
+
+
+async def test_the_real_resolver_answers_addresses_for_a_name():
+    assert "127.0.0.1" in await guard.resolve_host("localhost")
+
+
+async def test_a_guesser_from_an_address_that_signed_in_is_reported_not_refused(tmp_path):
+    world = World(tmp_path, BanPolicy(failures=3, window=60, ban_seconds=60))
+    running = asyncio.create_task(world.guard.run())
+    try:
+        world.guard.hear({**failure("192.0.2.10"), "Event": "SuccessfulAuth"})
+        for _ in range(3):
+            world.guard.hear(failure("192.0.2.10", account="1002"))
+        await world.until(lambda: bool(world.events))
+    finally:
+        running.cancel()
+    assert [(e["type"], e["reason"]) for e in world.events] == [("security.sip_guessing", "signed in")]
+    assert world.denied() == []
+
+
+@pytest.mark.parametrize(
+    "failure_of_the_reload",
+    [AmiActionFailed("Reload", AmiReply({"Response": "Error"})), RuntimeError("connection reset")],
+)
+async def test_a_change_of_bans_asterisk_did_not_take_is_tried_again(
+    tmp_path, monkeypatch, failure_of_the_reload
+):
+    """A lifted ban whose reload failed stayed in Asterisk's ACL until some other ban changed."""
+    monkeypatch.setattr(guard, "RETRY_SECONDS", 0.05)
+    world = World(tmp_path, BanPolicy(failures=3, window=60, ban_seconds=60))
+    world.asterisk.failures += [failure_of_the_reload] * 2  # at the start and for the ban
+    for _ in range(3):
+        world.guard.hear(failure("198.51.100.7"))
+    running = asyncio.create_task(world.guard.run())
+    try:
+        await world.until(lambda: bool(world.events))
+        assert world.events[0]["type"] == "security.sip_banned", "told even when the reload failed"
+        assert world.asterisk.actions == [] and not world.asterisk.failures
+        world.now += 1  # past the back-off
+        await world.until(lambda: bool(world.asterisk.actions))
+    finally:
+        running.cancel()
+    assert world.denied() == ["198.51.100.7"]
+
+
+def test_trusted_networks_are_read_from_the_settings_and_a_typo_stops_the_start(tmp_path):
+    settings = load_settings(
+        {
+            "HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"),
+            "HOTLINE_SIP_TRUSTED_NETWORKS": "10.8.0.0/16, 192.0.2.7",
+        }
+    )
+    assert trusted_networks(settings) == ("10.8.0.0/16", "192.0.2.7")
+    with pytest.raises(ConfigError, match=r"HOTLINE_SIP_TRUSTED_NETWORKS.*10\.8\.0\.0/33"):
+        trusted_networks(Settings(sip_trusted_networks=("10.8.0.0/33",)))
 
 
 async def test_a_controller_that_starts_lifts_the_bans_a_stopped_one_left(tmp_path):
@@ -205,3 +307,20 @@ async def test_bans_written_while_asterisk_is_away_are_loaded_when_it_is_back(tm
 def test_a_policy_that_cannot_ban_stops_the_start_naming_the_settings():
     with pytest.raises(ConfigError, match="HOTLINE_SIP_BAN_FAILURES"):
         ban_policy(Settings(sip_ban_failures=0))
+
+
+async def test_a_named_trunk_banned_before_its_name_was_resolved_is_lifted_once_it_is(tmp_path):
+    world = World(
+        tmp_path,
+        BanPolicy(failures=3, window=60, ban_seconds=60),
+        trunks=("sip.example.cn",),
+        dns={"sip.example.cn": ["198.51.100.1"]},
+    )
+    for _ in range(3):  # heard before the guard started
+        world.guard.hear(failure("198.51.100.1", account="backup"))
+    running = asyncio.create_task(world.guard.run())
+    try:
+        await world.until(lambda: any(e["type"] == "security.sip_ban_lifted" for e in world.events))
+    finally:
+        running.cancel()
+    assert world.denied() == [] and world.guard.watch.banned == {}
