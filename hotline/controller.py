@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -85,7 +85,7 @@ from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
 from trunks.acl import BANS_FILE, AclBans
 from trunks.dialling import OutboundGuard
-from trunks.guard import SipGuard, ban_policy
+from trunks.guard import SipGuard, ban_policy, trusted_networks
 from trunks.status import TrunkWatch
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,8 @@ class Controller:
             zone=plans.policy.timezone,
             tickets_of=self.desk.tickets_of_calls,
             scribe=self.call_words,
+            confidential_tickets=self._confidential_tickets,
+            confidential_roles=self.desk.confidential_roles,
         )
         self.desk.on_call_linked = self.recordings.file_under
         self.users = Users(self.engine)
@@ -231,7 +233,8 @@ class Controller:
         # the SIP edge: a source that guesses passwords is refused by Asterisk's ACL until its ban ends
         self.sip_guard = SipGuard(
             ban_policy(settings),
-            {trunk.host for trunk in plans.trunks},
+            [trunk.host for trunk in plans.trunks],
+            trusted_networks(settings),
             AclBans(
                 lambda out, banned: render_system(settings, out, [BANS_FILE], banned=banned),
                 settings.host_path(f"{settings.asterisk_instance_dir}/etc"),
@@ -591,6 +594,10 @@ class Controller:
             where = TicketFilter(channel=channel, accepted_from=start, accepted_to=end, limit=500)
             found += await self.desk.store.list(where)
         return found
+
+    async def _confidential_tickets(self, numbers: Collection[str]) -> set[str]:
+        """Of these tickets, the confidential ones: their calls' recordings are for the confidential roles."""
+        return {number for number in numbers if (await self.desk.store.get(number)).intake.confidential}
 
     async def _unit_phones(self) -> dict[str, str]:
         return {unit["code"]: unit["phone"] for unit in await self.desk.directory.units()}

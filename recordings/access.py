@@ -4,6 +4,8 @@
 - An agent: the recordings of calls they answered, for a while after the call (quality review of their
   own work), never a colleague's.
 - A unit: none, unless a supervisor granted that unit that one recording.
+- A recording of a confidential ticket's call (a 举报 caller's voice): only the roles the deployment lets
+  read confidential tickets (``ticketing.privacy``), whoever else would hear it; nobody else even lists it.
 
 A search of the transcripts shows reviewers where words were said, never a whole transcript.
 """
@@ -11,17 +13,30 @@ A search of the transcripts shows reviewers where words were said, never a whole
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kernel.api.identity import Actor, Role
 
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.QUALITY, Role.ADMIN})
+#: What the trail keeps of why (its column's width).
 REASON_LIMIT = 200
+#: The longest reason a person may give: the trail keeps it whole, with what they searched for.
+REASON_MAX = 100
 #: How many characters a search shows on either side of each match: enough to judge it, not the transcript.
 SNIPPET_CONTEXT = 20
 #: At most this many snippets of one recording: a word said all along shows where, not everything said.
 SNIPPETS_MAX = 5
+
+
+def search_reason(reason: str, words: str) -> str:
+    """A search on the trail: why, and what was looked for."""
+    return f"{reason}（检索：{words}）"
+
+
+#: The longest words a search looks for: with the longest reason, the trail still keeps both whole.
+WORDS_MAX = REASON_LIMIT - len(search_reason("x" * REASON_MAX, ""))
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,8 @@ class Heard:
     agent: str
     started_at: datetime
     granted_units: frozenset[str] = frozenset()
+    #: The call is about a confidential ticket.
+    confidential: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,28 @@ class Verdict:
 ALLOWED = Verdict(True)
 
 
-def may_hear(recording: Heard, actor: Actor, now: datetime, agent_window: timedelta) -> Verdict:
+def may_hear_confidential(actor: Actor, confidential_roles: Collection[Role]) -> bool:
+    """Whether this person may hear (and list, and find) the recordings of confidential tickets' calls."""
+    return actor.role in confidential_roles
+
+
+def may_hear(
+    recording: Heard,
+    actor: Actor,
+    now: datetime,
+    agent_window: timedelta,
+    confidential_roles: Collection[Role] = frozenset(),
+) -> Verdict:
+    """``confidential_roles``: who may hear a confidential ticket's call (the ticket desk's rule). A person
+    who would not hear the recording anyway is told why not as for any other, so a refusal says nothing
+    of a ticket they may not see."""
+    verdict = _may_hear_any(recording, actor, now, agent_window)
+    if verdict.allowed and recording.confidential and not may_hear_confidential(actor, confidential_roles):
+        return Verdict(False, "confidential", "该录音所属工单为保密件，仅限指定角色收听")
+    return verdict
+
+
+def _may_hear_any(recording: Heard, actor: Actor, now: datetime, agent_window: timedelta) -> Verdict:
     if actor.role in REVIEWERS:
         return ALLOWED
     if actor.role == Role.AGENT:

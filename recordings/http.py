@@ -17,13 +17,25 @@ from kernel.api.routes import (
     PLATFORM,
     SAID,
     ApiRequest,
+    Param,
     Route,
     said,
     text,
     whole,
     whole_number,
 )
-from recordings.access import REASON_LIMIT, REVIEWERS, SNIPPET_CONTEXT, SNIPPETS_MAX, may_hear, may_list
+from recordings.access import (
+    REASON_LIMIT,
+    REASON_MAX,
+    REVIEWERS,
+    SNIPPET_CONTEXT,
+    SNIPPETS_MAX,
+    WORDS_MAX,
+    may_hear,
+    may_hear_confidential,
+    may_list,
+    search_reason,
+)
 from recordings.shelf import RecordingShelf, UnknownUnit
 
 #: The calls a ticket was taken on, as this person may see the ticket (the root asks the ticket desk).
@@ -55,6 +67,21 @@ def _entry(actor: Actor, action: str, allowed: bool, reason: str, **more: Any) -
     }
 
 
+def _reason(call: ApiRequest, required: str = "") -> str:
+    """The reason given, at most ``REASON_MAX`` characters (the trail keeps it whole); ``required`` says why
+    one is needed where it is."""
+    reason = call.request.query.get("reason", "")
+    if len(reason) > REASON_MAX:
+        raise invalid("reason", f"事由不能超过 {REASON_MAX} 个字")
+    if required and not reason.strip():
+        raise invalid("reason", required)
+    return reason.strip()
+
+
+def _at_most(param: Param, limit: int) -> Param:
+    return Param({**param.schema, "maxLength": limit}, param.required)
+
+
 async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
     query, actor, shelf = call.request.query, call.actor, _shelf(call)
     verdict = may_list(actor)
@@ -62,34 +89,44 @@ async def list_recordings(call: ApiRequest) -> list[dict[str, Any]]:
         await shelf.audit(**_entry(actor, "list", False, verdict.message))
         raise ApiError(verdict.error_id, verdict.message, 403)
     if "text" in query:
-        return await _search(call, query["text"].strip()[:REASON_LIMIT])
+        return await _search(call, query["text"])
+    reason = _reason(call)
     if "call" in query:
         calls = [query["call"][:64]]
     elif "ticket" in query:
         calls = await call.request.app[CALLS_OF_TICKET_KEY](query["ticket"], actor)
+        reason = f"{reason}（工单：{query['ticket']}）"  # a ticket's number: at most 32 characters
     else:
         raise invalid("call", "须给出 call（通话编号）或 ticket（工单编号）")
-    found = await shelf.of_calls(calls)
+    found = await shelf.of_calls(calls, confidential=may_hear_confidential(actor, shelf.confidential_roles))
     if actor.role == Role.AGENT:  # an agent lists only the calls they answered
         found = [r for r in found if r["agent"] == actor.name]
-    await shelf.audit(**_entry(actor, "list", True, "", call_id=",".join(calls)[:64]))
+    await shelf.audit_each(
+        [_entry(actor, "list", True, reason, recording_id=r["id"], call_id=r["call_id"]) for r in found]
+        # nothing shown: the listing itself is still on record
+        or [_entry(actor, "list", True, reason, call_id=calls[0] if "call" in query else "")]
+    )
     return found
 
 
 async def _search(call: ApiRequest, words: str) -> list[dict[str, Any]]:
     """Quality review: the recordings whose words hold these, for reviewers with a reason, each shown by the
-    snippets around the matches; the search is on the trail of every recording it found."""
+    snippets around the matches; the search is on the trail of every recording it found. A refusal is on
+    the trail too, whatever else was wrong with the request."""
     actor, shelf = call.actor, _shelf(call)
+    if actor.role not in REVIEWERS:
+        tried = search_reason(
+            call.request.query.get("reason", "").strip()[:REASON_MAX], words.strip()[:WORDS_MAX]
+        )
+        await shelf.audit(**_entry(actor, "search", False, tried))
+        raise ApiError("reviewers-only", "按通话内容检索录音仅限班长、质检员和管理员", 403)
+    if len(words) > WORDS_MAX:
+        raise invalid("text", f"检索的词语不能超过 {WORDS_MAX} 个字")
+    words = words.strip()
     if not words:
         raise invalid("text", "须给出要检索的词语")
-    reason = call.request.query.get("reason", "").strip()
-    if not reason:
-        raise invalid("reason", "检索录音转写文本须说明事由")
-    why = f"{reason}（检索：{words}）"
-    if actor.role not in REVIEWERS:
-        await shelf.audit(**_entry(actor, "search", False, why))
-        raise ApiError("reviewers-only", "按通话内容检索录音仅限班长、质检员和管理员", 403)
-    found = await shelf.search(words)
+    why = search_reason(_reason(call, "检索录音转写文本须说明事由"), words)
+    found = await shelf.search(words, confidential=may_hear_confidential(actor, shelf.confidential_roles))
     await shelf.audit_each(
         [_entry(actor, "search", True, why, recording_id=r["id"], call_id=r["call_id"]) for r in found]
         or [_entry(actor, "search", True, why)]  # nothing found: the search itself is still on record
@@ -100,14 +137,13 @@ async def _search(call: ApiRequest, words: str) -> list[dict[str, Any]]:
 async def _heard(call: ApiRequest, action: str) -> tuple[dict[str, Any], Path]:
     """The recording asked for, once this person may hear it for the reason they gave (audited)."""
     actor, shelf, recording_id = call.actor, _shelf(call), _id(call)
-    reason = call.request.query.get("reason", "").strip()
-    if not reason:
-        raise invalid("reason", "收听录音须说明事由")
+    reason = _reason(call, "收听录音须说明事由")
     found = await shelf.find(recording_id)
     if found is None:
         raise not_found("recording", recording_id)
     shown, heard, path = found
-    verdict = may_hear(heard, actor, shelf.clock(), call.request.app[AGENT_WINDOW_KEY])
+    window = call.request.app[AGENT_WINDOW_KEY]
+    verdict = may_hear(heard, actor, shelf.clock(), window, shelf.confidential_roles)
     await shelf.audit(
         **_entry(actor, action, verdict.allowed, reason, recording_id=recording_id, call_id=shown["call_id"])
     )
@@ -144,6 +180,8 @@ async def grant(call: ApiRequest) -> dict[str, Any]:
         raise invalid("unit", "须给出获准收听的承办单位编码")
     if not isinstance(reason, str) or not reason.strip():
         raise invalid("reason", "授权须说明事由")
+    if len(reason) > REASON_MAX:
+        raise invalid("reason", f"事由不能超过 {REASON_MAX} 个字")
     if await shelf.find(recording_id) is None:
         raise not_found("recording", recording_id)
     try:
@@ -163,7 +201,7 @@ async def access_trail(call: ApiRequest) -> list[dict[str, Any]]:
     return await shelf.trail(recording_id)
 
 
-_TEXT = {"type": "string", "pattern": SAID, "maxLength": REASON_LIMIT}
+_TEXT = {"type": "string", "pattern": SAID, "maxLength": REASON_MAX}
 _RECORDING = {"recording_id": whole(1, ID_MAX)}
 RECORDING_ROUTES = [
     Route(
@@ -174,8 +212,14 @@ RECORDING_ROUTES = [
         "录音列表: a call's or a ticket's recordings (an agent: only calls they answered), or, for "
         "reviewers (supervisors, quality staff), those whose words hold ``text`` (with a ``reason``; each "
         f"shown by the words around the matches, {SNIPPET_CONTEXT} characters either side, at most "
-        f"{SNIPPETS_MAX}; on each one's trail); never a path",
-        query={"call": text(), "ticket": text(), "text": said(), "reason": text()},
+        f"{SNIPPETS_MAX}); each one listed or found is on its own trail; a confidential ticket's call's "
+        "recordings only for the roles that read confidential tickets; never a path",
+        query={
+            "call": text(),
+            "ticket": text(),
+            "text": _at_most(said(), WORDS_MAX),
+            "reason": _at_most(text(), REASON_MAX),
+        },
         checked={"call": "call, ticket or text is required", "reason": "said (not only spaces) with text"},
     ),
     Route(
@@ -185,7 +229,7 @@ RECORDING_ROUTES = [
         EVERYONE,
         "收听录音: the WAV, with HTTP Range; reason required; supervisors any, an agent their own recent "
         "calls, a unit only what it was granted; every access and refusal is audited",
-        query={"reason": said(required=True)},
+        query={"reason": _at_most(said(required=True), REASON_MAX)},
         path_params=_RECORDING,
     ),
     Route(
@@ -195,7 +239,7 @@ RECORDING_ROUTES = [
         EVERYONE,
         "录音转写文本: one direction's words (when the deployment writes calls down), by the same rules as "
         "the audio; reason required; audited",
-        query={"reason": said(required=True)},
+        query={"reason": _at_most(said(required=True), REASON_MAX)},
         path_params=_RECORDING,
     ),
     Route(

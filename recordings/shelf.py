@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import shutil
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from typing import Any
 from sqlalchemy import column, delete, select, table, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from kernel.api.identity import Role
+from kernel.api.users import UNITS
 from kernel.runtime.db import writer
 from kernel.runtime.events import Publish
 from recordings.access import Heard, snippets
@@ -32,12 +36,14 @@ from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRo
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-#: The deployment's units (承办单位), named rather than imported: ticketing owns that table.
-UNITS = table("units", column("code"))
+#: The calls of each ticket, named rather than imported: ticketing owns that table.
+TICKET_CALLS = table("ticket_calls", column("ticket_number"), column("call_id"))
 #: Which of these calls a ticket still needs (open, or a complaint): their files are kept.
 Held = Callable[[Sequence[str]], Awaitable[set[str]]]
 #: The ticket each of these calls is about, where one is.
 TicketsOf = Callable[[Sequence[str]], Awaitable[dict[str, str]]]
+#: Which of these tickets are confidential (the ticket desk says).
+ConfidentialTickets = Callable[[Collection[str]], Awaitable[set[str]]]
 #: The kinds that hold one direction of a call: their text says who said what.
 DIRECTIONS = frozenset({"caller_track", "agent_track", "department_track"})
 #: What a call leaves, by kind: the file name in the recordings folder.
@@ -51,7 +57,7 @@ KINDS: dict[str, Callable[[str], str]] = {
 
 
 class UnknownUnit(LookupError):
-    """A grant names a unit the directory does not know."""
+    """A grant names a unit the directory does not know, or one retired."""
 
 
 def utc_now() -> datetime:
@@ -78,10 +84,14 @@ class RecordingShelf:
         zone: tzinfo = UTC,
         tickets_of: TicketsOf | None = None,
         scribe: Recognizer | None = None,
+        confidential_tickets: ConfidentialTickets | None = None,
+        confidential_roles: frozenset[Role] = frozenset(),
     ) -> None:
         """``publish`` tells the call records each new entry (``recording.filed``); ``zone`` is the
         centre's, whose days name the folders; ``tickets_of`` finds the ticket a call is about;
-        ``scribe``, when given, writes down each direction of each call once it is entered."""
+        ``scribe``, when given, writes down each direction of each call once it is entered;
+        ``confidential_tickets`` says which tickets are confidential: their calls' recordings are for the
+        ``confidential_roles`` alone (the ticket desk's roles for confidential tickets)."""
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         # Writes take SQLite's write lock at BEGIN: a deferred one that reads first fails when another writer
         # committed meanwhile ("database is locked"), and the recording would go unentered.
@@ -93,6 +103,8 @@ class RecordingShelf:
         self.zone = zone
         self.tickets_of = tickets_of
         self.scribe = scribe
+        self.confidential_tickets = confidential_tickets
+        self.confidential_roles = confidential_roles
         self._tasks: set[asyncio.Task[None]] = set()
 
     def call_ended(self, call: Mapping[str, object]) -> None:
@@ -274,23 +286,40 @@ class RecordingShelf:
                 .values(ticket=ticket)
             )
 
-    async def of_calls(self, call_ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def of_calls(self, call_ids: Sequence[str], confidential: bool = True) -> list[dict[str, Any]]:
+        """These calls' recordings; those of confidential tickets' calls only if ``confidential``."""
+        query = select(RecordingRow).where(RecordingRow.call_id.in_(call_ids)).order_by(RecordingRow.id)
         async with self.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(RecordingRow).where(RecordingRow.call_id.in_(call_ids)).order_by(RecordingRow.id)
-                )
-            ).scalars()
-            return [shown(row) for row in rows]
+            rows = list((await session.execute(query)).scalars())
+        hidden = set() if confidential else await self._confidential(rows)
+        return [shown(row) for row in rows if row.id not in hidden]
+
+    async def _confidential(self, rows: Sequence[RecordingRow]) -> set[int]:
+        """The ids of these recordings that are about a confidential ticket: the one they are filed under,
+        or any ticket their call is about."""
+        if self.confidential_tickets is None or not rows:
+            return set()
+        about: defaultdict[str, set[str]] = defaultdict(set)
+        query = select(TICKET_CALLS.c.call_id, TICKET_CALLS.c.ticket_number).where(
+            TICKET_CALLS.c.call_id.in_({row.call_id for row in rows})
+        )
+        async with self.sessions() as session:
+            for call_id, number in await session.execute(query):
+                about[call_id].add(number)
+        for row in rows:
+            if row.ticket:
+                about[row.call_id].add(row.ticket)
+        secret = await self.confidential_tickets(set().union(*about.values())) if about else set()
+        return {row.id for row in rows if about[row.call_id] & secret}
 
     async def text_of(self, recording_id: int) -> str | None:
         async with self.sessions() as session:
             row = await session.get(RecordingTextRow, recording_id)
             return None if row is None else row.text
 
-    async def search(self, words: str, limit: int = 50) -> list[dict[str, Any]]:
+    async def search(self, words: str, limit: int = 50, confidential: bool = True) -> list[dict[str, Any]]:
         """The kept recordings whose words contain ``words``, newest first, each with the snippets around
-        the matches (never its whole text)."""
+        the matches (never its whole text); those of confidential tickets' calls only if ``confidential``."""
         query = (
             select(RecordingRow, RecordingTextRow.text)
             .join(RecordingTextRow, RecordingTextRow.recording_id == RecordingRow.id)
@@ -298,21 +327,25 @@ class RecordingShelf:
             .order_by(RecordingRow.started_at.desc(), RecordingRow.id.desc())
             .limit(limit)
         )
-        async with self.sessions() as session:
-            found = (await session.execute(query)).all()
-        return [{**shown(row), "snippets": snippets(text, words)} for row, text in found]
+        found: list[tuple[RecordingRow, str]] = []
+        for offset in itertools.count(0, limit):  # page on past the hidden ones, to ``limit`` shown
+            async with self.sessions() as session:
+                page = [(row, text) for row, text in await session.execute(query.offset(offset))]
+            hidden = set() if confidential else await self._confidential([row for row, _ in page])
+            found += [(row, text) for row, text in page if row.id not in hidden]
+            if len(page) < limit or len(found) >= limit:
+                break
+        return [{**shown(row), "snippets": snippets(text, words)} for row, text in found[:limit]]
 
     async def find(self, recording_id: int) -> tuple[dict[str, Any], Heard, Path] | None:
         async with self.sessions() as session:
             row = await session.get(RecordingRow, recording_id)
             if row is None:
                 return None
-            units = (
-                await session.execute(
-                    select(RecordingGrantRow.unit_code).where(RecordingGrantRow.recording_id == recording_id)
-                )
-            ).scalars()
-            return shown(row), Heard(row.agent, row.started_at, frozenset(units)), self.folder / row.file
+            grants = select(RecordingGrantRow.unit_code).where(RecordingGrantRow.recording_id == row.id)
+            units = frozenset((await session.execute(grants)).scalars())
+        heard = Heard(row.agent, row.started_at, units, confidential=bool(await self._confidential([row])))
+        return shown(row), heard, self.folder / row.file
 
     async def purge(self, retention: Mapping[str, int], held: Held, batch: int = 500) -> list[int]:
         """Delete the files (and their words) kept longer than their kind's days, except those a ticket still
@@ -363,9 +396,9 @@ class RecordingShelf:
         return purged
 
     async def grant(self, recording_id: int, unit: str, by: str) -> None:
-        """Let one unit hear one recording; a unit the directory does not know is refused."""
+        """Let one unit hear one recording; a unit the directory does not know, or retired, is refused."""
         async with self.writes.begin() as session:
-            if not await session.scalar(select(UNITS.c.code).where(UNITS.c.code == unit)):
+            if not await session.scalar(select(UNITS.c.code).where(UNITS.c.code == unit, UNITS.c.active)):
                 raise UnknownUnit(unit)
             if await session.get(RecordingGrantRow, (recording_id, unit)) is None:
                 session.add(

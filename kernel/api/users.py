@@ -13,8 +13,9 @@ from kernel.api.errors import ApiError, invalid
 from kernel.api.identity import Actor, Role
 from kernel.runtime.db import Base, writer
 
-#: The deployment's units (承办单位), named rather than imported: ticketing owns that table.
-UNITS = table("units", column("code"))
+#: The deployment's units (承办单位), named rather than imported: ticketing owns that table. A retired
+#: unit (``active`` false) stays, since tickets name it.
+UNITS = table("units", column("code"), column("active", Boolean))
 
 
 class UserRow(Base):

@@ -4,11 +4,13 @@ reached only through the API, by role, with a reason, and every access (refusals
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import fakeredis
@@ -16,22 +18,23 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
+from hotline.controller import Controller
 from hotline.schema import MIGRATIONS, bring_up_to_date
 from kernel.api.hub import EventHub
 from kernel.api.identity import Actor, Role
 from kernel.api.users import Users
 from kernel.api.web import create_app
 from kernel.runtime.db import writer
-from recordings.access import SNIPPET_CONTEXT
+from recordings.access import REASON_MAX, SNIPPET_CONTEXT, WORDS_MAX
 from recordings.http import RECORDING_ROUTES, add_recordings
 from recordings.shelf import RecordingShelf
 from recordings.speech import Transcript
 from recordings.tables import RecordingAccessRow, RecordingRow
 from tests.integration.test_agent_api import no_health_checks
 from ticketing.errors import TicketError
-from ticketing.http import add_ticket_routes
+from ticketing.http import DESK_KEY, add_ticket_routes
 from ticketing.policy import load_policy
 from ticketing.service import TicketDesk
 
@@ -62,7 +65,17 @@ async def served(engine, tmp_path: Path):
 
     desk = TicketDesk(engine, load_policy("zhijiang"))
     await desk.start()
-    shelf = RecordingShelf(engine, folder, publish, settle=0.05, zone=ZONE, tickets_of=desk.tickets_of_calls)
+    shelf = RecordingShelf(
+        engine,
+        folder,
+        publish,
+        settle=0.05,
+        zone=ZONE,
+        tickets_of=desk.tickets_of_calls,
+        # as the controller wires it: the desk says which tickets are confidential, and to whom they show
+        confidential_tickets=functools.partial(Controller._confidential_tickets, SimpleNamespace(desk=desk)),
+        confidential_roles=desk.confidential_roles,
+    )
     desk.on_call_linked = shelf.file_under
     ended = time.time()
     entered = await shelf.enter(
@@ -86,6 +99,7 @@ async def served(engine, tmp_path: Path):
         "supervisor": await users.add("李班长", "supervisor"),
         "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
         "quality": await users.add("质检员小周", "quality"),
+        "admin": await users.add("管理员", "admin"),
     }
     ticket, _ = await desk.take_in(  # written in the wrap-up, after the hang-up
         {
@@ -500,3 +514,176 @@ async def test_a_recording_is_granted_only_to_a_unit_the_directory_knows(served)
     assert await shelf.trail(conversation) == [], "nothing was granted"
     heard = await client.get(f"/api/recordings/{conversation}/audio?reason=核实", headers=as_(tokens, "unit"))
     assert heard.status == 403
+
+
+async def test_a_confidential_tickets_calls_are_heard_listed_read_and_found_only_by_its_roles(served) -> None:
+    """Quality staff heard, listed, read and found by search the recordings of a confidential 举报, which the
+    ticket itself refuses them: the caller's voice is the identity the ticket hides."""
+    client, tokens, _, _, plain, shelf = served
+    desk = client.server.app[DESK_KEY]
+    reported, callback = "1796220000.91", "dial-6b6b6b6b6b6b"
+    for side in ("caller", "agent"):
+        write_wav(shelf.folder / f"{reported}-call-{side}.wav", 1.0)
+    write_wav(shelf.folder / f"{reported}-call.wav", 1.0)
+    shelf.scribe = Listener({"caller.wav": "我要举报有人在路灯下收保护费", "agent.wav": "好的已记录"})
+    await shelf.enter({"call_id": reported, "agent": "1001", "at": time.time()})
+    shelf.scribe = None
+    secret, _ = await desk.take_in(
+        {
+            "type": "举报",
+            "description": "有人收保护费",
+            "category": "urban.environment",
+            "region": "zj.majiadian",
+            "call_id": reported,
+            "confidential": True,
+        },
+        Actor("1001", Role.AGENT),
+    )
+    # A call placed about the plain ticket and then linked to the confidential one too: filed under the
+    # plain ticket, it is still a call of the 举报.
+    write_wav(shelf.folder / f"{callback}-call.wav", 1.0)
+    await shelf.enter({"call_id": callback, "agent": "1001", "at": time.time()})
+    await desk.link_call(plain, callback)
+    await desk.link_call(secret["number"], callback)
+    [called_back] = await shelf.of_calls([callback])
+    assert called_back["ticket"] == plain
+    kinds = {r["kind"]: r for r in await shelf.of_calls([reported])}
+    mixed, track = kinds["conversation"], kinds["caller_track"]
+    assert mixed["ticket"] == secret["number"]
+
+    for recording in (mixed, called_back):
+        heard = await client.get(
+            f"/api/recordings/{recording['id']}/audio?reason=质检抽查", headers=as_(tokens, "quality")
+        )
+        assert (heard.status, (await heard.json())["error_id"]) == (403, "confidential"), recording["call_id"]
+    read = await client.get(
+        f"/api/recordings/{track['id']}/transcript?reason=质检抽查", headers=as_(tokens, "quality")
+    )
+    assert (read.status, (await read.json())["error_id"]) == (403, "confidential")
+    for call_id in (reported, callback):
+        listed = await client.get(f"/api/recordings?call={call_id}", headers=as_(tokens, "quality"))
+        assert (listed.status, await listed.json()) == (200, []), call_id
+    listed = await (
+        await client.get(f"/api/recordings?ticket={plain}", headers=as_(tokens, "quality"))
+    ).json()
+    assert [r["call_id"] for r in listed] == [CALL, CALL], "the plain ticket's own call only"
+    refused = await client.get(f"/api/recordings?ticket={secret['number']}", headers=as_(tokens, "quality"))
+    assert (refused.status, (await refused.json())["error_id"]) == (403, "confidential")
+    found = await client.get("/api/recordings?text=保护费&reason=质检抽查", headers=as_(tokens, "quality"))
+    assert (found.status, await found.json()) == (200, [])
+    # The agent who answered it no longer hears it either; a colleague is told what they always were.
+    own = await client.get(f"/api/recordings/{mixed['id']}/audio?reason=复盘", headers=as_(tokens, "1001"))
+    assert (own.status, (await own.json())["error_id"]) == (403, "confidential")
+    other = await client.get(f"/api/recordings/{mixed['id']}/audio?reason=复盘", headers=as_(tokens, "1002"))
+    assert (other.status, (await other.json())["error_id"]) == (403, "not-your-call")
+    # A unit a supervisor granted the recording to does not hear it either.
+    granted = await client.post(
+        f"/api/recordings/{mixed['id']}/grants",
+        json={"unit": "cgj.majiadian", "reason": "核实"},
+        headers=as_(tokens, "supervisor"),
+    )
+    assert granted.status == 200
+    unit = await client.get(f"/api/recordings/{mixed['id']}/audio?reason=核实", headers=as_(tokens, "unit"))
+    assert (unit.status, (await unit.json())["error_id"]) == (403, "confidential")
+
+    # The roles that read confidential tickets hear, list, read and find all of it.
+    for who in ("supervisor", "admin"):
+        heard = await client.get(f"/api/recordings/{mixed['id']}/audio?reason=督办", headers=as_(tokens, who))
+        assert heard.status == 200, who
+        read = await client.get(
+            f"/api/recordings/{track['id']}/transcript?reason=督办", headers=as_(tokens, who)
+        )
+        assert (await read.json())["text"] == "我要举报有人在路灯下收保护费", who
+        listed = await client.get(f"/api/recordings?call={reported}", headers=as_(tokens, who))
+        assert len(await listed.json()) == 3, who
+        listed = await client.get(f"/api/recordings?ticket={plain}", headers=as_(tokens, who))
+        assert callback in [r["call_id"] for r in await listed.json()], who
+        found = await client.get("/api/recordings?text=保护费&reason=督办", headers=as_(tokens, who))
+        assert [r["id"] for r in await found.json()] == [track["id"]], who
+    trail = [(t["actor"], t["action"], t["allowed"]) for t in await shelf.trail(mixed["id"])]
+    assert trail[:3] == [("质检员小周", "play", False), ("1001", "play", False), ("1002", "play", False)]
+
+
+async def test_a_listing_is_on_the_trail_of_each_recording_it_showed(served) -> None:
+    """Listing by call or ticket once wrote one row naming the calls joined together and no recording: a
+    recording's own trail never showed who had listed it."""
+    client, tokens, (conversation, intake), _, ticket, shelf = served
+    by_ticket = await client.get(f"/api/recordings?ticket={ticket}", headers=as_(tokens, "quality"))
+    assert by_ticket.status == 200
+    by_call = await client.get(f"/api/recordings?call={CALL}&reason=复盘", headers=as_(tokens, "1001"))
+    assert by_call.status == 200
+    for recording_id in (conversation, intake):
+        trail = [
+            (t["actor"], t["action"], t["allowed"], t["reason"]) for t in await shelf.trail(recording_id)
+        ]
+        assert trail == [
+            ("质检员小周", "list", True, f"（工单：{ticket}）"),
+            ("1001", "list", True, "复盘"),
+        ], recording_id
+
+
+async def test_a_reason_is_at_most_a_hundred_characters_and_the_trail_keeps_it_with_the_searched_words(
+    served,
+) -> None:
+    """The search's trail was cut to 200 characters while a reason had no bound: a long reason pushed the
+    searched words off the record."""
+    client, tokens, (conversation, _), _, _, shelf = served
+    long = "质" * (REASON_MAX + 1)
+    for url in (
+        f"/api/recordings/{conversation}/audio?reason={long}",
+        f"/api/recordings/{conversation}/transcript?reason={long}",
+        f"/api/recordings?text=路灯&reason={long}",
+        f"/api/recordings?call={CALL}&reason={long}",
+    ):
+        refused = await client.get(url, headers=as_(tokens, "supervisor"))
+        assert (refused.status, (await refused.json())["field"]) == (422, "reason"), url
+    granted = await client.post(
+        f"/api/recordings/{conversation}/grants",
+        json={"unit": "cgj.majiadian", "reason": long},
+        headers=as_(tokens, "supervisor"),
+    )
+    assert (granted.status, (await granted.json())["field"]) == (422, "reason")
+    too_many = await client.get(
+        f"/api/recordings?text={'灯' * (WORDS_MAX + 1)}&reason=x", headers=as_(tokens, "quality")
+    )
+    assert (too_many.status, (await too_many.json())["field"]) == (422, "text")
+
+    words = ("小区门口的路灯坏了三天" * 9)[:WORDS_MAX]
+    call_id = "1796220000.95"
+    write_wav(shelf.folder / f"{call_id}-call-caller.wav", 1.0)
+    shelf.scribe = Listener({"caller.wav": f"喂你好{words}请尽快处理"})
+    await shelf.enter({"call_id": call_id, "agent": "1001", "at": time.time()})
+    reason = "理" * REASON_MAX
+    found = await client.get(f"/api/recordings?text={words}&reason={reason}", headers=as_(tokens, "quality"))
+    [hit] = await found.json()
+    [row] = await shelf.trail(hit["id"])
+    assert row["reason"] == f"{reason}（检索：{words}）"
+
+
+async def test_a_refused_search_is_on_record_whatever_else_it_lacked(served) -> None:
+    """The reason was checked before the role: an agent searching without one got 422 and left no trace."""
+    client, tokens, _, _, _, shelf = served
+    refused = await client.get("/api/recordings?text=路灯", headers=as_(tokens, "1001"))
+    assert (refused.status, (await refused.json())["error_id"]) == (403, "reviewers-only")
+    async with shelf.sessions() as session:
+        rows = (
+            await session.execute(select(RecordingAccessRow).where(RecordingAccessRow.action == "search"))
+        ).scalars()
+        assert [(r.actor, r.allowed, r.reason) for r in rows] == [("1001", False, "（检索：路灯）")]
+
+
+async def test_a_recording_is_not_granted_to_a_retired_unit(served) -> None:
+    """A grant took any unit the directory ever held, a retired one too."""
+    client, tokens, (conversation, _), _, _, shelf = served
+    retired = await client.patch(
+        "/api/units/cgj.majiadian", json={"active": False}, headers=as_(tokens, "admin")
+    )
+    assert retired.status == 200 and (await retired.json())["active"] is False
+    response = await client.post(
+        f"/api/recordings/{conversation}/grants",
+        json={"unit": "cgj.majiadian", "reason": "核实"},
+        headers=as_(tokens, "supervisor"),
+    )
+    refused = await response.json()
+    assert (response.status, refused["error_id"], refused["field"]) == (422, "unknown-unit", "unit")
+    assert await shelf.trail(conversation) == [], "nothing was granted"
