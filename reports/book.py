@@ -34,8 +34,19 @@ from reports.store import RecordStore
 
 log = logging.getLogger(__name__)
 
-#: The event types after which the wallboard's figures change.
-MOVES_FIGURES = frozenset({"call.ringing", "call.bridged", "call.hangup", "acd.queued", "acd.abandoned"})
+#: The event types after which the wallboard's figures change: a call arrives, waits, or its wait ends
+#: (answered, given up, a callback asked for, a message left) or the call does.
+MOVES_FIGURES = frozenset(
+    {
+        "call.ringing",
+        "call.bridged",
+        "call.hangup",
+        "acd.queued",
+        "acd.abandoned",
+        "acd.callback_requested",
+        "ivr.voicemail",
+    }
+)
 
 
 class RecordBook:

@@ -20,6 +20,7 @@ from ticketing import kpi
 from ticketing.calendar import Deadline, WorkCalendar, package_calendar
 from ticketing.errors import TicketError
 from ticketing.exchange import to_exchange
+from ticketing.guesses import PHONE
 from ticketing.policy import DeadlinePlan, Policy, PolicyError, load_policy, plan_deadlines, preset_names
 from ticketing.privacy import mask_email, mask_phone
 from ticketing.service import TicketDesk
@@ -37,8 +38,7 @@ WEEKDAYS = "一二三四五六日"
 SUBJECT_CHARS = 32
 #: A label the intake puts before a line (an email's 【主题】).
 LINE_LABEL = re.compile(r"^【[^】]*】")
-#: Telephone numbers (mobiles, landlines with or without area code) and mail addresses in free text.
-PHONE_IN_TEXT = re.compile(r"(?<![\d-])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{7,8})(?![\d-])")
+#: Mail addresses in free text (its phone numbers are those the intake's guesses spot).
 MAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -155,7 +155,7 @@ def subject_of(description: str) -> str:
     telephone numbers and mail addresses masked as for a unit: a list shows no one's personal data."""
     first = next((line.strip() for line in description.splitlines() if line.strip()), "")
     first = LINE_LABEL.sub("", first).strip()
-    first = PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), first)
+    first = PHONE.sub(lambda m: mask_phone(m.group()), first)
     first = MAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), first)
     return first if len(first) <= SUBJECT_CHARS else first[: SUBJECT_CHARS - 1] + "…"
 

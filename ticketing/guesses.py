@@ -238,8 +238,8 @@ def on_intake(intake: Intake, guesses: Mapping[str, Any], unsaid: Collection[str
         filled["caller_phone"] = phones[0]
         if not intake.callback_phone:
             filled["callback_phone"] = phones[0]
-    elif intake.caller_phone:
-        phones = [phone for phone in phones if _digits(phone) != _digits(intake.caller_phone)]
+    if own := _digits(filled.get("caller_phone", intake.caller_phone)):
+        phones = [phone for phone in phones if _digits(phone) != own]
     if phones:
         mentioned["phones_mentioned"] = phones
     values = filled | {

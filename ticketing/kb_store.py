@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Float, Integer, column, func, or_, select, text
@@ -25,12 +25,16 @@ WRITERS = EDITORS | {Role.UNIT}
 
 
 class KnowledgeBase:
+    """Articles and their reviews; moments given in the deployment's ``zone`` (the database's are UTC),
+    review deadlines counted in its working hours."""
+
     def __init__(
-        self, engine: AsyncEngine, directory: Directory, calendar: Callable[[], WorkCalendar]
+        self, engine: AsyncEngine, directory: Directory, calendar: Callable[[], WorkCalendar], zone: tzinfo
     ) -> None:
         self.engine = engine
         self.directory = directory
         self.calendar = calendar
+        self.zone = zone
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.writes = async_sessionmaker(writer(engine), expire_on_commit=False)
 
@@ -102,11 +106,11 @@ class KnowledgeBase:
                     .order_by(ArticleVersionRow.version.desc())
                 )
             ).scalars()
-            history = [_version_json(v) for v in versions]
+            history = [_version_json(v, self.zone) for v in versions]
         return {
             **history[0],
             "id": article_id,
-            "review_due": _iso(row.review_due),
+            "review_due": _iso(row.review_due, self.zone),
             "review_reason": row.review_reason,
             "versions": history,
         }
@@ -163,7 +167,7 @@ class KnowledgeBase:
             raise invalid("categories", "must be a non-empty list of category codes")
         for code in categories:
             await self.directory.category(code, field="categories")
-        due = self.calendar().add_working_days(now, kb.REVIEW_WORKING_DAYS).at
+        due = self.calendar().add_working_days(now.astimezone(self.zone), kb.REVIEW_WORKING_DAYS).at
         async with self.writes.begin() as session:
             rows = (
                 await session.execute(select(ArticleRow).where(ArticleRow.category_code.in_(categories)))
@@ -187,7 +191,7 @@ class KnowledgeBase:
                 "id": r.id,
                 "unit": r.unit_code,
                 "reason": r.review_reason,
-                "review_due": _iso(r.review_due),
+                "review_due": _iso(r.review_due, self.zone),
                 "overdue": r.review_due is not None and r.review_due < now,
             }
             for r in rows
@@ -221,7 +225,7 @@ def _version_row(
     )
 
 
-def _version_json(row: ArticleVersionRow) -> dict[str, Any]:
+def _version_json(row: ArticleVersionRow, zone: tzinfo) -> dict[str, Any]:
     return {
         "version": row.version,
         "question": row.question,
@@ -232,9 +236,9 @@ def _version_json(row: ArticleVersionRow) -> dict[str, Any]:
         "expires_on": row.expires_on.isoformat() if row.expires_on else None,
         "source_document": row.source_document,
         "author": row.author,
-        "created_at": row.created_at.isoformat(),
+        "created_at": _iso(row.created_at, zone),
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+def _iso(moment: datetime | None, zone: tzinfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment else None

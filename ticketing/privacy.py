@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import tzinfo
 from typing import Any
 
 from kernel.api.identity import PLATFORM_ROLES, Actor, Role
@@ -93,8 +94,9 @@ def personal_fields(shown: dict[str, Any]) -> list[str]:
     return [*fields, MENTIONED_PHONES] if mentioned and mentioned != [HIDDEN] else fields
 
 
-def history(events: list[Event], actor: Actor) -> list[dict[str, Any]]:
-    """A ticket's events; a unit does not get the intake's personal data through them either."""
+def history(events: list[Event], actor: Actor, zone: tzinfo) -> list[dict[str, Any]]:
+    """A ticket's events, their moments in the deployment's ``zone`` as the ticket's own (the store hands
+    them back in UTC); a unit does not get the intake's personal data through them either."""
     entries = []
     for event in events:
         data = dict(event.data)
@@ -103,7 +105,7 @@ def history(events: list[Event], actor: Actor) -> list[dict[str, Any]]:
         entries.append(
             {
                 "kind": event.kind,
-                "at": event.at.isoformat(),
+                "at": event.at.astimezone(zone).isoformat(),
                 "actor": event.actor,
                 "role": event.role.value,
                 "unit": event.unit,

@@ -77,7 +77,7 @@ class TicketDesk:
         self.calendar = WorkCalendar(base.holidays, base.workdays, base.known_years, policy.service_day)
         self.clock = clock
         self.confidential_roles = confidential_roles
-        self.kb = KnowledgeBase(engine, self.directory, lambda: self.calendar)
+        self.kb = KnowledgeBase(engine, self.directory, lambda: self.calendar, policy.timezone)
         self.attachments = attachments or AttachmentStore(Path("var") / "attachments")
         #: The root's listener for calls linked to tickets (the recordings' register).
         self.on_call_linked: CallLinked | None = None
@@ -333,7 +333,7 @@ class TicketDesk:
         ticket = await self.store.get(number)
         privacy.require_visible(ticket, actor, self.confidential_roles)
         shown = await self._shown(ticket, actor)
-        shown["events"] = privacy.history(await self.store.events(number), actor)
+        shown["events"] = privacy.history(await self.store.events(number), actor, self.policy.timezone)
         if actor.role in privacy.READERS:
             shown["suggested_unit"] = await self.directory.suggest_unit(
                 ticket.intake.category, ticket.intake.region
@@ -357,7 +357,7 @@ class TicketDesk:
             "service": row.service,
             "mode": row.mode,
             "agent": row.agent,
-            "at": row.at.astimezone(self.policy.timezone).isoformat(),
+            "at": self.local(row.at),
             "outcome": outcome,
             "outcome_label": linkage_label(row.service, outcome),
         }
@@ -376,7 +376,7 @@ class TicketDesk:
             "rating": rating.value,
             "label": rating.label,
             "agent": row.agent,
-            "at": row.rated_at.astimezone(self.policy.timezone).isoformat(),
+            "at": self.local(row.rated_at),
         }
 
     async def _shown(self, ticket: Ticket, actor: Actor) -> dict[str, Any]:
@@ -475,7 +475,12 @@ class TicketDesk:
         if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise TicketError("forbidden", "only supervisors and administrators read the audit trail", 403)
         await self.store.get(number)
-        return await self.store.audit_trail(number)
+        return [{**read, "at": self.local(read["at"])} for read in await self.store.audit_trail(number)]
+
+    def local(self, moment: datetime) -> str:
+        """A moment as the API and the CLI give it: in the deployment's zone, as the tickets' own (the
+        database hands moments back in UTC)."""
+        return moment.astimezone(self.policy.timezone).isoformat()
 
 
 def _matter_guessed(ticket: Ticket) -> bool:

@@ -335,6 +335,7 @@ class TicketStore:
             return set((await session.execute(query)).scalars())
 
     async def audit_trail(self, number: str) -> list[dict[str, Any]]:
+        """Who read which personal data of the ticket, and when (``at`` as the database hands it: UTC)."""
         async with self.sessions() as session:
             rows = (
                 await session.execute(
@@ -343,7 +344,7 @@ class TicketStore:
             ).scalars()
             return [
                 {
-                    "at": r.at.isoformat(),
+                    "at": r.at,
                     "user": r.user_name,
                     "role": r.role,
                     "unit": r.unit_code,

@@ -50,9 +50,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if status == 405 and described is not None:
             # aiohttp allows every method of every route the path fits; the description's own say.
             methods = described(request.path)
-            if methods == []:
-                status, headers = 404, None
-            elif methods is not None:
+            if methods is not None:
                 headers = {"Allow": ",".join(methods)}
         message = _REASONS.get(status, exc.reason)
         body = {"error_id": HTTP_ERROR_IDS.get(status, "bad-request"), "message": message}

@@ -2,7 +2,9 @@
 
 Issue 28: call records spoke UTC (+00:00) while tickets spoke +08:00. The
 database hands every moment back in UTC; the API writes each one in the
-policy's zone, whichever capability's route returns it.
+policy's zone, whichever capability's route returns it. Its review: a ticket's
+events, its audit trail, the knowledge base and the exchange export still gave
+the database's UTC beside the ticket's own +08:00.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from notices.outbox import Outbox
@@ -60,7 +63,9 @@ async def test_every_route_that_gives_a_moment_gives_it_in_the_policys_zone(engi
         about = {"call_id": "c-waits", "caller_number": "13900139000", "line": "12345"}
         book.hear({"type": "call.ringing", **about})
         book.hear({"type": "acd.queued", **about, "skill": "general", "priority": "normal"})
-        boss = auth(tokens, "supervisor")
+        boss, agent, unit = (auth(tokens, who) for who in ("supervisor", "1001", "unit"))
+        posted = await ticket_and_article(client, agent, unit, boss)
+        number, article = posted["ticket"]["number"], posted["article"]["id"]
         # Reading its words puts the recording on its own trail (there are none: 404, still audited).
         await client.get(f"/api/recordings/{kept['id']}/transcript?reason=质检抽查", headers=boss)
         routes = (
@@ -71,14 +76,50 @@ async def test_every_route_that_gives_a_moment_gives_it_in_the_policys_zone(engi
             "/api/notices",
             "/api/recordings?call=c-times",
             f"/api/recordings/{kept['id']}/audit",
+            f"/api/tickets/{number}",
+            f"/api/tickets/{number}/audit",
+            "/api/tickets",
+            f"/api/exchange/tickets/{number}",
+            f"/api/kb/{article}",
+            "/api/kb/reminders",
+            "/api/kb?q=" + quote("占道经营"),
         )
         given = {}
         for route in routes:
             response = await client.get(route, headers=boss)
             assert response.status == 200, (route, await response.text())
             given[route] = moments(await response.json())
+    given |= {f"POST {what}": moments(answer) for what, answer in posted.items()}
     assert all(given.values()), f"a route gave no moment to check: {given}"
     elsewhere = {route: [m for m in found if not m.endswith("+08:00")] for route, found in given.items()}
     assert not any(elsewhere.values()), f"every moment in the deployment's zone: {elsewhere}"
     [arrived] = [m for m in given[routes[0]] if m.startswith("2026-11-02T09:00:00")]
     assert arrived == "2026-11-02T09:00:00+08:00"
+
+
+async def ticket_and_article(client, agent: dict, unit: dict, boss: dict) -> dict[str, Any]:
+    """A ticket dispatched to a unit that reads it (a personal read: on the audit trail), and that unit's
+    article in the knowledge base, due for review after a policy change; each POST's answer."""
+    answers = {}
+    intake = {
+        "type": "投诉",
+        "description": "小区门口占道经营",
+        "category": "urban.management",
+        "region": "zj.majiadian.c02",
+        "caller_phone": "13900139000",
+    }
+    for what, path, body, headers in [
+        ("ticket", "/api/tickets", intake, agent),
+        ("dispatch", "/api/tickets/{number}/dispatch", {"unit": "cgj.majiadian"}, agent),
+        ("article", "/api/kb", {"question": "占道经营找谁？", "answer": "城管中队受理。",
+                                "category": "urban.management", "effective_from": "2026-01-01"}, unit),
+        ("policy change", "/api/kb/policy-changes",
+         {"title": "占道经营新规", "categories": ["urban.management"]}, boss),
+    ]:  # fmt: skip
+        number = answers["ticket"]["number"] if answers else ""
+        response = await client.post(path.format(number=number), json=body, headers=headers)
+        assert response.status in (200, 201), (path, await response.text())
+        answers[what] = await response.json()
+    read = await client.get(f"/api/tickets/{answers['ticket']['number']}", headers=unit)
+    assert read.status == 200, await read.text()
+    return answers

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,3 +114,18 @@ async def test_policy_change_reminds_units_within_five_working_days(kb) -> None:
     await kb.update(card["id"], CARD, INSURANCE, NOW + timedelta(days=1))
     assert await kb.reminders(SUPERVISOR, NOW) == []
     assert wage["review_due"] is None
+
+
+async def test_times_are_the_deployments_whatever_zone_the_clock_speaks(engine) -> None:
+    """Issue 28's review: the server's clock speaks UTC; an article's times came back in UTC, and a policy
+    change's review was counted in working hours of UTC's day, not the city's."""
+    desk = TicketDesk(engine, load_policy("zhijiang"), clock=lambda: NOW.astimezone(UTC))
+    await desk.start()
+    card = await desk.kb.create(CARD, INSURANCE, desk.clock())
+    assert card["created_at"] == "2026-11-02T09:00:00+08:00"
+    change = await desk.kb.policy_change(
+        {"title": "医保卡线上补办新规", "categories": ["labour.insurance"]}, desk.clock()
+    )
+    assert change["review_due"] == "2026-11-09T09:00:00+08:00", "five of the city's working days"
+    [reminder] = await desk.kb.reminders(SUPERVISOR, desk.clock())
+    assert reminder["review_due"] == (await desk.kb.get(card["id"]))["review_due"] == change["review_due"]

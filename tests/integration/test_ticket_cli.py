@@ -100,6 +100,35 @@ async def test_list_tells_each_ticket_s_channel_and_subject(stored, engine, caps
     assert "13700137000" not in out and "13911112222" not in out
 
 
+async def test_list_masks_the_phone_numbers_in_a_subject_but_not_its_dates(stored, engine, capsys) -> None:
+    """Issue 28's review: `tickets list` had a phone pattern of its own, which took 20261102 for a number."""
+    desk = TicketDesk(engine, load_policy("zhijiang"))
+    await desk.start()
+    view, _ = await desk.take_in(
+        {
+            "type": "投诉",
+            "description": "20261102起停水，电话 139 1111 2222",
+            "category": "urban.roads",
+            "region": "zj.dongshi",
+        },
+        AGENT,
+    )
+    code, out, _ = await run(["tickets", "list"], capsys)
+    [line] = [line for line in out.splitlines() if line.startswith(view["number"])]
+    assert code == 0 and "20261102起停水，电话 139****2222" in line and "1111" not in line, line
+
+
+async def test_show_gives_every_time_in_the_policys_zone(stored, capsys) -> None:
+    """Issue 28's review: a ticket's events came back from the database in UTC, beside its +08:00 times."""
+    code, out, _ = await run(["tickets", "show", stored[0]], capsys)
+    shown = json.loads(out)
+    assert code == 0 and shown["accepted_at"] == "2026-11-02T09:00:00+08:00"
+    assert [event["at"] for event in shown["events"]] == ["2026-11-02T09:00:00+08:00"] * 2
+    code, out, _ = await run(["tickets", "export", "--from", "2026-11-02", "--to", "2026-11-03"], capsys)
+    [exported] = [document for document in map(json.loads, out.splitlines()) if document["id"] == stored[0]]
+    assert [event["at"] for event in exported["events"]] == ["2026-11-02T09:00:00+08:00"] * 2
+
+
 async def test_cli_errors_are_clear(stored, capsys) -> None:
     for argv, message in [
         (["tickets", "show", "nope"], "no ticket nope"),

@@ -123,7 +123,8 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(
             await asyncio.sleep(0.5)
     legs = [(leg["kind"], leg["agent"], leg["target"], leg["result"]) for leg in record["legs"]]
     assert legs == [("offer", "1001", "", "answered"), ("conference", "1001", "12315", "agent_left")], legs
-    assert (record["conferences"], record["transfers"], record["outcome"]) == (1, 1, "answered")
+    # A three-way call the agent leaves is a conference only, never also a transfer (issue 28).
+    assert (record["conferences"], record["transfers"], record["outcome"]) == (1, 0, "answered")
     assert record["disposition"] == "three_way"
 
     # The system's own recording, each direction apart (双轨): the caller's track holds the caller alone;

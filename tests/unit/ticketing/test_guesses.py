@@ -134,8 +134,8 @@ def test_a_mail_left_unclassified_is_classified_from_its_words_each_guess_named(
     assert (guessed.caller_phone, guessed.callback_phone, guessed.phones_mentioned) == (
         "13912345678",
         "13912345678",
-        ("13912345678",),
-    )
+        (),
+    ), "the number the caller's own was taken from is no mention"
     assert (guessed.places_mentioned, guessed.dates_mentioned, guessed.emergency) == (
         ("马家店街道",),
         ("3月5号",),
@@ -148,10 +148,18 @@ def test_a_mail_left_unclassified_is_classified_from_its_words_each_guess_named(
         "caller_phone",
         "callback_phone",
         "places_mentioned",
-        "phones_mentioned",
         "dates_mentioned",
     )
     assert intake_from_json(intake_json(guessed)) == guessed, "stored and read back as it was"
+
+
+def test_the_number_taken_as_the_callers_is_no_mention_the_others_are():
+    """Issue 28's review: the first number a message gives became the caller's and stayed a mention too."""
+    text = "投诉马家店街道饭店占道。我的电话 139-1234-5678，物业电话 0717 1234567，找过 13912345678 也没用"
+    intake = parse_intake({**MAIL, "description": text})
+    guessed = on_intake(intake, guess(intake.description, gazetteer=PLACES), LEFT_UNSAID)
+    assert (guessed.caller_phone, guessed.phones_mentioned) == ("13912345678", ("07171234567",))
+    assert "phones_mentioned" in guessed.guessed
 
 
 def test_what_the_sender_said_wins_and_their_own_number_is_no_mention():
