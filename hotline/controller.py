@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -51,8 +51,6 @@ from kernel.asterisk.audiosocket import AudioSocketServer, ChannelTaps
 from kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
 from kernel.asterisk.conf import sip_digest
 from kernel.asterisk.fastagi import AgiSession, FastAgiServer
-from kernel.asterisk.logfiles import CHECK_SECONDS as LOG_CHECK_SECONDS
-from kernel.asterisk.logfiles import LogBound
 from kernel.asterisk.refusals import Refusal
 from kernel.runtime.backoff import backoff_delays
 from kernel.runtime.config import Settings, listen_or_fail
@@ -83,9 +81,9 @@ from ticketing.mailbox import Mailbox, MailboxHandler
 from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
-from trunks.acl import BANS_FILE, AclBans
+from trunks.acl import BANS_FILE
 from trunks.dialling import OutboundGuard
-from trunks.guard import SipGuard, ban_policy, trusted_networks
+from trunks.edge import SipEdge
 from trunks.status import TrunkWatch
 
 log = logging.getLogger(__name__)
@@ -125,7 +123,9 @@ class Controller:
         # recordings: the caller's description as text, for the screen pop (off without a model)
         # its words are heard as they are spoken: Asterisk streams them to our AudioSocket server
         self.audiosocket = AudioSocketServer(
-            settings.bind_host, settings.audiosocket_port, on_refused=self._audio_refused
+            settings.bind_host,
+            settings.audiosocket_port,
+            on_refused=functools.partial(self._refused, "security.audiosocket_refused"),
         )
         taps = ChannelTaps(
             self.ami, self.audiosocket, f"{settings.controller_host}:{settings.audiosocket_port}"
@@ -150,7 +150,7 @@ class Controller:
             zone=plans.policy.timezone,
             tickets_of=self.desk.tickets_of_calls,
             scribe=self.call_words,
-            confidential_tickets=self._confidential_tickets,
+            confidential_tickets=self.desk.confidential_tickets,
             confidential_roles=self.desk.confidential_roles,
         )
         self.desk.on_call_linked = self.recordings.file_under
@@ -231,22 +231,13 @@ class Controller:
         self.outbound = OutboundGuard(plans.dialling, self.publish)
         self.trunks = TrunkWatch(tuple(trunk.name for trunk in plans.trunks))
         # the SIP edge: a source that guesses passwords is refused by Asterisk's ACL until its ban ends
-        self.sip_guard = SipGuard(
-            ban_policy(settings),
+        self.sip_edge = SipEdge(
+            settings,
             [trunk.host for trunk in plans.trunks],
-            trusted_networks(settings),
-            AclBans(
-                lambda out, banned: render_system(settings, out, [BANS_FILE], banned=banned),
-                settings.host_path(f"{settings.asterisk_instance_dir}/etc"),
-                self.ami,
-            ),
+            lambda out, banned: render_system(settings, out, [BANS_FILE], banned=banned),
+            self.ami,
             self.publish,
             clock,
-        )
-        self.asterisk_log = LogBound(
-            settings.host_path(f"{settings.asterisk_instance_dir}/log"),
-            self.ami,
-            settings.asterisk_log_max_mb * 2**20,
         )
         self.callbacks = Callbacks(
             self.ami,
@@ -287,7 +278,7 @@ class Controller:
             settings.fastagi_port,
             key=settings.agi_key,
             permit=settings.agi_permit,
-            on_refused=self._agi_refused,
+            on_refused=functools.partial(self._refused, "security.agi_refused"),
             command_timeout=settings.agi_command_timeout,
         )
         # in-call operations: transfers, three-way calls, the 110 linkage
@@ -327,8 +318,6 @@ class Controller:
         self.fastagi.route("dial", self._dial_code)
         self.ami.on_event(self._on_ami_event)
         self.ami.on_connect(self._reconcile)
-        self.ami.on_event(self.sip_guard.hear)
-        self.ami.on_connect(self.sip_guard.bans.catch_up)
 
     async def start(self) -> None:
         """Fails at once when Redis or the database is unreachable; waits for Asterisk in the background."""
@@ -355,14 +344,13 @@ class Controller:
             (NOTICES_SECONDS, self.notices.round, "notices"),
             (VOICEMAIL_SECONDS, self.voicemail.collect, "voicemail box"),
             (RECORDINGS_PURGE_SECONDS, self._purge_recordings, "recordings purge"),
-            (LOG_CHECK_SECONDS, self.asterisk_log.check, "asterisk's log bound"),
         ]
         if self.imap is not None:
             rounds.append((self.settings.imap_poll_seconds, self.imap.collect, "IMAP mailbox"))
         for seconds, work, what in rounds:
             self._tasks.append(asyncio.create_task(every(seconds, work, what), name=what))
         self._tasks.append(asyncio.create_task(self.fallback.run(), name="fallback-queue"))
-        self._tasks.append(asyncio.create_task(self.sip_guard.run(), name="sip-guard"))
+        self._tasks.extend(self.sip_edge.start())
         self._tasks.append(asyncio.create_task(self.records.run(), name="call-records"))
         self._tasks.append(asyncio.create_task(self.transcripts.warm(), name="speech-to-text-warm-up"))
         # every channel's intake (and the draft) guesses from the words: the directory taught to jieba now
@@ -436,15 +424,9 @@ class Controller:
 
     # -- Asterisk in ---------------------------------------------------------
 
-    def _agi_refused(self, refusal: Refusal) -> None:
-        self._outbox.put_nowait(
-            functools.partial(self.live.publish, {"type": "security.agi_refused", **asdict(refusal)})
-        )
-
-    def _audio_refused(self, refusal: Refusal) -> None:
-        self._outbox.put_nowait(
-            functools.partial(self.live.publish, {"type": "security.audiosocket_refused", **asdict(refusal)})
-        )
+    def _refused(self, kind: str, refusal: Refusal) -> None:
+        """A FastAGI or AudioSocket refusal (folded per peer and window) for supervisors, in order."""
+        self._outbox.put_nowait(functools.partial(self.live.publish, {"type": kind, **asdict(refusal)}))
 
     async def _answer_hotline(self, session: AgiSession) -> None:
         await answer_hotline(session, self.ivr)
@@ -594,10 +576,6 @@ class Controller:
             where = TicketFilter(channel=channel, accepted_from=start, accepted_to=end, limit=500)
             found += await self.desk.store.list(where)
         return found
-
-    async def _confidential_tickets(self, numbers: Collection[str]) -> set[str]:
-        """Of these tickets, the confidential ones: their calls' recordings are for the confidential roles."""
-        return {number for number in numbers if (await self.desk.store.get(number)).intake.confidential}
 
     async def _unit_phones(self) -> dict[str, str]:
         return {unit["code"]: unit["phone"] for unit in await self.desk.directory.units()}

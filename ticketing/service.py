@@ -415,6 +415,10 @@ class TicketDesk:
     async def tickets_of_calls(self, call_ids: Sequence[str]) -> dict[str, str]:
         return await self.store.tickets_of_calls(call_ids)
 
+    async def confidential_tickets(self, numbers: Collection[str]) -> set[str]:
+        """Of these tickets, the confidential ones: their calls' recordings are for the confidential roles."""
+        return {number for number in numbers if (await self.store.get(number)).intake.confidential}
+
     async def held_calls(self, call_ids: Sequence[str]) -> set[str]:
         """Of these calls, those whose recordings a ticket still needs: an open ticket, or a complaint or
         report (evidence, kept until a person decides), about that call."""

@@ -4,13 +4,11 @@ reached only through the API, by role, with a reason, and every access (refusals
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
 import wave
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import fakeredis
@@ -20,7 +18,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import insert, select, update
 
-from hotline.controller import Controller
 from hotline.schema import MIGRATIONS, bring_up_to_date
 from kernel.api.hub import EventHub
 from kernel.api.identity import Actor, Role
@@ -73,7 +70,7 @@ async def served(engine, tmp_path: Path):
         zone=ZONE,
         tickets_of=desk.tickets_of_calls,
         # as the controller wires it: the desk says which tickets are confidential, and to whom they show
-        confidential_tickets=functools.partial(Controller._confidential_tickets, SimpleNamespace(desk=desk)),
+        confidential_tickets=desk.confidential_tickets,
         confidential_roles=desk.confidential_roles,
     )
     desk.on_call_linked = shelf.file_under

@@ -1,0 +1,48 @@
+"""The SIP edge as the composition root wires it: the password-guessing guard with its ACL bans, and the
+bound on Asterisk's own log, which a guesser's rejected packets would otherwise grow without end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+
+from kernel.asterisk.ami import AmiClient
+from kernel.asterisk.logfiles import CHECK_SECONDS, LogBound
+from kernel.runtime.config import Settings
+from kernel.runtime.events import Publish
+from kernel.runtime.rounds import every
+from trunks.acl import AclBans, RenderBans
+from trunks.guard import SipGuard, ban_policy, trusted_networks
+
+
+class SipEdge:
+    def __init__(
+        self,
+        settings: Settings,
+        trunk_hosts: Iterable[str],
+        render_bans: RenderBans,
+        ami: AmiClient,
+        publish: Publish,
+        clock: Callable[[], float],
+    ) -> None:
+        etc_dir = settings.host_path(f"{settings.asterisk_instance_dir}/etc")
+        self.guard = SipGuard(
+            ban_policy(settings),
+            trunk_hosts,
+            trusted_networks(settings),
+            AclBans(render_bans, etc_dir, ami),
+            publish,
+            clock,
+        )
+        log_dir = settings.host_path(f"{settings.asterisk_instance_dir}/log")
+        self.log_bound = LogBound(log_dir, ami, settings.asterisk_log_max_mb * 2**20)
+        # Asterisk's security events in; bans written while AMI was away reloaded when it is back.
+        ami.on_event(self.guard.hear)
+        ami.on_connect(self.guard.bans.catch_up)
+
+    def start(self) -> Sequence[asyncio.Task[None]]:
+        """Its background work, for the controller to cancel at stop."""
+        return (
+            asyncio.create_task(self.guard.run(), name="sip-guard"),
+            asyncio.create_task(every(CHECK_SECONDS, self.log_bound.check, "log bound"), name="log-bound"),
+        )
