@@ -76,8 +76,7 @@ from ticketing.attachments import AttachmentStore
 from ticketing.guesses import emergency_in
 from ticketing.imap_box import ImapMailbox
 from ticketing.mail_reader import MailReader
-from ticketing.mail_tls import server_tls
-from ticketing.mailbox import Mailbox, MailboxHandler
+from ticketing.mailbox import citizens_mailbox
 from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from ticketing.store import TicketFilter
 from ticketing.workflow import MAILBOX_CHANNELS, Ticket
@@ -158,17 +157,7 @@ class Controller:
         # mail (SMTP and IMAP) is read in a process of its own: a hostile mail cannot stall the event loop
         self.mail_reader = MailReader()
         self.desk.read_mail = self.mail_reader.read
-        self.mailbox = Mailbox(
-            settings.bind_host,
-            settings.smtp_port,
-            MailboxHandler(settings.mail_addresses, self.desk.take_in_email),
-            tls=server_tls(
-                settings.mail_tls_cert,
-                settings.mail_tls_key,
-                settings.home,
-                settings.mail_addresses[0].rpartition("@")[2] or "hotline",
-            ),
-        )
+        self.mailbox = citizens_mailbox(settings, self.desk.take_in_email)
         self.imap = (
             ImapMailbox(plans.imap, settings.imap_password, self.desk.take_in_email) if plans.imap else None
         )

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
 
+from kernel.runtime.config import Settings
 from ticketing.errors import TicketError
 from ticketing.mail_intake import MailRefused, sender_of
+from ticketing.mail_tls import server_tls
 
 log = logging.getLogger(__name__)
 # aiosmtpd logs each command at INFO with the client's addresses, and a port check as a session.
@@ -273,3 +275,12 @@ class Mailbox:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+
+
+def citizens_mailbox(settings: Settings, take_in: TakeIn) -> Mailbox:
+    """The deployment's receiver: its addresses, its port, STARTTLS with its certificate (or one made in its
+    home at the first start, named after the addresses' domain)."""
+    domain = settings.mail_addresses[0].rpartition("@")[2] or "hotline"
+    tls = server_tls(settings.mail_tls_cert, settings.mail_tls_key, settings.home, domain)
+    handler = MailboxHandler(settings.mail_addresses, take_in)
+    return Mailbox(settings.bind_host, settings.smtp_port, handler, tls=tls)
