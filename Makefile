@@ -20,7 +20,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
+	VENV=$(VENV) scripts/lint-layers
 	$(VENV)/bin/hotline lab build
 	$(VENV)/bin/pytest -q
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from acd.engine import AgentState
+from hotline.acd.engine import PHONE_NOTES, Agent, AgentState
 
 LOGGED_OUT, READY, RINGING, TALKING, WRAP_UP, BREAK = (
     AgentState.LOGGED_OUT,
@@ -95,3 +95,19 @@ CHART: tuple[Move, ...] = (
 
 def allows(before: AgentState, trigger: str, after: AgentState) -> bool:
     return any(before in m.before and m.trigger == trigger and m.after == after for m in CHART)
+
+
+def agent_view(agent: Agent) -> dict[str, object]:
+    """An agent's state as the web page and the wallboard show it."""
+    return {
+        "agent": agent.account,
+        "state": agent.state.value,
+        "break_reason": agent.break_reason,
+        "since": agent.since,
+        "call_id": agent.call_id,
+        "skills": agent.skills,
+        "calls": agent.calls,
+        "phone_free": agent.phone_free,
+        "phone": agent.phone.value,
+        "phone_note": PHONE_NOTES[agent.phone],
+    }

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from acd.engine import Strategy
-from acd.erlang import erlang_c
-from acd.simulator import Scenario, ScenarioError, load_scenario, simulate, single_skill
+from hotline.acd.engine import Strategy
+from hotline.acd.erlang import erlang_c
+from hotline.acd.simulator import Scenario, ScenarioError, load_scenario, simulate, single_skill
 
 
 def _patience(text: str) -> float | None:

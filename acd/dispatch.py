@@ -15,11 +15,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TypeVar
 
-from acd.chart import VIEW
-from acd.engine import Agent, AgentState, Changes, Engine, Offer, QueuedCall
-from acd.phones import PhoneChange, PhoneNews
-from acd.state_store import AcdStateStore
-from kernel.runtime.events import Publish
+from hotline.acd.chart import VIEW
+from hotline.acd.engine import Agent, AgentState, Changes, Engine, Offer, QueuedCall
+from hotline.acd.phones import PhoneChange, PhoneNews
+from hotline.acd.state_store import AcdStateStore
+from hotline.kernel.runtime.events import Publish
 
 log = logging.getLogger(__name__)
 StartCallback = Callable[[Offer], Awaitable[None]]

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from acd.engine import PhoneStatus
-from kernel.asterisk.channels import account_of
+from hotline.acd.engine import PhoneStatus
+from hotline.kernel.asterisk.channels import account_of
 
 
 class PhoneChange(StrEnum):

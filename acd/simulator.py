@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acd.engine import AgentState, Engine, Priority, QueuedCall, Settings, Strategy
+from hotline.acd.engine import AgentState, Engine, Priority, QueuedCall, Settings, Strategy
 
 
 class ScenarioError(ValueError):

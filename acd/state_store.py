@@ -17,7 +17,7 @@ import json
 
 from redis.asyncio import Redis
 
-from acd.engine import Changes, Engine, Settings
+from hotline.acd.engine import Changes, Engine, Settings
 
 AGENTS_HASH = "hotline:acd:agents"
 CALLS_HASH = "hotline:acd:calls"

@@ -1,1 +1,1 @@
-"""Agent and supervisor sessions, their phones and their states."""
+"""Seat administration: the agent table, profiles and skills, phones provisioned from it, fallback queue."""

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from agents.profiles import AgentProfile, ProfileError
-from agents.tables import AgentRow
-from kernel.asterisk.conf import sip_digest
-from kernel.runtime.db import writer
+from hotline.agents.profiles import AgentProfile, ProfileError
+from hotline.agents.tables import AgentRow
+from hotline.kernel.asterisk.conf import sip_digest
+from hotline.kernel.runtime.db import writer
 
 
 class AgentExists(ProfileError):

@@ -13,10 +13,10 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-from acd.chart import VIEW, Status
-from acd.engine import Agent, AgentState
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.runtime.backoff import backoff_delays
+from hotline.acd.chart import VIEW, Status
+from hotline.acd.engine import Agent, AgentState
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.runtime.backoff import backoff_delays
 
 log = logging.getLogger(__name__)
 

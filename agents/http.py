@@ -1,4 +1,4 @@
-"""The agents' routes: seats added and stopped, states changed, and each agent's own event socket.
+"""The agents' routes: seats added, changed and stopped; every agent's state; the floor's socket and queue.
 
 They share the ticket API's bearer tokens, roles, error shape and OpenAPI
 document. An agent changes only their own state and opens only their own
@@ -12,21 +12,19 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.dispatch import Dispatcher
-from acd.engine import BREAK_REASONS, AcdError, Agent
-from agents.commands import COMMANDS, agent_view, apply_agent_command
-from agents.dial_out import DialOut
-from agents.directory import AgentExists, AgentRecord
-from agents.profiles import NAME_FORBIDDEN, NAME_MAX, AgentProfile, ProfileError
-from agents.roster import NameTaken, Roster, UnknownAgent
-from kernel.api.errors import ApiError, invalid
-from kernel.api.identity import Role
-from kernel.api.routes import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route, one_of
-from kernel.api.web import HUB_KEY, stream_events
-from kernel.runtime.live import EVENTS_STREAM, agent_stream
+from hotline.acd.chart import agent_view
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AcdError, Agent
+from hotline.agents.directory import AgentExists, AgentRecord
+from hotline.agents.profiles import NAME_FORBIDDEN, NAME_MAX, AgentProfile, ProfileError
+from hotline.agents.roster import NameTaken, Roster, UnknownAgent
+from hotline.kernel.api.errors import ApiError, invalid
+from hotline.kernel.api.identity import Role
+from hotline.kernel.api.routes import MANAGERS, PLATFORM, USERS_KEY, ApiRequest, Route
+from hotline.kernel.api.web import HUB_KEY, stream_events
+from hotline.kernel.runtime.live import EVENTS_STREAM
 
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
-DIAL_OUT_KEY = web.AppKey("dial_out", DialOut)
 ROSTER_KEY = web.AppKey("roster", Roster)
 
 
@@ -97,50 +95,6 @@ def _record_view(record: AgentRecord, provisioned: bool) -> dict[str, Any]:
     return {**profile_view(record.profile), "provisioned": provisioned}
 
 
-def _own_seat(call: ApiRequest, account: str) -> None:
-    if call.actor.role == Role.AGENT and call.actor.name != account:
-        raise ApiError("forbidden", f"话务员只能操作自己的坐席（{call.actor.name}）", 403)
-
-
-async def change_agent(call: ApiRequest) -> dict[str, Any]:
-    account, command = call.match("account"), call.match("command")
-    if command not in COMMANDS:
-        raise ApiError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}", 404)
-    _own_seat(call, account)
-    reason = str(call.body.get("reason", "")) if isinstance(call.body, dict) else ""
-    try:
-        agent = await _dispatcher(call).step(
-            lambda engine, now: apply_agent_command(engine, account, command, reason, now)
-        )
-    except AcdError as error:
-        raise ApiError(
-            error.error_id, str(error), 404 if error.error_id == "unknown-agent" else 409
-        ) from None
-    return agent_view(agent)
-
-
-async def dial(call: ApiRequest) -> dict[str, Any]:
-    """The agent's phone rings first; the citizen is dialled once they answer."""
-    account = call.match("account")
-    _own_seat(call, account)
-    body = call.body if isinstance(call.body, dict) else {}
-    number, ticket = body.get("number"), body.get("ticket", "")
-    if not isinstance(number, str) or not number:
-        raise invalid("number", "必填，须为号码")
-    if not isinstance(ticket, str):
-        raise invalid("ticket", "须为工单编号")
-    return await call.request.app[DIAL_OUT_KEY].dial(account, number, ticket, call.actor)
-
-
-async def agent_events(call: ApiRequest) -> web.WebSocketResponse:
-    """The agent workspace's socket: their screen pops, their state and their calls, nobody else's."""
-    account = call.match("account")
-    _own_seat(call, account)
-    if not call.request.app[ROSTER_KEY].is_agent(account):
-        raise ApiError("unknown-agent", f"没有坐席 {account}", 404)
-    return await stream_events(call.request, agent_stream(account), call.actor.name)
-
-
 async def floor_events(call: ApiRequest) -> web.WebSocketResponse:
     """Every call and agent event of the floor, for supervisors: callers' numbers are on it."""
     return await stream_events(call.request, EVENTS_STREAM, call.actor.name)
@@ -186,45 +140,9 @@ _PROFILE_CHANGE = {
     "minProperties": 1,
     "properties": {**_PROFILE_FIELDS, "active": {"type": "boolean"}},
 }
-_REASON_BODY = {"type": "object", "properties": {"reason": {"type": "string", "enum": list(BREAK_REASONS)}}}
-
 AGENT_ROUTES = [
     Route("GET", "/api/agents", list_agents, PLATFORM, "坐席状态: every agent's state"),
     Route("GET", "/api/agents/{account}", show_agent, PLATFORM, "坐席状态: one agent"),
-    Route(
-        "POST",
-        "/api/agents/{account}/dial",
-        dial,
-        PLATFORM,
-        "坐席外呼 (回访): the agent's phone, then the citizen, shown as 12345, recorded, noted on the ticket",
-        {
-            "type": "object",
-            "properties": {
-                "number": {"type": "string", "pattern": "^[0-9]{3,20}$"},
-                "ticket": {"type": "string", "maxLength": 40},
-            },
-            "required": ["number"],
-        },
-        status=202,
-    ),
-    Route(
-        "POST",
-        "/api/agents/{account}/{command}",
-        change_agent,
-        PLATFORM,
-        "签入/签出/就绪/小休/话后处理: login, logout, ready, break (reason), wrap-up",
-        _REASON_BODY,
-        path_params={"command": one_of(COMMANDS)},
-    ),
-    Route(
-        "GET",
-        "/api/agents/{account}/events",
-        agent_events,
-        PLATFORM,
-        "坐席事件 (websocket): screen pops with the caller's history, the agent's state and calls;"
-        " ?access_token= for browsers, ?since= to replay",
-        websocket=True,
-    ),
     Route(
         "GET",
         "/api/events",
@@ -256,7 +174,6 @@ AGENT_ROUTES = [
 ]
 
 
-def add_agent_state(app: web.Application, dispatcher: Dispatcher, roster: Roster, dial_out: DialOut) -> None:
+def add_agent_state(app: web.Application, dispatcher: Dispatcher, roster: Roster) -> None:
     app[DISPATCHER_KEY] = dispatcher
     app[ROSTER_KEY] = roster
-    app[DIAL_OUT_KEY] = dial_out

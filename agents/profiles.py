@@ -11,7 +11,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from agents.skills import DEFAULT_SKILLS, SkillSpecError, checked_levels
+from hotline.agents.skills import DEFAULT_SKILLS, SkillSpecError, checked_levels
 
 ACCOUNT_PATTERN = re.compile(r"[1-9][0-9]{3,7}")
 # Each of these could end a field or a section in pjsip.conf or queues.conf, or start an expression.

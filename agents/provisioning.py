@@ -7,10 +7,10 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from agents.directory import AgentRecord
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.conf import Account
-from kernel.asterisk.reloads import ReloadedFiles
+from hotline.agents.directory import AgentRecord
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.conf import Account
+from hotline.kernel.asterisk.reloads import ReloadedFiles
 
 #: The files that name agents, and the modules that read them.
 AGENT_FILES = ("pjsip.conf", "queues.conf")

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable
 
-from acd.dispatch import Dispatcher
-from agents.directory import AgentDirectory, AgentRecord
-from agents.profiles import AgentProfile, ProfileError, changed_profile, new_profile
-from kernel.asterisk.ami import AmiError
+from hotline.acd.dispatch import Dispatcher
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.profiles import AgentProfile, ProfileError, changed_profile, new_profile
+from hotline.kernel.asterisk.ami import AmiError
 
 log = logging.getLogger(__name__)
 Provision = Callable[[Iterable[AgentRecord]], Awaitable[bool]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from trunks.numbers import MAIN_NUMBER
+from hotline.trunks.numbers import MAIN_NUMBER
 
 DEFAULT_SKILLS = {MAIN_NUMBER: 5}
 

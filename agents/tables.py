@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.runtime.db import Base, Document, Moment
+from hotline.kernel.runtime.db import Base, Document, Moment
 
 
 class AgentRow(Base):

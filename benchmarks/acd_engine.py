@@ -14,7 +14,7 @@ import random
 import statistics
 import time
 
-from acd.engine import Agent, Engine, Priority, QueuedCall
+from hotline.acd.engine import Agent, Engine, Priority, QueuedCall
 
 SKILLS = ("general", "12315", "12333", "elderly")
 

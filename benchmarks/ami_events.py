@@ -12,7 +12,7 @@ import time
 
 from panoramisk.ami_protocol import AMIProtocol
 
-from kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.ami import AmiClient
 
 EVENTS = 50_000
 CHUNK = 4096

@@ -26,12 +26,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.databases import add_database_choice, run_on, timed
+from hotline.kernel.runtime.db import create_engine
+from hotline.reports.book import RecordBook
+from hotline.reports.figures import GroupBy, buckets
+from hotline.reports.store import RecordStore
+from hotline.reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
 from hotline.schema import bring_up_to_date
-from kernel.runtime.db import create_engine
-from reports.book import RecordBook
-from reports.figures import GroupBy, buckets
-from reports.store import RecordStore
-from reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
 
 ZONE = ZoneInfo("Asia/Shanghai")
 YEAR = date(2026, 1, 1), date(2026, 12, 31)

@@ -28,7 +28,7 @@ async def postgres_database(name: str) -> AsyncIterator[str]:
     """A new database on the benchmarks' own PostgreSQL server (started if needed); dropped afterwards."""
     import asyncpg
 
-    from lab.postgres import PostgresServer
+    from hotline.lab.postgres import PostgresServer
 
     server = PostgresServer(PG_DIR, PG_PORT)
     started = server.start()

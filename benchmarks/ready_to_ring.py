@@ -23,13 +23,13 @@ from pathlib import Path
 
 import aiohttp
 
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.channels import account_of
-from kernel.runtime.config import Settings, load_settings
-from lab.caller import CallPlan, place_call
-from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, api_token
-from lab.lab import Lab
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.channels import account_of
+from hotline.kernel.runtime.config import Settings, load_settings
+from hotline.lab.caller import CallPlan, place_call
+from hotline.lab.chroot import chroot_path
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.lab.lab import Lab
 
 REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / "var" / "bench-lab"

@@ -27,12 +27,12 @@ from redis import Redis as SyncRedis
 
 from benchmarks.databases import postgres_database
 from benchmarks.ready_to_ring import BENCH_ENV, session
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.runtime.config import load_settings
-from lab.caller import CallError, CallPlan, Dialler
-from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, api_token
-from lab.lab import Lab
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.runtime.config import load_settings
+from hotline.lab.caller import CallError, CallPlan, Dialler
+from hotline.lab.chroot import chroot_path
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.lab.lab import Lab
 
 SOAK_ENV = {**BENCH_ENV, "HOTLINE_WRAP_UP_SECONDS": "2", "HOTLINE_FALLBACK_QUEUE_SECONDS": "300"}
 LAB_MENU = Path(__file__).resolve().parents[1] / "lab" / "menu.toml"

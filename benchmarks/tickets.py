@@ -29,15 +29,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from benchmarks.databases import add_database_choice, run_on, timed
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from kernel.api.identity import Actor, Role
-from kernel.runtime.db import create_engine
-from ticketing.kpi import Period
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from ticketing.store import row_values
-from ticketing.tables import AuditRow, TicketRow
-from ticketing.workflow import Ticket
+from hotline.ticketing.kpi import Period
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import row_values
+from hotline.ticketing.tables import AuditRow, TicketRow
+from hotline.ticketing.workflow import Ticket
 
 TZ = ZoneInfo("Asia/Shanghai")
 AGENT = Actor("bench-agent", Role.AGENT)

@@ -20,14 +20,14 @@ import time
 import aiohttp
 
 from benchmarks.ready_to_ring import BENCH_ENV, HOME, describe, session
-from calls.targets import TRANSFER_CONTEXT
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.channels import account_of
-from kernel.runtime.config import Settings, load_settings
-from lab.caller import CallPlan, Dialler
-from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, api_token
-from lab.lab import Lab
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.channels import account_of
+from hotline.kernel.runtime.config import Settings, load_settings
+from hotline.lab.caller import CallPlan, Dialler
+from hotline.lab.chroot import chroot_path
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.lab.lab import Lab
+from hotline.transfers.targets import TRANSFER_CONTEXT
 
 DEPARTMENT = "12315"
 AGENT = "1001"

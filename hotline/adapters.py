@@ -12,9 +12,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.asterisk.ami import AmiClient
-from kernel.runtime.config import Settings
-from kernel.runtime.db import create_engine
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.runtime.config import Settings
+from hotline.kernel.runtime.db import create_engine
 
 #: The event hub's one reader, plus replays (``?since=``) waiting their turn for the rest.
 WEB_REDIS_CONNECTIONS = 4

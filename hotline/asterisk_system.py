@@ -15,20 +15,20 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from agents.directory import AgentDirectory, AgentRecord
-from agents.provisioning import endpoint_accounts
-from agents.tables import AgentRow
-from calls.targets import EMERGENCY_NUMBERS, HANDBACK_EVENT, HANDBACK_PREFIX
+from hotline import asterisk_conf
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.provisioning import endpoint_accounts
+from hotline.agents.tables import AgentRow
+from hotline.kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
+from hotline.kernel.runtime.config import VOICEMAIL_BOX, Settings
+from hotline.kernel.runtime.db import create_engine
 from hotline.plans import carrier_trunks
-from kernel.asterisk.conf import SIP_REALM, Account, render_tree, sip_digest
-from kernel.runtime.config import VOICEMAIL_BOX, Settings
-from kernel.runtime.db import create_engine
-from trunks.dialling import DiallingPlan
-from trunks.numbers import parse_lines, parse_number_map
+from hotline.transfers.targets import EMERGENCY_NUMBERS, HANDBACK_EVENT, HANDBACK_PREFIX
+from hotline.trunks.dialling import DiallingPlan
+from hotline.trunks.numbers import parse_lines, parse_number_map
 
 log = logging.getLogger(__name__)
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CONF_DIR = REPO_ROOT / "asterisk-conf"
+CONF_DIR = Path(asterisk_conf.__file__).parent
 # Files that describe an Asterisk process rather than the contact centre:
 # the lab's other instance reuses them.
 INSTANCE_FILES = (

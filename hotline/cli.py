@@ -17,25 +17,24 @@ from pathlib import Path
 
 from aiohttp import web
 
-from acd.cli import add_simulate_command, run_simulate
-from agents.http import AGENT_ROUTES, add_agent_state
-from calls.http import CALL_ROUTES, add_calls
+from hotline.acd.cli import add_simulate_command, run_simulate
+from hotline.agents.http import AGENT_ROUTES, add_agent_state
 from hotline.asterisk_system import agents_at_start, render_system
 from hotline.controller import Controller
+from hotline.ivr.menu import load_menu
+from hotline.ivr.prompts import prompt_path, prompt_texts, synthesize
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import create_app
+from hotline.kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
+from hotline.kernel.runtime.logs import setup_logging
+from hotline.kernel.runtime.stopping import STEP_SECONDS, bounded
+from hotline.notices.http import NOTICE_ROUTES, add_notices
+from hotline.recordings.http import RECORDING_ROUTES, add_recordings
+from hotline.reports.http import REPORT_ROUTES, add_reports
 from hotline.schema import open_store
-from ivr.menu import load_menu
-from ivr.prompts import prompt_path, prompt_texts, synthesize
-from kernel.api.users import Users
-from kernel.api.web import create_app
-from kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
-from kernel.runtime.logs import setup_logging
-from kernel.runtime.stopping import STEP_SECONDS, bounded
-from notices.http import NOTICE_ROUTES, add_notices
-from recordings.cli import add_stt_commands, run_stt
-from recordings.http import RECORDING_ROUTES, add_recordings
-from reports.http import REPORT_ROUTES, add_reports
-from supervision.http import SUPERVISION_ROUTES, add_supervision
-from ticketing.cli import (
+from hotline.speech.cli import add_stt_commands, run_stt
+from hotline.supervision.http import SUPERVISION_ROUTES, add_supervision
+from hotline.ticketing.cli import (
     OpenStore,
     add_policy_commands,
     add_ticket_commands,
@@ -44,10 +43,12 @@ from ticketing.cli import (
     stored_calendar,
     with_desk,
 )
-from ticketing.errors import TicketError
-from ticketing.http import add_ticket_routes
-from ticketing.policy import PolicyError, load_policy
-from ticketing.service import TicketDesk
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.http import add_ticket_routes
+from hotline.ticketing.policy import PolicyError, load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.transfers.http import CALL_ROUTES, add_calls
+from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
 
 #: How long a stopping controller waits for requests still in flight.
 SHUTDOWN_SECONDS = 3.0
@@ -114,7 +115,8 @@ async def serve(settings: Settings, on_serving: Callable[[Controller], None] | N
     try:
         await controller.start()
         app = create_app(controller.health, controller.hub)
-        add_agent_state(app, controller.dispatcher, controller.roster, controller.dial_out)
+        add_agent_state(app, controller.dispatcher, controller.roster)
+        add_workspace(app, controller.dispatcher, controller.dial_out, controller.roster.is_agent)
         add_supervision(app, controller.monitors, controller.messenger)
         add_calls(app, controller.calls)
         add_reports(app, controller.records)
@@ -132,6 +134,7 @@ async def serve(settings: Settings, on_serving: Callable[[Controller], None] | N
             settings.platform_id,
             settings.webhook_secret,
             [
+                *WORKSPACE_ROUTES,
                 *AGENT_ROUTES,
                 *CALL_ROUTES,
                 *SUPERVISION_ROUTES,

@@ -22,68 +22,68 @@ from pathlib import Path
 
 from panoramisk.message import Message
 
-from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Engine
-from acd.phones import phone_news
-from acd.state_store import AcdStateStore
-from agents.dial_out import DialOut
-from agents.directory import AgentDirectory, AgentRecord
-from agents.fallback_queue import FallbackQueue
-from agents.phone import run_dial_code, run_feature_code
-from agents.profiles import AgentProfile
-from agents.provisioning import Provisioner
-from agents.roster import Roster
-from agents.screen_pop import ScreenPops
-from calls.control import CallControl
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AgentState, Engine
+from hotline.acd.phones import phone_news
+from hotline.acd.state_store import AcdStateStore
 from hotline.adapters import Adapters
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.fallback_queue import FallbackQueue
+from hotline.agents.profiles import AgentProfile
+from hotline.agents.provisioning import Provisioner
+from hotline.agents.roster import Roster
 from hotline.asterisk_system import render_system
+from hotline.ivr.callbacks import Callbacks
+from hotline.ivr.callers import CallerDay
+from hotline.ivr.flows import IvrServices, answer_hotline
+from hotline.ivr.handback import Handback
+from hotline.ivr.voicemail import VoicemailBox
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.users import Users
+from hotline.kernel.asterisk.ami import AmiError, AmiLoginFailed
+from hotline.kernel.asterisk.audiosocket import AudioSocketServer, ChannelTaps
+from hotline.kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
+from hotline.kernel.asterisk.conf import sip_digest
+from hotline.kernel.asterisk.fastagi import AgiSession, FastAgiServer
+from hotline.kernel.asterisk.refusals import Refusal
+from hotline.kernel.runtime.backoff import backoff_delays
+from hotline.kernel.runtime.config import Settings, listen_or_fail
+from hotline.kernel.runtime.db import ping
+from hotline.kernel.runtime.events import UncataloguedEvent
+from hotline.kernel.runtime.live import LiveState
+from hotline.kernel.runtime.rounds import every
+from hotline.kernel.runtime.stopping import bounded
+from hotline.notices.files import NoticeFiles
+from hotline.notices.outbox import Outbox
+from hotline.notices.rules import Medium
+from hotline.notices.senders import FindFile, MailSender, Sender, SmsGateway
+from hotline.notices.service import Digest, Notices
 from hotline.plans import Plans
+from hotline.recordings.shelf import RecordingShelf
+from hotline.reports.book import RecordBook
+from hotline.reports.store import RecordStore
 from hotline.schema import bring_up_to_date
-from ivr.callbacks import Callbacks
-from ivr.callers import CallerDay
-from ivr.flows import IvrServices, answer_hotline
-from ivr.handback import Handback
-from ivr.voicemail import VoicemailBox
-from kernel.api.hub import EventHub
-from kernel.api.users import Users
-from kernel.asterisk.ami import AmiError, AmiLoginFailed
-from kernel.asterisk.audiosocket import AudioSocketServer, ChannelTaps
-from kernel.asterisk.channels import GONE_WHILE_AWAY, CallTracker, account_of
-from kernel.asterisk.conf import sip_digest
-from kernel.asterisk.fastagi import AgiSession, FastAgiServer
-from kernel.asterisk.refusals import Refusal
-from kernel.runtime.backoff import backoff_delays
-from kernel.runtime.config import Settings, listen_or_fail
-from kernel.runtime.db import ping
-from kernel.runtime.events import UncataloguedEvent
-from kernel.runtime.live import LiveState
-from kernel.runtime.rounds import every
-from kernel.runtime.stopping import bounded
-from notices.files import NoticeFiles
-from notices.outbox import Outbox
-from notices.rules import Medium
-from notices.senders import FindFile, MailSender, Sender, SmsGateway
-from notices.service import Digest, Notices
-from recordings.shelf import RecordingShelf
-from recordings.speech import VoskWorkers
-from recordings.transcripts import Transcripts
-from reports.book import RecordBook
-from reports.store import RecordStore
-from supervision.log import MonitorLog
-from supervision.messages import Messenger
-from supervision.monitors import Monitors
-from ticketing.attachments import AttachmentStore
-from ticketing.guesses import emergency_in
-from ticketing.imap_box import ImapMailbox
-from ticketing.mail_reader import MailReader
-from ticketing.mailbox import citizens_mailbox
-from ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.workflow import MAILBOX_CHANNELS, Ticket
-from trunks.acl import BANS_FILE
-from trunks.dialling import OutboundGuard
-from trunks.edge import SipEdge
-from trunks.status import TrunkWatch
+from hotline.speech.transcripts import Transcripts
+from hotline.speech.workers import VoskWorkers
+from hotline.supervision.log import MonitorLog
+from hotline.supervision.messages import Messenger
+from hotline.supervision.monitors import Monitors
+from hotline.ticketing.attachments import AttachmentStore
+from hotline.ticketing.guesses import emergency_in
+from hotline.ticketing.imap_box import ImapMailbox
+from hotline.ticketing.mail_reader import MailReader
+from hotline.ticketing.mailbox import citizens_mailbox
+from hotline.ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
+from hotline.ticketing.store import TicketFilter
+from hotline.ticketing.workflow import MAILBOX_CHANNELS, Ticket
+from hotline.transfers.control import CallControl
+from hotline.trunks.acl import BANS_FILE
+from hotline.trunks.dialling import OutboundGuard
+from hotline.trunks.edge import SipEdge
+from hotline.trunks.status import TrunkWatch
+from hotline.workspace.dial_out import DialOut
+from hotline.workspace.phone import run_dial_code, run_feature_code
+from hotline.workspace.screen_pop import ScreenPops
 
 log = logging.getLogger(__name__)
 #: How often the rounds come: notices follow the tickets within seconds; a voicemail becomes a ticket

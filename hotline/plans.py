@@ -7,18 +7,18 @@ import dataclasses
 from datetime import time
 from pathlib import Path
 
-from acd.engine import Settings as AcdSettings
-from acd.engine import Strategy
-from agents.skills import SkillSpecError, parse_agent_skills
-from ivr.menu import Menu, MenuError, load_menu
-from kernel.runtime.config import ConfigError, Settings
-from ticketing.calendar import CalendarError, parse_clock
-from ticketing.guesses import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
-from ticketing.imap_box import ImapAccount, ImapUrlError
-from ticketing.policy import Policy, PolicyError, load_policy
-from trunks.carriers import Trunk, TrunkSpecError, parse_trunks
-from trunks.dialling import DiallingPlan, DiallingPlanError
-from trunks.numbers import Line, LineSpecError, MappedNumber, parse_lines, parse_number_map
+from hotline.acd.engine import Settings as AcdSettings
+from hotline.acd.engine import Strategy
+from hotline.agents.skills import SkillSpecError, parse_agent_skills
+from hotline.ivr.menu import Menu, MenuError, load_menu
+from hotline.kernel.runtime.config import ConfigError, Settings
+from hotline.ticketing.calendar import CalendarError, parse_clock
+from hotline.ticketing.guesses import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
+from hotline.ticketing.imap_box import ImapAccount, ImapUrlError
+from hotline.ticketing.policy import Policy, PolicyError, load_policy
+from hotline.trunks.carriers import Trunk, TrunkSpecError, parse_trunks
+from hotline.trunks.dialling import DiallingPlan, DiallingPlanError
+from hotline.trunks.numbers import Line, LineSpecError, MappedNumber, parse_lines, parse_number_map
 
 
 @dataclasses.dataclass(frozen=True)

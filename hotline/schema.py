@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.runtime.db import create_engine, migrate
+from hotline.kernel.runtime.db import create_engine, migrate
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

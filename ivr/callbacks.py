@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 
-from acd.dispatch import Dispatcher
-from acd.engine import Offer
-from ivr.flows import ScreenPop
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.runtime.events import Publish
-from trunks.dialling import OutboundGuard
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import Offer
+from hotline.ivr.flows import ScreenPop
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.runtime.events import Publish
+from hotline.trunks.dialling import OutboundGuard
 
 log = logging.getLogger(__name__)
 

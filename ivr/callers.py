@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from ticketing.service import TicketDesk
+from hotline.ticketing.service import TicketDesk
 
 #: Records one call of a number on a day and returns how many that number made that day.
 NoteCall = Callable[[str, dict[str, object], str], Awaitable[int]]

@@ -20,18 +20,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from acd.dispatch import Dispatcher
-from acd.engine import Offer, Priority, QueuedCall
-from ivr.handback import Handback, Handbacks
-from ivr.menu import KEYS as ALL_KEYS
-from ivr.menu import Menu, QueueRoute
-from ivr.prompts import position_prompts, prompt_path
-from kernel.asterisk.fastagi import AgiHangup, AgiSession
-from kernel.runtime.events import Publish
-from recordings.files import intake_path, mixmonitor_argument
-from recordings.transcripts import Description
-from ticketing.vocabulary import Satisfaction
-from trunks.dialling import OutboundGuard
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import Offer, Priority, QueuedCall
+from hotline.ivr.handback import Handback, Handbacks
+from hotline.ivr.menu import KEYS as ALL_KEYS
+from hotline.ivr.menu import Menu, QueueRoute
+from hotline.ivr.prompts import position_prompts, prompt_path
+from hotline.kernel.asterisk.fastagi import AgiHangup, AgiSession
+from hotline.kernel.runtime.events import Publish
+from hotline.recordings.files import intake_path, mixmonitor_argument
+from hotline.speech.transcripts import Description
+from hotline.ticketing.vocabulary import Satisfaction
+from hotline.trunks.dialling import OutboundGuard
 
 ScreenPop = Callable[[Offer, dict[str, object]], Awaitable[None]]
 CountCall = Callable[[dict[str, object]], Awaitable[int]]

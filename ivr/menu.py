@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from acd.engine import Priority
-from trunks.numbers import MAIN_NUMBER
+from hotline.acd.engine import Priority
+from hotline.trunks.numbers import MAIN_NUMBER
 
 MENUS_DIR = Path(__file__).parent / "menus"
 KEYS = "0123456789*#"

@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Callable
 
-from ivr.menu import Menu
+from hotline.ivr.menu import Menu
 
 FIXED_PROMPTS: dict[str, str] = {
     "describe": "请在提示音后简要说明您的诉求，说完请按井号键。",

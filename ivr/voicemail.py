@@ -36,10 +36,10 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from recordings.shelf import RecordingShelf
-from ticketing.service import TicketDesk
-from ticketing.vocabulary import Channel
-from ticketing.workflow import PHONE
+from hotline.recordings.shelf import RecordingShelf
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.vocabulary import Channel
+from hotline.ticketing.workflow import PHONE
 
 log = logging.getLogger(__name__)
 VIA = "voicemail"

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from panoramisk.message import Message
 
-from ivr.prompts import speech_name
-from kernel.asterisk.ami import AmiClient
-from lab.lab import Lab
+from hotline.ivr.prompts import speech_name
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.lab.lab import Lab
 
 VALID_KEYS = set("0123456789*#ABCDabcdw")
 

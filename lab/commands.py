@@ -16,10 +16,10 @@ from typing import Any
 
 from hotline.cli import serve
 from hotline.controller import Controller
-from kernel.runtime.config import Settings, config_file_path
-from lab.caller import CallError, CallPlan, PlacedCall, call_and_hold
-from lab.chroot import ChrootError, ensure_chroot, is_ready
-from lab.lab import Lab, LabError
+from hotline.kernel.runtime.config import Settings, config_file_path
+from hotline.lab.caller import CallError, CallPlan, PlacedCall, call_and_hold
+from hotline.lab.chroot import ChrootError, ensure_chroot, is_ready
+from hotline.lab.lab import Lab, LabError
 
 #: The README's first call, word for word: a supervisor's token, the lab's phone 1001 signed in and ready
 #: (nobody is on a fresh start, and the call would go to voicemail), then the call (tests hold them alike).

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from kernel.runtime.config import Settings
+from hotline.kernel.runtime.config import Settings
 
 
 class ControllerProcess:

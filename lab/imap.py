@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.lab import wait_for_port
-from lab.processes import ManagedProcess
+from hotline.lab.lab import wait_for_port
+from hotline.lab.processes import ManagedProcess
 
 #: The chroot's unprivileged user owns the mail (Dovecot refuses to serve mail as root).
 MAIL_UID = MAIL_GID = 65534

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.processes import ManagedProcess
+from hotline.lab.processes import ManagedProcess
 
 SUBDIRS = ("etc", "lib", "keys", "spool", "run", "log", "cache", "recordings", "sounds/hotline")
 #: Asterisk's files are its group's alone, as the rendered configuration is: its log names callers and

@@ -10,16 +10,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, agents_at_start, render_system
+from hotline.ivr.menu import load_menu
+from hotline.ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
+from hotline.kernel.asterisk.conf import render_tree
+from hotline.kernel.runtime.config import Settings
+from hotline.lab.chroot import chroot_path, ensure_chroot, is_ready
+from hotline.lab.instances import AsteriskInstance, InstanceError, run_in_chroot
+from hotline.lab.network import clear_silences
+from hotline.lab.ports import Port, describe_holders, holders, is_free, is_listening
+from hotline.lab.processes import ManagedProcess
 from hotline.plans import carrier_trunks
-from ivr.menu import load_menu
-from ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
-from kernel.asterisk.conf import render_tree
-from kernel.runtime.config import Settings
-from lab.chroot import chroot_path, ensure_chroot, is_ready
-from lab.instances import AsteriskInstance, InstanceError, run_in_chroot
-from lab.network import clear_silences
-from lab.ports import Port, describe_holders, holders, is_free, is_listening
-from lab.processes import ManagedProcess
 
 PSTN_DIR = Path(__file__).resolve().parent / "pstn"
 HOTLINES = ("12315", "12333", "12329", "110", "119", "120")

@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.processes import ManagedProcess
+from hotline.lab.processes import ManagedProcess
 
 CONFIG = """\
 poll_method\tepoll

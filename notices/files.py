@@ -6,9 +6,9 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from recordings.access import REASON_LIMIT
-from recordings.shelf import RecordingShelf
-from ticketing.attachments import AttachmentStore
+from hotline.recordings.access import REASON_LIMIT
+from hotline.recordings.shelf import RecordingShelf
+from hotline.ticketing.attachments import AttachmentStore
 
 
 class NoticeFiles:

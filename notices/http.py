@@ -6,10 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, one_of, whole, whole_number
-from notices.outbox import FAILED, PENDING, SENT, Outbox
-from ticketing.http import DESK_KEY
+from hotline.kernel.api.errors import invalid
+from hotline.kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, one_of, whole, whole_number
+from hotline.notices.outbox import FAILED, PENDING, SENT, Outbox
+from hotline.ticketing.http import DESK_KEY
 
 OUTBOX_KEY = web.AppKey("notice_outbox", Outbox)
 STATES = (PENDING, SENT, FAILED)

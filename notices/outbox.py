@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from kernel.runtime.db import writer
-from notices.rules import Medium, Notice
-from notices.tables import NoticeCursorRow, NoticeRow
+from hotline.kernel.runtime.db import writer
+from hotline.notices.rules import Medium, Notice
+from hotline.notices.tables import NoticeCursorRow, NoticeRow
 
 CURSOR = "ticket-events"
 PENDING, SENT, FAILED = "pending", "sent", "failed"

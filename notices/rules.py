@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
-from ivr.voicemail import VIA as VOICEMAIL
-from ticketing.vocabulary import Channel as TicketChannel
-from ticketing.webhooks import GATEWAY_SUFFIX
-from ticketing.workflow import Event, Ticket
+from hotline.ivr.voicemail import VIA as VOICEMAIL
+from hotline.ticketing.vocabulary import Channel as TicketChannel
+from hotline.ticketing.webhooks import GATEWAY_SUFFIX
+from hotline.ticketing.workflow import Event, Ticket
 
 MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 SMS_SIGNATURE = "【12345】"

@@ -24,8 +24,8 @@ import aiohttp
 import aiosmtplib
 from yarl import URL
 
-from notices.rules import Notice
-from ticketing.webhooks import sign
+from hotline.notices.rules import Notice
+from hotline.ticketing.webhooks import sign
 
 SMTP_TIMEOUT = 30.0
 GATEWAY_TIMEOUT = 15.0

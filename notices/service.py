@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from notices.outbox import Outbox
-from notices.rules import ACKNOWLEDGED, Contacts, Medium, Notice, night_digest, notices_for
-from notices.senders import Sender, Undeliverable
-from ticketing.workflow import Event, Ticket
+from hotline.notices.outbox import Outbox
+from hotline.notices.rules import ACKNOWLEDGED, Contacts, Medium, Notice, night_digest, notices_for
+from hotline.notices.senders import Sender, Undeliverable
+from hotline.ticketing.workflow import Event, Ticket
 
 log = logging.getLogger(__name__)
 EventsAfter = Callable[[int, int], Awaitable[list[tuple[int, str, Event]]]]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.runtime.db import Base, Document, Moment
+from hotline.kernel.runtime.db import Base, Document, Moment
 
 
 class NoticeRow(Base):

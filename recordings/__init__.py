@@ -1,1 +1,1 @@
-"""Call recordings: where files go, how loud they are, and (later) their transcripts."""
+"""Call recordings: the register, where files go, retention, role-checked and audited access."""

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kernel.api.identity import Actor, Role
+from hotline.kernel.api.identity import Actor, Role
 
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.QUALITY, Role.ADMIN})
 #: What the trail keeps of why (its column's width).

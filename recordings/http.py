@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from kernel.api.errors import ApiError, invalid, not_found
-from kernel.api.identity import Actor, Role
-from kernel.api.routes import (
+from hotline.kernel.api.errors import ApiError, invalid, not_found
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.api.routes import (
     EVERYONE,
     MANAGERS,
     PLATFORM,
@@ -24,7 +24,7 @@ from kernel.api.routes import (
     whole,
     whole_number,
 )
-from recordings.access import (
+from hotline.recordings.access import (
     REASON_LIMIT,
     REASON_MAX,
     REVIEWERS,
@@ -36,7 +36,7 @@ from recordings.access import (
     may_list,
     search_reason,
 )
-from recordings.shelf import RecordingShelf, UnknownUnit
+from hotline.recordings.shelf import RecordingShelf, UnknownUnit
 
 #: The calls a ticket was taken on, as this person may see the ticket (the root asks the ticket desk).
 CallsOfTicket = Callable[[str, Actor], Awaitable[list[str]]]

@@ -25,14 +25,14 @@ from typing import Any
 from sqlalchemy import column, delete, select, table, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from kernel.api.identity import Role
-from kernel.api.users import UNITS
-from kernel.runtime.db import writer
-from kernel.runtime.events import Publish
-from recordings.access import Heard, snippets
-from recordings.files import conversation_path, duration_seconds, intake_path, kept_path, track_path
-from recordings.speech import Recognizer
-from recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow, RecordingTextRow
+from hotline.kernel.api.identity import Role
+from hotline.kernel.api.users import UNITS
+from hotline.kernel.runtime.db import writer
+from hotline.kernel.runtime.events import Publish
+from hotline.recordings.access import Heard, snippets
+from hotline.recordings.files import conversation_path, duration_seconds, intake_path, kept_path, track_path
+from hotline.recordings.tables import RecordingAccessRow, RecordingGrantRow, RecordingRow, RecordingTextRow
+from hotline.speech.workers import Recognizer
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.runtime.db import Base, Moment
+from hotline.kernel.runtime.db import Base, Moment
 
 
 class RecordingRow(Base):

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime, tzinfo
 
-from kernel.runtime.backoff import backoff_delays
-from kernel.runtime.events import Publish
-from reports.figures import (
+from hotline.kernel.runtime.backoff import backoff_delays
+from hotline.kernel.runtime.events import Publish
+from hotline.reports.figures import (
     ANSWER_RATE_TARGET,
     NO_SUMS,
     AgentTime,
@@ -29,8 +29,8 @@ from reports.figures import (
     half_hours,
     moment,
 )
-from reports.records import CallRecord, Change, Recorder, day_call
-from reports.store import RecordStore
+from hotline.reports.records import CallRecord, Change, Recorder, day_call
+from hotline.reports.store import RecordStore
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, ApiRequest, Route, day, one_of, whole, whole_number
-from reports.book import RecordBook
-from reports.figures import GroupBy, to_csv
+from hotline.kernel.api.errors import invalid
+from hotline.kernel.api.routes import MANAGERS, ApiRequest, Route, day, one_of, whole, whole_number
+from hotline.reports.book import RecordBook
+from hotline.reports.figures import GroupBy, to_csv
 
 BOOK_KEY = web.AppKey("record_book", RecordBook)
 LONGEST_SPAN_DAYS = 3 * 366

@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from reports.figures import DayCall
+from hotline.reports.figures import DayCall
 
 #: How many ended calls are remembered against late events (hours of a busy centre's calls).
 ENDED_KEPT = 20_000

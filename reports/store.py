@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from kernel.runtime.db import writer
-from reports.figures import (
+from hotline.kernel.runtime.db import writer
+from hotline.reports.figures import (
     ANSWER_WITHIN_SECONDS,
     SATISFIED_RATINGS,
     SHORT_ABANDON_SECONDS,
@@ -26,7 +26,7 @@ from reports.figures import (
     buckets,
     moment,
 )
-from reports.records import (
+from hotline.reports.records import (
     CallbackMade,
     CallRecord,
     Change,
@@ -38,7 +38,7 @@ from reports.records import (
     WrapUpEnded,
     disposition,
 )
-from reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
+from hotline.reports.tables import AgentIntervalRow, CallLegRow, CallRecordRow
 
 R, L, A = CallRecordRow, CallLegRow, AgentIntervalRow
 

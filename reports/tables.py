@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.runtime.db import Base, Moment
+from hotline.kernel.runtime.db import Base, Moment
 
 
 class CallRecordRow(Base):

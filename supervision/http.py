@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from kernel.api.errors import invalid
-from kernel.api.routes import MANAGERS, SAID, ApiRequest, Param, Route, text
-from supervision.messages import EVERYONE, TEXT_MAX, Messenger
-from supervision.monitors import Monitors
-from supervision.spying import MonitorMode
+from hotline.kernel.api.errors import invalid
+from hotline.kernel.api.routes import MANAGERS, SAID, ApiRequest, Param, Route, text
+from hotline.supervision.messages import EVERYONE, TEXT_MAX, Messenger
+from hotline.supervision.monitors import Monitors
+from hotline.supervision.spying import MonitorMode
 
 MONITORS_KEY = web.AppKey("monitors", Monitors)
 MESSENGER_KEY = web.AppKey("messenger", Messenger)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from kernel.runtime.db import writer
-from supervision.tables import MonitorLogRow
+from hotline.kernel.runtime.db import writer
+from hotline.supervision.tables import MonitorLogRow
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
-from kernel.api.errors import ApiError, invalid
-from kernel.api.identity import Actor
-from kernel.runtime.events import Publish
+from hotline.kernel.api.errors import ApiError, invalid
+from hotline.kernel.api.identity import Actor
+from hotline.kernel.runtime.events import Publish
 
 TEXT_MAX = 200
 EVERYONE = "all"

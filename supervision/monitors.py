@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.asterisk.channels import LiveCall
-from kernel.runtime.events import Publish
-from supervision.log import LogEntry, MonitorLog
-from supervision.spying import MODE_KEY, MODE_OF_KEY, MonitorMode, chanspy_options
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.asterisk.channels import LiveCall
+from hotline.kernel.runtime.events import Publish
+from hotline.supervision.log import LogEntry, MonitorLog
+from hotline.supervision.spying import MODE_KEY, MODE_OF_KEY, MonitorMode, chanspy_options
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ the phone's channel receive that key.
 
 from __future__ import annotations
 
-from kernel.api.identity import Labelled
+from hotline.kernel.api.identity import Labelled
 
 
 class MonitorMode(Labelled):

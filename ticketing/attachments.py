@@ -20,7 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import unquote
 
-from ticketing.errors import TicketError, invalid
+from hotline.ticketing.errors import TicketError, invalid
 
 MAX_BYTES = 20 * 1024 * 1024
 NAME_LIMIT = 120

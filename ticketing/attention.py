@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ticketing.calendar import WorkCalendar
-from ticketing.policy import Attention
-from ticketing.workflow import CLOSED, OPEN_AT_UNIT, Ticket
+from hotline.ticketing.calendar import WorkCalendar
+from hotline.ticketing.policy import Attention
+from hotline.ticketing.workflow import CLOSED, OPEN_AT_UNIT, Ticket
 
 
 @dataclass(frozen=True)

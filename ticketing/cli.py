@@ -15,17 +15,24 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.api.identity import Actor, Role
-from ticketing import kpi
-from ticketing.calendar import Deadline, WorkCalendar, package_calendar
-from ticketing.errors import TicketError
-from ticketing.exchange import to_exchange
-from ticketing.guesses import PHONE
-from ticketing.policy import DeadlinePlan, Policy, PolicyError, load_policy, plan_deadlines, preset_names
-from ticketing.privacy import mask_email, mask_phone
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.vocabulary import Status, TicketType
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing import kpi
+from hotline.ticketing.calendar import Deadline, WorkCalendar, package_calendar
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.exchange import to_exchange
+from hotline.ticketing.guesses import PHONE
+from hotline.ticketing.policy import (
+    DeadlinePlan,
+    Policy,
+    PolicyError,
+    load_policy,
+    plan_deadlines,
+    preset_names,
+)
+from hotline.ticketing.privacy import mask_email, mask_phone
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
+from hotline.ticketing.vocabulary import Status, TicketType
 
 #: Whoever has a shell on the server is its administrator.
 CLI_ACTOR = Actor("cli", Role.ADMIN)

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from kernel.runtime.db import writer
-from ticketing.errors import TicketError, invalid, not_found
-from ticketing.tables import CategoryRow, RegionRow, RoutingRow, UnitRow
+from hotline.kernel.runtime.db import writer
+from hotline.ticketing.errors import TicketError, invalid, not_found
+from hotline.ticketing.tables import CategoryRow, RegionRow, RoutingRow, UnitRow
 
 SEED_FILE = Path(__file__).with_name("seed") / "directory.json"
 T = TypeVar("T", CategoryRow, RegionRow)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ticketing.errors import invalid
-from ticketing.workflow import Event
+from hotline.ticketing.errors import invalid
+from hotline.ticketing.workflow import Event
 
 TICKET_FORMAT = "hotline.ticket/1"
 RESULT_FORMAT = "hotline.result/1"

@@ -21,8 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ticketing.vocabulary import TicketType
-from ticketing.workflow import Intake
+from hotline.ticketing.vocabulary import TicketType
+from hotline.ticketing.workflow import Intake
 
 #: Mainland mobiles and landlines with an area code, as people say them (spaces and dashes allowed).
 PHONE = re.compile(r"(?<!\d)(1[3-9]\d(?:[ -]?\d){8}|0\d{2,3}[ -]?\d{7,8})(?!\d)")

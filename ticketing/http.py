@@ -16,8 +16,8 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from kernel.api.identity import Actor, Labelled, Role
-from kernel.api.routes import (
+from hotline.kernel.api.identity import Actor, Labelled, Role
+from hotline.kernel.api.routes import (
     ADMINS,
     EVERYONE,
     PLATFORM,
@@ -34,17 +34,17 @@ from kernel.api.routes import (
     whole,
     whole_number,
 )
-from kernel.api.users import Users
-from ticketing import exchange, kb_store, kpi, webhooks
-from ticketing.attachments import ALLOWED_TYPES
-from ticketing.calendar import DayOverride
-from ticketing.directory import UNIT_CODE, UNIT_NULLABLE, UNIT_TEXT_LIMITS
-from ticketing.errors import TicketError, forbidden, invalid, not_found
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.tables import CategoryRow, RegionRow
-from ticketing.vocabulary import Channel, Rejection, Satisfaction, Status, TicketType
-from ticketing.workflow import (
+from hotline.kernel.api.users import Users
+from hotline.ticketing import exchange, kb_store, kpi, webhooks
+from hotline.ticketing.attachments import ALLOWED_TYPES
+from hotline.ticketing.calendar import DayOverride
+from hotline.ticketing.directory import UNIT_CODE, UNIT_NULLABLE, UNIT_TEXT_LIMITS
+from hotline.ticketing.errors import TicketError, forbidden, invalid, not_found
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
+from hotline.ticketing.tables import CategoryRow, RegionRow
+from hotline.ticketing.vocabulary import Channel, Rejection, Satisfaction, Status, TicketType
+from hotline.ticketing.workflow import (
     COMMANDS,
     DESCRIPTION_LIMIT,
     EMAIL,

@@ -14,7 +14,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from ticketing.errors import invalid
+from hotline.ticketing.errors import invalid
 
 WORD = re.compile(r"^\w+$")
 #: Units must update affected articles within this many working days of a policy change (Yingkou).

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Float, Integer, column, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from kernel.api.identity import Actor, Role
-from kernel.runtime.db import writer
-from ticketing import kb
-from ticketing.calendar import WorkCalendar
-from ticketing.directory import Directory
-from ticketing.errors import TicketError, invalid, not_found
-from ticketing.tables import ArticleRow, ArticleVersionRow
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.runtime.db import writer
+from hotline.ticketing import kb
+from hotline.ticketing.calendar import WorkCalendar
+from hotline.ticketing.directory import Directory
+from hotline.ticketing.errors import TicketError, invalid, not_found
+from hotline.ticketing.tables import ArticleRow, ArticleVersionRow
 
 #: Who announces policy changes; with units, who writes articles (a unit only its own). The routes let
 #: only them in (ticketing/http.py), and the API's description lists them.

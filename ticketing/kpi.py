@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ticketing.vocabulary import Satisfaction, Status
-from ticketing.workflow import Ticket
+from hotline.ticketing.vocabulary import Satisfaction, Status
+from hotline.ticketing.workflow import Ticket
 
 AT_UNIT = (Status.DISPATCHED.value, Status.IN_PROGRESS.value, Status.RETURN_REQUESTED.value)
 GROUPS = ("unit", "category", "region", "day", "month", "all")

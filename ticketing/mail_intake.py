@@ -37,10 +37,10 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from ticketing.attachments import IntakeFile
-from ticketing.errors import TicketError
-from ticketing.vocabulary import Channel
-from ticketing.workflow import DESCRIPTION_LIMIT, EMAIL
+from hotline.ticketing.attachments import IntakeFile
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.vocabulary import Channel
+from hotline.ticketing.workflow import DESCRIPTION_LIMIT, EMAIL
 
 #: The channel's name in the ticket's source ("email-gateway": reserved to the controller's own mailbox,
 #: so nobody can claim a message id through the API first).

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from ticketing.mail_intake import MailIntake, MailRefused, read_mail
+from hotline.ticketing.mail_intake import MailIntake, MailRefused, read_mail
 
 log = logging.getLogger(__name__)
 #: bytes, the category and region of an unclassified message → the mail's intake and files.

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kernel.runtime.config import ConfigError
+from hotline.kernel.runtime.config import ConfigError
 
 #: Where the self-signed certificate and its key live, under the working folder.
 FOLDER = "tls"

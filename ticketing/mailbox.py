@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
 
-from kernel.runtime.config import Settings
-from ticketing.errors import TicketError
-from ticketing.mail_intake import MailRefused, sender_of
-from ticketing.mail_tls import server_tls
+from hotline.kernel.runtime.config import Settings
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.mail_intake import MailRefused, sender_of
+from hotline.ticketing.mail_tls import server_tls
 
 log = logging.getLogger(__name__)
 # aiosmtpd logs each command at INFO with the client's addresses, and a port check as a session.

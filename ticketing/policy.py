@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ticketing.calendar import AnsweringHours, CalendarError, Deadline, ServiceDay, WorkCalendar, parse_clock
-from ticketing.vocabulary import TicketType
+from hotline.ticketing.calendar import (
+    AnsweringHours,
+    CalendarError,
+    Deadline,
+    ServiceDay,
+    WorkCalendar,
+    parse_clock,
+)
+from hotline.ticketing.vocabulary import TicketType
 
 PRESETS_DIR = Path(__file__).with_name("policies")
 

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from typing import Any
 
-from kernel.api.identity import PLATFORM_ROLES, Actor, Role
-from ticketing.errors import TicketError
-from ticketing.vocabulary import TicketType
-from ticketing.workflow import Event, Ticket, ticket_to_json
+from hotline.kernel.api.identity import PLATFORM_ROLES, Actor, Role
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.vocabulary import TicketType
+from hotline.ticketing.workflow import Event, Ticket, ticket_to_json
 
 DEFAULT_CONFIDENTIAL_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 #: Who reads tickets as the platform does: the whole ticket, not only a unit's own.

@@ -12,21 +12,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kernel.api.identity import Actor, Role
-from ticketing import exchange, kpi, mail_intake, privacy, webhooks
-from ticketing.attachments import AttachmentStore, IntakeFile
-from ticketing.attention import Action, due_actions, hot_matter, hot_window
-from ticketing.calendar import WorkCalendar, package_calendar
-from ticketing.directory import Directory
-from ticketing.errors import TicketError, forbidden, invalid
-from ticketing.guesses import DEFAULT_KEYWORDS, Gazetteer, Keywords, guess, on_intake
-from ticketing.kb_store import KnowledgeBase
-from ticketing.mail_reader import ReadMail, in_thread
-from ticketing.policy import Policy
-from ticketing.store import TicketFilter, TicketStore
-from ticketing.vocabulary import Satisfaction, Status, TicketType
-from ticketing.webhooks import GATEWAY_SUFFIX
-from ticketing.workflow import (
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing import exchange, kpi, mail_intake, privacy, webhooks
+from hotline.ticketing.attachments import AttachmentStore, IntakeFile
+from hotline.ticketing.attention import Action, due_actions, hot_matter, hot_window
+from hotline.ticketing.calendar import WorkCalendar, package_calendar
+from hotline.ticketing.directory import Directory
+from hotline.ticketing.errors import TicketError, forbidden, invalid
+from hotline.ticketing.guesses import DEFAULT_KEYWORDS, Gazetteer, Keywords, guess, on_intake
+from hotline.ticketing.kb_store import KnowledgeBase
+from hotline.ticketing.mail_reader import ReadMail, in_thread
+from hotline.ticketing.policy import Policy
+from hotline.ticketing.store import TicketFilter, TicketStore
+from hotline.ticketing.vocabulary import Satisfaction, Status, TicketType
+from hotline.ticketing.webhooks import GATEWAY_SUFFIX
+from hotline.ticketing.workflow import (
     CLOSED,
     DESCRIPTION_LIMIT,
     Context,

@@ -18,12 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from kernel.api.identity import Role
-from kernel.runtime.db import writer
-from ticketing.calendar import DayOverride
-from ticketing.errors import TicketError, not_found
-from ticketing.kpi import AT_UNIT, Period, facts
-from ticketing.tables import (
+from hotline.kernel.api.identity import Role
+from hotline.kernel.runtime.db import writer
+from hotline.ticketing.calendar import DayOverride
+from hotline.ticketing.errors import TicketError, not_found
+from hotline.ticketing.kpi import AT_UNIT, Period, facts
+from hotline.ticketing.tables import (
     AssistRow,
     AuditRow,
     CalendarDayRow,
@@ -35,8 +35,8 @@ from ticketing.tables import (
     TicketCallRow,
     TicketRow,
 )
-from ticketing.vocabulary import Channel, Status
-from ticketing.workflow import (
+from hotline.ticketing.vocabulary import Channel, Status
+from hotline.ticketing.workflow import (
     Context,
     Event,
     Intake,

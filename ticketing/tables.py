@@ -19,8 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.api.users import UserRow
-from kernel.runtime.db import Base, Document, Moment
+from hotline.kernel.api.users import UserRow
+from hotline.kernel.runtime.db import Base, Document, Moment
 
 
 class UnitRow(Base):

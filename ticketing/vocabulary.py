@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernel.api.identity import Labelled
+from hotline.kernel.api.identity import Labelled
 
 
 class TicketType(Labelled):

@@ -16,8 +16,8 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from ticketing.errors import TicketError, invalid
-from ticketing.vocabulary import Channel
+from hotline.ticketing.errors import TicketError, invalid
+from hotline.ticketing.vocabulary import Channel
 
 CHANNELS = frozenset({Channel.SMS, Channel.WECHAT})
 MAX_SKEW_SECONDS = 300

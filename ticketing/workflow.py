@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from kernel.api.identity import PLATFORM_ROLES, Actor, Role
-from ticketing.calendar import Deadline, WorkCalendar
-from ticketing.errors import TicketError, forbidden, invalid
-from ticketing.policy import Duration, Policy, latest_request
-from ticketing.vocabulary import GUIDANCE, Channel, Rejection, Satisfaction, Status, TicketType
+from hotline.kernel.api.identity import PLATFORM_ROLES, Actor, Role
+from hotline.ticketing.calendar import Deadline, WorkCalendar
+from hotline.ticketing.errors import TicketError, forbidden, invalid
+from hotline.ticketing.policy import Duration, Policy, latest_request
+from hotline.ticketing.vocabulary import GUIDANCE, Channel, Rejection, Satisfaction, Status, TicketType
 
 S = Status
 AGENT, SUPERVISOR, UNIT, ADMIN = Role.AGENT, Role.SUPERVISOR, Role.UNIT, Role.ADMIN

@@ -15,8 +15,8 @@ import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.reloads import ReloadedFiles
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.reloads import ReloadedFiles
 
 BANS_FILE = "pjsip_bans.conf"
 RELOADED_MODULE = "res_pjsip.so"

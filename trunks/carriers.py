@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kernel.runtime.config import TRUNK_PASSWORD_PREFIX
+from hotline.kernel.runtime.config import TRUNK_PASSWORD_PREFIX
 
 TRUNK_NAME = re.compile(r"[a-z][a-z0-9_-]{0,30}")
 HOST = re.compile(r"[A-Za-z0-9.-]+")

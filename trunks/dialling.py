@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.runtime.events import Publish
+from hotline.kernel.runtime.events import Publish
 
 log = logging.getLogger(__name__)
 

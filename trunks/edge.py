@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.logfiles import CHECK_SECONDS, LogBound
-from kernel.runtime.config import Settings
-from kernel.runtime.events import Publish
-from kernel.runtime.rounds import every
-from trunks.acl import AclBans, RenderBans
-from trunks.guard import SipGuard, ban_policy, trusted_networks
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.logfiles import CHECK_SECONDS, LogBound
+from hotline.kernel.runtime.config import Settings
+from hotline.kernel.runtime.events import Publish
+from hotline.kernel.runtime.rounds import every
+from hotline.trunks.acl import AclBans, RenderBans
+from hotline.trunks.guard import SipGuard, ban_policy, trusted_networks
 
 
 class SipEdge:

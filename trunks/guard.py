@@ -21,10 +21,10 @@ import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
-from kernel.runtime.config import ConfigError, Settings
-from kernel.runtime.events import Publish
-from trunks.acl import AclBans
-from trunks.guessing import BanPolicy, GuessWatch, Verdict, failed_attempt, networks, signed_in
+from hotline.kernel.runtime.config import ConfigError, Settings
+from hotline.kernel.runtime.events import Publish
+from hotline.trunks.acl import AclBans
+from hotline.trunks.guessing import BanPolicy, GuessWatch, Verdict, failed_attempt, networks, signed_in
 
 log = logging.getLogger(__name__)
 

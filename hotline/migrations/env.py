@@ -1,15 +1,16 @@
-"""Alembic runs on the connection ``kernel.runtime.db.migrate`` hands it (no alembic.ini, no URL here)."""
+"""Alembic runs on the connection ``hotline.kernel.runtime.db.migrate`` hands it (no alembic.ini, no URL)."""
 
 from alembic import context
 
-import agents.tables  # noqa: F401  (these imports register the tables on Base.metadata)
-import kernel.api.users  # noqa: F401
-import notices.tables  # noqa: F401
-import recordings.tables  # noqa: F401
-import reports.tables  # noqa: F401
-import supervision.tables  # noqa: F401
-import ticketing.tables  # noqa: F401
-from kernel.runtime.db import Base
+# These imports register the tables on Base.metadata.
+import hotline.agents.tables
+import hotline.kernel.api.users
+import hotline.notices.tables
+import hotline.recordings.tables
+import hotline.reports.tables
+import hotline.supervision.tables
+import hotline.ticketing.tables  # noqa: F401
+from hotline.kernel.runtime.db import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)

@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from kernel.runtime.backoff import backoff_delays
+from hotline.kernel.runtime.backoff import backoff_delays
 
 log = logging.getLogger(__name__)
 

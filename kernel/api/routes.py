@@ -31,10 +31,10 @@ from typing import Any
 
 from aiohttp import web
 
-from kernel.api.errors import ApiError, invalid
-from kernel.api.identity import PLATFORM_ROLES, Actor, Role
-from kernel.api.users import Users
-from kernel.api.web import DOCUMENTED_METHODS_KEY
+from hotline.kernel.api.errors import ApiError, invalid
+from hotline.kernel.api.identity import PLATFORM_ROLES, Actor, Role
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import DOCUMENTED_METHODS_KEY
 
 log = logging.getLogger(__name__)
 #: ``{id:\d+}`` in aiohttp is ``{id}`` in OpenAPI.

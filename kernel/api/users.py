@@ -9,9 +9,9 @@ from sqlalchemy import Boolean, String, column, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kernel.api.errors import ApiError, invalid
-from kernel.api.identity import Actor, Role
-from kernel.runtime.db import Base, writer
+from hotline.kernel.api.errors import ApiError, invalid
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.runtime.db import Base, writer
 
 #: The deployment's units (承办单位), named rather than imported: ticketing owns that table. A retired
 #: unit (``active`` false) stays, since tickets name it.

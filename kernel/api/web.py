@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSMsgType, web, web_response
 from redis.exceptions import RedisError
 
-from kernel.api.errors import ApiError
-from kernel.api.hub import CLIENT_LEFT, EventHub
-from kernel.runtime.events import catalogue_json
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.hub import CLIENT_LEFT, EventHub
+from hotline.kernel.runtime.events import catalogue_json
 
 log = logging.getLogger(__name__)
 

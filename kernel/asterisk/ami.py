@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from panoramisk.message import Message
 
-from kernel.runtime.backoff import backoff_delays
+from hotline.kernel.runtime.backoff import backoff_delays
 
 log = logging.getLogger(__name__)
 

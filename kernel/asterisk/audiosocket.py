@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.asterisk.refusals import RefusalReports, Tell
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.asterisk.refusals import RefusalReports, Tell
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from kernel.asterisk.refusals import RefusalReports, Tell
+from hotline.kernel.asterisk.refusals import RefusalReports, Tell
 
 log = logging.getLogger(__name__)
 

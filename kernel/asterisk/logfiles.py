@@ -14,7 +14,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.ami import AmiClient
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kernel.asterisk.ami import AmiActionFailed, AmiClient, AmiError
+from hotline.kernel.asterisk.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 

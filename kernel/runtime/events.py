@@ -3,7 +3,8 @@
 Websocket clients (supervisors' wallboards, agents' workspaces) read it at
 ``/api/events/catalogue.json``, beside the OpenAPI description. The live state
 refuses to publish a type that is not here, so the catalogue cannot fall
-behind the code.
+behind the code; nor can a payload: it carries every field its type requires,
+may carry the optional ones, and nothing else.
 """
 
 from __future__ import annotations
@@ -19,14 +20,30 @@ CALL = ("call_id", "caller_number", "caller_name", "line")
 
 
 class UncataloguedEvent(ValueError):
-    """An event type that the catalogue does not describe."""
+    """An event the catalogue does not describe: an unknown type, a field its type does not list, or one
+    of its required fields missing."""
 
 
 @dataclass(frozen=True)
 class EventType:
+    """``fields`` are in every event of the type; ``optional`` only in some, as the description says."""
+
     name: str
     description: str
     fields: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    def mismatch(self, event: Mapping[str, object]) -> str:
+        """What is wrong with this payload for this type (empty when nothing is)."""
+        carried = set(event) - {"type"}
+        missing = [f for f in self.fields if f not in carried]
+        undeclared = sorted(carried - set(self.fields) - set(self.optional))
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if undeclared:
+            problems.append(f"undeclared {', '.join(undeclared)}")
+        return "; ".join(problems)
 
 
 CATALOGUE: dict[str, EventType] = {
@@ -45,16 +62,20 @@ CATALOGUE: dict[str, EventType] = {
             "an agent's transfer: to a number (blind, attended; linkage names 110/119/120/122 when it is the "
             "emergency linkage) or back to the ACD (state queued, or refused with error_id and reason when "
             "asked from the phone: *8 00 and an account or skill); state dialling, ringing, answered, "
-            "handed_over, failed or cancelled (cancelled_by: the agent called it off); by: who asked, the "
-            "agent when pressed on their phone (*8 and the number: followed from ringing on, as attended)",
+            "handed_over, failed (status: how Asterisk's dial ended, when it says) or cancelled "
+            "(cancelled_by: the agent called it off); by: who asked, the agent when pressed on their phone "
+            "(*8 and the number: followed from ringing on, as attended)",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
+            ("status", "cancelled_by", "error_id", "reason"),
         ),
         EventType(
             "call.conference",
             "a three-way call with a department or 110: state dialling, ringing, answered, joined, "
-            "agent_left, department_left, failed or cancelled (cancelled_by: who dropped the department); a "
-            "consult the agent's phone joined with *3 goes on as a three-way call from joined",
+            "agent_left, department_left, failed (status: how Asterisk's dial ended, when it says) or "
+            "cancelled (cancelled_by: who dropped the department); a consult the agent's phone joined with "
+            "*3 goes on as a three-way call from joined",
             (*CALL, "to", "mode", "state", "agent", "by", "linkage"),
+            ("status", "cancelled_by"),
         ),
         EventType(
             "ivr.handover",
@@ -76,14 +97,17 @@ CATALOGUE: dict[str, EventType] = {
             "acd.queued",
             "the caller waits for an agent (again, with the first place, after a transfer: agent names "
             "the one colleague asked for, transferred_by who asked)",
-            (*CALL, "skill", "priority", "agent", "transferred_by"),
+            (*CALL, "skill", "priority"),
+            ("agent", "transferred_by"),
         ),
         EventType("acd.assigned", "the ACD chose an agent for a call", ("call_id", "agent", "callback")),
         EventType("acd.offered", "the chosen agent's phone rings", (*CALL, "agent")),
         EventType(
             "acd.not_answered",
-            "the agent did not answer; the call keeps its place",
-            (*CALL, "agent", "dial_status"),
+            "the agent did not answer; the call keeps its place (dial_status: Asterisk's DIALSTATUS, not "
+            "for a callback)",
+            (*CALL, "agent"),
+            ("dial_status",),
         ),
         EventType("acd.abandoned", "the caller hung up while waiting", (*CALL, "waited", "callback")),
         EventType("acd.callback_requested", "the caller asked to be called back", (*CALL, "callback_number")),
@@ -123,12 +147,15 @@ CATALOGUE: dict[str, EventType] = {
             "on the agent's own stream only: the caller's description as text (speech-to-text), when it "
             "was not final at the screen pop: partial true while the caller still speaks (the text so far, "
             "as it grows), then the final text with the draft fields guessed from it (see guessed)",
-            ("agent", "call_id", "text", "partial", "draft"),
+            ("agent", "call_id", "text", "partial"),
+            ("draft",),
         ),
         EventType(
             "speech.emergency",
-            "a waiting caller's words sound like an emergency: the number to hand them to and the words",
-            (*CALL, "number", "words"),
+            "a waiting caller's words sound like an emergency: the number to hand them to and the words "
+            "(the caller's number and line while the call is known)",
+            ("call_id", "number", "words"),
+            ("caller_number", "line"),
         ),
         EventType(
             "supervision.monitor",
@@ -229,14 +256,25 @@ CATALOGUE: dict[str, EventType] = {
 
 
 def require_catalogued(event: Mapping[str, object]) -> None:
-    if event.get("type") not in CATALOGUE:
+    """Refuse, before anything is written, an event that is not as kernel/runtime/events.py describes it."""
+    kind = CATALOGUE.get(str(event.get("type")))
+    if kind is None:
         raise UncataloguedEvent(f"event type {event.get('type')!r} is not in kernel/runtime/events.py")
+    if wrong := kind.mismatch(event):
+        raise UncataloguedEvent(f"event {kind.name}: {wrong} (kernel/runtime/events.py)")
 
 
 def catalogue_json() -> dict[str, object]:
+    """Each type's fields, required first, and which of them are required and which optional."""
     return {
         "events": [
-            {"type": e.name, "description": e.description, "fields": list(e.fields)}
+            {
+                "type": e.name,
+                "description": e.description,
+                "fields": [*e.fields, *e.optional],
+                "required": list(e.fields),
+                "optional": list(e.optional),
+            }
             for e in CATALOGUE.values()
         ]
     }

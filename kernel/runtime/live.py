@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
-from kernel.runtime.events import require_catalogued
+from hotline.kernel.runtime.events import require_catalogued
 
 EVENTS_STREAM = "hotline:events"
 CALLS_HASH = "hotline:calls"

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kernel.runtime.config import load_settings
+from hotline.kernel.runtime.config import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

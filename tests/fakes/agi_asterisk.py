@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kernel.asterisk.fastagi import KEY_VARIABLE
+from hotline.kernel.asterisk.fastagi import KEY_VARIABLE
 
 KEY = "deployment-key"
 

@@ -16,12 +16,12 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from hotline.kernel.runtime.db import create_engine
+from hotline.lab.postgres import PostgresServer
 from hotline.schema import bring_up_to_date
-from kernel.runtime.db import create_engine
-from lab.postgres import PostgresServer
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
 from tests.unit.ticketing.desk import Clock
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
 
 PG_DIR = Path("/var/lib/hotline-test/pg")
 PG_PORT = 15432

@@ -17,17 +17,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from notices.files import NoticeFiles
-from notices.outbox import Outbox
-from notices.rules import Medium
-from notices.senders import MailSender, SmsGateway
-from notices.service import Notices
-from recordings.shelf import RecordingShelf
+from hotline.notices.files import NoticeFiles
+from hotline.notices.outbox import Outbox
+from hotline.notices.rules import Medium
+from hotline.notices.senders import MailSender, SmsGateway
+from hotline.notices.service import Notices
+from hotline.recordings.shelf import RecordingShelf
+from hotline.ticketing.attachments import AttachmentStore
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.webhooks import verify
 from tests.unit.ticketing.desk import Clock
-from ticketing.attachments import AttachmentStore
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from ticketing.webhooks import verify
 
 HOTLINE = "12345@hotline.local"
 UNIT_MOBILE = "13900001111"

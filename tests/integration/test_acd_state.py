@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Engine, Offer, Priority, QueuedCall, Settings
-from acd.state_store import CALLS_HASH, AcdStateStore
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AgentState, Engine, Offer, Priority, QueuedCall, Settings
+from hotline.acd.state_store import CALLS_HASH, AcdStateStore
 
 SETTINGS = Settings(wrap_up_seconds=10)
 

@@ -16,38 +16,39 @@ import fakeredis
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Engine, QueuedCall
-from acd.state_store import AcdStateStore
-from agents.dial_out import DialOut
-from agents.directory import AgentDirectory, AgentRecord
-from agents.http import AGENT_ROUTES, add_agent_state
-from agents.profiles import AgentProfile
-from agents.roster import Roster
-from calls.control import CallControl
-from calls.http import CALL_ROUTES, add_calls
-from ivr.handback import Handbacks
-from kernel.api.hub import EventHub
-from kernel.api.users import Users
-from kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
-from kernel.asterisk.ami import AmiClient
-from kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
-from notices.http import NOTICE_ROUTES, add_notices
-from notices.outbox import Outbox
-from recordings.http import RECORDING_ROUTES, add_recordings
-from recordings.shelf import RecordingShelf
-from reports.book import RecordBook
-from reports.http import REPORT_ROUTES, add_reports
-from reports.store import RecordStore
-from supervision.http import SUPERVISION_ROUTES, add_supervision
-from supervision.log import MonitorLog
-from supervision.messages import Messenger
-from supervision.monitors import Monitors
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AgentState, Engine, QueuedCall
+from hotline.acd.state_store import AcdStateStore
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.http import AGENT_ROUTES, add_agent_state
+from hotline.agents.profiles import AgentProfile
+from hotline.agents.roster import Roster
+from hotline.ivr.handback import Handbacks
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
+from hotline.notices.http import NOTICE_ROUTES, add_notices
+from hotline.notices.outbox import Outbox
+from hotline.recordings.http import RECORDING_ROUTES, add_recordings
+from hotline.recordings.shelf import RecordingShelf
+from hotline.reports.book import RecordBook
+from hotline.reports.http import REPORT_ROUTES, add_reports
+from hotline.reports.store import RecordStore
+from hotline.supervision.http import SUPERVISION_ROUTES, add_supervision
+from hotline.supervision.log import MonitorLog
+from hotline.supervision.messages import Messenger
+from hotline.supervision.monitors import Monitors
+from hotline.ticketing.http import add_ticket_routes
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.transfers.control import CallControl
+from hotline.transfers.http import CALL_ROUTES, add_calls
+from hotline.trunks.dialling import DiallingPlan, OutboundGuard
+from hotline.workspace.dial_out import DialOut
+from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
 from tests.integration.test_ticket_api import GATEWAY_SECRET
-from ticketing.http import add_ticket_routes
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from trunks.dialling import DiallingPlan, OutboundGuard
 
 
 async def no_health_checks() -> dict[str, bool]:
@@ -83,7 +84,8 @@ async def serve_api(engine, redis):
     no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
     outbound = OutboundGuard(DiallingPlan(), publish)
     dial_out = DialOut(no_asterisk, dispatcher, outbound, desk, publish, 15)
-    add_agent_state(app, dispatcher, roster, dial_out)
+    add_agent_state(app, dispatcher, roster)
+    add_workspace(app, dispatcher, dial_out, roster.is_agent)
     monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
     signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
     add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
@@ -108,6 +110,7 @@ async def serve_api(engine, redis):
         users,
         webhook_secret=GATEWAY_SECRET,
         extra_routes=[
+            *WORKSPACE_ROUTES,
             *AGENT_ROUTES,
             *CALL_ROUTES,
             *SUPERVISION_ROUTES,

@@ -13,29 +13,30 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
-from acd.dispatch import Dispatcher
-from acd.engine import Engine, QueuedCall
-from acd.state_store import AcdStateStore
-from agents.dial_out import DialOut
-from agents.directory import AgentDirectory, AgentRecord
-from agents.http import AGENT_ROUTES, add_agent_state
-from agents.profiles import AgentProfile
-from agents.provisioning import Provisioner
-from agents.roster import Roster
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import Engine, QueuedCall
+from hotline.acd.state_store import AcdStateStore
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.http import AGENT_ROUTES, add_agent_state
+from hotline.agents.profiles import AgentProfile
+from hotline.agents.provisioning import Provisioner
+from hotline.agents.roster import Roster
 from hotline.asterisk_system import render_system
-from kernel.api.hub import EventHub
-from kernel.api.identity import Actor, Role
-from kernel.api.users import Users
-from kernel.api.web import create_app
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.conf import sip_digest
-from kernel.runtime.config import Settings
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import create_app
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.conf import sip_digest
+from hotline.kernel.runtime.config import Settings
+from hotline.ticketing.http import add_ticket_routes
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.trunks.dialling import DiallingPlan, OutboundGuard
+from hotline.workspace.dial_out import DialOut
+from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
 from tests.fakes.ami_server import FakeAmi
 from tests.integration.test_agent_api import no_health_checks
-from ticketing.http import add_ticket_routes
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from trunks.dialling import DiallingPlan, OutboundGuard
 
 SEED = AgentRecord(AgentProfile("1001", "", {"12345": 5}), sip_digest("1001", "seed-password"))
 
@@ -96,13 +97,10 @@ async def api(engine, redis, fake_ami, tmp_path):
     users = Users(engine)
     app = create_app(no_health_checks, EventHub(redis))
     outbound = OutboundGuard(DiallingPlan(), _ignore)
-    add_agent_state(
-        app,
-        centre.dispatcher,
-        centre.roster,
-        DialOut(ami, centre.dispatcher, outbound, desk, _ignore, 15),
-    )
-    add_ticket_routes(app, desk, users, extra_routes=AGENT_ROUTES)
+    add_agent_state(app, centre.dispatcher, centre.roster)
+    dial_out = DialOut(ami, centre.dispatcher, outbound, desk, _ignore, 15)
+    add_workspace(app, centre.dispatcher, dial_out, centre.roster.is_agent)
+    add_ticket_routes(app, desk, users, extra_routes=[*WORKSPACE_ROUTES, *AGENT_ROUTES])
     tokens = {
         "supervisor": await users.add("李班长", "supervisor"),
         "1001": await users.add("1001", "agent"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernel.api.users import Users
+from hotline.kernel.api.users import Users
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 
 

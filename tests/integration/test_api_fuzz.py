@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
-from kernel.api.users import Users
+from hotline.kernel.api.users import Users
+from hotline.ticketing.webhooks import sign
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 from tests.integration.test_ticket_api import COMPLAINT, GATEWAY_SECRET
-from ticketing.webhooks import sign
 
 EXAMPLES_PER_OPERATION = 12
 #: Checks of one answer; the ones that replay a request without its token, or follow a resource's life

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from aiohttp import FormData
 
-from kernel.api.identity import Role
-from kernel.api.users import Users
+from hotline.kernel.api.identity import Role
+from hotline.kernel.api.users import Users
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 from tests.integration.test_ticket_api import COMPLAINT
 

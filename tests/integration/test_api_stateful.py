@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import Bundle, initialize
 from schemathesis.generation.stateful.state_machine import StepInput
 
+from hotline.kernel.api.users import Users
+from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from kernel.api.users import Users
-from kernel.runtime.db import create_engine
 from tests.integration.test_agent_api import serve_api
 from tests.integration.test_api_fuzz import signed_call
 from tests.integration.test_ticket_api import COMPLAINT
@@ -143,4 +143,3 @@ async def test_call_sequences_that_follow_the_links_never_answer_500(tmp_path, r
         "PATCH /api/agents/{account}",
     }
     assert writes & followed, followed
-

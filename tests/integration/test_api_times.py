@@ -16,13 +16,13 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from notices.outbox import Outbox
-from notices.rules import Medium, Notice
-from recordings.shelf import RecordingShelf
-from reports.http import BOOK_KEY
-from reports.records import CallRecord, Leg
-from reports.store import RecordStore
-from supervision.log import LogEntry, MonitorLog
+from hotline.notices.outbox import Outbox
+from hotline.notices.rules import Medium, Notice
+from hotline.recordings.shelf import RecordingShelf
+from hotline.reports.http import BOOK_KEY
+from hotline.reports.records import CallRecord, Leg
+from hotline.reports.store import RecordStore
+from hotline.supervision.log import LogEntry, MonitorLog
 from tests.integration.test_agent_api import auth, serve_api
 
 ZONE = ZoneInfo("Asia/Shanghai")  # Zhijiang's policy, which serve_api's desk runs

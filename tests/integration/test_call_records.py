@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.voicemail import VoicemailBox
-from kernel.api.identity import Actor, Role
-from recordings.shelf import RecordingShelf
-from reports.book import RecordBook
-from reports.figures import GroupBy, day_span
-from reports.store import RecordStore
+from hotline.ivr.voicemail import VoicemailBox
+from hotline.kernel.api.identity import Actor, Role
+from hotline.recordings.shelf import RecordingShelf
+from hotline.reports.book import RecordBook
+from hotline.reports.figures import GroupBy, day_span
+from hotline.reports.store import RecordStore
+from hotline.ticketing.service import UNCLASSIFIED_CATEGORY
 from tests.unit.ivr.test_voicemail import INFO, leave
 from tests.unit.reports import day
-from ticketing.service import UNCLASSIFIED_CATEGORY
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 2, 9, 0, tzinfo=ZONE).timestamp()  # Monday 2 November 2026, 09:00
@@ -164,7 +164,7 @@ async def test_hours_skills_lines_and_csv(engine, clock) -> None:
 
 
 def to_text(rows) -> str:
-    from reports.figures import to_csv
+    from hotline.reports.figures import to_csv
 
     text = to_csv(rows)
     assert text.startswith("\ufeff")

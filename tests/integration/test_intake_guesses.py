@@ -7,9 +7,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from ticketing.guesses import Gazetteer
-from ticketing.service import TicketDesk
-from ticketing.tables import RegionRow
+from hotline.ticketing.guesses import Gazetteer
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.tables import RegionRow
 
 
 async def test_the_directory_is_taught_once_and_again_when_it_changes(desk: TicketDesk) -> None:

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kernel.api.identity import Actor, Role
-from ticketing.errors import TicketError
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
 
 TZ = ZoneInfo("Asia/Shanghai")
 SUPERVISOR = Actor("李班长", Role.SUPERVISOR)

@@ -21,15 +21,15 @@ import aiosmtplib
 import pytest
 from aiohttp import web
 
-from kernel.api.identity import Actor, Role
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.mail_intake import MAX_FILES
+from hotline.ticketing.mail_reader import MailReader
+from hotline.ticketing.mail_tls import CERTIFICATE, FOLDER, KEY, server_tls
+from hotline.ticketing.mailbox import Mailbox, MailboxHandler, MailLimits
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
 from tests.integration.outgoing import HOTLINE
 from tests.unit.ticketing.test_mail_intake import forwarded, many_parts, nested, punycode_subject
-from ticketing.mail_intake import MAX_FILES
-from ticketing.mail_reader import MailReader
-from ticketing.mail_tls import CERTIFICATE, FOLDER, KEY, server_tls
-from ticketing.mailbox import Mailbox, MailboxHandler, MailLimits
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
 
 AGENT = Actor("agent1", Role.AGENT)
 #: Each hostile mail is answered within this; a mail that takes longer has hung the receiver.
@@ -252,7 +252,7 @@ async def test_the_log_tells_each_mails_outcome_and_never_an_address(
     )
     with pytest.raises(aiosmtplib.SMTPDataError):
         await send_hostile(mailbox)
-    outcomes = [r.getMessage() for r in caplog.records if r.name == "ticketing.mailbox"]
+    outcomes = [r.getMessage() for r in caplog.records if r.name == "hotline.ticketing.mailbox"]
     assert outcomes == [
         f"mail taken in as ticket {reply.split()[-1]} (new)",
         "mail refused: 552 mail-too-nested",

@@ -10,10 +10,10 @@ from email.message import EmailMessage
 import aiosmtplib
 import pytest
 
-from kernel.api.identity import Actor, Role
-from ticketing.mailbox import Mailbox, MailboxHandler
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.mailbox import Mailbox, MailboxHandler
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
 
 HOTLINE = "12345@hotline.local"
 AGENT = Actor("agent1", Role.AGENT)

@@ -11,17 +11,17 @@ import aiosmtplib
 import pytest
 from sqlalchemy import insert
 
-from kernel.api.identity import Actor, Role
-from kernel.runtime.db import writer
-from notices.outbox import FAILED, PENDING, SENT, Outbox
-from notices.rules import Medium, Notice
-from notices.service import ACKNOWLEDGEMENTS_PER_ADDRESS, Digest, Notices
-from notices.tables import NoticeCursorRow
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.runtime.db import writer
+from hotline.notices.outbox import FAILED, PENDING, SENT, Outbox
+from hotline.notices.rules import Medium, Notice
+from hotline.notices.service import ACKNOWLEDGEMENTS_PER_ADDRESS, Digest, Notices
+from hotline.notices.tables import NoticeCursorRow
+from hotline.ticketing.mailbox import MAILS_PER_SENDER, Mailbox, MailboxHandler
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
 from tests.integration.outgoing import HOTLINE, ON_DUTY, UNIT_MOBILE, Gateway, Relay
 from tests.unit.ticketing.desk import TZ
-from ticketing.mailbox import MAILS_PER_SENDER, Mailbox, MailboxHandler
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
 
 AGENT = Actor("agent1", Role.AGENT)
 

@@ -18,22 +18,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import insert, select, update
 
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import create_app
+from hotline.kernel.runtime.db import writer
+from hotline.recordings.access import REASON_MAX, SNIPPET_CONTEXT, WORDS_MAX
+from hotline.recordings.http import RECORDING_ROUTES, add_recordings
+from hotline.recordings.shelf import RecordingShelf
+from hotline.recordings.tables import RecordingAccessRow, RecordingRow
 from hotline.schema import MIGRATIONS, bring_up_to_date
-from kernel.api.hub import EventHub
-from kernel.api.identity import Actor, Role
-from kernel.api.users import Users
-from kernel.api.web import create_app
-from kernel.runtime.db import writer
-from recordings.access import REASON_MAX, SNIPPET_CONTEXT, WORDS_MAX
-from recordings.http import RECORDING_ROUTES, add_recordings
-from recordings.shelf import RecordingShelf
-from recordings.speech import Transcript
-from recordings.tables import RecordingAccessRow, RecordingRow
+from hotline.speech.workers import Transcript
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.http import DESK_KEY, add_ticket_routes
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
 from tests.integration.test_agent_api import no_health_checks
-from ticketing.errors import TicketError
-from ticketing.http import DESK_KEY, add_ticket_routes
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
 
 CALL = "1796220000.41"
 AGENT_WINDOW = timedelta(days=7)

@@ -8,12 +8,12 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel.runtime.db import create_engine
+from hotline.kernel.runtime.db import create_engine
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.workflow import replay
 from tests.unit.ticketing.desk import AGENT, INTAKE, Clock, step
-from ticketing.errors import TicketError
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from ticketing.workflow import replay
 
 
 async def drive(url: str, data: st.DataObject) -> None:

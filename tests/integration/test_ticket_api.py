@@ -11,15 +11,15 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from agents.screen_pop import ticket_draft
-from kernel.api.routes import PATH_PARAMETER
-from kernel.api.users import Users
-from ticketing.attachments import AttachmentStore
-from ticketing.http import ROUTES, add_ticket_routes
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from ticketing.vocabulary import Satisfaction
-from ticketing.webhooks import sign
+from hotline.kernel.api.routes import PATH_PARAMETER
+from hotline.kernel.api.users import Users
+from hotline.ticketing.attachments import AttachmentStore
+from hotline.ticketing.http import ROUTES, add_ticket_routes
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.vocabulary import Satisfaction
+from hotline.ticketing.webhooks import sign
+from hotline.workspace.screen_pop import ticket_draft
 
 TZ = ZoneInfo("Asia/Shanghai")
 GATEWAY_SECRET = "gateway-test-secret"
@@ -737,7 +737,7 @@ async def test_likely_duplicates_leave_out_confidential_tickets_the_caller_canno
 
 async def test_a_body_dripped_slowly_is_cut_off_with_a_408(api, monkeypatch) -> None:
     """A client that never finishes its body holds no handler for long."""
-    monkeypatch.setattr("kernel.api.routes.BODY_SECONDS", 0.5)
+    monkeypatch.setattr("hotline.kernel.api.routes.BODY_SECONDS", 0.5)
     client, tokens = api
     reader, writer = await asyncio.open_connection(client.host, client.port)
     writer.write(

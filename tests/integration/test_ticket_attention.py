@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
 from tests.integration.test_ticket_store import AGENT, CITY, COMPLAINT, SUPERVISOR
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
 
 
 async def test_the_third_neighbour_reporting_the_same_smoke_makes_all_three_hot(desk) -> None:

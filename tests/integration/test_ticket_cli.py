@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.cli import main
-from kernel.api.identity import Actor, Role
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
 
 AGENT = Actor("王芳", Role.AGENT)
 
@@ -144,7 +144,7 @@ async def test_cli_errors_are_clear(stored, capsys) -> None:
 async def test_users_add_prints_the_token_alone_and_hints_on_stderr(stored, engine, capsys) -> None:
     """The README's `BOSS=$(hotline users add …)` once needed a sed that also caught the hint's line:
     standard output is the token and nothing else, so the shell's capture is the token."""
-    from kernel.api.users import Users
+    from hotline.kernel.api.users import Users
 
     code, out, err = await run(["users", "add", "城管中队", "--role", "unit", "--unit", "cgj"], capsys)
     token = out.removesuffix("\n")
@@ -155,7 +155,7 @@ async def test_users_add_prints_the_token_alone_and_hints_on_stderr(stored, engi
 
 async def test_adding_an_existing_user_again_is_refused_unless_rotating(stored, engine, capsys) -> None:
     """Running the same command twice once revoked the first token without a word."""
-    from kernel.api.users import Users
+    from hotline.kernel.api.users import Users
 
     _, out, _ = await run(["users", "add", "李班长", "--role", "supervisor"], capsys)
     first = out.strip()

@@ -11,21 +11,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-import agents.tables  # noqa: F401  (its table is part of the schema)
-import kernel.api.users  # noqa: F401
-import notices.tables  # noqa: F401
-import recordings.tables  # noqa: F401
-from kernel.runtime.db import Base
+# The tables of other packages are part of the schema too.
+import hotline.agents.tables
+import hotline.kernel.api.users
+import hotline.notices.tables
+import hotline.recordings.tables  # noqa: F401
+from hotline.kernel.runtime.db import Base
+from hotline.ticketing.calendar import DayOverride
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
+from hotline.ticketing.tables import EventRow, TicketRow
+from hotline.ticketing.vocabulary import Status
+from hotline.ticketing.workflow import replay
 from tests.unit.ticketing.desk import AGENT, SUPERVISOR
 from tests.unit.ticketing.desk import CITY_MGMT as CITY
-from ticketing.calendar import DayOverride
-from ticketing.errors import TicketError
-from ticketing.policy import load_policy
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.tables import EventRow, TicketRow
-from ticketing.vocabulary import Status
-from ticketing.workflow import replay
 
 TZ = ZoneInfo("Asia/Shanghai")
 COMPLAINT = {
@@ -277,7 +278,7 @@ async def test_kpis_from_events_by_unit_with_csv(desk) -> None:
     total = (await desk.kpi_report("all", date(2026, 11, 1), date(2026, 12, 1)))[0]
     assert total["accepted"] == 7 and total["callback_rate"] == pytest.approx(2 / 4)
     assert await desk.kpi_report("unit", date(2026, 12, 1), date(2027, 1, 1)) == []
-    from ticketing.kpi import to_csv
+    from hotline.ticketing.kpi import to_csv
 
     csv_text = to_csv(rows.values(), "unit")
     assert csv_text.splitlines()[0].startswith("承办单位,受理量,转办量,办结量,延期办结量,超期未办结量")

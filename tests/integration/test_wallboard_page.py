@@ -8,7 +8,7 @@ import asyncio
 
 from playwright.async_api import async_playwright
 
-from kernel.api.web import PAGE_POLICY
+from hotline.kernel.api.web import PAGE_POLICY
 from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads one here

@@ -21,11 +21,11 @@ import aiohttp
 import pytest
 from redis import Redis as SyncRedis
 
-from kernel.asterisk.ami import AmiClient
-from kernel.runtime.config import Settings, load_settings
-from lab.chroot import chroot_path
-from lab.controller import ControllerProcess, api_token
-from lab.lab import Lab
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.runtime.config import Settings, load_settings
+from hotline.lab.chroot import chroot_path
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.lab.lab import Lab
 
 TEST_ENV = {
     "HOTLINE_WEB_PORT": "18080",

@@ -13,11 +13,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.channels import account_of
-from lab.caller import CallPlan, place_call
-from lab.controller import api_token
-from recordings.files import duration_seconds, rms_dbfs
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.channels import account_of
+from hotline.lab.caller import CallPlan, place_call
+from hotline.lab.controller import api_token
+from hotline.recordings.files import duration_seconds, rms_dbfs
 from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import EventStream, api
 

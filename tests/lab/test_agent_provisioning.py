@@ -10,10 +10,10 @@ import asyncio
 import random
 import time
 
-from lab.caller import place_call
-from lab.chroot import chroot_path
-from lab.softphone import Softphone
-from recordings.files import duration_seconds
+from hotline.lab.caller import place_call
+from hotline.lab.chroot import chroot_path
+from hotline.lab.softphone import Softphone
+from hotline.recordings.files import duration_seconds
 from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.test_acd import caller
 

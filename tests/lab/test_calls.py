@@ -13,9 +13,9 @@ import time
 import wave
 from pathlib import Path
 
-from agents.screen_pop import ticket_draft
-from lab.caller import place_call
-from lab.controller import api_token
+from hotline.lab.caller import place_call
+from hotline.lab.controller import api_token
+from hotline.workspace.screen_pop import ticket_draft
 from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import api, finished_wav, registered_recording, tone_share
 from tests.lab.test_acd import caller

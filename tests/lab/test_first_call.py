@@ -15,11 +15,11 @@ import json
 
 from redis.asyncio import Redis
 
-from ivr.prompts import prompt_path
-from kernel.asterisk.ami import AmiClient
-from kernel.runtime.live import CALLS_HASH
-from lab.caller import CallPlan, place_call
-from recordings.files import duration_seconds, rms_dbfs
+from hotline.ivr.prompts import prompt_path
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.runtime.live import CALLS_HASH
+from hotline.lab.caller import CallPlan, place_call
+from hotline.recordings.files import duration_seconds, rms_dbfs
 from tests.lab.conftest import EventStream, api, registered_recording
 
 AUDIBLE_DBFS = -45.0

@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from lab.chroot import chroot_path
-from lab.softphone import Softphone
+from hotline.lab.chroot import chroot_path
+from hotline.lab.softphone import Softphone
 from tests.lab.conftest import api
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import math
 import wave
 from pathlib import Path
 
-from lab.caller import CallPlan, place_call
+from hotline.lab.caller import CallPlan, place_call
 from tests.lab.conftest import finished_wav
 
 numbers = (f"1350000{n:04d}" for n in itertools.count(1))

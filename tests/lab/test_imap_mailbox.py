@@ -7,8 +7,8 @@ import asyncio
 import imaplib
 import time
 
-from lab.controller import ControllerProcess
-from lab.imap import ImapServer
+from hotline.lab.controller import ControllerProcess
+from hotline.lab.imap import ImapServer
 from tests.integration.test_mailbox import gbk_mail, utf8_mail_with_photo
 from tests.lab.conftest import api
 

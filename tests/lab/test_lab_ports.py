@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from kernel.runtime.config import load_settings
-from lab.lab import Lab, LabError
+from hotline.kernel.runtime.config import load_settings
+from hotline.lab.lab import Lab, LabError
 from tests.lab.conftest import TEST_ENV, TEST_HOME
 
 SQUAT_HOME = TEST_HOME.parent / "test-lab-squat"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
-from agents.screen_pop import ticket_draft
-from lab.caller import place_call
+from hotline.lab.caller import place_call
+from hotline.workspace.screen_pop import ticket_draft
 from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import api, finished_wav
 from tests.lab.test_calls import (

@@ -5,9 +5,9 @@ import wave
 
 import pytest
 
-from ivr.prompts import prompt_path
-from kernel.asterisk.ami import AmiClient
-from recordings.files import rms_dbfs
+from hotline.ivr.prompts import prompt_path
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.recordings.files import rms_dbfs
 
 
 @pytest.mark.parametrize("number", ["12315", "110"])

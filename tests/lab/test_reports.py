@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lab.caller import place_call
+from hotline.lab.caller import place_call
 from tests.lab.conftest import api
 from tests.lab.test_acd import SKIP_GREETING, caller
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from lab.caller import place_call
+from hotline.lab.caller import place_call
 from tests.lab.conftest import EventStream, api, floor_url
 from tests.lab.test_acd import caller
 

@@ -11,10 +11,10 @@ import time
 import aiohttp
 from panoramisk.message import Message
 
-from kernel.api.users import Users
-from kernel.api.web import MAX_SOCKETS_PER_USER
-from kernel.runtime.db import create_engine
-from lab.caller import CallPlan, place_call
+from hotline.kernel.api.users import Users
+from hotline.kernel.api.web import MAX_SOCKETS_PER_USER
+from hotline.kernel.runtime.db import create_engine
+from hotline.lab.caller import CallPlan, place_call
 from tests.lab.conftest import floor_url
 
 SOCKETS = 500

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from panoramisk.message import Message
 
-from lab.caller import CallPlan, place_call
-from lab.controller import ControllerProcess
+from hotline.lab.caller import CallPlan, place_call
+from hotline.lab.controller import ControllerProcess
 from tests.lab.conftest import EventStream, floor_url
 from tests.lab.sip_probe import SipProbe
 

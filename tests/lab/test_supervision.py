@@ -13,8 +13,8 @@ import asyncio
 import time
 from pathlib import Path
 
-from lab.caller import place_call
-from lab.controller import api_token
+from hotline.lab.caller import place_call
+from hotline.lab.controller import api_token
 from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.test_acd import caller
 from tests.lab.test_restarts import of_call

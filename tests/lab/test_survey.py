@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agents.screen_pop import ticket_draft
-from lab.caller import place_call
-from lab.controller import ControllerProcess, api_token
+from hotline.lab.caller import place_call
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.workspace.screen_pop import ticket_draft
 from tests.integration.test_ticket_api import COMPLAINT
 from tests.lab.conftest import api
 from tests.lab.test_acd import caller

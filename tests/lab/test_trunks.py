@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lab.controller import ControllerProcess, api_token
-from lab.network import silenced
+from hotline.lab.controller import ControllerProcess, api_token
+from hotline.lab.network import silenced
 from tests.lab.conftest import api
 from tests.lab.test_calls import recordings
 from tests.lab.test_supervision import newest

@@ -11,15 +11,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ivr.prompts import prompt_path, synthesize
-from lab.caller import place_call
-from lab.controller import ControllerProcess
-from recordings.files import duration_seconds, rms_dbfs
+from hotline.ivr.prompts import prompt_path, synthesize
+from hotline.lab.caller import place_call
+from hotline.lab.controller import ControllerProcess
+from hotline.recordings.files import duration_seconds, rms_dbfs
+from hotline.ticketing.policy import PRESETS_DIR
 from tests.integration.outgoing import Relay
 from tests.lab.conftest import api, registered_recording
 from tests.lab.test_acd import caller
 from tests.lab.test_speech import MODEL, SPOKEN, edit_distance, offline
-from ticketing.policy import PRESETS_DIR
 
 ON_DUTY = "zhiban@hotline.local"
 RELAY_PORT = 14587  # below the ephemeral range, apart from the lab's other ports

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from playwright.async_api import async_playwright, expect
 
-from ivr.prompts import synthesize
-from lab.caller import place_call
-from lab.controller import ControllerProcess, api_token
+from hotline.ivr.prompts import synthesize
+from hotline.lab.caller import place_call
+from hotline.lab.controller import ControllerProcess, api_token
 from tests.lab.conftest import api
 from tests.lab.test_acd import caller, first
 from tests.lab.test_first_call import caller_plan, speak_after_the_beep

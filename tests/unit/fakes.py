@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kernel.asterisk.ami import AmiReply
+from hotline.kernel.asterisk.ami import AmiReply
 
 
 class RecordingAmi:

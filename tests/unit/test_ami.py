@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from kernel.asterisk.ami import (
+from hotline.kernel.asterisk.ami import (
     AmiClient,
     AmiDisconnected,
     AmiLoginFailed,
@@ -14,7 +14,7 @@ from kernel.asterisk.ami import (
     AmiUnavailable,
     encode_action,
 )
-from kernel.runtime.backoff import backoff_delays
+from hotline.kernel.runtime.backoff import backoff_delays
 from tests.fakes.ami_server import FakeAmi
 
 

@@ -11,10 +11,19 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from kernel.api.hub import EventHub
-from kernel.api.identity import Actor, Role
-from kernel.api.routes import ADMINS, EVERYONE, SPACES, ApiRequest, Route, add_routes, one_of, portable
-from kernel.api.web import create_app
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.api.routes import (
+    ADMINS,
+    EVERYONE,
+    SPACES,
+    ApiRequest,
+    Route,
+    add_routes,
+    one_of,
+    portable,
+)
+from hotline.kernel.api.web import create_app
 
 TOKENS = {"agent-token": Actor("1001", Role.AGENT), "admin-token": Actor("管理员", Role.ADMIN)}
 AGENT = {"Authorization": "Bearer agent-token"}
@@ -119,7 +128,7 @@ async def test_the_role_is_checked_before_the_body_is_read(client):
     reader, writer = await asyncio.open_connection(client.host, client.port)
     writer.write(
         b"POST /api/admin/things HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer agent-token\r\n"
-        b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": "
+        b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name": '
     )
     await writer.drain()
     try:
@@ -176,7 +185,6 @@ async def test_the_server_header_names_no_version(client):
     for response in (await client.get("/healthz"), await client.get("/api/nothing-here")):
         assert not any(c.isdigit() for c in response.headers.get("Server", "")), response.headers["Server"]
         assert "aiohttp" not in response.headers.get("Server", "").lower()
-
 
 
 async def test_a_whole_number_written_with_a_point_is_an_integer(client):

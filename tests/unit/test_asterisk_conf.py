@@ -8,10 +8,10 @@ import jinja2
 import pytest
 
 from hotline.asterisk_system import CONF_DIR, render_system
+from hotline.kernel.asterisk.conf import render_tree, sip_digest
+from hotline.kernel.runtime.config import ConfigError, Settings, load_settings
 from hotline.plans import Plans
-from kernel.asterisk.conf import render_tree, sip_digest
-from kernel.runtime.config import ConfigError, Settings, load_settings
-from trunks.numbers import LineSpecError, MappedNumber, parse_lines, parse_number_map
+from hotline.trunks.numbers import LineSpecError, MappedNumber, parse_lines, parse_number_map
 
 
 def test_render_carries_accounts_lines_and_secrets(tmp_path):

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from kernel.asterisk.ami import AmiError
-from kernel.asterisk.audiosocket import AUDIO, HANGUP, UUID, AudioSocketServer, ChannelTaps
-from kernel.asterisk.refusals import Refusal
+from hotline.kernel.asterisk.ami import AmiError
+from hotline.kernel.asterisk.audiosocket import AUDIO, HANGUP, UUID, AudioSocketServer, ChannelTaps
+from hotline.kernel.asterisk.refusals import Refusal
 from tests.unit.fakes import RecordingAmi
 
 

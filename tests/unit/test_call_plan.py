@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab.caller import CallError, CallPlan
+from hotline.lab.caller import CallError, CallPlan
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Call events as a person would follow them, from a real call's AMI event order."""
 
-from kernel.asterisk.channels import CallTracker, account_of
+from hotline.kernel.asterisk.channels import CallTracker, account_of
 
 CALLER = {
     "Channel": "PJSIP/carrier-00000001",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kernel.runtime.config import ConfigError, load_settings
+from hotline.kernel.runtime.config import ConfigError, load_settings
 
 
 def test_secrets_are_generated_once_into_the_local_file(tmp_path):
@@ -44,19 +44,19 @@ def test_listeners_default_to_loopback(tmp_path):
 )
 def test_a_listening_port_in_the_ephemeral_range_is_refused(tmp_path, monkeypatch, name, value):
     """A client socket may hold such a port; Asterisk would then run without that listener."""
-    monkeypatch.setattr("kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
+    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
     with pytest.raises(ConfigError, match=f"{name}.*ephemeral port range 32768-60999"):
         load_settings({"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), name: value})
 
 
 def test_ports_below_the_ephemeral_range_are_accepted(tmp_path, monkeypatch):
-    monkeypatch.setattr("kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
+    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
     env = {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_WEB_PORT": "32767"}
     assert load_settings(env).web_port == 32767
 
 
 def test_the_ephemeral_range_is_read_from_the_kernel(tmp_path):
-    from kernel.runtime.config import ephemeral_port_range
+    from hotline.kernel.runtime.config import ephemeral_port_range
 
     file = tmp_path / "range"
     file.write_text("40000\t50000\n")

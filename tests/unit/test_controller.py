@@ -13,10 +13,10 @@ import pytest
 
 from hotline.adapters import Adapters
 from hotline.controller import Controller
-from kernel.asterisk.ami import AmiClient
-from kernel.runtime.config import Settings
-from kernel.runtime.db import create_engine
-from kernel.runtime.live import EVENTS_STREAM
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.runtime.config import Settings
+from hotline.kernel.runtime.db import create_engine
+from hotline.kernel.runtime.live import EVENTS_STREAM
 from tests.fakes.agi_asterisk import KEY, play_asterisk
 from tests.fakes.ami_server import FakeAmi
 from tests.unit.test_calls import CALLER
@@ -100,7 +100,7 @@ async def test_a_stop_writes_what_was_published_on_the_way_out_and_overruns_no_s
     abandoned = [{"type": "acd.abandoned", "call_id": f"h-{n}.0", "waited": 40.0} for n in range(200)]
     for event in abandoned:  # queued without a pause: the outbox has written none of them yet
         await controller.publish(event)
-    with caplog.at_level(logging.ERROR, logger="kernel.runtime.stopping"):
+    with caplog.at_level(logging.ERROR, logger="hotline.kernel.runtime.stopping"):
         await controller.close()
     written = [e["call_id"] for e in await published(redis) if e["type"] == "acd.abandoned"]
     assert written == [event["call_id"] for event in abandoned]

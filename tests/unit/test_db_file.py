@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from kernel.runtime.db import create_engine
 
 
 async def test_the_database_file_is_private_from_its_first_byte(tmp_path):

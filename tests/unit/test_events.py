@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from kernel.api.hub import EventHub
-from kernel.api.web import create_app
-from kernel.runtime.events import CATALOGUE, UncataloguedEvent
-from kernel.runtime.live import LiveState
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.web import create_app
+from hotline.kernel.runtime.events import CATALOGUE, UncataloguedEvent
+from hotline.kernel.runtime.live import LiveState
 
 REPO = Path(__file__).resolve().parents[2]
-#: Every runtime package: the import-linter's roots, less the lab and the benchmarks.
+#: Every runtime folder of the installed package (its package-dir), less the lab and the templates.
 SOURCES = sorted(
-    set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"])
-    - {"lab", "benchmarks"}
+    set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"].values())
+    - {"lab", "asterisk-conf"}
 )
 PREFIXES = "|".join(sorted({name.split(".")[0] for name in CATALOGUE}))
 EVENT_NAME = re.compile(rf"""["']((?:{PREFIXES})\.[a-z_]+)["']""")

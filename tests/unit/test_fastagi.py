@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel.asterisk.fastagi import (
+from hotline.kernel.asterisk.fastagi import (
     KEY_VARIABLE,
     AgiHangup,
     AgiSession,
@@ -15,7 +15,7 @@ from kernel.asterisk.fastagi import (
     FastAgiServer,
     parse_result,
 )
-from kernel.asterisk.refusals import Refusal
+from hotline.kernel.asterisk.refusals import Refusal
 from tests.fakes.agi_asterisk import KEY, environment, play_asterisk
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,17 +16,17 @@ from pathlib import Path
 
 import fakeredis
 
-from agents.directory import AgentDirectory, AgentRecord
-from agents.profiles import AgentProfile
 from hotline.adapters import Adapters
+from hotline.agents.directory import AgentDirectory, AgentRecord
+from hotline.agents.profiles import AgentProfile
 from hotline.cli import main
 from hotline.controller import Controller
+from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.conf import sip_digest
+from hotline.kernel.runtime.config import Settings, load_settings
+from hotline.kernel.runtime.db import create_engine
+from hotline.lab.commands import TRY_A_CALL, print_summary
 from hotline.schema import bring_up_to_date
-from kernel.asterisk.ami import AmiClient
-from kernel.asterisk.conf import sip_digest
-from kernel.runtime.config import Settings, load_settings
-from kernel.runtime.db import create_engine
-from lab.commands import TRY_A_CALL, print_summary
 from tests.fakes.ami_server import FakeAmi
 from tests.unit.test_controller import eventually
 
@@ -92,9 +92,11 @@ async def test_a_first_start_says_nothing_alarming_and_a_redis_that_lost_the_acd
     redis = fakeredis.FakeServer()
 
     def said(level: int) -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.name == "acd.dispatch" and r.levelno >= level]
+        return [
+            r.getMessage() for r in caplog.records if r.name == "hotline.acd.dispatch" and r.levelno >= level
+        ]
 
-    with caplog.at_level(logging.INFO, logger="acd.dispatch"):
+    with caplog.at_level(logging.INFO, logger="hotline.acd.dispatch"):
         async with running(settings, redis):
             pass
         assert said(logging.WARNING) == [] and said(logging.INFO), "a first start: told, not alarmed"

@@ -7,7 +7,7 @@ import json
 import fakeredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from kernel.api.hub import UNAVAILABLE, EventHub
+from hotline.kernel.api.hub import UNAVAILABLE, EventHub
 
 
 async def test_a_replay_redis_cannot_serve_ends_the_subscription_with_1013_after_what_was_sent():

@@ -7,14 +7,14 @@ import asyncio
 import subprocess
 import sys
 
+from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from kernel.runtime.db import create_engine
 
 ADD_USERS = """
 import asyncio, sys
-from kernel.api.errors import ApiError
-from kernel.api.users import Users
-from kernel.runtime.db import create_engine
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.users import Users
+from hotline.kernel.runtime.db import create_engine
 
 async def main(url):
     engine = create_engine(url)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernel.asterisk.ami import AmiReply
-from kernel.asterisk.logfiles import LogBound
+from hotline.kernel.asterisk.ami import AmiReply
+from hotline.kernel.asterisk.logfiles import LogBound
 
 
 class Asterisk:

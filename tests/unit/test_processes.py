@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from lab.processes import ManagedProcess
+from hotline.lab.processes import ManagedProcess
 
 
 def sleeper(tmp_path, marker: str) -> ManagedProcess:

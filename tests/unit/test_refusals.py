@@ -9,7 +9,7 @@ import logging
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.asterisk.refusals import MAX_PEERS, OTHERS, Refusal, RefusalReports, RefusalTally
+from hotline.kernel.asterisk.refusals import MAX_PEERS, OTHERS, Refusal, RefusalReports, RefusalTally
 
 
 def test_2000_refusals_in_087_seconds_make_two_reports_that_count_them_all():

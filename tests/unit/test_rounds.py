@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from kernel.runtime.rounds import every
+from hotline.kernel.runtime.rounds import every
 
 
 async def test_a_failed_round_is_logged_and_the_next_one_comes(caplog) -> None:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from kernel.runtime.stopping import awaiting, bounded
+from hotline.kernel.runtime.stopping import awaiting, bounded
 
 
 async def never_answers(event: asyncio.Event) -> None:
@@ -22,7 +22,7 @@ async def test_a_step_that_hangs_is_abandoned_and_says_where_it_waits(caplog: py
     forever = asyncio.Event()
     bystander = asyncio.create_task(holds_the_step(forever), name="bystander")
     await asyncio.sleep(0)
-    with caplog.at_level(logging.ERROR, logger="kernel.runtime.stopping"):
+    with caplog.at_level(logging.ERROR, logger="hotline.kernel.runtime.stopping"):
         finished = await bounded("the test step", holds_the_step(forever), seconds=0.1)
     assert finished is False
     [record] = caplog.records
@@ -33,7 +33,7 @@ async def test_a_step_that_hangs_is_abandoned_and_says_where_it_waits(caplog: py
 
 
 async def test_a_step_that_ends_in_time_is_not_reported(caplog: pytest.LogCaptureFixture):
-    with caplog.at_level(logging.ERROR, logger="kernel.runtime.stopping"):
+    with caplog.at_level(logging.ERROR, logger="hotline.kernel.runtime.stopping"):
         assert await bounded("quick", asyncio.sleep(0.01), seconds=1) is True
     assert caplog.records == []
 

@@ -2,8 +2,8 @@
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from kernel.api.hub import EventHub
-from kernel.api.web import create_app
+from hotline.kernel.api.hub import EventHub
+from hotline.kernel.api.web import create_app
 
 
 async def client_with(checks: dict[str, bool]) -> TestClient:

@@ -8,7 +8,7 @@ Create Date: 2026-11-21 22:58:45.290033
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0001"
 down_revision = None
@@ -107,12 +107,12 @@ def upgrade() -> None:
         sa.Column("region_code", sa.String(length=40), nullable=False),
         sa.Column("lead_unit", sa.String(length=40), nullable=True),
         sa.Column("caller_phone", sa.String(length=24), nullable=False),
-        sa.Column("accepted_at", kernel.runtime.db.Moment(), nullable=False),
-        sa.Column("handling_due", kernel.runtime.db.Moment(), nullable=True),
+        sa.Column("accepted_at", hotline.kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("handling_due", hotline.kernel.runtime.db.Moment(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("external_id", sa.String(length=80), nullable=True),
-        sa.Column("state", kernel.runtime.db.Document, nullable=False),
+        sa.Column("state", hotline.kernel.runtime.db.Document, nullable=False),
         sa.ForeignKeyConstraint(
             ["category_code"],
             ["categories.code"],
@@ -154,7 +154,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_reads",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.Column("user_name", sa.String(length=60), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("unit_code", sa.String(length=40), nullable=True),
@@ -193,12 +193,12 @@ def upgrade() -> None:
         sa.Column("ticket_number", sa.String(length=32), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.Column("actor", sa.String(length=60), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("unit_code", sa.String(length=40), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("data", kernel.runtime.db.Document, nullable=False),
+        sa.Column("data", hotline.kernel.runtime.db.Document, nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_number"],
             ["tickets.number"],

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0002"
 down_revision = "0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
             sa.Column("accepted_day", sa.String(length=10), server_default="", nullable=False)
         )
         batch_op.add_column(sa.Column("dispatched", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("completed_at", kernel.runtime.db.Moment(), nullable=True))
+        batch_op.add_column(sa.Column("completed_at", hotline.kernel.runtime.db.Moment(), nullable=True))
         batch_op.add_column(
             sa.Column("completed_on_time", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -64,7 +64,7 @@ def _backfill() -> None:
     tickets = sa.table(
         "tickets",
         sa.column("number", sa.String),
-        sa.column("state", kernel.runtime.db.Document),
+        sa.column("state", hotline.kernel.runtime.db.Document),
         *(
             sa.column(name)
             for name in (
@@ -76,7 +76,7 @@ def _backfill() -> None:
                 "satisfaction",
             )
         ),
-        sa.column("completed_at", kernel.runtime.db.Moment()),
+        sa.column("completed_at", hotline.kernel.runtime.db.Moment()),
     )
     connection = op.get_bind()
     for number, state in connection.execute(sa.select(tickets.c.number, tickets.c.state)).all():

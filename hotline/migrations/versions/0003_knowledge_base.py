@@ -8,7 +8,7 @@ Create Date: 2026-11-21 23:10:22.460775
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0003"
 down_revision = "0002"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("effective_from", sa.Date(), nullable=False),
         sa.Column("expires_on", sa.Date(), nullable=True),
         sa.Column("words", sa.Text(), nullable=False),
-        sa.Column("review_due", kernel.runtime.db.Moment(), nullable=True),
+        sa.Column("review_due", hotline.kernel.runtime.db.Moment(), nullable=True),
         sa.Column("review_reason", sa.String(length=200), nullable=False),
         sa.ForeignKeyConstraint(
             ["category_code"],
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("expires_on", sa.Date(), nullable=True),
         sa.Column("source_document", sa.String(length=200), nullable=False),
         sa.Column("author", sa.String(length=60), nullable=False),
-        sa.Column("created_at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("created_at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["kb_articles.id"],

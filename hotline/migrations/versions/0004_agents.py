@@ -8,7 +8,7 @@ Create Date: 2026-11-22 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0004"
 down_revision = "0003"
@@ -21,10 +21,10 @@ def upgrade() -> None:
         "agents",
         sa.Column("account", sa.String(length=8), nullable=False),
         sa.Column("name", sa.String(length=30), nullable=False),
-        sa.Column("skills", kernel.runtime.db.Document, nullable=False),
+        sa.Column("skills", hotline.kernel.runtime.db.Document, nullable=False),
         sa.Column("sip_password", sa.String(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("created_at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.PrimaryKeyConstraint("account"),
     )
 

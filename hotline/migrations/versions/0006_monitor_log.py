@@ -8,7 +8,7 @@ Create Date: 2026-12-02 04:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0006"
 down_revision = "0005"
@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "monitor_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.Column("monitor_id", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 07:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0007"
 down_revision = "0006"
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    moment = kernel.runtime.db.Moment
+    moment = hotline.kernel.runtime.db.Moment
     op.create_table(
         "call_records",
         sa.Column("call_id", sa.String(length=64), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0008"
 down_revision = "0007"
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    moment = kernel.runtime.db.Moment
+    moment = hotline.kernel.runtime.db.Moment
     op.create_table(
         "notices",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(length=254), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("files", kernel.runtime.db.Document, nullable=False),
+        sa.Column("files", hotline.kernel.runtime.db.Document, nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", moment(), nullable=False),

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 16:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0009"
 down_revision = "0008"
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    moment = kernel.runtime.db.Moment
+    moment = hotline.kernel.runtime.db.Moment
     op.create_table(
         "recordings",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

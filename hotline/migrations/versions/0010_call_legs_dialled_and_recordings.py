@@ -9,7 +9,7 @@ Create Date: 2026-12-02 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0010"
 down_revision = "0009"
@@ -28,13 +28,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("kind", sa.String(length=12), nullable=False, server_default="offer"))
         batch.add_column(sa.Column("target", sa.String(length=32), nullable=False, server_default=""))
         batch.add_column(sa.Column("mode", sa.String(length=12), nullable=False, server_default=""))
-        batch.add_column(sa.Column("ended_at", kernel.runtime.db.Moment(), nullable=True))
+        batch.add_column(sa.Column("ended_at", hotline.kernel.runtime.db.Moment(), nullable=True))
     op.create_table(
         "call_ratings",
         sa.Column("call_id", sa.String(length=64), nullable=False),
         sa.Column("rating", sa.String(length=24), nullable=False),
         sa.Column("agent", sa.String(length=16), nullable=False),
-        sa.Column("rated_at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("rated_at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.PrimaryKeyConstraint("call_id"),
     )
 

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 22:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0011"
 down_revision = "0010"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("service", sa.String(length=8), nullable=False),
         sa.Column("mode", sa.String(length=12), nullable=False),
         sa.Column("agent", sa.String(length=16), nullable=False),
-        sa.Column("at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.PrimaryKeyConstraint("call_id"),
     )
 

@@ -8,7 +8,7 @@ Create Date: 2026-12-03 03:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0012"
 down_revision = "0011"
@@ -35,7 +35,7 @@ def _backfill() -> None:
     """Tickets taken on a call before this revision name it in their snapshot's intake; the recordings
     of those calls go under them."""
     tickets = sa.table(
-        "tickets", sa.column("number", sa.String), sa.column("state", kernel.runtime.db.Document)
+        "tickets", sa.column("number", sa.String), sa.column("state", hotline.kernel.runtime.db.Document)
     )
     links = sa.table("ticket_calls", sa.column("ticket_number", sa.String), sa.column("call_id", sa.String))
     connection = op.get_bind()

@@ -8,7 +8,7 @@ Create Date: 2026-12-03 03:10:00
 import sqlalchemy as sa
 from alembic import op
 
-import kernel.runtime.db
+import hotline.kernel.runtime.db
 
 revision = "0013"
 down_revision = "0012"
@@ -21,7 +21,7 @@ def upgrade() -> None:
         "recording_texts",
         sa.Column("recording_id", sa.Integer(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("transcribed_at", kernel.runtime.db.Moment(), nullable=False),
+        sa.Column("transcribed_at", hotline.kernel.runtime.db.Moment(), nullable=False),
         sa.ForeignKeyConstraint(["recording_id"], ["recordings.id"]),
         sa.PrimaryKeyConstraint("recording_id"),
     )

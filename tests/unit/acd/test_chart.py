@@ -8,8 +8,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.chart import CHART, VIEW, Activity, Status, allows
-from acd.engine import AcdError, AgentState, Engine, PhoneStatus, QueuedCall, Settings
+from hotline.acd.chart import CHART, VIEW, Activity, Status, allows
+from hotline.acd.engine import AcdError, AgentState, Engine, PhoneStatus, QueuedCall, Settings
 
 NOT_FREE = (PhoneStatus.IN_USE, PhoneStatus.UNREGISTERED)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.engine import (
+from hotline.acd.engine import (
     MISSED_CALLS_BREAK,
     AcdError,
     AgentState,

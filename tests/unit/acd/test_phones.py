@@ -2,8 +2,8 @@
 
 import pytest
 
-from acd.engine import PhoneStatus
-from acd.phones import PhoneChange, PhoneNews, phone_news
+from hotline.acd.engine import PhoneStatus
+from hotline.acd.phones import PhoneChange, PhoneNews, phone_news
 
 
 def is_agent(account: str) -> bool:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from acd.engine import Strategy
-from acd.erlang import erlang_c
-from acd.simulator import ScenarioError, load_scenario, simulate, single_skill
+from hotline.acd.engine import Strategy
+from hotline.acd.erlang import erlang_c
+from hotline.acd.simulator import ScenarioError, load_scenario, simulate, single_skill
 from hotline.cli import main
 
 SCENARIO = Path(__file__).parents[3] / "acd" / "scenarios" / "city-day.toml"

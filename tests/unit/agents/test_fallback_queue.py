@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from acd.engine import Agent, AgentState
-from agents.fallback_queue import FallbackQueue
-from kernel.asterisk.ami import AmiClient
+from hotline.acd.engine import Agent, AgentState
+from hotline.agents.fallback_queue import FallbackQueue
+from hotline.kernel.asterisk.ami import AmiClient
 from tests.fakes.ami_server import FakeAmi
 
 

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from acd.dispatch import Dispatcher
-from acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
-from ivr.flows import IvrServices, answer_hotline, fallback_priority
-from ivr.handback import Handback
-from ivr.menu import load_menu
-from kernel.asterisk.fastagi import AgiHangup, AgiResult
-from ticketing.vocabulary import Satisfaction
-from trunks.dialling import DiallingPlan, OutboundGuard
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AgentState, Changes, Engine, Offer, Priority, QueuedCall, Settings
+from hotline.ivr.flows import IvrServices, answer_hotline, fallback_priority
+from hotline.ivr.handback import Handback
+from hotline.ivr.menu import load_menu
+from hotline.kernel.asterisk.fastagi import AgiHangup, AgiResult
+from hotline.ticketing.vocabulary import Satisfaction
+from hotline.trunks.dialling import DiallingPlan, OutboundGuard
 
 
 class FakeStore:

@@ -6,12 +6,12 @@ from datetime import date, datetime
 
 import pytest
 
-from acd.engine import Priority
-from agents.skills import SkillSpecError, parse_agent_skills
-from ivr.menu import MenuError, QueueRoute, load_menu, parse_menu
-from ivr.prompts import MAX_AHEAD, position_prompts, prompt_path, prompt_texts
-from kernel.runtime.config import Settings
-from ticketing.calendar import AnsweringHours, WorkCalendar
+from hotline.acd.engine import Priority
+from hotline.agents.skills import SkillSpecError, parse_agent_skills
+from hotline.ivr.menu import MenuError, QueueRoute, load_menu, parse_menu
+from hotline.ivr.prompts import MAX_AHEAD, position_prompts, prompt_path, prompt_texts
+from hotline.kernel.runtime.config import Settings
+from hotline.ticketing.calendar import AnsweringHours, WorkCalendar
 
 
 def test_the_keyed_menu_routes_keys_lines_and_the_elderly() -> None:

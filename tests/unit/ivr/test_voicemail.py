@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ivr.voicemail import Voicemail, read_voicemail, voicemail_intake
-from ticketing.workflow import parse_intake
+from hotline.ivr.voicemail import Voicemail, read_voicemail, voicemail_intake
+from hotline.ticketing.workflow import parse_intake
 
 #: What Asterisk 22's app_voicemail writes beside each message.
 INFO = """;

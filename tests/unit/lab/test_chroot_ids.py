@@ -2,7 +2,7 @@
 
 import os
 
-from lab.chroot import give_own_ids
+from hotline.lab.chroot import give_own_ids
 
 
 def make_etc(folder, passwd: str, group: str):

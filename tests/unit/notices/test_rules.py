@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from notices.rules import Contacts, Medium, is_mobile, night_digest, notices_for
+from hotline.notices.rules import Contacts, Medium, is_mobile, night_digest, notices_for
+from hotline.ticketing.errors import TicketError
 from tests.unit.ticketing.desk import AGENT, CITY_MGMT, SUPERVISOR, TZ, Desk
-from ticketing.errors import TicketError
 
 UNIT_MOBILE = "13900001111"
 CONTACTS = Contacts({"cgj": UNIT_MOBILE, "scjg": "0717-6221234"})

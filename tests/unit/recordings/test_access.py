@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kernel.api.identity import Actor, Role
-from recordings.access import (
+from hotline.kernel.api.identity import Actor, Role
+from hotline.recordings.access import (
     REASON_MAX,
     WORDS_MAX,
     Heard,
@@ -17,8 +17,8 @@ from recordings.access import (
     search_reason,
     snippets,
 )
-from recordings.http import RECORDING_ROUTES
-from recordings.tables import RecordingAccessRow
+from hotline.recordings.http import RECORDING_ROUTES
+from hotline.recordings.tables import RecordingAccessRow
 
 NOW = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotline.kernel.runtime.db import create_engine
+from hotline.reports.book import RecordBook
+from hotline.reports.store import RecordStore
 from hotline.schema import bring_up_to_date
-from kernel.runtime.db import create_engine
-from reports.book import RecordBook
-from reports.store import RecordStore
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MORNING = datetime(2026, 11, 2, 9, 0, tzinfo=ZONE).timestamp()

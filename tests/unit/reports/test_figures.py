@@ -4,7 +4,7 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
-from reports.figures import NO_SUMS, AgentTime, DayCall, buckets, figures, half_hours, to_csv
+from hotline.reports.figures import NO_SUMS, AgentTime, DayCall, buckets, figures, half_hours, to_csv
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.figures import half_hours
-from reports.records import (
+from hotline.reports.figures import half_hours
+from hotline.reports.records import (
     CallbackMade,
     CallRecord,
     EndedBy,

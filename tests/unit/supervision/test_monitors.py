@@ -7,15 +7,15 @@ import asyncio
 
 import pytest
 
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.asterisk.ami import AmiUnavailable
+from hotline.kernel.asterisk.channels import LiveCall
+from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor, Role
-from kernel.asterisk.ami import AmiUnavailable
-from kernel.asterisk.channels import LiveCall
-from kernel.runtime.db import create_engine
-from supervision.log import MonitorLog
-from supervision.monitors import MONITOR_CONTEXT, Monitors
-from supervision.spying import MonitorMode, chanspy_options
+from hotline.supervision.log import MonitorLog
+from hotline.supervision.monitors import MONITOR_CONTEXT, Monitors
+from hotline.supervision.spying import MonitorMode, chanspy_options
 from tests.unit.fakes import RecordingAmi
 
 BOSS = Actor("王班长", Role.SUPERVISOR)

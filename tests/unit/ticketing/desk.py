@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from kernel.api.identity import Actor, Role
-from ticketing.calendar import package_calendar
-from ticketing.policy import load_policy
-from ticketing.workflow import RULES, Context, Ticket, apply, decide, parse_intake, receive
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.calendar import package_calendar
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.workflow import RULES, Context, Ticket, apply, decide, parse_intake, receive
 
 TZ = ZoneInfo("Asia/Shanghai")
 AGENT = Actor("王芳", Role.AGENT)

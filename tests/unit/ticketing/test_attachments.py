@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.ticketing.attachments import clean_name
+from hotline.ticketing.errors import TicketError
 from tests.unit.ticketing.desk import AGENT, CITY_MGMT, SUPERVISOR, WATER, Desk
-from ticketing.attachments import clean_name
-from ticketing.errors import TicketError
 
 FILE = {"sha256": "a" * 64, "name": "照片.jpg", "size": 1024, "content_type": "image/jpeg"}
 

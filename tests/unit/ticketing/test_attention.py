@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from hotline.ticketing.attention import due_actions, hot_matter
+from hotline.ticketing.policy import load_policy
+from hotline.ticketing.vocabulary import Status
+from hotline.ticketing.workflow import Ticket
 from tests.unit.ticketing.desk import AGENT, CITY_MGMT, SUPERVISOR, Desk
-from ticketing.attention import due_actions, hot_matter
-from ticketing.policy import load_policy
-from ticketing.vocabulary import Status
-from ticketing.workflow import Ticket
 
 RULE = load_policy("zhijiang").attention
 

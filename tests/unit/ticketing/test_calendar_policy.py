@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.cli import main
-from ticketing.calendar import DayOverride, ServiceDay, package_calendar
-from ticketing.policy import PolicyError, load_policy, parse_policy, plan_deadlines, preset_names
-from ticketing.vocabulary import TicketType
+from hotline.ticketing.calendar import DayOverride, ServiceDay, package_calendar
+from hotline.ticketing.policy import PolicyError, load_policy, parse_policy, plan_deadlines, preset_names
+from hotline.ticketing.vocabulary import TicketType
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALENDAR = package_calendar()

@@ -6,9 +6,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ticketing.errors import TicketError
-from ticketing.kpi import facts
-from ticketing.workflow import ticket_to_json
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.kpi import facts
+from hotline.ticketing.workflow import ticket_to_json
 
 from .desk import Desk, step
 

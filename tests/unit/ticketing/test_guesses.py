@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import ticketing
-from ticketing.guesses import (
+from hotline import ticketing
+from hotline.ticketing.guesses import (
     DEFAULT_KEYWORDS,
     Gazetteer,
     KeywordsError,
@@ -17,8 +17,8 @@ from ticketing.guesses import (
     load_keywords,
     on_intake,
 )
-from ticketing.vocabulary import TicketType
-from ticketing.workflow import intake_from_json, intake_json, parse_intake
+from hotline.ticketing.vocabulary import TicketType
+from hotline.ticketing.workflow import intake_from_json, intake_json, parse_intake
 
 SEED = json.loads((Path(ticketing.__file__).parent / "seed/directory.json").read_text(encoding="utf-8"))
 

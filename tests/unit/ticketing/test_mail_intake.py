@@ -10,8 +10,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from ticketing import mail_intake
-from ticketing.mail_intake import (
+from hotline.ticketing import mail_intake
+from hotline.ticketing.mail_intake import (
     MAX_FILES,
     MAX_NESTED,
     MailIntake,
@@ -20,7 +20,7 @@ from ticketing.mail_intake import (
     read_mail,
     sender_of,
 )
-from ticketing.workflow import parse_intake
+from hotline.ticketing.workflow import parse_intake
 
 SUBJECT = "小区路灯不亮"
 BODY = "幸福路12号门口的路灯已经坏了一周，晚上很黑，请尽快修理。"

@@ -12,8 +12,8 @@ import aiosmtplib
 import pytest
 from aiosmtpd.smtp import Envelope
 
-from ticketing.mail_intake import MailRefused
-from ticketing.mailbox import Mailbox, MailboxHandler, MailLimits, SenderQuota
+from hotline.ticketing.mail_intake import MailRefused
+from hotline.ticketing.mailbox import Mailbox, MailboxHandler, MailLimits, SenderQuota
 
 HOTLINE = "12345@hotline.local"
 

@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from kernel.api.identity import Actor, Role
-from ticketing.errors import TicketError
-from ticketing.vocabulary import Status
-from ticketing.workflow import RULES, parse_intake, replay
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.vocabulary import Status
+from hotline.ticketing.workflow import RULES, parse_intake, replay
 
 from .desk import AGENT, CITY_MGMT, MARKET, SUPERVISOR, TZ, WATER, Desk
 
@@ -72,7 +72,7 @@ def test_intake_accepts_labels_and_defaults_callback_number() -> None:
 def test_units_cannot_take_in_tickets() -> None:
     desk = Desk()
     with pytest.raises(TicketError, match="only the platform"):
-        from ticketing.workflow import receive
+        from hotline.ticketing.workflow import receive
 
         receive(desk.ticket.intake, "T2", desk.ctx(CITY_MGMT))
 

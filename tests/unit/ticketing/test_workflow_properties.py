@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ticketing.errors import TicketError
-from ticketing.vocabulary import Status
-from ticketing.workflow import FOLDS, RULES, replay
+from hotline.ticketing.errors import TicketError
+from hotline.ticketing.vocabulary import Status
+from hotline.ticketing.workflow import FOLDS, RULES, replay
 
 from .desk import Desk, step
 

@@ -9,10 +9,10 @@ import re
 import pytest
 
 from hotline.asterisk_system import render_system
+from hotline.kernel.runtime.config import ConfigError, Settings, load_settings
 from hotline.plans import Plans, carrier_trunks
-from kernel.runtime.config import ConfigError, Settings, load_settings
-from trunks.carriers import Trunk, TrunkSpecError, parse_trunks
-from trunks.status import TrunkWatch
+from hotline.trunks.carriers import Trunk, TrunkSpecError, parse_trunks
+from hotline.trunks.status import TrunkWatch
 
 DEFAULT = Trunk("carrier", "127.0.0.1", 25060)
 PASSWORD = {"HOTLINE_TRUNK_PASSWORD_UNICOM": "s3cret-from-the-carrier"}

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from trunks.dialling import DiallingPlan, DiallingPlanError, OutboundGuard
+from hotline.trunks.dialling import DiallingPlan, DiallingPlanError, OutboundGuard
 
 PLAN = DiallingPlan.of(area_codes=["0717", "027"], service_numbers=["110", "12315"])
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trunks.guessing import (
+from hotline.trunks.guessing import (
     MAX_ACCOUNT_CHARS,
     MAX_ACCOUNTS_NAMED,
     MAX_BANNED,

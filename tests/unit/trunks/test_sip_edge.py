@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 from hotline.asterisk_system import render_system
-from kernel.asterisk.ami import AmiActionFailed, AmiReply
-from kernel.runtime.config import ConfigError, Settings, load_settings
-from trunks import guard
-from trunks.acl import BANS_FILE, AclBans
-from trunks.guard import SipGuard, ban_policy, trusted_networks
-from trunks.guessing import BanPolicy
+from hotline.kernel.asterisk.ami import AmiActionFailed, AmiReply
+from hotline.kernel.runtime.config import ConfigError, Settings, load_settings
+from hotline.trunks import guard
+from hotline.trunks.acl import BANS_FILE, AclBans
+from hotline.trunks.guard import SipGuard, ban_policy, trusted_networks
+from hotline.trunks.guessing import BanPolicy
 
 
 def sections(conf: str) -> dict[str, list[str]]:

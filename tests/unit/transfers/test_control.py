@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from calls.control import CallControl
-from calls.targets import LinkageMode, Target, TargetError, TransferMode, consulted_number, legs
-from ivr.handback import Handback, Handbacks
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor, Role
-from kernel.asterisk.channels import LiveCall
+from hotline.ivr.handback import Handback, Handbacks
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.asterisk.channels import LiveCall
+from hotline.transfers.control import CallControl
+from hotline.transfers.targets import LinkageMode, Target, TargetError, TransferMode, consulted_number, legs
+from hotline.trunks.dialling import DiallingPlan, OutboundGuard
 from tests.unit.fakes import RecordingAmi
-from trunks.dialling import DiallingPlan, OutboundGuard
 
 CALL_ID = "hotline-1.0"
 CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/1001-00000002"

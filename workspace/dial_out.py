@@ -18,14 +18,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from acd.dispatch import Dispatcher
-from acd.engine import AgentState
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.runtime.events import Publish
-from ticketing.service import TicketDesk
-from trunks.dialling import OutboundGuard
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AgentState
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.runtime.events import Publish
+from hotline.ticketing.service import TicketDesk
+from hotline.trunks.dialling import OutboundGuard
 
 log = logging.getLogger(__name__)
 

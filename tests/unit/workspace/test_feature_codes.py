@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.engine import AgentState
-from agents.phone import run_dial_code, run_feature_code
-from kernel.api.errors import ApiError
+from hotline.acd.engine import AgentState
+from hotline.kernel.api.errors import ApiError
+from hotline.workspace.phone import run_dial_code, run_feature_code
 from tests.unit.ivr.test_flow import Centre, FakeChannel
 
 

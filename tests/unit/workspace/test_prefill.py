@@ -1,8 +1,8 @@
 """The draft pre-filled from what the caller said: every field a guess the agent confirms."""
 
-from agents.prefill import prefill
+from hotline.ticketing.guesses import guess
+from hotline.workspace.prefill import prefill
 from tests.unit.ticketing.test_guesses import PLACES
-from ticketing.guesses import guess
 
 
 def test_the_draft_holds_the_callers_words_and_what_they_suggest_each_named_as_a_guess():

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from recordings.speech import SpeechError, Transcript, VoskWorkers
+from hotline.speech.workers import SpeechError, Transcript, VoskWorkers
 
 
 def add_stt_commands(commands: Any) -> None:

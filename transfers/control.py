@@ -35,7 +35,14 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from calls.targets import (
+from hotline.ivr.handback import Handback, Handbacks
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
+from hotline.kernel.asterisk.channels import LiveCall
+from hotline.kernel.runtime.events import Publish
+from hotline.recordings.files import track_path
+from hotline.transfers.targets import (
     ABORT_KEYS,
     ACCOUNT,
     EMERGENCY_NUMBERS,
@@ -48,14 +55,7 @@ from calls.targets import (
     consulted_number,
     legs,
 )
-from ivr.handback import Handback, Handbacks
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor, Role
-from kernel.asterisk.ami import AmiClient, AmiError
-from kernel.asterisk.channels import LiveCall
-from kernel.runtime.events import Publish
-from recordings.files import track_path
-from trunks.dialling import OutboundGuard
+from hotline.trunks.dialling import OutboundGuard
 
 log = logging.getLogger(__name__)
 

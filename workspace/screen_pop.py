@@ -9,12 +9,12 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
-from acd.engine import Offer
-from agents.prefill import prefill
-from kernel.api.identity import Actor, Role
-from ticketing.service import TicketDesk
-from ticketing.store import TicketFilter
-from ticketing.vocabulary import Channel
+from hotline.acd.engine import Offer
+from hotline.kernel.api.identity import Actor, Role
+from hotline.ticketing.service import TicketDesk
+from hotline.ticketing.store import TicketFilter
+from hotline.ticketing.vocabulary import Channel
+from hotline.workspace.prefill import prefill
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ says why).
 
 from __future__ import annotations
 
-from acd.dispatch import Dispatcher
-from acd.engine import AcdError
-from agents.commands import FEATURE_CODES, apply_agent_command
-from agents.dial_out import DialOut
-from ivr.prompts import prompt_path
-from kernel.api.errors import ApiError
-from kernel.api.identity import Actor, Role
-from kernel.asterisk.fastagi import AgiSession
-from kernel.runtime.events import Publish
+from hotline.acd.dispatch import Dispatcher
+from hotline.acd.engine import AcdError
+from hotline.ivr.prompts import prompt_path
+from hotline.kernel.api.errors import ApiError
+from hotline.kernel.api.identity import Actor, Role
+from hotline.kernel.asterisk.fastagi import AgiSession
+from hotline.kernel.runtime.events import Publish
+from hotline.workspace.commands import FEATURE_CODES, apply_agent_command
+from hotline.workspace.dial_out import DialOut
 
 CONFIRMATIONS = {
     "ready": "agent-ready",

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from calls.control import CallControl
-from calls.targets import EMERGENCY_NUMBERS, LinkageMode, Target, TargetError, TransferMode
-from kernel.api.errors import invalid
-from kernel.api.routes import PLATFORM, ApiRequest, Route
+from hotline.kernel.api.errors import invalid
+from hotline.kernel.api.routes import PLATFORM, ApiRequest, Route
+from hotline.transfers.control import CallControl
+from hotline.transfers.targets import EMERGENCY_NUMBERS, LinkageMode, Target, TargetError, TransferMode
 
 CONTROL_KEY = web.AppKey("call_control", CallControl)
 TARGET_PATTERN = r"^([0-9]{3,20}|(agent|skill):[0-9A-Za-z_.-]{1,32})$"

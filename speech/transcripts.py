@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from recordings.speech import STREAM_RATE, Recognizer, SpeechStream, Transcript
+from hotline.speech.workers import STREAM_RATE, Recognizer, SpeechStream, Transcript
 
 log = logging.getLogger(__name__)
 

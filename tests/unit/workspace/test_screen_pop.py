@@ -3,12 +3,12 @@
 import asyncio
 from pathlib import Path
 
-from acd.engine import Offer
-from agents.screen_pop import ScreenPops
-from recordings.speech import Transcript, tidy
-from recordings.transcripts import TAP_DELAY_SECONDS, Transcripts
+from hotline.acd.engine import Offer
+from hotline.speech.transcripts import TAP_DELAY_SECONDS, Transcripts
+from hotline.speech.workers import Transcript, tidy
+from hotline.ticketing.guesses import guess
+from hotline.workspace.screen_pop import ScreenPops
 from tests.unit.ticketing.test_guesses import PLACES
-from ticketing.guesses import guess
 
 
 class Desk:

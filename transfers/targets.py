@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from kernel.api.identity import Labelled
-from kernel.asterisk.channels import LiveCall, account_of
+from hotline.kernel.api.identity import Labelled
+from hotline.kernel.asterisk.channels import LiveCall, account_of
 
 #: The dialplan context that dials a consulted number (asterisk-conf/extensions.conf).
 TRANSFER_CONTEXT = "hotline-transfer"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acd.engine import PHONE_NOTES, AcdError, Agent, AgentState, Engine
+from hotline.acd.engine import AcdError, Agent, AgentState, Engine
 
 COMMANDS = ("login", "logout", "ready", "break", "wrap-up")
 #: The phone's feature codes (dialled from an agent's softphone) and the command each runs.
@@ -25,19 +25,3 @@ def apply_agent_command(engine: Engine, account: str, command: str, reason: str,
     if command == "wrap-up":
         return engine.wrap_up(account, now)
     raise AcdError("bad-command", f"没有坐席操作 {command!r}，可用：{'、'.join(COMMANDS)}")
-
-
-def agent_view(agent: Agent) -> dict[str, object]:
-    """An agent's state as the web page and the wallboard show it."""
-    return {
-        "agent": agent.account,
-        "state": agent.state.value,
-        "break_reason": agent.break_reason,
-        "since": agent.since,
-        "call_id": agent.call_id,
-        "skills": agent.skills,
-        "calls": agent.calls,
-        "phone_free": agent.phone_free,
-        "phone": agent.phone.value,
-        "phone_note": PHONE_NOTES[agent.phone],
-    }

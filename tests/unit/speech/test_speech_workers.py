@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recordings.speech import SpeechError, VoskWorkers
+from hotline.speech.workers import SpeechError, VoskWorkers
 
 
 def test_a_folder_that_is_no_model_is_refused_at_once(tmp_path):

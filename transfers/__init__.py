@@ -1,0 +1,1 @@
+"""Transfers and conferences after an agent answers: blind and attended transfers, three-way calls, 110."""
