@@ -108,6 +108,14 @@ class Dispatcher:
     def is_waiting(self, call_id: str) -> bool:
         return call_id in self.engine.calls
 
+    def reachable(self, account: str, skill: str) -> bool:
+        """Someone signed in can take a caller handed back: the colleague ``account`` (when named), or
+        anyone with the ``skill``."""
+        if account:
+            agent = self.agent(account)
+            return agent is not None and agent.state != AgentState.LOGGED_OUT
+        return self.staffed([skill]) > 0
+
     def staffed(self, skills: Iterable[str]) -> int:
         """How many signed-in agents have one of ``skills``."""
         return self.engine.staffed(skills)

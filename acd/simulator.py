@@ -196,7 +196,7 @@ def single_skill(
 
 
 def load_scenario(path: Path, **overrides: Any) -> Scenario:
-    """A TOML file with ``[[lines]]`` and ``[[agents]]`` tables (see docs in the README)."""
+    """A TOML file with ``[[lines]]`` and ``[[agents]]`` tables (see docs/routing.md)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -25,11 +25,11 @@ import aiohttp
 
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.asterisk.channels import account_of
-from hotline.kernel.runtime.config import Settings, load_settings
 from hotline.lab.caller import CallPlan, place_call
 from hotline.lab.chroot import chroot_path
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.lab import Lab
+from hotline.lab.settings import LabSettings, load_lab_settings
 
 REPO = Path(__file__).resolve().parents[1]
 HOME = REPO / "var" / "bench-lab"
@@ -98,7 +98,7 @@ class PhoneRings:
 
 
 class Bench:
-    def __init__(self, env: dict[str, str], settings: Settings, lab: Lab, rounds: int, seed: int) -> None:
+    def __init__(self, env: dict[str, str], settings: LabSettings, lab: Lab, rounds: int, seed: int) -> None:
         self.env, self.settings, self.lab, self.rounds = env, settings, lab, rounds
         # Each round starts after a pause, the same pauses on both sides: an agent turns ready at
         # any moment of a caller's wait (music on hold, or an announcement).
@@ -223,7 +223,7 @@ def describe(delays: list[float]) -> str:
 
 
 async def run(
-    settings: Settings, env: dict[str, str], rounds: int, seed: int
+    settings: LabSettings, env: dict[str, str], rounds: int, seed: int
 ) -> tuple[list[float], list[float]]:
     lab = Lab(settings, log=lambda line: None)
     lab.down()
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     env = {**BENCH_ENV, "HOTLINE_ASTERISK_ROOT": str(chroot_path())}
-    settings = load_settings(env)
+    settings = load_lab_settings(env)
     ours, theirs = asyncio.run(run(settings, env, args.rounds, args.seed))
     print(
         f"  rounds, ms: ours {[round(d * 1000) for d in ours]}, app_queue {[round(d * 1000) for d in theirs]}"

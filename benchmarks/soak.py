@@ -28,11 +28,11 @@ from redis import Redis as SyncRedis
 from benchmarks.databases import postgres_database
 from benchmarks.ready_to_ring import BENCH_ENV, session
 from hotline.kernel.asterisk.ami import AmiClient, AmiError
-from hotline.kernel.runtime.config import load_settings
 from hotline.lab.caller import CallError, CallPlan, Dialler
 from hotline.lab.chroot import chroot_path
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.lab import Lab
+from hotline.lab.settings import load_lab_settings
 
 SOAK_ENV = {**BENCH_ENV, "HOTLINE_WRAP_UP_SECONDS": "2", "HOTLINE_FALLBACK_QUEUE_SECONDS": "300"}
 LAB_MENU = Path(__file__).resolve().parents[1] / "lab" / "menu.toml"
@@ -85,7 +85,7 @@ async def soak_on(
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
         "HOTLINE_IVR_MENU": str(menu_without_callbacks(home)),
     }
-    settings = load_settings(env)
+    settings = load_lab_settings(env)
     lab = Lab(settings, log=lambda line: None)
     lab.down()
     lab.up()

@@ -22,11 +22,11 @@ import aiohttp
 from benchmarks.ready_to_ring import BENCH_ENV, HOME, describe, session
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.asterisk.channels import account_of
-from hotline.kernel.runtime.config import Settings, load_settings
 from hotline.lab.caller import CallPlan, Dialler
 from hotline.lab.chroot import chroot_path
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.lab import Lab
+from hotline.lab.settings import LabSettings, load_lab_settings
 from hotline.transfers.targets import TRANSFER_CONTEXT
 
 DEPARTMENT = "12315"
@@ -55,7 +55,7 @@ class DepartmentDials:
         return next(t for t in self.dialled if t > since) - since
 
 
-async def run(settings: Settings, env: dict[str, str], rounds: int) -> tuple[list[float], list[float]]:
+async def run(settings: LabSettings, env: dict[str, str], rounds: int) -> tuple[list[float], list[float]]:
     lab = Lab(settings, log=lambda line: None)
     lab.down()
     lab.up()
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args(argv)
     env = {**BENCH_ENV, "HOTLINE_ASTERISK_ROOT": str(chroot_path()), "HOTLINE_WRAP_UP_SECONDS": "1"}
-    settings = load_settings(env)
+    settings = load_lab_settings(env)
     ours, theirs = asyncio.run(run(settings, env, args.rounds))
     print(f"  rounds, ms: ours {[round(d * 1000) for d in ours]}, Atxfer {[round(d * 1000) for d in theirs]}")
     print(f"Lab: request → {DEPARTMENT} dialled, {args.rounds} three-way calls each way")

@@ -11,14 +11,12 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 
 from aiohttp import web
 
 from hotline.acd.cli import add_simulate_command, run_simulate
-from hotline.agents.http import AGENT_ROUTES, add_agent_state
 from hotline.asterisk_system import agents_at_start, render_system
 from hotline.controller import Controller
 from hotline.ivr.menu import load_menu
@@ -27,13 +25,10 @@ from hotline.kernel.api.users import Users
 from hotline.kernel.api.web import create_app
 from hotline.kernel.runtime.config import ConfigError, Settings, listen_or_fail, load_settings
 from hotline.kernel.runtime.logs import setup_logging
+from hotline.kernel.runtime.reference import add_settings_command
 from hotline.kernel.runtime.stopping import STEP_SECONDS, bounded
-from hotline.notices.http import NOTICE_ROUTES, add_notices
-from hotline.recordings.http import RECORDING_ROUTES, add_recordings
-from hotline.reports.http import REPORT_ROUTES, add_reports
 from hotline.schema import open_store
 from hotline.speech.cli import add_stt_commands, run_stt
-from hotline.supervision.http import SUPERVISION_ROUTES, add_supervision
 from hotline.ticketing.cli import (
     OpenStore,
     add_policy_commands,
@@ -44,11 +39,8 @@ from hotline.ticketing.cli import (
     with_desk,
 )
 from hotline.ticketing.errors import TicketError
-from hotline.ticketing.http import add_ticket_routes
 from hotline.ticketing.policy import PolicyError, load_policy
 from hotline.ticketing.service import TicketDesk
-from hotline.transfers.http import CALL_ROUTES, add_calls
-from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
 
 #: How long a stopping controller waits for requests still in flight.
 SHUTDOWN_SECONDS = 3.0
@@ -70,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_ticket_commands(commands)
     add_simulate_command(commands)
     add_stt_commands(commands)
+    add_settings_command(commands)
     commands.choices["stt"].set_defaults(handler=lambda args, settings: run_stt(args, settings.stt_model))
     for name, handler in (("policy", cmd_policy), ("tickets", cmd_tickets), ("simulate", cmd_simulate)):
         commands.choices[name].set_defaults(handler=handler)
@@ -115,34 +108,7 @@ async def serve(settings: Settings, on_serving: Callable[[Controller], None] | N
     try:
         await controller.start()
         app = create_app(controller.health, controller.hub)
-        add_agent_state(app, controller.dispatcher, controller.roster)
-        add_workspace(app, controller.dispatcher, controller.dial_out, controller.roster.is_agent)
-        add_supervision(app, controller.monitors, controller.messenger)
-        add_calls(app, controller.calls)
-        add_reports(app, controller.records)
-        add_notices(app, controller.notices.outbox)
-        add_recordings(
-            app,
-            controller.recordings,
-            controller.desk.call_ids,
-            timedelta(days=settings.recording_agent_days),
-        )
-        add_ticket_routes(
-            app,
-            controller.desk,
-            controller.users,
-            settings.platform_id,
-            settings.webhook_secret,
-            [
-                *WORKSPACE_ROUTES,
-                *AGENT_ROUTES,
-                *CALL_ROUTES,
-                *SUPERVISION_ROUTES,
-                *REPORT_ROUTES,
-                *NOTICE_ROUTES,
-                *RECORDING_ROUTES,
-            ],
-        )
+        controller.install(app)
         # A request still running when Ctrl-C comes is cancelled after this long, never waited for a minute.
         runner = web.AppRunner(app, shutdown_timeout=SHUTDOWN_SECONDS)
         await runner.setup()

@@ -10,11 +10,11 @@ from pathlib import Path
 from hotline.acd.engine import Settings as AcdSettings
 from hotline.acd.engine import Strategy
 from hotline.agents.skills import SkillSpecError, parse_agent_skills
+from hotline.intake.imap_box import ImapAccount, ImapUrlError
 from hotline.ivr.menu import Menu, MenuError, load_menu
 from hotline.kernel.runtime.config import ConfigError, Settings
 from hotline.ticketing.calendar import CalendarError, parse_clock
 from hotline.ticketing.guesses import DEFAULT_KEYWORDS, Keywords, KeywordsError, load_keywords
-from hotline.ticketing.imap_box import ImapAccount, ImapUrlError
 from hotline.ticketing.policy import Policy, PolicyError, load_policy
 from hotline.trunks.carriers import Trunk, TrunkSpecError, parse_trunks
 from hotline.trunks.dialling import DiallingPlan, DiallingPlanError

@@ -38,7 +38,12 @@ class Callbacks:
 
     async def call_back(self, offer: Offer) -> None:
         """Ring the offered agent; once they answer, Asterisk dials the caller (``hotline-callback``)."""
-        about = {"call_id": offer.call_id, "caller_number": offer.callback_number, "line": "callback"}
+        about = {
+            "call_id": offer.call_id,
+            "caller_number": offer.callback_number,
+            "caller_name": "",  # dialled by number: no caller ID name
+            "line": "callback",
+        }
         if not await self.outbound.allow(offer.callback_number, where="callback", call_id=offer.call_id):
             await self.dispatcher.caller_gone(offer.call_id)  # the agent turns ready again
             return

@@ -20,6 +20,7 @@ from hotline.kernel.runtime.config import Settings, config_file_path
 from hotline.lab.caller import CallError, CallPlan, PlacedCall, call_and_hold
 from hotline.lab.chroot import ChrootError, ensure_chroot, is_ready
 from hotline.lab.lab import Lab, LabError
+from hotline.lab.settings import LabSettings, load_lab_settings
 
 #: The README's first call, word for word: a supervisor's token, the lab's phone 1001 signed in and ready
 #: (nobody is on a fresh start, and the call would go to voicemail), then the call (tests hold them alike).
@@ -32,7 +33,8 @@ TRY_A_CALL = (
 
 
 def register(commands: Any) -> None:
-    """Add the lab's commands to the ``hotline`` parser."""
+    """Add the lab's commands to the ``hotline`` parser. The CLI hands each the system's settings; they load
+    the lab's instead (``load_lab_settings``: the system's and the lab's own, from the same file)."""
     commands.add_parser(
         "run", help="bring up the lab, then serve; Ctrl-C stops what it started"
     ).set_defaults(handler=cmd_run)
@@ -60,9 +62,9 @@ def register(commands: Any) -> None:
     call.set_defaults(handler=cmd_call)
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    lab = Lab(settings, log=lambda line: print(line, flush=True))
-    settings = dataclasses.replace(settings, asterisk_root=lab.root)
+def cmd_run(args: argparse.Namespace, _system: Settings) -> int:
+    lab = Lab(load_lab_settings(), log=lambda line: print(line, flush=True))
+    settings = dataclasses.replace(lab.settings, asterisk_root=lab.root)
     first_time = "" if is_ready(lab.root) else " (first time: builds the chroot, about a minute)"
     print(f"hotline: bringing up Redis and Asterisk{first_time}", flush=True)
     # Processes a crashed run left behind are adopted: this run stops them too.
@@ -76,15 +78,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def print_summary(settings: Settings, controller: Controller) -> None:
+def print_summary(settings: LabSettings, controller: Controller) -> None:
     """What runs where, once the controller listens: the agents are the agent table's (seats added through
     the API too), AudioSocket is named only when it listens (speech-to-text on)."""
     host = settings.bind_host
     web = f"http://{host}:{settings.web_port}"
     audiosocket = (
-        f"   AudioSocket tcp {host}:{settings.audiosocket_port}" if controller.transcripts.enabled else ""
+        f"   AudioSocket tcp {host}:{settings.audiosocket_port}"
+        if controller.speech.transcripts.enabled
+        else ""
     )
-    agents = ", ".join(sorted(controller.roster.active_skills()))
+    agents = ", ".join(sorted(controller.agents.roster.active_skills()))
     print(
         f"""
 hotline is running (all on {host}):
@@ -110,11 +114,11 @@ Ctrl-C stops what this command started.
     )
 
 
-def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
-    lab = Lab(settings, log=lambda line: print(line, file=sys.stderr, flush=True))
+def cmd_lab(args: argparse.Namespace, _system: Settings) -> int:
+    lab = Lab(load_lab_settings(), log=lambda line: print(line, file=sys.stderr, flush=True))
     try:
         if args.lab_command == "build":
-            print(ensure_chroot(settings.chroot_cache, log=lab.log))
+            print(ensure_chroot(lab.settings.chroot_cache, log=lab.log))
         elif args.lab_command == "up":
             started = lab.up()
             print(f"lab up: started {', '.join(started) or 'nothing (already running)'}")
@@ -138,7 +142,7 @@ def cmd_lab(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_call(args: argparse.Namespace, _system: Settings) -> int:
     plan = CallPlan(
         caller_number=args.caller_number,
         caller_name=args.name,
@@ -157,7 +161,7 @@ def cmd_call(args: argparse.Namespace, settings: Settings) -> int:
         print(placed.call_id, flush=True)
 
     try:
-        asyncio.run(call_and_hold(Lab(settings), plan, answered))
+        asyncio.run(call_and_hold(Lab(load_lab_settings()), plan, answered))
     except CallError as exc:
         print(f"hotline call: {exc}", file=sys.stderr)
         return 1

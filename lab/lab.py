@@ -13,12 +13,12 @@ from hotline.asterisk_system import CONF_DIR, INSTANCE_FILES, agents_at_start, r
 from hotline.ivr.menu import load_menu
 from hotline.ivr.prompts import SPEECH_VERSION, prompt_texts, synthesize
 from hotline.kernel.asterisk.conf import render_tree
-from hotline.kernel.runtime.config import Settings
 from hotline.lab.chroot import chroot_path, ensure_chroot, is_ready
 from hotline.lab.instances import AsteriskInstance, InstanceError, run_in_chroot
 from hotline.lab.network import clear_silences
 from hotline.lab.ports import Port, describe_holders, holders, is_free, is_listening
 from hotline.lab.processes import ManagedProcess
+from hotline.lab.settings import LabSettings
 from hotline.plans import carrier_trunks
 
 PSTN_DIR = Path(__file__).resolve().parent / "pstn"
@@ -35,7 +35,7 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, settings: Settings, log: Log = print) -> None:
+    def __init__(self, settings: LabSettings, log: Log = print) -> None:
         self.settings = settings
         self.log = log
         self.state_dir = (settings.home / "lab").resolve()

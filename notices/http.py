@@ -9,9 +9,10 @@ from aiohttp import web
 from hotline.kernel.api.errors import invalid
 from hotline.kernel.api.routes import MANAGERS, PLATFORM, ApiRequest, Route, one_of, whole, whole_number
 from hotline.notices.outbox import FAILED, PENDING, SENT, Outbox
-from hotline.ticketing.http import DESK_KEY
+from hotline.ticketing.service import TicketDesk
 
 OUTBOX_KEY = web.AppKey("notice_outbox", Outbox)
+NOTICES_DESK_KEY = web.AppKey("notices_desk", TicketDesk)
 STATES = (PENDING, SENT, FAILED)
 LIMIT_MAX = 500
 
@@ -29,7 +30,8 @@ async def list_notices(call: ApiRequest) -> list[dict[str, Any]]:
 
 async def ticket_notices(call: ApiRequest) -> list[dict[str, Any]]:
     number = call.match("number")
-    await call.request.app[DESK_KEY].show(number, call.actor)  # the ticket exists and this person may see it
+    # the ticket exists and this person may see it
+    await call.request.app[NOTICES_DESK_KEY].show(number, call.actor)
     return await call.request.app[OUTBOX_KEY].listing(ticket=number, limit=_limit(call))
 
 
@@ -53,5 +55,7 @@ NOTICE_ROUTES = [
 ]
 
 
-def add_notices(app: web.Application, outbox: Outbox) -> None:
+def add_notices(app: web.Application, outbox: Outbox, desk: TicketDesk) -> None:
+    """What the notices' routes read: the outbox, and the desk that says who may see a ticket."""
     app[OUTBOX_KEY] = outbox
+    app[NOTICES_DESK_KEY] = desk

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
-from hotline.ivr.voicemail import VIA as VOICEMAIL
+from hotline.intake.voicemail import VIA as VOICEMAIL
+from hotline.ticketing.service import GATEWAY_SUFFIX
 from hotline.ticketing.vocabulary import Channel as TicketChannel
-from hotline.ticketing.webhooks import GATEWAY_SUFFIX
 from hotline.ticketing.workflow import Event, Ticket
 
 MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")

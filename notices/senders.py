@@ -24,8 +24,9 @@ import aiohttp
 import aiosmtplib
 from yarl import URL
 
-from hotline.notices.rules import Notice
-from hotline.ticketing.webhooks import sign
+from hotline.intake.webhooks import sign
+from hotline.kernel.runtime.config import Settings
+from hotline.notices.rules import Medium, Notice
 
 SMTP_TIMEOUT = 30.0
 GATEWAY_TIMEOUT = 15.0
@@ -102,7 +103,7 @@ class MailSender:
 class SmsGateway:
     """SMS through the provider's HTTP API: a signed JSON POST ``{"id", "to", "text"}``.
 
-    The signature is the one the inbound gateways use (``ticketing.webhooks``):
+    The signature is the one the inbound gateways use (``intake.webhooks``):
     ``X-Hotline-Signature: sha256=HMAC(secret, "{timestamp}.{path}.{body}")``, the path the URL's.
     """
 
@@ -131,3 +132,19 @@ class SmsGateway:
             if 400 <= response.status < 500 and response.status not in (408, 429):
                 raise Undeliverable(reason)
             raise ConnectionError(reason)
+
+
+def senders_of(settings: Settings, files: FindFile) -> dict[Medium, Sender]:
+    """The media the deployment configured: email through its relay, SMS through its gateway."""
+    senders: dict[Medium, Sender] = {}
+    if settings.mail_relay:
+        senders[Medium.EMAIL] = MailSender(
+            settings.mail_relay,
+            settings.mail_addresses[0],
+            files,
+            settings.mail_relay_user,
+            settings.mail_relay_password,
+        )
+    if settings.sms_gateway_url:
+        senders[Medium.SMS] = SmsGateway(settings.sms_gateway_url, settings.sms_gateway_secret)
+    return senders

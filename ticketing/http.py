@@ -8,7 +8,7 @@ status, never as a stack trace.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +16,7 @@ from urllib.parse import quote
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from hotline.kernel.api.identity import Actor, Labelled, Role
+from hotline.kernel.api.identity import Labelled, Role
 from hotline.kernel.api.routes import (
     ADMINS,
     EVERYONE,
@@ -24,7 +24,6 @@ from hotline.kernel.api.routes import (
     SAID,
     ApiRequest,
     Route,
-    add_routes,
     day,
     day_pattern,
     dumps,
@@ -34,8 +33,7 @@ from hotline.kernel.api.routes import (
     whole,
     whole_number,
 )
-from hotline.kernel.api.users import Users
-from hotline.ticketing import exchange, kb_store, kpi, webhooks
+from hotline.ticketing import exchange, kb_store, kpi
 from hotline.ticketing.attachments import ALLOWED_TYPES
 from hotline.ticketing.calendar import DayOverride
 from hotline.ticketing.directory import UNIT_CODE, UNIT_NULLABLE, UNIT_TEXT_LIMITS
@@ -64,22 +62,6 @@ MAX_OFFSET = 10**6
 KPI_FORMATS = ("json", "csv")
 DESK_KEY = web.AppKey("ticket_desk", TicketDesk)
 SENDER_KEY = web.AppKey("platform_id", str)
-WEBHOOK_SECRET_KEY = web.AppKey("webhook_secret", str)
-GATEWAY = Actor("gateway", Role.AGENT)
-
-
-def verify_gateway(request: web.Request, body: bytes) -> Actor:
-    """An SMS or WeChat gateway's request: its HMAC over the path and the exact body, and a timestamp close
-    to now."""
-    webhooks.verify(
-        request.app[WEBHOOK_SECRET_KEY],
-        request.headers.get("X-Hotline-Timestamp", ""),
-        request.headers.get("X-Hotline-Signature", ""),
-        body,
-        request.app[DESK_KEY].clock().timestamp(),
-        request.path,
-    )
-    return GATEWAY
 
 
 def desk_of(call: ApiRequest) -> TicketDesk:
@@ -96,11 +78,6 @@ async def create_ticket(call: ApiRequest) -> web.Response:
 def _taken_in(view: dict[str, Any], created: bool) -> web.Response:
     """201 for a new ticket; 200 when a sender's repeat found the ticket it already made."""
     return web.json_response(view, status=201 if created else 200, dumps=dumps)
-
-
-async def receive_message(call: ApiRequest) -> web.Response:
-    receipt, created = await desk_of(call).take_in_message(call.match("channel"), call.body)
-    return web.json_response(receipt, status=201 if created else 200, dumps=dumps)
 
 
 async def list_tickets(call: ApiRequest) -> list[dict[str, Any]]:
@@ -342,7 +319,7 @@ _REGION = {
     "maxLength": INTAKE_LIMITS["region"],
     "description": "a region's code (GET /api/regions)",
 }
-_WHERE = {
+WHERE = {
     "category": "a code of the category tree (GET /api/categories)",
     "region": "a code of the region tree (GET /api/regions)",
 }
@@ -384,7 +361,7 @@ _TICKET_TYPE = {"type": "string", "enum": _words(TicketType)}
 _PHONE = {"type": "string", "pattern": f"^(?:{PHONE.pattern[1:-1]})?$"}
 _MASKED_PHONE = {"type": "string", "pattern": f"^(?:{PHONE.pattern[1:-1]}|.*\\*.*)?$"}
 _SHORT = {name: {"type": "string", "maxLength": limit} for name, limit in INTAKE_LIMITS.items()}
-_INTAKE_BODY = {
+INTAKE_BODY = {
     "type": "object",
     "required": ["type", "description", "category", "region"],
     "properties": {
@@ -420,24 +397,7 @@ _INTAKE_BODY = {
         | {"description": "the sender's id; a repeat returns the first ticket"},
     },
 }
-_MESSAGE_BODY = {
-    "type": "object",
-    "required": ["message_id", "text"],
-    "properties": {
-        "message_id": _SAID | {"maxLength": INTAKE_LIMITS["external_id"]},
-        "text": _SAID | {"maxLength": DESCRIPTION_LIMIT},
-        "phone": _PHONE,
-        "name": _SHORT["caller_name"],
-        "type": _TICKET_TYPE,
-        "category": _CATEGORY,
-        "region": _REGION,
-        "address": _SHORT["address"],
-        "confidential": {"type": "boolean"},
-        "share_number": {"type": "boolean"},
-        "attachments": _INTAKE_BODY["properties"]["attachments"],
-    },
-}
-_REPEAT = {200: "a repeat: the ticket the first request made"}
+REPEAT = {200: "a repeat: the ticket the first request made"}
 #: The calendar's years (YEARS) as a regular expression.
 _CALENDAR_YEARS = r"1949|19[5-9]\d|2[01]\d\d"
 _DATE = day().schema
@@ -490,33 +450,18 @@ _UNIT_BODY = _UNIT_CHANGE | {
 }
 _UNIT_FIELDS = {"parent_code": "a unit's code, not this unit's (null: a 一级 unit)"}
 
-ROUTES: list[Route] = [
+TICKET_ROUTES: list[Route] = [
     Route(
         "POST",
         "/api/tickets",
         create_ticket,
         PLATFORM,
         "受理: take in a ticket",
-        _INTAKE_BODY,
+        INTAKE_BODY,
         status=201,
         creates=("number", "/number"),
-        checked=_WHERE,
-        answers=_REPEAT,
-    ),
-    Route(
-        "POST",
-        "/api/intake/{channel}",
-        receive_message,
-        PLATFORM,
-        "a citizen's message from the SMS or WeChat gateway (channel sms|wechat), signed with "
-        "X-Hotline-Timestamp and X-Hotline-Signature: sha256=HMAC(secret, timestamp.path.body); "
-        "idempotent on message_id",
-        _MESSAGE_BODY,
-        status=201,
-        signed_by=verify_gateway,
-        path_params={"channel": one_of(("sms", "wechat"))},
-        checked=_WHERE,
-        answers=_REPEAT,
+        checked=WHERE,
+        answers=REPEAT,
     ),
     Route(
         "GET",
@@ -702,8 +647,8 @@ ROUTES: list[Route] = [
             },
         },
         status=201,
-        checked=_WHERE,
-        answers=_REPEAT,
+        checked=WHERE,
+        answers=REPEAT,
     ),
     Route(
         "POST",
@@ -764,16 +709,7 @@ ROUTES: list[Route] = [
 # ------------------------------------------------------------------ wiring
 
 
-def add_ticket_routes(
-    app: web.Application,
-    desk: TicketDesk,
-    users: Users,
-    platform_id: str = "hotline",
-    webhook_secret: str = "",
-    extra_routes: Sequence[Route] = (),
-) -> None:
-    """The ticket routes, and other packages' routes (agents) under the same auth, errors and OpenAPI."""
+def add_ticket_desk(app: web.Application, desk: TicketDesk, platform_id: str = "hotline") -> None:
+    """What the ticket routes read: the desk, and the platform's name as a sender of exchanged tickets."""
     app[DESK_KEY] = desk
     app[SENDER_KEY] = platform_id
-    app[WEBHOOK_SECRET_KEY] = webhook_secret
-    add_routes(app, users, [*ROUTES, *extra_routes], "hotline 12345 API", desk.policy.timezone)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kernel.api.identity import Actor, Role
-from hotline.ticketing import exchange, kpi, mail_intake, privacy, webhooks
+from hotline.ticketing import exchange, kpi, privacy
 from hotline.ticketing.attachments import AttachmentStore, IntakeFile
 from hotline.ticketing.attention import Action, due_actions, hot_matter, hot_window
 from hotline.ticketing.calendar import WorkCalendar, package_calendar
@@ -21,14 +21,13 @@ from hotline.ticketing.directory import Directory
 from hotline.ticketing.errors import TicketError, forbidden, invalid
 from hotline.ticketing.guesses import DEFAULT_KEYWORDS, Gazetteer, Keywords, guess, on_intake
 from hotline.ticketing.kb_store import KnowledgeBase
-from hotline.ticketing.mail_reader import ReadMail, in_thread
 from hotline.ticketing.policy import Policy
 from hotline.ticketing.store import TicketFilter, TicketStore
 from hotline.ticketing.vocabulary import Satisfaction, Status, TicketType
-from hotline.ticketing.webhooks import GATEWAY_SUFFIX
 from hotline.ticketing.workflow import (
     CLOSED,
     DESCRIPTION_LIMIT,
+    MAILBOX_CHANNELS,
     Context,
     Ticket,
     check_allowed,
@@ -38,8 +37,11 @@ from hotline.ticketing.workflow import (
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-#: Where a gateway message without a topic waits for an agent to classify it.
+#: Where a citizen's message without a topic waits for an agent to classify it.
 UNCLASSIFIED_CATEGORY = "other"
+#: The sources only a signed channel may use (``take_in``): a gateway's (``sms-gateway``) or the
+#: controller's own mailboxes' (``email-gateway``, ``voicemail-gateway``).
+GATEWAY_SUFFIX = "-gateway"
 #: Who the platform's own actions (催办, 督办, 重点) are recorded as.
 SYSTEM = Actor("system", Role.SUPERVISOR)
 SWEEP_PAGE = 200
@@ -49,8 +51,6 @@ EVIDENCE_TYPES = frozenset({TicketType.COMPLAINT, TicketType.REPORT})
 CallLinked = Callable[[str, str], Awaitable[None]]
 #: Same caller, or same category and region, within this window → a likely duplicate (并单).
 DUPLICATE_WINDOW = timedelta(days=7)
-#: What a gateway's message may leave for the platform to guess (its own names for them).
-GATEWAY_GUESSABLE = ("type", "category", "region", "phone")
 #: The intake's names for the fields a channel names otherwise.
 GUESSED_AS = {"type": "ticket_type", "phone": "caller_phone"}
 
@@ -81,8 +81,6 @@ class TicketDesk:
         self.attachments = attachments or AttachmentStore(Path("var") / "attachments")
         #: The root's listener for calls linked to tickets (the recordings' register).
         self.on_call_linked: CallLinked | None = None
-        #: How a mail's bytes become its intake, off the event loop (the root gives a process of its own).
-        self.read_mail: ReadMail = in_thread
         #: The words that guess a message's type and emergency, and the directory as last taught to jieba.
         self.keywords = keywords
         self._taught: tuple[object, Gazetteer] | None = None
@@ -134,23 +132,6 @@ class TicketDesk:
         if created and await self._flag_hot(ticket):
             ticket = await self.store.get(ticket.number)
         return privacy.view(ticket, actor, self.confidential_roles), created
-
-    async def take_in_message(self, channel_name: str, message: Any) -> tuple[dict[str, Any], bool]:
-        """A citizen's SMS or WeChat message from a gateway (already verified); idempotent on message_id."""
-        channel = webhooks.channel_of(channel_name)
-        region = await self.directory.root_region()
-        data = webhooks.intake_from_message(channel, message, UNCLASSIFIED_CATEGORY, region)
-        unsaid = {GUESSED_AS.get(key, key) for key in GATEWAY_GUESSABLE if not message.get(key)}
-        view, created = await self.take_in(
-            data, Actor(f"{channel.value}{GATEWAY_SUFFIX}", Role.AGENT), signed=True, unsaid=unsaid
-        )
-        return {"number": view["number"], "status": view["status"], "created": created}, created
-
-    async def take_in_email(self, raw: bytes) -> tuple[str, bool]:
-        """A citizen's email; returns the ticket's number and whether it is new."""
-        region = await self.directory.root_region()
-        mail = await self.read_mail(raw, UNCLASSIFIED_CATEGORY, region)
-        return await self.take_in_with_files(mail.intake, mail.files, mail_intake.VIA, "邮件附件")
 
     async def take_in_with_files(
         self, intake: dict[str, Any], files: Sequence[IntakeFile], via: str, reason: str
@@ -418,6 +399,18 @@ class TicketDesk:
     async def confidential_tickets(self, numbers: Collection[str]) -> set[str]:
         """Of these tickets, the confidential ones: their calls' recordings are for the confidential roles."""
         return {number for number in numbers if (await self.store.get(number)).intake.confidential}
+
+    async def night_tickets(self, start: datetime, end: datetime) -> list[Ticket]:
+        """The voicemails and emails taken in between ``start`` and ``end``, for the morning digest."""
+        found: list[Ticket] = []
+        for channel in MAILBOX_CHANNELS:
+            where = TicketFilter(channel=channel, accepted_from=start, accepted_to=end, limit=500)
+            found += await self.store.list(where)
+        return found
+
+    async def unit_phones(self) -> dict[str, str]:
+        """Each unit's phone for its SMS notices, by unit code."""
+        return {unit["code"]: unit["phone"] for unit in await self.directory.units()}
 
     async def held_calls(self, call_ids: Sequence[str]) -> set[str]:
         """Of these calls, those whose recordings a ticket still needs: an open ticket, or a complaint or

@@ -23,7 +23,8 @@ phone, ``*8`` then ``00`` and the account or the skill, which the dialplan
 tells the controller instead of dialling.
 
 ``hear`` follows each consult from AMI events and returns the writes and
-actions to run in order, like the supervisors' monitors.
+actions to run in order, like the supervisors' monitors. Its states and moves
+are the chart in ``transfers/chart.py``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,24 @@ from hotline.kernel.asterisk.ami import AmiClient, AmiError
 from hotline.kernel.asterisk.channels import LiveCall
 from hotline.kernel.runtime.events import Publish
 from hotline.recordings.files import track_path
+from hotline.transfers.chart import (
+    AGENT_LEFT,
+    ANSWERED,
+    ATTENDED,
+    BLIND,
+    CANCELLED,
+    DEPARTMENT_LEFT,
+    DIALLING,
+    FAILED,
+    HANDED_OVER,
+    JOINED,
+    QUEUED,
+    REFUSED,
+    RINGING,
+    THREE_WAY,
+    ConsultState,
+    Purpose,
+)
 from hotline.transfers.targets import (
     ABORT_KEYS,
     ACCOUNT,
@@ -63,7 +82,6 @@ Work = Callable[[], Awaitable[None]]
 #: Told of each call shared with 110/119/120/122: (call id, service, mode "transfer" or "three-way", agent).
 Linked = Callable[[str, str, str, str], Awaitable[None]]
 
-BLIND, ATTENDED, THREE_WAY = "blind", "attended", "three-way"
 #: Dial's ends after which the dialplan tries the next carrier trunk ([hotline-outbound]).
 TRUNK_FAILURES = ("CHANUNAVAIL", "CONGESTION")
 
@@ -74,11 +92,12 @@ class Consult:
 
     call_id: str
     number: str
-    purpose: str  # blind, attended or three-way
+    purpose: Purpose
     agent: str
     agent_channel: str
     by: str
-    state: str = "dialling"  # dialling, ringing, answered, joined (three-way)
+    about: dict[str, object]  # whose call it is, for every event (the call may be gone by its end)
+    state: ConsultState = DIALLING
     department_channel: str = ""
     local_channel: str = ""  # the consult's dialling half (Local/…;2)
     failed_status: str = ""  # how the last trunk tried failed (CHANUNAVAIL, CONGESTION)
@@ -192,7 +211,7 @@ class CallControl:
         """The agent leaves the three-way call; caller and department stay connected."""
         call = self.get(call_id, actor)
         consult = self._consults.get(call_id)
-        if consult is None or consult.state != "joined":
+        if consult is None or consult.state != JOINED:
             raise ApiError("no-conference", "该通话不在三方通话中", 409)
         await self._hang_up(consult.agent_channel)
         return self.view(call)
@@ -205,9 +224,9 @@ class CallControl:
         consult = self._consults.get(call_id)
         if consult is None:
             raise ApiError("no-consult", "该通话没有进行中的转接或三方通话", 409)
-        if consult.purpose == BLIND and consult.state != "dialling":
+        if consult.purpose == BLIND and consult.state != DIALLING:
             raise ApiError("already-handed-over", "盲转已转出，无法撤回", 409)
-        dialled = consult.department_channel if consult.state == "joined" else consult.local_channel
+        dialled = consult.department_channel if consult.state == JOINED else consult.local_channel
         if not dialled:
             raise ApiError("consult-not-ringing", "对方尚未开始振铃，请稍后再试", 409)
         consult.cancelled_by = actor.name
@@ -241,8 +260,8 @@ class CallControl:
         if kind == "DialEnd" and channel == consult.local_channel:
             status = str(event.get("DialStatus", ""))
             if status == "ANSWER":
-                consult.state = "answered"
-                works = [self._note(consult, "answered")]
+                consult.state = ANSWERED
+                works = [self._note(consult, ANSWERED)]
                 if consult.purpose == THREE_WAY:
                     works.append(lambda: self._keys(consult.agent_channel, THREE_WAY_KEYS))
                 return works
@@ -250,7 +269,7 @@ class CallControl:
                 self._departments.pop(consult.department_channel, None)
                 consult.department_channel, consult.failed_status = "", status
                 return []
-            return self._end(consult, "failed", status=status)
+            return self._end(consult, FAILED, status=status)
         if kind == "Hangup":
             return self._hung_up(consult, channel)
         return []
@@ -263,7 +282,7 @@ class CallControl:
         agent_channel = call.agent_leg() if number and call is not None else None
         if call is None or agent_channel is None:
             return None
-        consult = Consult(call_id, number, ATTENDED, call.agent, agent_channel, call.agent)
+        consult = Consult(call_id, number, ATTENDED, call.agent, agent_channel, call.agent, self._about(call))
         self._consults[call_id] = consult
         return consult
 
@@ -288,7 +307,7 @@ class CallControl:
                     "type": "call.transfer",
                     "to": str(target),
                     "mode": BLIND,
-                    "state": "refused",
+                    "state": REFUSED,
                     "agent": call.agent,
                     "by": call.agent,
                     "error_id": refused.error_id,
@@ -308,8 +327,8 @@ class CallControl:
         recorded = functools.partial(self._record_department, consult.call_id, department_channel)
         if again:
             return [recorded]
-        consult.state = "ringing"
-        works = [self._note(consult, "ringing"), recorded]
+        consult.state = RINGING
+        works = [self._note(consult, RINGING), recorded]
         if consult.purpose == BLIND:  # Asterisk connects the caller once the department answers
             works.append(lambda: self._hang_up(consult.agent_channel))
         return works
@@ -322,21 +341,21 @@ class CallControl:
         if consult is None or event.get("Result") != "Success" or consult.purpose == BLIND:
             return []
         if event.get("DestType") == "Threeway":
-            consult.purpose, consult.state = THREE_WAY, "joined"
-            return [self._note(consult, "joined"), *self._linked(consult, "joined")]
-        return self._end(consult, "handed_over")
+            consult.purpose, consult.state = THREE_WAY, JOINED
+            return [self._note(consult, JOINED), *self._linked(consult, JOINED)]
+        return self._end(consult, HANDED_OVER)
 
     def _hung_up(self, consult: Consult, channel: str) -> list[Work]:
         if channel == consult.agent_channel:
-            if consult.purpose == THREE_WAY and consult.state == "joined":
-                return self._end(consult, "agent_left")
+            if consult.purpose == THREE_WAY and consult.state == JOINED:
+                return self._end(consult, AGENT_LEFT)
             if consult.purpose == BLIND:
-                return self._end(consult, "handed_over")
+                return self._end(consult, HANDED_OVER)
             return []  # an attended consult: Asterisk's AttendedTransfer says how it ended
         if channel == consult.department_channel:
-            return self._end(consult, "department_left" if consult.state == "joined" else "failed")
-        if channel == consult.local_channel and consult.state == "ringing":  # no trunk could carry it
-            return self._end(consult, "failed", status=consult.failed_status)
+            return self._end(consult, DEPARTMENT_LEFT if consult.state == JOINED else FAILED)
+        if channel == consult.local_channel and consult.state == RINGING:  # no trunk could carry it
+            return self._end(consult, FAILED, status=consult.failed_status)
         return []
 
     def forget(self, live: Iterable[str]) -> None:
@@ -349,15 +368,19 @@ class CallControl:
 
     # -- helpers -----------------------------------------------------------------
 
-    async def _consult(self, call: LiveCall, number: str, purpose: str, actor: Actor) -> dict[str, Any]:
+    def _one_at_a_time(self, call: LiveCall) -> None:
+        """A second consult, or a hand-back, would end the agent's leg under the one that goes on."""
         if call.call_id in self._consults:
             raise ApiError("transfer-in-progress", "该通话已有进行中的转接或三方通话", 409)
+
+    async def _consult(self, call: LiveCall, number: str, purpose: Purpose, actor: Actor) -> dict[str, Any]:
+        self._one_at_a_time(call)
         channel = call.agent_leg()
         if channel is None or call.state != "bridged":
             raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
         if not await self.outbound.allow(number, where=f"call-{purpose}", call_id=call.call_id):
             raise ApiError("outbound-not-allowed", f"号码 {number} 不在外呼许可范围内", 403)
-        consult = Consult(call.call_id, number, purpose, call.agent, channel, actor.name)
+        consult = Consult(call.call_id, number, purpose, call.agent, channel, actor.name, self._about(call))
         self._consults[call.call_id] = consult
         try:
             await self.ami.action(
@@ -367,10 +390,11 @@ class CallControl:
             self._drop(consult)
             log.warning("call %s: consult of %s not started: %s", call.call_id, number, exc)
             raise ApiError("call-not-with-agent", "坐席通话已结束或无法转接", 409) from None
-        await self._note(consult, "dialling")()
+        await self._note(consult, DIALLING)()
         return self.view(call)
 
     async def _hand_back(self, call: LiveCall, handback: Handback, to: str) -> dict[str, Any]:
+        self._one_at_a_time(call)
         channel = call.agent_leg()
         if channel is None or call.state != "bridged":
             raise ApiError("call-not-with-agent", "该通话未与坐席通话中，无法转接", 409)
@@ -387,7 +411,7 @@ class CallControl:
                 "type": "call.transfer",
                 "to": to,
                 "mode": BLIND,
-                "state": "queued",
+                "state": QUEUED,
                 "agent": call.agent,
                 "by": handback.by,
                 "linkage": "",
@@ -395,22 +419,20 @@ class CallControl:
         )
         return self.view(call)
 
-    def _end(self, consult: Consult, state: str, **details: object) -> list[Work]:
+    def _end(self, consult: Consult, state: ConsultState, **details: object) -> list[Work]:
         self._drop(consult)
-        if consult.cancelled_by and state in ("failed", "department_left"):
-            state, details = "cancelled", {**details, "cancelled_by": consult.cancelled_by}
+        if consult.cancelled_by and state in (FAILED, DEPARTMENT_LEFT):
+            state, details = CANCELLED, {**details, "cancelled_by": consult.cancelled_by}
         return [self._note(consult, state, **details), *self._linked(consult, state)]
 
     def _drop(self, consult: Consult) -> None:
         self._consults.pop(consult.call_id, None)
 
-    def _note(self, consult: Consult, state: str, **details: object) -> Work:
+    def _note(self, consult: Consult, state: ConsultState, **details: object) -> Work:
         kind = "call.conference" if consult.purpose == THREE_WAY else "call.transfer"
-        call = self.live_calls().get(consult.call_id)
         event = {
             "type": kind,
-            "call_id": consult.call_id,
-            **(self._about(call) if call else {}),
+            **consult.about,
             "to": consult.number,
             "mode": consult.purpose,
             "state": state,
@@ -425,12 +447,12 @@ class CallControl:
 
         return write
 
-    def _linked(self, consult: Consult, state: str) -> list[Work]:
+    def _linked(self, consult: Consult, state: ConsultState) -> list[Work]:
         """The ticket's side of the 110 linkage: the caller is with 110 (handed over, or all three joined)."""
         shared = (consult.purpose, state) in (
-            (THREE_WAY, "joined"),
-            (BLIND, "handed_over"),
-            (ATTENDED, "handed_over"),
+            (THREE_WAY, JOINED),
+            (BLIND, HANDED_OVER),
+            (ATTENDED, HANDED_OVER),
         )
         if not (consult.linkage and shared and self.linked is not None):
             return []

@@ -3,8 +3,7 @@ bound on Asterisk's own log, which a guesser's rejected packets would otherwise 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.asterisk.logfiles import CHECK_SECONDS, LogBound
@@ -13,6 +12,7 @@ from hotline.kernel.runtime.events import Publish
 from hotline.kernel.runtime.rounds import every
 from hotline.trunks.acl import AclBans, RenderBans
 from hotline.trunks.guard import SipGuard, ban_policy, trusted_networks
+from hotline.trunks.guessing import FAILED_ATTEMPTS, SUCCESSFUL_AUTH
 
 
 class SipEdge:
@@ -37,12 +37,10 @@ class SipEdge:
         log_dir = settings.host_path(f"{settings.asterisk_instance_dir}/log")
         self.log_bound = LogBound(log_dir, ami, settings.asterisk_log_max_mb * 2**20)
         # Asterisk's security events in; bans written while AMI was away reloaded when it is back.
-        ami.on_event(self.guard.hear)
+        for name in (*FAILED_ATTEMPTS, SUCCESSFUL_AUTH):
+            ami.subscribe(name, self.guard.hear)
         ami.on_connect(self.guard.bans.catch_up)
 
-    def start(self) -> Sequence[asyncio.Task[None]]:
-        """Its background work, for the controller to cancel at stop."""
-        return (
-            asyncio.create_task(self.guard.run(), name="sip-guard"),
-            asyncio.create_task(every(CHECK_SECONDS, self.log_bound.check, "log bound"), name="log-bound"),
-        )
+    async def bound_log(self) -> None:
+        """Asterisk's log kept under its bound, checked every few seconds until cancelled."""
+        await every(CHECK_SECONDS, self.log_bound.check, "log bound")

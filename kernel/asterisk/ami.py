@@ -145,6 +145,7 @@ class AmiClient:
         self._pending: dict[str, _Pending] = {}
         self._event_waiters: dict[str, asyncio.Future[Message]] = {}
         self._event_listeners: list[EventListener] = []
+        self._subscriptions: dict[str, list[EventListener]] = {}
         self._connect_listeners: list[ConnectListener] = []
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
@@ -162,6 +163,11 @@ class AmiClient:
         """Listeners run in arrival order, synchronously, for every event."""
         self._event_listeners.append(listener)
 
+    def subscribe(self, event_name: str, listener: EventListener) -> None:
+        """``listener`` runs for each event named ``event_name`` (``Hangup``, ``UserEvent``…), synchronously,
+        after the listeners of every event and before those that subscribed to the name later."""
+        self._subscriptions.setdefault(event_name, []).append(listener)
+
     def on_connect(self, listener: ConnectListener) -> None:
         """Runs after every successful login, the first and each reconnect."""
         self._connect_listeners.append(listener)
@@ -171,6 +177,18 @@ class AmiClient:
         self._closing = False
         await self._open()
         self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
+
+    async def keep_connecting(self) -> None:
+        """``connect`` until Asterisk accepts the login, backing off; a refused login is logged loudly."""
+        for delay in backoff_delays(0.2, 5.0):
+            try:
+                await self.connect()
+                return
+            except AmiLoginFailed as exc:
+                log.error("AMI login refused, check HOTLINE_AMI_SECRET: %s", exc)
+            except AmiError as exc:
+                log.warning("waiting for asterisk: %s", exc)
+            await asyncio.sleep(delay)
 
     async def close(self) -> None:
         self._closing = True
@@ -351,7 +369,8 @@ class AmiClient:
         if waiter is not None and not waiter.done() and "Event" in message:
             waiter.set_result(message)
         if "Event" in message:
-            for listener in self._event_listeners:
+            named = self._subscriptions.get(str(message["Event"]), ())
+            for listener in (*self._event_listeners, *named):
                 try:
                     listener(message)
                 except Exception:

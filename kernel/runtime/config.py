@@ -1,9 +1,11 @@
 """One typed settings object, loaded once from the environment and a local file.
 
-Every setting has an environment name (``HOTLINE_<FIELD>``). The local file
-(``hotline.env`` by default, ignored by git) holds the same ``KEY=value``
-lines; the environment wins over it. Secrets that are missing are generated on
-first load and written to that file, so they never live in the repository.
+Every setting has an environment name (``HOTLINE_<FIELD>``) and its meaning beside it, from which
+``hotline settings`` writes docs/settings.md and docs/hotline.env.example (kernel/runtime/reference.py).
+The local file (``hotline.env`` by default, ignored by git) holds the same ``KEY=value`` lines; the
+environment wins over it. Secrets that are missing are generated on first load and written to that file,
+so they never live in the repository. A tool's settings extend these (the lab's ``LabSettings``) and are
+loaded by the same loader, from the same file.
 """
 
 from __future__ import annotations
@@ -12,166 +14,267 @@ import dataclasses
 import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any, ClassVar, TypeVar
 
 ENV_PREFIX = "HOTLINE_"
 DEFAULT_CONFIG_FILE = "hotline.env"
 EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
-#: Listening ports, and the port ranges (first, last) that Asterisk binds for RTP.
-LISTEN_PORTS = (
-    "web_port",
-    "fastagi_port",
-    "audiosocket_port",
-    "smtp_port",
-    "redis_port",
-    "ami_port",
-    "sip_port",
-    "carrier_port",
-    "pstn_backup_trunk_port",
-    "pstn_ami_port",
-    "pstn_phone_port",
-)
-PORT_RANGES = (("rtp_start", "rtp_end"), ("pstn_rtp_start", "pstn_rtp_end"))
 #: app_voicemail's box for every message left with the hotline (night, overflow, the fallback's).
 VOICEMAIL_BOX = "12345"
 #: A registering carrier trunk's password: HOTLINE_TRUNK_PASSWORD_<NAME>, given by the carrier.
 TRUNK_PASSWORD_PREFIX = f"{ENV_PREFIX}TRUNK_PASSWORD_"
-SECRET_FIELDS = ("ami_secret", "pstn_ami_secret", "voicemail_pin", "webhook_secret", "agi_key")
 
 
 class ConfigError(ValueError):
     """A setting is malformed; the message names it."""
 
 
+def setting(default: Any, meaning: str, *, group: str = "", generated: str = "") -> Any:
+    """A field of the settings with its meaning, which the reference prints (kernel/runtime/reference.py):
+    ``group`` opens a new section of it there; ``generated`` ("token" or "digits") makes a missing value a
+    secret made on the first load and kept in the local file."""
+    return field(default=default, metadata={"meaning": meaning, "group": group, "generated": generated})
+
+
+def env_name(spec: Field[Any]) -> str:
+    """A field's environment name: ``HOTLINE_<FIELD>``, or the pattern of the names it is read from."""
+    return spec.metadata.get("env", f"{ENV_PREFIX}{spec.name.upper()}")
+
+
 @dataclass(frozen=True)
 class Settings:
-    home: Path = Path("var")
-    bind_host: str = "127.0.0.1"
-    web_port: int = 8080
-    fastagi_port: int = 4573
-    # Asterisk streams a waiting caller's words here (AudioSocket), for speech-to-text as they speak.
-    audiosocket_port: int = 4575
-    redis_port: int = 6390
-    redis_url: str = ""
-    database_url: str = ""
-    # The system's Asterisk ("sut" in the lab).
-    ami_port: int = 5038
-    ami_user: str = "hotline"
-    ami_secret: str = ""
-    # Who may log in to AMI (Asterisk's permit syntax) and where Asterisk finds FastAGI.
-    ami_permit: str = "127.0.0.1/255.255.255.255"
-    controller_host: str = "127.0.0.1"
-    # FastAGI serves only these Asterisk addresses, and only requests carrying this key in their URL.
-    agi_permit: tuple[str, ...] = ("127.0.0.1",)
-    agi_key: str = ""
-    sip_port: int = 5060
-    rtp_start: int = 10000
-    rtp_end: int = 10999
-    # Where Asterisk's file system is, seen from the controller: "/" in a
-    # deployment, the chroot in the lab.
-    asterisk_root: Path = Path("/")
-    asterisk_instance_dir: str = "/var/lib/hotline/sut"
-    # Numbers the carrier delivers: 12345 and kept department numbers ("12315=市场监管").
-    lines: str = "12345"
-    # Other numbers the carrier delivers, and the line each one is ("88001234=12315"); a number on which
-    # 110/119/120/122 hand callers to 12345 says which ("96110=12345:110").
-    number_map: str = ""
-    fallback_queue_seconds: int = 120
-    # The dialling plan (trunks/dialling.py): besides mainland mobiles and local landlines, these area
-    # codes ("0717,027") and service numbers may be dialled out; nothing else, against toll fraud.
-    outbound_area_codes: tuple[str, ...] = ()
-    outbound_numbers: tuple[str, ...] = ("110", "119", "120", "122", "12315", "12333", "12329")
-    voicemail_pin: str = ""
-    # Agent and supervisor SIP accounts; passwords are per-account secrets.
-    agents: tuple[str, ...] = ("1001", "1002", "1003", "1004", "1005")
-    supervisors: tuple[str, ...] = ("9001",)
-    account_passwords: Mapping[str, str] = field(default_factory=dict)
-    # The carrier, as seen from the system: its address and source port.
-    carrier_host: str = "127.0.0.1"
-    carrier_port: int = 25060
-    # Several carrier trunks, tried in this order for outbound calls (trunks/carriers.py):
-    # "carrier=10.0.0.5:5060,backup=hotline@sip.example.cn:5060"; empty: the one carrier above. A trunk
-    # that registers (USER@) finds its password in HOTLINE_TRUNK_PASSWORD_<NAME>.
-    trunks: str = ""
-    trunk_passwords: Mapping[str, str] = field(default_factory=dict)
-    # The lab's second Asterisk, which plays carrier and phones.
-    pstn_ami_port: int = 25038
-    pstn_ami_secret: str = ""
-    pstn_phone_port: int = 25070
-    # The lab's second carrier trunk, for outbound failover.
-    pstn_backup_trunk_port: int = 25062
-    pstn_rtp_start: int = 20000
-    pstn_rtp_end: int = 20999
-    pstn_instance_dir: str = "/var/lib/hotline/pstn"
-    lab_phones: tuple[str, ...] = ("1001", "1002", "1003", "9001")
-    chroot_cache: Path = Path("/var/cache/hotline-lab")
-    # Deadline rules: a preset (zhijiang, yunnan, yingkou) or a TOML file's path.
-    ticket_policy: str = "zhijiang"
-    # This platform's name in the exchange format (the "sender" of forwarded tickets).
-    platform_id: str = "hotline"
-    # How often the controller reminds (催办) and supervises (督办) tickets near or past due.
-    ticket_sweep_seconds: int = 300
-    # Files attached to tickets live under home/attachments; larger uploads are refused.
-    attachment_max_mb: int = 20
-    # The hotline's mailbox (ticketing/mailbox.py): citizens' mail to these addresses becomes tickets.
-    smtp_port: int = 2525
-    mail_addresses: tuple[str, ...] = ("12345@hotline.local",)
-    # Its certificate and key for STARTTLS (PEM files); empty: a self-signed one made on the first start
-    # in home/tls (ticketing/mail_tls.py).
-    mail_tls_cert: str = ""
-    mail_tls_key: str = ""
-    # Or (and) the hotline's mailbox on the deployment's mail server, polled: imaps://user@host/INBOX.
-    imap_url: str = ""
-    imap_password: str = ""
-    imap_poll_seconds: int = 60
-    # Notices out (notices/): email through this SMTP relay ("host:port"), SMS through the provider's
-    # HTTP gateway, signed with its secret. Empty: that medium is off and no such notice is decided.
-    mail_relay: str = ""
-    mail_relay_user: str = ""
-    mail_relay_password: str = ""
-    sms_gateway_url: str = ""
-    sms_gateway_secret: str = ""
-    # Who hears of each voicemail by email, with its recording and transcript ("a@x.cn,b@x.cn"), and gets
-    # the digest of the night's voicemails and emails each morning at this hour (the policy's time zone).
-    on_duty_mailboxes: tuple[str, ...] = ()
-    night_digest_at: str = "08:00"
-    # Shared with the SMS/WeChat gateways, which sign each message with it (ticketing/webhooks.py).
-    webhook_secret: str = ""
-    # The IVR: a preset in ivr/menus/ (no-menu, as GB/T 33358 asks; keyed) or a TOML file's path.
-    ivr_menu: str = "no-menu"
-    # Skills with levels 1-9, "1003=12315:8,12345:3;1004=dialect:6"; others get 12345:5.
-    agent_skills: str = ""
-    acd_strategy: str = "longest-idle"
-    wrap_up_seconds: float = 15.0
-    # How long an agent's phone rings before the call goes to the next agent.
-    ring_seconds: int = 15
-    # How often a waiting caller's flow looks for an offer (the bound on ready-to-ringing delay).
-    queue_poll_ms: int = 300
-    # Speech-to-text: a Vosk model folder (vosk-model-small-cn-0.22 in production); empty turns it off.
-    stt_model: str = ""
-    # An agent may hear the recordings of calls they answered for this many days (supervisors always).
-    recording_agent_days: int = 7
-    # The words that guess a draft's or a message's type and raise emergency alerts (ticketing/guesses.py):
-    # a TOML file's path; empty keeps the built-in Chinese lists.
-    prefill_keywords: str = ""
-    stt_workers: int = 1
-    # Worker processes of their own that write each call's directions down after it (the caller's, what
-    # they heard, each number dialled), for search and quality review; 0 leaves calls unwritten. Their own,
-    # so a waiting caller's description never queues behind a long call.
-    stt_call_workers: int = 0
-    ami_action_timeout: float = 10.0
-    agi_command_timeout: float = 60.0
-    # Password guessing at the SIP edge (trunks/guard.py): an address that fails SIP authentication this
-    # many times within the window is refused by Asterisk for the ban's seconds; a trunk's address never is.
-    sip_ban_failures: int = 10
-    sip_ban_window_seconds: float = 60.0
-    sip_ban_seconds: float = 900.0
-    # Networks never banned (CIDR, comma-separated: the office NAT the agents' phones share), reported as
-    # security.sip_guessing instead; an address that signed in within the window is not banned either.
-    sip_trusted_networks: tuple[str, ...] = ()
-    # Asterisk's messages.log is rotated when it grows past this (kernel/asterisk/logfiles.py).
-    asterisk_log_max_mb: int = 50
+    #: Ports that Asterisk and the controller listen on, and the ranges (first, last) Asterisk binds for RTP.
+    LISTEN_PORTS: ClassVar[tuple[str, ...]] = (
+        "web_port",
+        "fastagi_port",
+        "audiosocket_port",
+        "smtp_port",
+        "redis_port",
+        "ami_port",
+        "sip_port",
+    )
+    PORT_RANGES: ClassVar[tuple[tuple[str, str], ...]] = (("rtp_start", "rtp_end"),)
+
+    home: Path = setting(  # noqa: RUF009 (setting() is field(): the default is made once)
+        Path("var"),
+        "The controller's folder: the SQLite database, the attachments, the mailbox's certificate.",
+        group="Where it runs",
+    )
+    bind_host: str = setting("127.0.0.1", "The address the listeners bind (web, FastAGI, AudioSocket, SMTP).")
+    web_port: int = setting(8080, "The web server: the API, the agents' desk, the wallboard, /healthz.")
+    redis_port: int = setting(
+        6390,
+        "The port of the Redis that `hotline run` starts, used unless HOTLINE_REDIS_URL names another.",
+    )
+    redis_url: str = setting(
+        "", "Redis elsewhere (redis://host:port/db); empty: the one on HOTLINE_REDIS_PORT."
+    )
+    database_url: str = setting(
+        "", "The database (postgresql+asyncpg://…); empty: SQLite in the home folder (hotline.db)."
+    )
+
+    ami_port: int = setting(5038, "The system Asterisk's AMI port.", group="Asterisk")
+    ami_user: str = setting("hotline", "The AMI account the controller logs in with.")
+    ami_secret: str = setting("", "That AMI account's password.", generated="token")
+    ami_permit: str = setting(
+        "127.0.0.1/255.255.255.255", "Who may log in to AMI, in Asterisk's permit syntax (address/mask)."
+    )
+    controller_host: str = setting("127.0.0.1", "Where Asterisk finds the controller (FastAGI, AudioSocket).")
+    fastagi_port: int = setting(4573, "The controller's FastAGI port, which runs the call flow.")
+    agi_permit: tuple[str, ...] = setting(("127.0.0.1",), "The Asterisk addresses FastAGI serves; no other.")
+    agi_key: str = setting(
+        "",
+        "The key the FastAGI server asks each channel for (GET VARIABLE HOTLINE_AGI_KEY), never in the URL.",
+        generated="token",
+    )
+    audiosocket_port: int = setting(
+        4575, "Where Asterisk streams a waiting caller's words (AudioSocket), transcribed as they speak."
+    )
+    sip_port: int = setting(5060, "The system Asterisk's SIP port (UDP): the carrier's and the phones'.")
+    rtp_start: int = setting(10000, "The first port of the system Asterisk's RTP range.")
+    rtp_end: int = setting(10999, "The last port of the system Asterisk's RTP range.")
+    asterisk_root: Path = setting(  # noqa: RUF009 (setting() is field(): the default is made once)
+        Path("/"),
+        "Where Asterisk's file system is, seen from the controller: / in a deployment, the lab's chroot.",
+    )
+    asterisk_instance_dir: str = setting(
+        "/var/lib/hotline/sut",
+        "The system Asterisk's own folder as it sees it: recordings, voicemail, the IVR's prompts.",
+    )
+    ami_action_timeout: float = setting(10.0, "Seconds an AMI action may take before it counts as failed.")
+    agi_command_timeout: float = setting(60.0, "Seconds a FastAGI command may take before the flow gives up.")
+    asterisk_log_max_mb: int = setting(
+        50,
+        "Asterisk's messages.log is rotated when it grows past this many MB.",
+    )
+
+    lines: str = setting(
+        "12345",
+        "The numbers the carrier delivers: 12345 and kept department numbers (12315=市场监管).",
+        group="Lines, carriers and dialling out",
+    )
+    number_map: str = setting(
+        "",
+        "Other numbers the carrier delivers and the line each one is (88001234=12315); a number on which "
+        "110/119/120/122 hand callers to 12345 says which (96110=12345:110).",
+    )
+    carrier_host: str = setting("127.0.0.1", "The carrier's address, as the system sees it.")
+    carrier_port: int = setting(
+        25060, "The carrier's SIP port (the lab's PSTN listens on it as the carrier)."
+    )
+    trunks: str = setting(
+        "",
+        "Several carrier trunks, tried in this order for outbound calls "
+        "(carrier=10.0.0.5:5060,backup=hotline@sip.example.cn:5060); empty: the one carrier above. "
+        "A trunk that registers (USER@) finds its password in HOTLINE_TRUNK_PASSWORD_<NAME>.",
+    )
+    trunk_passwords: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "env": f"{ENV_PREFIX}TRUNK_PASSWORD_<NAME>",
+            "meaning": "A registering trunk's password, as its carrier gave it (NAME as in HOTLINE_TRUNKS, "
+            "upper case).",
+        },
+    )
+    outbound_area_codes: tuple[str, ...] = setting(
+        (),
+        "Area codes that may be dialled out (0717,027), besides mainland mobiles and local landlines; "
+        "nothing else, against toll fraud.",
+    )
+    outbound_numbers: tuple[str, ...] = setting(
+        ("110", "119", "120", "122", "12315", "12333", "12329"), "Service numbers that may be dialled out."
+    )
+
+    sip_ban_failures: int = setting(
+        10,
+        "An address that fails SIP authentication this many times within the window is refused by Asterisk "
+        "for the ban's seconds; a trunk's address never is. Unknown accounts need five "
+        "times as many.",
+        group="The SIP edge",
+    )
+    sip_ban_window_seconds: float = setting(60.0, "The window in which SIP authentication failures count.")
+    sip_ban_seconds: float = setting(900.0, "How long a banned address is refused.")
+    sip_trusted_networks: tuple[str, ...] = setting(
+        (),
+        "Networks never banned (CIDR: the office NAT the agents' phones share), reported as "
+        "security.sip_guessing instead; an address that signed in within the window is not banned either.",
+    )
+
+    agents: tuple[str, ...] = setting(
+        ("1001", "1002", "1003", "1004", "1005"),
+        "The agents' SIP accounts at the first start; seats added through the API join them.",
+        group="Agents, queues and the IVR",
+    )
+    supervisors: tuple[str, ...] = setting(("9001",), "The supervisors' SIP accounts.")
+    account_passwords: Mapping[str, str] = field(
+        default_factory=dict,
+        metadata={
+            "env": f"{ENV_PREFIX}PASSWORD_<account>",
+            "meaning": "Each agent's and supervisor's SIP password.",
+            "generated": "token",
+        },
+    )
+    agent_skills: str = setting(
+        "", "Skills with levels 1-9 (1003=12315:8,12345:3;1004=dialect:6); other agents get 12345:5."
+    )
+    acd_strategy: str = setting(
+        "longest-idle",
+        "Which ready agent gets the next caller: longest-idle, least-talk, fewest-calls or rrmemory.",
+    )
+    wrap_up_seconds: float = setting(15.0, "An agent's wrap-up (话后处理) after each call, in seconds.")
+    ring_seconds: int = setting(15, "How long an agent's phone rings before the call goes to the next agent.")
+    queue_poll_ms: int = setting(
+        300, "How often a waiting caller's flow looks for an offer (the bound on ready-to-ringing delay)."
+    )
+    fallback_queue_seconds: int = setting(
+        120, "With the controller unreachable, how long Asterisk's own queue holds a caller before voicemail."
+    )
+    ivr_menu: str = setting(
+        "no-menu",
+        "The IVR: a preset in ivr/menus/ (no-menu, as GB/T 33358 asks; keyed) or a TOML file's path.",
+    )
+    voicemail_pin: str = setting("", "The PIN of the hotline's voicemail box.", generated="digits")
+
+    ticket_policy: str = setting(
+        "zhijiang",
+        "Deadline rules: a preset (zhijiang, yunnan, yingkou) or a TOML file's path.",
+        group="Tickets",
+    )
+    platform_id: str = setting(
+        "hotline", "This platform's name in the exchange format (the sender of forwarded tickets)."
+    )
+    ticket_sweep_seconds: int = setting(
+        300, "How often the controller reminds (催办) and supervises (督办) tickets near or past due."
+    )
+    attachment_max_mb: int = setting(
+        20, "The largest file a ticket takes, in MB; attachments live under home/attachments."
+    )
+    prefill_keywords: str = setting(
+        "",
+        "The words that guess a draft's or a message's type and raise emergency alerts: a TOML file's path; "
+        "empty keeps the built-in Chinese lists.",
+    )
+
+    smtp_port: int = setting(
+        2525,
+        "The hotline's mailbox: citizens' mail to its addresses becomes tickets.",
+        group="Citizens' messages: mail, IMAP, webhooks",
+    )
+    mail_addresses: tuple[str, ...] = setting(("12345@hotline.local",), "The mailbox's addresses.")
+    mail_tls_cert: str = setting(
+        "",
+        "The mailbox's STARTTLS certificate (PEM file); empty: a self-signed one made on the first start in "
+        "home/tls.",
+    )
+    mail_tls_key: str = setting("", "That certificate's key (PEM file).")
+    imap_url: str = setting(
+        "",
+        "The hotline's mailbox on the deployment's mail server, polled (imaps://user@host/INBOX), as well.",
+    )
+    imap_password: str = setting("", "That IMAP mailbox's password.")
+    imap_poll_seconds: int = setting(60, "How often that IMAP mailbox is polled.")
+    webhook_secret: str = setting(
+        "",
+        "Shared with the SMS/WeChat gateways, which sign each message with it.",
+        generated="token",
+    )
+
+    mail_relay: str = setting(
+        "",
+        "The SMTP relay (host:port) that sends notices by email; empty: no email notice is decided.",
+        group="Notices",
+    )
+    mail_relay_user: str = setting("", "The relay's user name.")
+    mail_relay_password: str = setting("", "The relay's password.")
+    sms_gateway_url: str = setting(
+        "", "The SMS provider's HTTP gateway that sends notices by SMS; empty: no SMS notice is decided."
+    )
+    sms_gateway_secret: str = setting("", "The secret that signs each message to the SMS gateway.")
+    on_duty_mailboxes: tuple[str, ...] = setting(
+        (),
+        "Who hears of each voicemail by email, with its recording and transcript, and gets the night's "
+        "digest (a@x.cn,b@x.cn).",
+    )
+    night_digest_at: str = setting(
+        "08:00", "When the digest of the night's voicemails and emails goes out (the policy's time zone)."
+    )
+
+    recording_agent_days: int = setting(
+        7,
+        "An agent may hear the recordings of calls they answered for this many days (supervisors always).",
+        group="Recordings and speech",
+    )
+    stt_model: str = setting(
+        "", "Speech-to-text: a Vosk model's folder (vosk-model-small-cn-0.22 in production); empty: off."
+    )
+    stt_workers: int = setting(1, "Worker processes that transcribe waiting callers' words and messages.")
+    stt_call_workers: int = setting(
+        0,
+        "Worker processes of their own that write each call's directions down after it (the caller's, what "
+        "they heard, each number dialled), for search and quality review; 0 leaves calls unwritten.",
+    )
 
     @property
     def effective_redis_url(self) -> str:
@@ -209,6 +312,21 @@ class Settings:
     @property
     def accounts(self) -> tuple[str, ...]:
         return self.agents + self.supervisors
+
+    def listeners(self) -> list[tuple[str, int, int]]:
+        """Each listening port and RTP range: its setting as an error names it, its first and last port."""
+        spans = [
+            (f"{ENV_PREFIX}{name.upper()}", getattr(self, name), getattr(self, name))
+            for name in self.LISTEN_PORTS
+        ]
+        spans += [
+            (f"{ENV_PREFIX}{a.upper()}/{ENV_PREFIX}{b.upper()}", getattr(self, a), getattr(self, b))
+            for a, b in self.PORT_RANGES
+        ]
+        return [
+            (f"{label}={first if first == last else f'{first}-{last}'}", first, last)
+            for label, first, last in spans
+        ]
 
 
 def _split_list(raw: str) -> tuple[str, ...]:
@@ -252,29 +370,32 @@ def config_file_path(environ: Mapping[str, str]) -> Path:
     return Path(environ.get(f"{ENV_PREFIX}CONFIG_FILE", DEFAULT_CONFIG_FILE))
 
 
-def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: bool = True) -> Settings:
-    """Build the settings; generate and save missing secrets unless told not to."""
+#: The settings a loader builds: Settings, or a tool's settings that extend it (the lab's).
+S = TypeVar("S", bound="Settings")
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, create_secrets: bool = True, kind: type[S] = Settings
+) -> S:
+    """Build the settings (of ``kind``: Settings or a tool's that extend it); generate and save missing
+    secrets unless told not to."""
     environ = os.environ if environ is None else environ
     path = config_file_path(environ)
     merged = {**read_env_file(path), **{k: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}}
     values: dict[str, object] = {}
-    for spec in fields(Settings):
-        if spec.name in ("account_passwords", "trunk_passwords"):
-            continue
-        raw = merged.get(f"{ENV_PREFIX}{spec.name.upper()}")
+    for spec in fields(kind):
+        raw = None if "env" in spec.metadata else merged.get(env_name(spec))
         if raw is not None:
             values[spec.name] = _parse(spec.name, str(spec.type), raw)
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = kind(**values)
     check_ports(settings, ephemeral_port_range())
 
     missing: dict[str, str] = {}
-    for name in SECRET_FIELDS:
-        if not getattr(settings, name):
-            missing[f"{ENV_PREFIX}{name.upper()}"] = (
-                str(secrets.randbelow(10**8)).zfill(8)
-                if name == "voicemail_pin"
-                else secrets.token_urlsafe(18)
-            )
+    generated = {spec.name: spec.metadata["generated"] for spec in fields(kind) if "env" not in spec.metadata}
+    for name, how in generated.items():
+        if how and not getattr(settings, name):
+            secret = str(secrets.randbelow(10**8)).zfill(8) if how == "digits" else secrets.token_urlsafe(18)
+            missing[f"{ENV_PREFIX}{name.upper()}"] = secret
     passwords = {}
     for account in settings.accounts:
         key = f"{ENV_PREFIX}PASSWORD_{account}"
@@ -286,13 +407,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, create_secrets: b
         if not create_secrets:
             raise ConfigError(f"missing secrets: {', '.join(sorted(missing))}")
         _append_secrets(path, missing)
-        settings = dataclasses.replace(
-            settings,
-            **{
-                name: missing.get(f"{ENV_PREFIX}{name.upper()}", getattr(settings, name))
-                for name in SECRET_FIELDS
-            },
-        )
+        made = {name: missing.get(f"{ENV_PREFIX}{name.upper()}") for name in generated}
+        settings = dataclasses.replace(settings, **{name: value for name, value in made.items() if value})
     trunk_passwords = {key: value for key, value in merged.items() if key.startswith(TRUNK_PASSWORD_PREFIX)}
     return dataclasses.replace(settings, account_passwords=passwords, trunk_passwords=trunk_passwords)
 
@@ -310,16 +426,12 @@ def check_ports(settings: Settings, ephemeral: tuple[int, int]) -> None:
     """Refuse a listening port inside the ephemeral range: a client socket may hold it, and then
     Asterisk logs the failed bind and carries on without that listener."""
     low, high = ephemeral
-    env = {name: f"{ENV_PREFIX}{name.upper()}" for name in (*LISTEN_PORTS, *sum(PORT_RANGES, ()))}
-    spans = [(env[name], getattr(settings, name), getattr(settings, name)) for name in LISTEN_PORTS]
-    spans += [(f"{env[a]}/{env[b]}", getattr(settings, a), getattr(settings, b)) for a, b in PORT_RANGES]
-    for label, first, last in spans:
-        shown = str(first) if first == last else f"{first}-{last}"
+    for label, first, last in settings.listeners():
         if not 0 < first <= last <= 65535:
-            raise ConfigError(f"{label}={shown} is not a port or a port range")
+            raise ConfigError(f"{label} is not a port or a port range")
         if first <= high and last >= low:
             raise ConfigError(
-                f"{label}={shown} lies in the kernel's ephemeral port range {low}-{high} "
+                f"{label} lies in the kernel's ephemeral port range {low}-{high} "
                 f"({EPHEMERAL_RANGE_FILE}), where any client socket may hold it; choose ports below {low}"
             )
 

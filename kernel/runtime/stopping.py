@@ -9,6 +9,7 @@ cause can be found from the log alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 
@@ -46,3 +47,12 @@ async def bounded(step: str, work: Awaitable[object], seconds: float = STEP_SECO
         waits = "".join(f"\n  {task.get_name()}: {awaiting(task)}" for task in tasks)
         log.error("stopping: %s overran %.0f s and was abandoned; still running:%s", step, seconds, waits)
         return False
+
+
+async def cancelled(*tasks: asyncio.Task[None]) -> None:
+    """Cancel the tasks and wait until each has ended."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -21,6 +21,7 @@ from hotline.lab.postgres import PostgresServer
 from hotline.schema import bring_up_to_date
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
+from tests.integration.served_api import serve_api
 from tests.unit.ticketing.desk import Clock
 
 PG_DIR = Path("/var/lib/hotline-test/pg")
@@ -108,6 +109,14 @@ async def redis(redis_server: str) -> AsyncIterator[Redis]:
     await client.flushdb()
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def api(engine, redis):
+    """The whole API on a test server (served_api.py): its client, the users' tokens, the dispatcher and
+    the events published. A test module with an ``api`` fixture of its own uses that one."""
+    async with serve_api(engine, redis) as served:
+        yield served
 
 
 # The notices' relay, gateway and desk (tests/integration/outgoing.py), for every test here that needs them.

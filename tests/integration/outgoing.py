@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from hotline.intake.webhooks import verify
 from hotline.notices.files import NoticeFiles
 from hotline.notices.outbox import Outbox
 from hotline.notices.rules import Medium
@@ -26,7 +27,6 @@ from hotline.recordings.shelf import RecordingShelf
 from hotline.ticketing.attachments import AttachmentStore
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
-from hotline.ticketing.webhooks import verify
 from tests.unit.ticketing.desk import Clock
 
 HOTLINE = "12345@hotline.local"

@@ -3,144 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import tempfile
 import time
-from datetime import timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp
 import fakeredis
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from hotline.acd.dispatch import Dispatcher
-from hotline.acd.engine import AgentState, Engine, QueuedCall
+from hotline.acd.engine import QueuedCall
 from hotline.acd.state_store import AcdStateStore
-from hotline.agents.directory import AgentDirectory, AgentRecord
-from hotline.agents.http import AGENT_ROUTES, add_agent_state
-from hotline.agents.profiles import AgentProfile
-from hotline.agents.roster import Roster
-from hotline.ivr.handback import Handbacks
-from hotline.kernel.api.hub import EventHub
-from hotline.kernel.api.users import Users
-from hotline.kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER, create_app
-from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.api.web import HUB_KEY, MAX_SOCKETS_PER_USER
 from hotline.kernel.runtime.live import EVENTS_STREAM, LiveState, agent_stream
-from hotline.notices.http import NOTICE_ROUTES, add_notices
-from hotline.notices.outbox import Outbox
-from hotline.recordings.http import RECORDING_ROUTES, add_recordings
-from hotline.recordings.shelf import RecordingShelf
-from hotline.reports.book import RecordBook
-from hotline.reports.http import REPORT_ROUTES, add_reports
-from hotline.reports.store import RecordStore
-from hotline.supervision.http import SUPERVISION_ROUTES, add_supervision
-from hotline.supervision.log import MonitorLog
-from hotline.supervision.messages import Messenger
-from hotline.supervision.monitors import Monitors
-from hotline.ticketing.http import add_ticket_routes
-from hotline.ticketing.policy import load_policy
-from hotline.ticketing.service import TicketDesk
-from hotline.transfers.control import CallControl
-from hotline.transfers.http import CALL_ROUTES, add_calls
-from hotline.trunks.dialling import DiallingPlan, OutboundGuard
-from hotline.workspace.dial_out import DialOut
-from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
-from tests.integration.test_ticket_api import GATEWAY_SECRET
-
-
-async def no_health_checks() -> dict[str, bool]:
-    return {}
-
-
-async def provision_nothing(records) -> bool:
-    """These tests are about states; the agent table's endpoints are tested in test_agent_roster."""
-    return True
-
-
-@contextlib.asynccontextmanager
-async def serve_api(engine, redis):
-    """The ticket and agent API on a test server: two agents, a supervisor and a unit, each with a token."""
-    desk = TicketDesk(engine, load_policy("zhijiang"))
-    await desk.start()
-    users = Users(engine)
-    published: list[dict] = []
-
-    async def publish(event: dict) -> None:
-        published.append(event)
-
-    async def no_callbacks(offer) -> None:
-        raise AssertionError("no callback expected")
-
-    dispatcher = Dispatcher(Engine(), AcdStateStore(redis), publish, lambda: 100.0, no_callbacks)
-    roster = Roster(AgentDirectory(engine), provision_nothing, dispatcher, {"12345"})
-    await roster.start([AgentRecord(AgentProfile(a, "", {"12345": 5}), "pw") for a in ("1001", "1002")])
-    await dispatcher.restore(roster.active_skills())
-    hub = EventHub(redis)
-    app = create_app(no_health_checks, hub)
-    # No live calls here: every monitor request is refused before Asterisk would be asked.
-    no_asterisk = AmiClient("127.0.0.1", 9, "hotline", "unused")
-    outbound = OutboundGuard(DiallingPlan(), publish)
-    dial_out = DialOut(no_asterisk, dispatcher, outbound, desk, publish, 15)
-    add_agent_state(app, dispatcher, roster)
-    add_workspace(app, dispatcher, dial_out, roster.is_agent)
-    monitors = Monitors(no_asterisk, lambda call_id: None, ("9001",), publish, MonitorLog(engine))
-    signed_in = lambda: {a.account: a.state != AgentState.LOGGED_OUT for a in dispatcher.agents()}  # noqa: E731
-    add_supervision(app, monitors, Messenger(signed_in, publish, LiveState(redis).publish_to_agent))
-    calls = CallControl(
-        no_asterisk,
-        dict,
-        roster.is_agent,
-        outbound,
-        publish,
-        Handbacks(),
-        lambda _: True,
-        recordings_dir="/var/lib/hotline/sut/recordings",
-    )
-    add_calls(app, calls)
-    add_reports(app, RecordBook(RecordStore(engine, ZoneInfo("Asia/Shanghai")), {"12345"}, publish))
-    add_notices(app, Outbox(engine))
-    # No recording files here: the fuzzers reach the recordings' refusals and their empty listings.
-    add_recordings(app, RecordingShelf(engine, Path(tempfile.mkdtemp())), desk.call_ids, timedelta(days=7))
-    add_ticket_routes(
-        app,
-        desk,
-        users,
-        webhook_secret=GATEWAY_SECRET,
-        extra_routes=[
-            *WORKSPACE_ROUTES,
-            *AGENT_ROUTES,
-            *CALL_ROUTES,
-            *SUPERVISION_ROUTES,
-            *REPORT_ROUTES,
-            *NOTICE_ROUTES,
-            *RECORDING_ROUTES,
-        ],
-    )
-    tokens = {
-        "1001": await users.add("1001", "agent"),
-        "supervisor": await users.add("李班长", "supervisor"),
-        "unit": await users.add("城管中队", "unit", "cgj.majiadian"),
-    }
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
-        yield client, tokens, dispatcher, published
-    finally:
-        await dial_out.close()
-        await client.close()
-
-
-@pytest.fixture
-async def api(engine, redis):
-    async with serve_api(engine, redis) as served:
-        yield served
-
-
-def auth(tokens: dict[str, str], who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens[who]}"}
+from tests.fakes.events import catalogued
+from tests.integration.helpers import auth
 
 
 async def test_an_agent_logs_in_takes_a_break_and_turns_ready(api, redis) -> None:
@@ -272,13 +147,11 @@ async def test_an_agents_socket_carries_their_screen_pops_and_nobody_elses(api, 
     live = LiveState(redis)
     async with client.ws_connect(f"/api/agents/1001/events?access_token={tokens['1001']}") as mine:
         await asyncio.sleep(0.3)  # the socket reads from now on
-        await live.publish({"type": "call.ringing", "caller_number": "13800138000"})
-        await live.publish({"type": "agent.state", "agent": "1002", "state": "ready"})
-        await live.publish_to_agent("1002", {"type": "agent.screen_pop", "agent": "1002"})
-        await live.publish({"type": "agent.state", "agent": "1001", "state": "ringing"})
-        await live.publish_to_agent(
-            "1001", {"type": "agent.screen_pop", "agent": "1001", "caller_number": "138"}
-        )
+        await live.publish(catalogued("call.ringing", caller_number="13800138000"))
+        await live.publish(catalogued("agent.state", agent="1002", state="ready"))
+        await live.publish_to_agent("1002", catalogued("agent.screen_pop", agent="1002"))
+        await live.publish(catalogued("agent.state", agent="1001", state="ringing"))
+        await live.publish_to_agent("1001", catalogued("agent.screen_pop", agent="1001", caller_number="138"))
         received = [await mine.receive_json(timeout=5) for _ in range(2)]
     assert [(e["type"], e["agent"]) for e in received] == [
         ("agent.state", "1001"),
@@ -310,11 +183,11 @@ async def test_the_floor_stream_is_for_supervisors_only(api, redis) -> None:
         await client.ws_connect("/api/events?since=yesterday", headers=auth(tokens, "supervisor"))
     assert refused.value.status == 400
     live = LiveState(redis)
-    await live.publish({"type": "call.ringing", "caller_number": "13800138000"})
+    await live.publish(catalogued("call.ringing", caller_number="13800138000"))
     url = f"/api/events?since=0&access_token={tokens['supervisor']}"
     async with client.ws_connect(url) as floor:
         replayed = await floor.receive_json(timeout=5)
-        await live.publish({"type": "call.hangup", "caller_number": "13800138000"})
+        await live.publish(catalogued("call.hangup", caller_number="13800138000"))
         live_event = await floor.receive_json(timeout=5)
     assert (replayed["type"], live_event["type"]) == ("call.ringing", "call.hangup")
 
@@ -330,7 +203,7 @@ async def test_many_sockets_share_one_redis_reader_and_each_user_has_a_cap(api, 
     await asyncio.sleep(0.5)
     # The hub reads with one blocking XREAD; the test's own client and its pool take the rest.
     assert len(await redis.client_list()) <= clients_before + 1
-    await LiveState(redis).publish({"type": "acd.queued", "call_id": "c1"})
+    await LiveState(redis).publish(catalogued("acd.queued", call_id="c1"))
     for ws in sockets:
         assert (await ws.receive_json(timeout=5))["call_id"] == "c1"
         await ws.close()
@@ -345,7 +218,7 @@ async def test_a_stopped_agents_open_socket_is_closed(api, redis) -> None:
         assert stop.status == 200, await stop.text()
         closing = await mine.receive(timeout=5)
         assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1008
-        await LiveState(redis).publish_to_agent("1001", {"type": "agent.screen_pop", "agent": "1001"})
+        await LiveState(redis).publish_to_agent("1001", catalogued("agent.screen_pop", agent="1001"))
         assert mine.closed or (await mine.receive(timeout=2)).type != aiohttp.WSMsgType.TEXT
 
 
@@ -356,7 +229,7 @@ async def test_a_slow_reader_is_ended_and_told_to_resume(api, redis) -> None:
     subscription = await hub.subscribe(agent_stream("1002"), "1002")
     live = LiveState(redis)
     for n in range(subscription.queue.maxsize + 5):
-        await live.publish_to_agent("1002", {"type": "agent.state", "agent": "1002", "n": n})
+        await live.publish_to_agent("1002", catalogued("agent.state", agent="1002", since=n))
     async with asyncio.timeout(5):
         while subscription.ended is None:
             await asyncio.sleep(0.05)

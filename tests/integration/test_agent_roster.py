@@ -29,14 +29,14 @@ from hotline.kernel.api.web import create_app
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.asterisk.conf import sip_digest
 from hotline.kernel.runtime.config import Settings
-from hotline.ticketing.http import add_ticket_routes
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
 from hotline.trunks.dialling import DiallingPlan, OutboundGuard
 from hotline.workspace.dial_out import DialOut
 from hotline.workspace.http import WORKSPACE_ROUTES, add_workspace
 from tests.fakes.ami_server import FakeAmi
-from tests.integration.test_agent_api import no_health_checks
+from tests.integration.api_routes import add_api
+from tests.integration.served_api import no_health_checks
 
 SEED = AgentRecord(AgentProfile("1001", "", {"12345": 5}), sip_digest("1001", "seed-password"))
 
@@ -100,7 +100,7 @@ async def api(engine, redis, fake_ami, tmp_path):
     add_agent_state(app, centre.dispatcher, centre.roster)
     dial_out = DialOut(ami, centre.dispatcher, outbound, desk, _ignore, 15)
     add_workspace(app, centre.dispatcher, dial_out, centre.roster.is_agent)
-    add_ticket_routes(app, desk, users, extra_routes=[*WORKSPACE_ROUTES, *AGENT_ROUTES])
+    add_api(app, desk, users, extra_routes=[*WORKSPACE_ROUTES, *AGENT_ROUTES])
     tokens = {
         "supervisor": await users.add("李班长", "supervisor"),
         "1001": await users.add("1001", "agent"),

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from hotline.kernel.api.users import Users
-from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 
 
-async def test_a_unit_may_leave_only_its_parent_and_region_empty(api, engine):  # noqa: F811
+async def test_a_unit_may_leave_only_its_parent_and_region_empty(api, engine):
     """``parent_code: null`` makes a 一级 unit, as the description says; a name or phone of null was a 500."""
     client, _, _, _ = api
     admin = {"Authorization": f"Bearer {await Users(engine).add('管理员', 'admin')}"}
@@ -25,7 +24,7 @@ async def test_a_unit_may_leave_only_its_parent_and_region_empty(api, engine):  
     assert response.status == 200 and (answer["parent_code"], answer["level"]) == (None, 1), answer
 
 
-async def test_empty_words_and_unknown_vocabulary_are_refused_as_described(api, engine):  # noqa: F811
+async def test_empty_words_and_unknown_vocabulary_are_refused_as_described(api, engine):
     client, tokens, _, _ = api
     boss = {"Authorization": f"Bearer {tokens['supervisor']}"}
     document = await (await client.get("/api/openapi.json")).json()

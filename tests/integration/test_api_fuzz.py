@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 
 import requests
@@ -26,9 +25,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
 from hotline.kernel.api.users import Users
-from hotline.ticketing.webhooks import sign
-from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
-from tests.integration.test_ticket_api import COMPLAINT, GATEWAY_SECRET
+from tests.integration.helpers import COMPLAINT, signed_call
 
 EXAMPLES_PER_OPERATION = 12
 #: Checks of one answer; the ones that replay a request without its token, or follow a resource's life
@@ -115,23 +112,7 @@ def explained(case, response, failure) -> bool:
     return False
 
 
-def signed_call(case, base_url: str, session: requests.Session) -> requests.Response:
-    """A gateway's request: the fuzzer signs the exact bytes it sends, so it reaches the intake itself."""
-    body = case.body
-    if body is None or type(body).__name__ == "NotSet":
-        body = b""
-    elif not isinstance(body, bytes):
-        body = json.dumps(body, default=str).encode()
-    stamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Hotline-Timestamp": stamp,
-        "X-Hotline-Signature": sign(GATEWAY_SECRET, stamp, body, case.formatted_path),
-    }
-    return session.post(base_url + case.formatted_path, data=body, headers=headers, timeout=10)
-
-
-async def test_every_operation_with_every_role_answers_as_the_description_says(api, engine):  # noqa: F811
+async def test_every_operation_with_every_role_answers_as_the_description_says(api, engine):
     client, tokens, _, _ = api
     users = Users(engine)  # an agent (1001), a supervisor and a unit come with the fixture
     tokens |= {"admin": await users.add("管理员", "admin"), "quality": await users.add("质检员", "quality")}

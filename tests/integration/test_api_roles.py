@@ -8,8 +8,7 @@ from aiohttp import FormData
 
 from hotline.kernel.api.identity import Role
 from hotline.kernel.api.users import Users
-from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
-from tests.integration.test_ticket_api import COMPLAINT
+from tests.integration.helpers import COMPLAINT
 
 UNIT = "cgj.majiadian"  # the fixture's unit user's unit
 ARTICLE = {
@@ -21,7 +20,7 @@ ARTICLE = {
 }
 
 
-async def test_the_roles_in_the_description_are_the_roles_the_handlers_let_through(api, engine):  # noqa: F811
+async def test_the_roles_in_the_description_are_the_roles_the_handlers_let_through(api, engine):
     client, tokens, _, _ = api
     users = Users(engine)
     token = {

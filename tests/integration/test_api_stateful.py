@@ -25,9 +25,8 @@ from schemathesis.generation.stateful.state_machine import StepInput
 from hotline.kernel.api.users import Users
 from hotline.kernel.runtime.db import create_engine
 from hotline.schema import bring_up_to_date
-from tests.integration.test_agent_api import serve_api
-from tests.integration.test_api_fuzz import signed_call
-from tests.integration.test_ticket_api import COMPLAINT
+from tests.integration.helpers import COMPLAINT, signed_call
+from tests.integration.served_api import serve_api
 
 SCENARIOS = 60
 STEPS_PER_SCENARIO = 12

@@ -23,7 +23,8 @@ from hotline.reports.http import BOOK_KEY
 from hotline.reports.records import CallRecord, Leg
 from hotline.reports.store import RecordStore
 from hotline.supervision.log import LogEntry, MonitorLog
-from tests.integration.test_agent_api import auth, serve_api
+from tests.integration.helpers import auth
+from tests.integration.served_api import serve_api
 
 ZONE = ZoneInfo("Asia/Shanghai")  # Zhijiang's policy, which serve_api's desk runs
 MOMENT = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)$")

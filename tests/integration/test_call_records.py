@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.ivr.voicemail import VoicemailBox
+from hotline.intake.voicemail import VoicemailBox
 from hotline.kernel.api.identity import Actor, Role
 from hotline.recordings.shelf import RecordingShelf
 from hotline.reports.book import RecordBook
 from hotline.reports.figures import GroupBy, day_span
 from hotline.reports.store import RecordStore
 from hotline.ticketing.service import UNCLASSIFIED_CATEGORY
-from tests.unit.ivr.test_voicemail import INFO, leave
+from tests.unit.intake.voicemail_inbox import INFO, leave
 from tests.unit.reports import day
 
 ZONE = ZoneInfo("Asia/Shanghai")

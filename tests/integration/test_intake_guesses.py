@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 import pytest
 
+from hotline.intake.service import IntakeDesk
 from hotline.ticketing.guesses import Gazetteer
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.tables import RegionRow
@@ -52,7 +53,7 @@ def mail(n: int) -> bytes:
 
 async def test_three_mails_whose_matter_is_only_guessed_make_no_hot_spot(filing_desk: TicketDesk) -> None:
     """Three people writing of one guessed matter are three requests until a person says it is one."""
-    numbers = [(await filing_desk.take_in_email(mail(n)))[0] for n in range(3)]
+    numbers = [(await IntakeDesk(filing_desk).take_in_email(mail(n)))[0] for n in range(3)]
     tickets = [await filing_desk.store.get(number) for number in numbers]
     assert {(t.intake.category, t.intake.region) for t in tickets} == {("urban.environment", "zj.majiadian")}
     assert not any(t.hot for t in tickets)

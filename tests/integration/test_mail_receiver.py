@@ -21,15 +21,16 @@ import aiosmtplib
 import pytest
 from aiohttp import web
 
+from hotline.intake.mail_intake import MAX_FILES
+from hotline.intake.mail_reader import MailReader
+from hotline.intake.mail_tls import CERTIFICATE, FOLDER, KEY, server_tls
+from hotline.intake.mailbox import Mailbox, MailboxHandler, MailLimits
+from hotline.intake.service import IntakeDesk
 from hotline.kernel.api.identity import Actor, Role
-from hotline.ticketing.mail_intake import MAX_FILES
-from hotline.ticketing.mail_reader import MailReader
-from hotline.ticketing.mail_tls import CERTIFICATE, FOLDER, KEY, server_tls
-from hotline.ticketing.mailbox import Mailbox, MailboxHandler, MailLimits
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.store import TicketFilter
 from tests.integration.outgoing import HOTLINE
-from tests.unit.ticketing.test_mail_intake import forwarded, many_parts, nested, punycode_subject
+from tests.unit.intake.mails import forwarded, many_parts, nested, punycode_subject
 
 AGENT = Actor("agent1", Role.AGENT)
 #: Each hostile mail is answered within this; a mail that takes longer has hung the receiver.
@@ -44,9 +45,9 @@ async def mailbox(filing_desk: TicketDesk, tmp_path: Path) -> AsyncIterator[Mail
     """The receiver as the controller runs it: STARTTLS with a certificate made for it, and mails read in a
     process of their own."""
     reader = MailReader()
-    filing_desk.read_mail = reader.read
+    intake = IntakeDesk(filing_desk, reader.read)
     tls = server_tls("", "", tmp_path / "home", "hotline.local")
-    box = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email), tls=tls)
+    box = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], intake.take_in_email), tls=tls)
     await box.start()
     yield box
     await box.close()
@@ -252,7 +253,7 @@ async def test_the_log_tells_each_mails_outcome_and_never_an_address(
     )
     with pytest.raises(aiosmtplib.SMTPDataError):
         await send_hostile(mailbox)
-    outcomes = [r.getMessage() for r in caplog.records if r.name == "hotline.ticketing.mailbox"]
+    outcomes = [r.getMessage() for r in caplog.records if r.name == "hotline.intake.mailbox"]
     assert outcomes == [
         f"mail taken in as ticket {reply.split()[-1]} (new)",
         "mail refused: 552 mail-too-nested",
@@ -304,7 +305,10 @@ async def test_a_client_past_the_sessions_bound_is_told_to_come_back_later(
     filing_desk: TicketDesk,
 ) -> None:
     box = Mailbox(
-        "127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email), limits=MailLimits(sessions=2)
+        "127.0.0.1",
+        0,
+        MailboxHandler([HOTLINE], IntakeDesk(filing_desk).take_in_email),
+        limits=MailLimits(sessions=2),
     )
     await box.start()
     held = [aiosmtplib.SMTP(hostname="127.0.0.1", port=box.port, start_tls=False) for _ in range(2)]

@@ -2,53 +2,28 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
-from email.header import Header
 from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 
+from hotline.intake.mailbox import Mailbox, MailboxHandler
+from hotline.intake.service import IntakeDesk
 from hotline.kernel.api.identity import Actor, Role
-from hotline.ticketing.mailbox import Mailbox, MailboxHandler
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.store import TicketFilter
+from tests.unit.intake.mails import HOTLINE, gbk_mail, utf8_mail_with_photo
 
-HOTLINE = "12345@hotline.local"
 AGENT = Actor("agent1", Role.AGENT)
 
 
 @pytest.fixture
 async def mailbox(filing_desk: TicketDesk):
-    box = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email))
+    box = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], IntakeDesk(filing_desk).take_in_email))
     await box.start()
     yield box
     await box.close()
-
-
-def gbk_mail() -> bytes:
-    body = "朱镕基大道路面塌陷，车辆无法通行，请尽快处理。".encode("gbk")
-    return (
-        f"From: {Header('王祎', 'gbk').encode()} <wangyi@example.cn>\r\nTo: {HOTLINE}\r\n"
-        f"Subject: {Header('道路塌陷', 'gbk').encode()}\r\nMessage-ID: <gbk-1@example.cn>\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: text/plain; charset="gb2312"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode() + base64.encodebytes(body)
-
-
-def utf8_mail_with_photo() -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "李四 <lisi@example.cn>"
-    message["To"] = HOTLINE
-    message["Subject"] = "垃圾清运不及时"
-    message["Message-ID"] = "<utf8-photo@example.cn>"
-    message.set_content("小区垃圾三天没人清运，附现场照片。")
-    message.add_attachment(
-        b"\xff\xd8\xff\xe0JFIF-photo", maintype="image", subtype="jpeg", filename="现场.jpg"
-    )
-    message.add_attachment(b"MZ-program", maintype="application", subtype="octet-stream", filename="a.exe")
-    return message
 
 
 async def send(box: Mailbox, message: bytes | EmailMessage) -> tuple[dict, str]:
@@ -116,7 +91,7 @@ async def test_a_mail_that_cannot_be_written_is_deferred_and_lands_on_the_resend
         attempts.append(raw)
         if len(attempts) == 1:
             raise ConnectionRefusedError("database unreachable")
-        return await filing_desk.take_in_email(raw)
+        return await IntakeDesk(filing_desk).take_in_email(raw)
 
     box = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], database_down_once))
     await box.start()

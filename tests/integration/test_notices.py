@@ -11,13 +11,14 @@ import aiosmtplib
 import pytest
 from sqlalchemy import insert
 
+from hotline.intake.mailbox import MAILS_PER_SENDER, Mailbox, MailboxHandler
+from hotline.intake.service import IntakeDesk
 from hotline.kernel.api.identity import Actor, Role
 from hotline.kernel.runtime.db import writer
 from hotline.notices.outbox import FAILED, PENDING, SENT, Outbox
 from hotline.notices.rules import Medium, Notice
 from hotline.notices.service import ACKNOWLEDGEMENTS_PER_ADDRESS, Digest, Notices
 from hotline.notices.tables import NoticeCursorRow
-from hotline.ticketing.mailbox import MAILS_PER_SENDER, Mailbox, MailboxHandler
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.store import TicketFilter
 from tests.integration.outgoing import HOTLINE, ON_DUTY, UNIT_MOBILE, Gateway, Relay
@@ -41,7 +42,7 @@ def email_intake(number: int) -> dict:
 async def test_an_email_to_the_mailbox_is_answered_with_its_ticket_number(
     filing_desk: TicketDesk, notices: Notices, relay: Relay
 ) -> None:
-    mailbox = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email))
+    mailbox = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], IntakeDesk(filing_desk).take_in_email))
     await mailbox.start()
     try:
         _, reply = await aiosmtplib.send(
@@ -72,7 +73,7 @@ async def test_a_flood_of_mails_in_a_strangers_name_makes_few_tickets_and_fewer_
     """Issue 29: 200 mails in 54 s "From: 您的社保卡已冻结请登录 sb-gov.example 解冻 <victim@…>" made 200
     tickets and 200 official mails to the victim, greeting them with the attacker's text."""
     lure = Header("您的社保卡已冻结请登录 sb-gov.example 解冻", "utf-8").encode()
-    mailbox = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], filing_desk.take_in_email))
+    mailbox = Mailbox("127.0.0.1", 0, MailboxHandler([HOTLINE], IntakeDesk(filing_desk).take_in_email))
     await mailbox.start()
     answers = []
     try:

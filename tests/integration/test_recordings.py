@@ -30,10 +30,11 @@ from hotline.recordings.tables import RecordingAccessRow, RecordingRow
 from hotline.schema import MIGRATIONS, bring_up_to_date
 from hotline.speech.workers import Transcript
 from hotline.ticketing.errors import TicketError
-from hotline.ticketing.http import DESK_KEY, add_ticket_routes
+from hotline.ticketing.http import DESK_KEY
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
-from tests.integration.test_agent_api import no_health_checks
+from tests.integration.api_routes import add_api
+from tests.integration.served_api import no_health_checks
 
 CALL = "1796220000.41"
 AGENT_WINDOW = timedelta(days=7)
@@ -111,7 +112,7 @@ async def served(engine, tmp_path: Path):
     )
     app = create_app(no_health_checks, EventHub(fakeredis.aioredis.FakeRedis()))
     add_recordings(app, shelf, desk.call_ids, AGENT_WINDOW)
-    add_ticket_routes(app, desk, users, extra_routes=RECORDING_ROUTES)
+    add_api(app, desk, users, extra_routes=RECORDING_ROUTES)
     client = TestClient(TestServer(app))
     await client.start_server()
     try:

@@ -11,27 +11,22 @@ import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient, TestServer
 
+from hotline.intake.http import INTAKE_ROUTES, add_intake
+from hotline.intake.service import IntakeDesk
+from hotline.intake.webhooks import sign
 from hotline.kernel.api.routes import PATH_PARAMETER
 from hotline.kernel.api.users import Users
 from hotline.ticketing.attachments import AttachmentStore
-from hotline.ticketing.http import ROUTES, add_ticket_routes
+from hotline.ticketing.http import TICKET_ROUTES
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.vocabulary import Satisfaction
-from hotline.ticketing.webhooks import sign
 from hotline.workspace.screen_pop import ticket_draft
+from tests.integration.api_routes import add_api
+from tests.integration.helpers import COMPLAINT, GATEWAY_SECRET, auth
 
 TZ = ZoneInfo("Asia/Shanghai")
-GATEWAY_SECRET = "gateway-test-secret"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)
-COMPLAINT = {
-    "type": "投诉",
-    "description": "小区门口占道经营",
-    "category": "urban.management",
-    "region": "zj.majiadian.c02",
-    "caller_name": "李四",
-    "caller_phone": "13900139000",
-}
 
 
 @pytest.fixture
@@ -45,7 +40,8 @@ async def api(engine, tmp_path):
     await desk.start()
     users = Users(engine)
     app = web.Application()
-    add_ticket_routes(app, desk, users, webhook_secret=GATEWAY_SECRET)
+    add_intake(app, IntakeDesk(desk), GATEWAY_SECRET)
+    add_api(app, desk, users, extra_routes=INTAKE_ROUTES)
     tokens = {
         "agent": await users.add("王芳", "agent"),
         "supervisor": await users.add("李班长", "supervisor"),
@@ -57,10 +53,6 @@ async def api(engine, tmp_path):
     await client.start_server()
     yield client, tokens
     await client.close()
-
-
-def auth(tokens: dict[str, str], who: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens[who]}"}
 
 
 async def call(client: TestClient, tokens, who: str, method: str, path: str, **kwargs):
@@ -250,7 +242,7 @@ async def test_openapi_describes_every_route_with_its_roles(api) -> None:
     response = await client.get("/api/openapi.json")
     document = await response.json()
     assert document["openapi"].startswith("3.")
-    for route in ROUTES:
+    for route in [*TICKET_ROUTES, *INTAKE_ROUTES]:
         operation = document["paths"][PATH_PARAMETER.sub(r"{\1}", route.path)][route.method.lower()]
         assert operation["x-roles"] and operation["summary"]
         assert "error_id" in document["components"]["schemas"]["Error"]["required"]

@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from hotline.ticketing.service import TicketDesk
 from hotline.ticketing.store import TicketFilter
-from tests.integration.test_ticket_store import AGENT, CITY, COMPLAINT, SUPERVISOR
+from tests.integration.helpers import FUMES_COMPLAINT as COMPLAINT
+from tests.unit.ticketing.desk import AGENT, SUPERVISOR
+from tests.unit.ticketing.desk import CITY_MGMT as CITY
 
 
 async def test_the_third_neighbour_reporting_the_same_smoke_makes_all_three_hot(desk) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.cli import main
+from hotline.intake.service import IntakeDesk
 from hotline.kernel.api.identity import Actor, Role
 from hotline.ticketing.policy import load_policy
 from hotline.ticketing.service import TicketDesk
@@ -79,7 +80,7 @@ async def test_list_tells_each_ticket_s_channel_and_subject(stored, engine, caps
         "Message-ID: <cli-list@example.cn>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         "每天早上七点开始占道，电话 13911112222。\r\n"
     ).encode()
-    by_mail, _ = await desk.take_in_email(mail)
+    by_mail, _ = await IntakeDesk(desk).take_in_email(mail)
     voicemail, _ = await desk.take_in(
         {
             "type": "other",

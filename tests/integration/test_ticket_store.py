@@ -25,19 +25,11 @@ from hotline.ticketing.store import TicketFilter
 from hotline.ticketing.tables import EventRow, TicketRow
 from hotline.ticketing.vocabulary import Status
 from hotline.ticketing.workflow import replay
+from tests.integration.helpers import FUMES_COMPLAINT as COMPLAINT
 from tests.unit.ticketing.desk import AGENT, SUPERVISOR
 from tests.unit.ticketing.desk import CITY_MGMT as CITY
 
 TZ = ZoneInfo("Asia/Shanghai")
-COMPLAINT = {
-    "type": "投诉",
-    "description": "楼下饭店油烟很大",
-    "category": "urban.environment",
-    "region": "zj.majiadian.c01",
-    "caller_name": "张三",
-    "caller_phone": "13800138000",
-    "address": "马家店街道团结路8号",
-}
 
 
 async def count(engine, table) -> int:

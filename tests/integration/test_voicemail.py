@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from hotline.ivr.voicemail import VoicemailBox
+from hotline.intake.voicemail import VoicemailBox
 from hotline.kernel.api.identity import Actor, Role
 from hotline.notices.service import Notices
 from hotline.ticketing.errors import TicketError
 from hotline.ticketing.service import UNCLASSIFIED_CATEGORY, TicketDesk
 from hotline.ticketing.store import TicketFilter
 from tests.integration.outgoing import ON_DUTY, ZONE, Relay, shelf_of
-from tests.unit.ivr.test_voicemail import INFO, leave
+from tests.unit.intake.voicemail_inbox import INFO, leave
 
 AGENT = Actor("agent1", Role.AGENT)
 UNIT = Actor("城管中队", Role.UNIT, "cgj.majiadian")

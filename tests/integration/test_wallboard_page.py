@@ -9,13 +9,12 @@ import asyncio
 from playwright.async_api import async_playwright
 
 from hotline.kernel.api.web import PAGE_POLICY
-from tests.integration.test_agent_api import api  # noqa: F401  (the fixture: tickets, agents, events)
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads one here
 PAGES = ("/wallboard", "/static/supervision/wallboard.html")
 
 
-async def test_every_address_of_the_wallboard_sends_the_page_headers(api):  # noqa: F811
+async def test_every_address_of_the_wallboard_sends_the_page_headers(api):
     client, _, _, _ = api
     for path in PAGES:
         response = await client.get(path)
@@ -29,7 +28,7 @@ async def test_every_address_of_the_wallboard_sends_the_page_headers(api):  # no
         assert (await client.get(path)).headers["X-Content-Type-Options"] == "nosniff", path
 
 
-async def test_the_static_wallboard_connects_its_socket_under_the_policy_and_no_site_frames_it(api):  # noqa: F811
+async def test_the_static_wallboard_connects_its_socket_under_the_policy_and_no_site_frames_it(api):
     client, tokens, _, _ = api
     base_url = str(client.make_url("")).rstrip("/")
     async with async_playwright() as playwright:

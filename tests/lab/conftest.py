@@ -22,10 +22,11 @@ import pytest
 from redis import Redis as SyncRedis
 
 from hotline.kernel.asterisk.ami import AmiClient
-from hotline.kernel.runtime.config import Settings, load_settings
 from hotline.lab.chroot import chroot_path
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.lab import Lab
+from hotline.lab.settings import LabSettings, load_lab_settings
+from tests.lab.asterisk_state import AsteriskState
 
 TEST_ENV = {
     "HOTLINE_WEB_PORT": "18080",
@@ -64,6 +65,11 @@ TEST_ENV = {
 TEST_HOME = Path(__file__).resolve().parents[2] / "var" / "test-lab"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pyst2 (asterisk_state.py) still calls threading's camelCase names, deprecated since Python 3.10."""
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:asterisk.manager")
+
+
 @pytest.fixture(scope="session")
 def lab_env() -> dict[str, str]:
     """A fixed home, so a run that was killed leaves pid files the next run stops."""
@@ -80,8 +86,8 @@ def lab_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def settings(lab_env) -> Settings:
-    return load_settings(lab_env)
+def settings(lab_env) -> LabSettings:
+    return load_lab_settings(lab_env)
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +188,7 @@ def supervisor_token(lab, lab_env) -> str:
 class AgentDesk:
     """The agents' side of the lab: their states through the API, their phones' behaviour on the PSTN."""
 
-    def __init__(self, lab: Lab, settings: Settings, base_url: str, token: str) -> None:
+    def __init__(self, lab: Lab, settings: LabSettings, base_url: str, token: str) -> None:
         self.lab, self.settings, self.base_url = lab, settings, base_url
         self.token = token
         self.headers = {"Authorization": f"Bearer {token}"}
@@ -232,6 +238,10 @@ class AgentDesk:
         finally:
             await client.close()
 
+    def asterisk(self, system: bool = False) -> AsteriskState:
+        """Asterisk's own word on its state (through pyst2), on the lab's PSTN or on the system's."""
+        return AsteriskState.of_system(self.settings) if system else AsteriskState.of_pstn(self.settings)
+
     async def phone(
         self, account: str, *, answers: bool = True, talk_seconds: int | None = None, tone: int | None = None
     ) -> None:
@@ -246,13 +256,14 @@ class AgentDesk:
             await ami.action("DBPut", {"Family": "lab/tone", "Key": account, "Val": str(tone or "")})
 
     async def hang_up_everything(self) -> None:
-        """End calls an earlier test left behind (a fallback queue call, a caller still holding)."""
+        """End calls an earlier test left behind (a fallback queue call, a caller still holding); each
+        Asterisk's own word (through pyst2) says when none is left."""
         for system in (False, True):
             async with self.ami(system) as ami:
                 await ami.action("Hangup", {"Channel": "/.*/"}, check=False)
-                async with asyncio.timeout(15):
-                    while (await ami.action("CoreShowChannels", idempotent=True)).events:
-                        await asyncio.sleep(0.2)
+            async with asyncio.timeout(15):
+                while await self.asterisk(system).channels():
+                    await asyncio.sleep(0.2)
 
     async def dial_feature_code(self, account: str, code: str) -> None:
         """The agent dials a feature code (*71…) from their own phone and listens to the confirmation."""

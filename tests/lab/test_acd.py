@@ -8,27 +8,20 @@ What Asterisk did is read back from its own AMI events, not from ours.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.asterisk.channels import account_of
-from hotline.lab.caller import CallPlan, place_call
+from hotline.lab.caller import place_call
 from hotline.lab.controller import api_token
 from hotline.recordings.files import duration_seconds, rms_dbfs
-from tests.integration.test_ticket_api import COMPLAINT
+from tests.integration.helpers import COMPLAINT
 from tests.lab.conftest import EventStream, api
+from tests.lab.helpers import SKIP_GREETING, caller, first
 
-numbers = (f"1370000{n:04d}" for n in itertools.count(1))
-SKIP_GREETING = "1"  # not an option: ends the greeting, "other matters"
 AUDIBLE_DBFS = -45.0
-
-
-def caller(**overrides) -> CallPlan:
-    plan = {"caller_number": next(numbers), "dtmf": SKIP_GREETING, "dtmf_after": 1.0, "hold": 240}
-    return CallPlan(**{**plan, **overrides})
 
 
 @dataclass
@@ -59,12 +52,6 @@ async def watching(settings, watch: PhoneWatch) -> AmiClient:
     ami.on_event(watch)
     await ami.connect()
     return ami
-
-
-def first(events: list[dict], kind: str, **match) -> dict | None:
-    return next(
-        (e for e in events if e.get("type") == kind and all(e.get(k) == v for k, v in match.items())), None
-    )
 
 
 async def test_ten_callers_three_agents_order_no_double_offers_wrap_up_and_ring_timeout(

@@ -15,7 +15,7 @@ from hotline.lab.chroot import chroot_path
 from hotline.lab.softphone import Softphone
 from hotline.recordings.files import duration_seconds
 from tests.lab.conftest import api, finished_wav, tone_share
-from tests.lab.test_acd import caller
+from tests.lab.helpers import caller
 
 SOFTPHONE_PORT = 16010
 
@@ -76,9 +76,8 @@ async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_
             "PATCH", f"{base}/api/agents/{account}", supervisor_token, {"active": False}
         )
         assert status == 200 and stopped["active"] is False and stopped["provisioned"], stopped
-        async with agents.ami(system=True) as ami:
-            reply = await ami.action("PJSIPShowEndpoint", {"Endpoint": account}, check=False)
-        assert not reply.ok, "a stopped seat has no endpoint: its phone can no longer register or ring"
+        endpoint = await agents.asterisk(system=True).endpoint(account)
+        assert endpoint is None, "a stopped seat has no endpoint: its phone can no longer register or ring"
         status, _ = await api("GET", f"{base}/api/agents", seat["api_token"])
         assert status == 401, "and its token no longer opens the API"
     finally:

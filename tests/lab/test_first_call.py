@@ -10,44 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import json
 
 from redis.asyncio import Redis
 
-from hotline.ivr.prompts import prompt_path
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.runtime.live import CALLS_HASH
-from hotline.lab.caller import CallPlan, place_call
+from hotline.lab.caller import place_call
 from hotline.recordings.files import duration_seconds, rms_dbfs
 from tests.lab.conftest import EventStream, api, registered_recording
+from tests.lab.helpers import caller_plan, of_call, speak_after_the_beep
 
 AUDIBLE_DBFS = -45.0
-numbers = (f"1390000{n:04d}" for n in itertools.count(1))
-
-
-def caller_plan(**overrides) -> CallPlan:
-    plan = {
-        "caller_number": next(numbers),
-        "caller_name": "张三客服",
-        "dtmf": "1",
-        "dtmf_after": 1.0,
-        "say": "楼下饭店油烟很大，影响休息",
-        "say_after": 5.0,
-        "end_key": "#",
-        "hold": 8,
-    }
-    return CallPlan(**{**plan, **overrides})
-
-
-def of_call(number: str, kind: str):
-    return lambda event: event.get("caller_number") == number and event.get("type") == kind
-
-
-def speak_after_the_beep(lab, settings) -> float:
-    """Seconds from the key press until the intake records: the describe prompt, then the beep."""
-    prompt = settings.host_path(f"{prompt_path(settings.prompts_dir, 'describe')}.wav")
-    return duration_seconds(prompt) + 1.5
 
 
 async def test_first_call_reaches_an_agent_with_events_and_recordings(

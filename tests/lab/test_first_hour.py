@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hotline.lab.chroot import chroot_path
 from hotline.lab.softphone import Softphone
+from tests.lab.asterisk_state import AsteriskState
 from tests.lab.conftest import api
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,13 +131,12 @@ async def test_a_seat_added_through_the_api_is_in_a_restarted_asterisk_before_th
     try:
         await asyncio.to_thread(lab.sut.process.stop)
         await asyncio.to_thread(lab.up)
-        endpoint = await asyncio.to_thread(lab.sut.cli, f"pjsip show endpoint {account}")
-        assert f"Endpoint:  {account}" in endpoint, endpoint
+        system = AsteriskState.of_system(settings)
+        assert await system.endpoint(account) is not None, f"the restarted Asterisk has no endpoint {account}"
         phone.start()
         started = time.monotonic()
-        registered = f" {account}/sip:"  # baresip's contact: sip:<account>-<its id>@…
-        async with asyncio.timeout(15):
-            while registered not in await asyncio.to_thread(lab.sut.cli, "pjsip show contacts"):
+        async with asyncio.timeout(15):  # baresip's contact (sip:<account>-<its id>@…) on the seat's AOR
+            while not await system.registered(account):
                 await asyncio.sleep(0.2)
         print(f"softphone {account} registered {time.monotonic() - started:.2f} s after it started")
     finally:

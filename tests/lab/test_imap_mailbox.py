@@ -9,8 +9,8 @@ import time
 
 from hotline.lab.controller import ControllerProcess
 from hotline.lab.imap import ImapServer
-from tests.integration.test_mailbox import gbk_mail, utf8_mail_with_photo
 from tests.lab.conftest import api
+from tests.unit.intake.mails import gbk_mail, utf8_mail_with_photo
 
 IMAP_PORT = 14143  # below the ephemeral range, apart from the lab's other ports
 USER, PASSWORD = "12345", "imap-test-password"

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.kernel.runtime.config import load_settings
 from hotline.lab.lab import Lab, LabError
+from hotline.lab.settings import load_lab_settings
 from tests.lab.conftest import TEST_ENV, TEST_HOME
 
 SQUAT_HOME = TEST_HOME.parent / "test-lab-squat"
@@ -55,7 +55,7 @@ def squat_env(lab, lab_env) -> Iterator[dict[str, str]]:
     """The session lab's chroot and menu, this lab's own ports; stopped whatever happens."""
     env = {**lab_env, **SQUAT_ENV}
     yield env
-    Lab(load_settings(env)).down()
+    Lab(load_lab_settings(env)).down()
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_a_listener_that_failed_to_bind_stops_the_whole_lab(squat_env, squatter,
     """The port taken after the check (the race a fresh machine lost): Asterisk starts without its
     AMI, and `lab up` notices, names the holder and stops Redis and both Asterisks again."""
     monkeypatch.setattr(Lab, "_check_ports_before_start", lambda self: None)
-    lab = Lab(load_settings(squat_env), log=lambda line: None)
+    lab = Lab(load_lab_settings(squat_env), log=lambda line: None)
     with pytest.raises(
         LabError, match=rf"asterisk-pstn \(pid \d+\) is not listening on tcp 26039.*pid {os.getpid()}"
     ):

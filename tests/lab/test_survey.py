@@ -8,12 +8,9 @@ from pathlib import Path
 from hotline.lab.caller import place_call
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.workspace.screen_pop import ticket_draft
-from tests.integration.test_ticket_api import COMPLAINT
+from tests.integration.helpers import COMPLAINT
 from tests.lab.conftest import api
-from tests.lab.test_acd import caller
-from tests.lab.test_calls import agent_is
-from tests.lab.test_restarts import of_call
-from tests.lab.test_voicemail import fresh_number
+from tests.lab.helpers import agent_is, caller, fresh_number, of_call
 
 LAB_MENU = Path(__file__).resolve().parents[2] / "lab" / "menu.toml"
 

@@ -11,8 +11,7 @@ import time
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.network import silenced
 from tests.lab.conftest import api
-from tests.lab.test_calls import recordings
-from tests.lab.test_supervision import newest
+from tests.lab.helpers import newest, recordings
 
 
 def trunk_became(trunk: str, status: str):
@@ -48,10 +47,11 @@ async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_s
             await asyncio.sleep(0.5)
     assert f"backup/sip:127.0.0.1:{second}" in registrations, registrations
     # The carrier knows it by its user name, which must log in (a digest challenge), and keeps its contact.
-    customer = await asyncio.to_thread(lab.pstn.cli, "pjsip show endpoint hotline")
-    assert "hotline-login" in customer, customer
-    contacts = await asyncio.to_thread(lab.pstn.cli, "pjsip show contacts")
-    assert "hotline/sip:" in contacts, contacts
+    carrier = agents.asterisk()
+    customer = await carrier.endpoint("hotline") or []
+    auths = [f.get("ObjectName") for f in customer if f.get("Event") == "AuthDetail"]
+    assert "hotline-login" in auths, customer
+    assert await carrier.registered("hotline"), await carrier.contacts()
     await agents.only_ready("1001")
     token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
     async with agents.floor() as floor:

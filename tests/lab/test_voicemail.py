@@ -4,9 +4,7 @@ and an email to the people on duty; voicemails left while no controller runs bec
 from __future__ import annotations
 
 import asyncio
-import itertools
 import re
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,21 +16,13 @@ from hotline.recordings.files import duration_seconds, rms_dbfs
 from hotline.ticketing.policy import PRESETS_DIR
 from tests.integration.outgoing import Relay
 from tests.lab.conftest import api, registered_recording
-from tests.lab.test_acd import caller
-from tests.lab.test_speech import MODEL, SPOKEN, edit_distance, offline
+from tests.lab.helpers import caller, fresh_number
+from tests.lab.korean_speech import MODEL, SPOKEN, edit_distance, offline
 
 ON_DUTY = "zhiban@hotline.local"
 RELAY_PORT = 14587  # below the ephemeral range, apart from the lab's other ports
 AUDIBLE_DBFS = -45.0
 ZHIJIANG = PRESETS_DIR / "zhijiang.toml"
-
-
-SERIALS = itertools.count()
-
-
-def fresh_number() -> str:
-    """A caller number no earlier run used: the lab's database keeps the tickets of every run."""
-    return f"136{int(time.time()) % 10**6:06d}{next(SERIALS) % 100:02d}"
 
 
 def closed_now(folder: Path) -> Path:

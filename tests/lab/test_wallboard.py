@@ -20,10 +20,8 @@ from hotline.ivr.prompts import synthesize
 from hotline.lab.caller import place_call
 from hotline.lab.controller import ControllerProcess, api_token
 from tests.lab.conftest import api
-from tests.lab.test_acd import caller, first
-from tests.lab.test_first_call import caller_plan, speak_after_the_beep
-from tests.lab.test_restarts import of_call
-from tests.lab.test_speech import MODEL, SPOKEN, offline
+from tests.lab.helpers import caller, caller_plan, first, of_call, speak_after_the_beep
+from tests.lab.korean_speech import MODEL, SPOKEN, offline
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright never downloads one here

@@ -11,7 +11,7 @@ import pytest
 from hotline.kernel.asterisk.ami import AmiError
 from hotline.kernel.asterisk.audiosocket import AUDIO, HANGUP, UUID, AudioSocketServer, ChannelTaps
 from hotline.kernel.asterisk.refusals import Refusal
-from tests.unit.fakes import RecordingAmi
+from tests.fakes.ami_client import RecordingAmi
 
 
 def frame(kind: int, payload: bytes = b"") -> bytes:

@@ -1,23 +1,7 @@
 """Call events as a person would follow them, from a real call's AMI event order."""
 
 from hotline.kernel.asterisk.channels import CallTracker, account_of
-
-CALLER = {
-    "Channel": "PJSIP/carrier-00000001",
-    "Uniqueid": "h-1.0",
-    "Linkedid": "h-1.0",
-    "CallerIDNum": "13800138000",
-    "CallerIDName": "张三",
-    "Exten": "12345",
-}
-AGENT = {
-    "Channel": "PJSIP/1001-00000002",
-    "Uniqueid": "h-1.1",
-    "Linkedid": "h-1.0",
-    "CallerIDNum": "1001",
-    "CallerIDName": "坐席1001",
-    "Exten": "1001",
-}
+from tests.unit.call_channels import AGENT, CALLER
 
 
 def tracker() -> CallTracker:

@@ -40,7 +40,7 @@ def test_listeners_default_to_loopback(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("HOTLINE_PSTN_AMI_PORT", "35038"), ("HOTLINE_WEB_PORT", "60999"), ("HOTLINE_RTP_END", "33000")],
+    [("HOTLINE_WEB_PORT", "60999"), ("HOTLINE_RTP_END", "33000")],
 )
 def test_a_listening_port_in_the_ephemeral_range_is_refused(tmp_path, monkeypatch, name, value):
     """A client socket may hold such a port; Asterisk would then run without that listener."""

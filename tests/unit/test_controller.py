@@ -5,7 +5,6 @@ channel becomes a live call, and a stop writes what was published on the way out
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 import fakeredis
@@ -16,10 +15,11 @@ from hotline.controller import Controller
 from hotline.kernel.asterisk.ami import AmiClient
 from hotline.kernel.runtime.config import Settings
 from hotline.kernel.runtime.db import create_engine
-from hotline.kernel.runtime.live import EVENTS_STREAM
 from tests.fakes.agi_asterisk import KEY, play_asterisk
 from tests.fakes.ami_server import FakeAmi
-from tests.unit.test_calls import CALLER
+from tests.fakes.events import catalogued
+from tests.unit.call_channels import CALLER
+from tests.unit.published import eventually, published
 
 
 @pytest.fixture
@@ -54,19 +54,6 @@ async def world(tmp_path):
     await ami.close()
 
 
-async def published(redis: fakeredis.FakeAsyncRedis) -> list[dict]:
-    return [json.loads(fields[b"event"]) for _, fields in await redis.xrange(EVENTS_STREAM)]
-
-
-async def eventually(redis, matches, seconds: float = 10.0) -> dict:
-    async with asyncio.timeout(seconds):
-        while True:
-            found = [event for event in await published(redis) if matches(event)]
-            if found:
-                return found[-1]
-            await asyncio.sleep(0.02)
-
-
 async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_it(world):
     controller, ami, redis = world
     replies = {
@@ -77,7 +64,7 @@ async def test_an_agent_dialling_the_ready_code_is_ready_on_the_floor_and_hears_
     seen = await play_asterisk(controller.fastagi.port, "agent?code=*71", replies)
     state = await eventually(redis, lambda e: e["type"] == "agent.state" and e["agent"] == "1001")
     assert (state["state"], state["status"], state["activity"]) == ("ready", "available", "waiting")
-    assert controller.dispatcher.agent("1001").state.value == "ready"
+    assert controller.acd.dispatcher.agent("1001").state.value == "ready"
     assert any("agent-ready" in command for command in seen), seen
     async with asyncio.timeout(5):  # the fallback queue follows: the member is no longer paused
         while ("PJSIP/1001", "false") not in [
@@ -97,9 +84,9 @@ async def test_a_callers_channel_becomes_a_live_call_on_the_wallboard(world):
 
 async def test_a_stop_writes_what_was_published_on_the_way_out_and_overruns_no_step(world, caplog):
     controller, _, redis = world
-    abandoned = [{"type": "acd.abandoned", "call_id": f"h-{n}.0", "waited": 40.0} for n in range(200)]
+    abandoned = [catalogued("acd.abandoned", call_id=f"h-{n}.0", waited=40.0) for n in range(200)]
     for event in abandoned:  # queued without a pause: the outbox has written none of them yet
-        await controller.publish(event)
+        await controller.outbox.publish(event)
     with caplog.at_level(logging.ERROR, logger="hotline.kernel.runtime.stopping"):
         await controller.close()
     written = [e["call_id"] for e in await published(redis) if e["type"] == "acd.abandoned"]
@@ -113,8 +100,8 @@ async def test_a_call_that_rang_and_ended_has_its_record_in_the_database(world):
     await ami.push_event(Event="HangupRequest", **CALLER)
     await ami.push_event(Event="Hangup", **CALLER, **{"Cause-txt": "Normal Clearing"})
     await eventually(redis, lambda e: e["type"] == "call.hangup")
-    await controller.records.write()
-    [record] = await controller.records.store.records(controller.records.today(), 10)
+    await controller.reports.records.write()
+    [record] = await controller.reports.records.store.records(controller.reports.records.today(), 10)
     assert (record["caller_number"], record["line"], record["ended_by"]) == ("13800138000", "12345", "caller")
     assert record["outcome"] == "ivr"  # it never asked for an agent
 
@@ -123,7 +110,7 @@ async def test_emergency_words_in_a_waiting_callers_transcript_alert_the_floor(w
     controller, ami, redis = world
     await ami.push_event(Event="Newchannel", **CALLER)
     await eventually(redis, lambda e: e["type"] == "call.ringing")
-    assert controller.transcripts.on_text is not None
-    await controller.transcripts.on_text("h-1.0", "楼道里着火了，到处是烟")
+    assert controller.speech.transcripts.on_text is not None
+    await controller.speech.transcripts.on_text("h-1.0", "楼道里着火了，到处是烟")
     alert = await eventually(redis, lambda e: e["type"] == "speech.emergency")
     assert (alert["number"], alert["words"], alert["caller_number"]) == ("119", ["着火"], "13800138000")

@@ -26,15 +26,17 @@ from hotline.kernel.asterisk.conf import sip_digest
 from hotline.kernel.runtime.config import Settings, load_settings
 from hotline.kernel.runtime.db import create_engine
 from hotline.lab.commands import TRY_A_CALL, print_summary
+from hotline.lab.settings import LabSettings, load_lab_settings
 from hotline.schema import bring_up_to_date
 from tests.fakes.ami_server import FakeAmi
-from tests.unit.test_controller import eventually
+from tests.unit.published import eventually
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def settings_in(tmp_path: Path, **more: str) -> Settings:
-    return load_settings(
+def settings_in(tmp_path: Path, **more: str) -> LabSettings:
+    """`hotline run`'s first start: the system's settings and the lab's."""
+    return load_lab_settings(
         {
             "HOTLINE_CONFIG_FILE": str(tmp_path / "hotline.env"),
             "HOTLINE_HOME": str(tmp_path / "home"),

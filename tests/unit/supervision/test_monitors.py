@@ -16,7 +16,7 @@ from hotline.schema import bring_up_to_date
 from hotline.supervision.log import MonitorLog
 from hotline.supervision.monitors import MONITOR_CONTEXT, Monitors
 from hotline.supervision.spying import MonitorMode, chanspy_options
-from tests.unit.fakes import RecordingAmi
+from tests.fakes.ami_client import RecordingAmi
 
 BOSS = Actor("王班长", Role.SUPERVISOR)
 

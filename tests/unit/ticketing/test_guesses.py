@@ -1,15 +1,12 @@
 """What a citizen's words suggest, on every channel: type, category, region, numbers, dates, emergencies."""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
-from hotline import ticketing
 from hotline.ticketing.guesses import (
     DEFAULT_KEYWORDS,
-    Gazetteer,
     KeywordsError,
     emergency_in,
     guess,
@@ -19,18 +16,7 @@ from hotline.ticketing.guesses import (
 )
 from hotline.ticketing.vocabulary import TicketType
 from hotline.ticketing.workflow import intake_from_json, intake_json, parse_intake
-
-SEED = json.loads((Path(ticketing.__file__).parent / "seed/directory.json").read_text(encoding="utf-8"))
-
-
-def seed_gazetteer(own_words=None) -> Gazetteer:
-    """The seed directory as ``Directory.trees`` gives it."""
-    categories = [{"code": c, "name": n, "parent": p, "urgent": u} for c, n, p, u in SEED["categories"]]
-    regions = [{"code": c, "name": n, "parent": p, "level": level} for c, n, p, level in SEED["regions"]]
-    return Gazetteer.of(categories, regions, own_words)
-
-
-PLACES = seed_gazetteer()
+from tests.unit.ticketing.gazetteer import PLACES, seed_gazetteer
 
 
 def test_a_complaint_with_a_phone_number_and_a_date():

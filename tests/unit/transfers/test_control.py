@@ -8,51 +8,30 @@ import pytest
 from hotline.ivr.handback import Handback, Handbacks
 from hotline.kernel.api.errors import ApiError
 from hotline.kernel.api.identity import Actor, Role
-from hotline.kernel.asterisk.channels import LiveCall
 from hotline.transfers.control import CallControl
 from hotline.transfers.targets import LinkageMode, Target, TargetError, TransferMode, consulted_number, legs
 from hotline.trunks.dialling import DiallingPlan, OutboundGuard
-from tests.unit.fakes import RecordingAmi
-
-CALL_ID = "hotline-1.0"
-CALLER, AGENT = "PJSIP/carrier-00000001", "PJSIP/1001-00000002"
-LOCAL = "Local/12315@hotline-transfer-00000001;2"
-DEPARTMENT = "PJSIP/carrier-00000003"
-AGENT_1001 = Actor("1001", Role.AGENT)
-#: Asterisk's word that the keys *3 joined caller, agent and department in one bridge.
-JOINED = {
-    "Event": "AttendedTransfer",
-    "Result": "Success",
-    "OrigTransfererLinkedid": CALL_ID,
-    "DestType": "Threeway",
-}
-
-
-def bridged_call() -> LiveCall:
-    call = LiveCall(CALL_ID, "13800138000", "", "12345", 0.0, state="bridged", agent="1001")
-    call.channels = {CALLER, AGENT}
-    call.caller_channel = CALLER
-    return call
+from tests.fakes.ami_client import RecordingAmi
+from tests.unit.transfers.floor import (
+    AGENT,
+    AGENT_1001,
+    CALL_ID,
+    CALLER,
+    DEPARTMENT,
+    JOINED,
+    LOCAL,
+    bridged_call,
+    event,
+    handback_dialled,
+    new_floor,
+    phone_keys,
+    run,
+)
 
 
 @pytest.fixture
 def floor():
-    ami, events, calls, handbacks = RecordingAmi(), [], {CALL_ID: bridged_call()}, Handbacks()
-
-    async def publish(event: dict[str, object]) -> None:
-        events.append(event)
-
-    control = CallControl(
-        ami,  # type: ignore[arg-type]
-        lambda: calls,
-        lambda account: account in {"1001", "1002", "1003"},
-        OutboundGuard(DiallingPlan(), publish),
-        publish,
-        handbacks,
-        lambda handback: handback.agent != "1003",
-        recordings_dir="/var/lib/hotline/sut/recordings",
-    )
-    return control, ami, events, calls, handbacks
+    return new_floor()
 
 
 def with_the_ticket() -> tuple[CallControl, list[dict], list[tuple[str, ...]]]:
@@ -77,15 +56,6 @@ def with_the_ticket() -> tuple[CallControl, list[dict], list[tuple[str, ...]]]:
         recordings_dir="/var/lib/hotline/sut/recordings",
     )
     return control, events, shared
-
-
-async def run(works) -> None:
-    for work in works:
-        await work()
-
-
-def event(kind: str, channel: str, **fields: str) -> dict[str, str]:
-    return {"Event": kind, "Channel": channel, "Linkedid": CALL_ID, **fields}
 
 
 def test_targets_are_a_number_one_agent_or_a_skill_group():
@@ -220,10 +190,6 @@ async def test_one_key_110_is_the_linkage_and_only_takes_emergency_numbers(floor
     assert refused.value.error_id == "not-an-emergency-number"
 
 
-def phone_keys(keys: str) -> list[dict[str, str]]:
-    return [event("DTMFEnd", AGENT, Digit=key, Direction="Received") for key in keys]
-
-
 async def test_a_consult_the_agent_dials_from_the_phone_is_followed_like_one_asked_of_the_api(floor):
     control, ami, events, calls, _ = floor
     calls[CALL_ID].channels |= {LOCAL, DEPARTMENT}
@@ -356,17 +322,6 @@ async def test_a_caller_handed_to_a_colleague_is_asked_of_the_flow_then_the_agen
     assert events[-1] | {"to": "agent:1002", "state": "queued"} == events[-1]
 
 
-def handback_dialled(target: str) -> dict[str, str]:
-    """The dialplan's word that the agent's phone dialled *8 00 and ``target`` (extensions.conf)."""
-    return {
-        "Event": "UserEvent",
-        "UserEvent": "HotlineHandback",
-        "Channel": "Local/001002@hotline-transfer-00000004;2",
-        "Linkedid": CALL_ID,
-        "Target": target,
-    }
-
-
 async def test_from_the_phone_a_colleague_or_a_skill_is_handed_the_caller_like_from_the_api(floor):
     control, ami, events, _, handbacks = floor
     with handbacks.talking(CALL_ID):
@@ -397,3 +352,17 @@ async def test_consults_of_calls_that_ended_are_forgotten(floor):
     await control.conference(CALL_ID, Target.parse("12315"), AGENT_1001)
     control.forget(set())
     assert control.view(calls[CALL_ID])["consult"] is None
+
+
+async def test_a_caller_is_not_handed_back_while_a_consult_goes_on_under_the_agents_leg(floor):
+    control, ami, events, _, handbacks = floor
+    await control.transfer(CALL_ID, Target.parse("12315"), TransferMode.ATTENDED, AGENT_1001)
+    ami.actions.clear()
+    with handbacks.talking(CALL_ID), pytest.raises(ApiError) as refused:
+        await control.transfer(CALL_ID, Target.parse("agent:1002"), TransferMode.BLIND, AGENT_1001)
+    assert refused.value.error_id == "transfer-in-progress"
+    with handbacks.talking(CALL_ID):
+        await run(control.hear(handback_dialled("1002")))
+    assert (events[-1]["state"], events[-1]["error_id"]) == ("refused", "transfer-in-progress")
+    assert ami.actions == [] and handbacks.take(CALL_ID) is None
+    assert control.view(control.live_calls()[CALL_ID])["consult"]["state"] == "dialling"

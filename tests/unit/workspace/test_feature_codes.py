@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from hotline.acd.engine import AgentState
 from hotline.kernel.api.errors import ApiError
 from hotline.workspace.phone import run_dial_code, run_feature_code
-from tests.unit.ivr.test_flow import Centre, FakeChannel
+from tests.fakes.agi_channel import FakeChannel
+from tests.fakes.ivr_services import Centre
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from hotline.ticketing.guesses import guess
 from hotline.workspace.prefill import prefill
-from tests.unit.ticketing.test_guesses import PLACES
+from tests.unit.ticketing.gazetteer import PLACES
 
 
 def test_the_draft_holds_the_callers_words_and_what_they_suggest_each_named_as_a_guess():

@@ -8,7 +8,7 @@ from hotline.speech.transcripts import TAP_DELAY_SECONDS, Transcripts
 from hotline.speech.workers import Transcript, tidy
 from hotline.ticketing.guesses import guess
 from hotline.workspace.screen_pop import ScreenPops
-from tests.unit.ticketing.test_guesses import PLACES
+from tests.unit.ticketing.gazetteer import PLACES
 
 
 class Desk:

@@ -6,8 +6,8 @@ import ssl
 
 import pytest
 
+from hotline.intake.mail_tls import CERTIFICATE, FOLDER, KEY, self_signed, server_tls
 from hotline.kernel.runtime.config import ConfigError
-from hotline.ticketing.mail_tls import CERTIFICATE, FOLDER, KEY, self_signed, server_tls
 
 
 def test_a_named_certificate_is_used_and_nothing_is_made(tmp_path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hotline.intake.webhooks import sign, verify
 from hotline.ticketing.errors import TicketError
-from hotline.ticketing.webhooks import sign, verify
 
 
 @pytest.mark.parametrize("timestamp", ["²", "١٧٠٠٠٠٠٠٠٠", "nan", "", "1" * 13])

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import quopri
 import threading
 from email.header import Header
 from email.message import EmailMessage
 
 import pytest
 
-from hotline.ticketing import mail_intake
-from hotline.ticketing.mail_intake import (
+from hotline.intake import mail_intake
+from hotline.intake.mail_intake import (
     MAX_FILES,
     MAX_NESTED,
     MailIntake,
@@ -21,38 +20,16 @@ from hotline.ticketing.mail_intake import (
     sender_of,
 )
 from hotline.ticketing.workflow import parse_intake
-
-SUBJECT = "小区路灯不亮"
-BODY = "幸福路12号门口的路灯已经坏了一周，晚上很黑，请尽快修理。"
-#: What a Big5 (traditional script) client writes.
-BODY_BIG5 = "幸福路12號門口的路燈已經壞了一週，晚上很黑，請盡快修理。"
-
-
-SUBJECT_BIG5 = "小區路燈不亮"
-
-
-def body_in(charset: str) -> str:
-    return BODY_BIG5 if charset == "big5" else BODY
-
-
-def subject_in(charset: str) -> str:
-    return SUBJECT_BIG5 if charset == "big5" else SUBJECT
-
-
-def raw_mail(charset: str, transfer: str, *, label: str = "") -> bytes:
-    """A single-part mail with its body in ``charset``, as a client in that locale writes it."""
-    encoded = body_in(charset).encode(charset)
-    payload = base64.encodebytes(encoded) if transfer == "base64" else quopri.encodestring(encoded)
-    subject = Header(subject_in(charset), charset).encode()
-    return (
-        f"From: =?utf-8?b?{base64.b64encode('张三'.encode()).decode()}?= <zhangsan@example.cn>\r\n"
-        f"To: 12345@hotline.local\r\n"
-        f"Subject: {subject}\r\n"
-        f"Message-ID: <{charset}-{transfer}@example.cn>\r\n"
-        f"MIME-Version: 1.0\r\n"
-        f'Content-Type: text/plain; charset="{label or charset}"\r\n'
-        f"Content-Transfer-Encoding: {transfer}\r\n\r\n"
-    ).encode("ascii") + payload
+from tests.unit.intake.mails import (
+    BODY,
+    body_in,
+    forwarded,
+    many_parts,
+    nested,
+    punycode_subject,
+    raw_mail,
+    subject_in,
+)
 
 
 @pytest.mark.parametrize(
@@ -158,12 +135,6 @@ def mail_with(head: str, body: bytes) -> bytes:
     return f"From: a@example.cn\r\nMessage-ID: <m@example.cn>\r\n{head}\r\n".encode() + body
 
 
-def punycode_subject(digits: int = 100_000) -> str:
-    """A subject of punycode words folded over lines of SMTP's length, read together as one."""
-    words = ["a-" + "9" * 900] + ["9" * 900] * (digits // 900)
-    return "Subject: " + "\r\n ".join(f"=?punycode?Q?{word}?=" for word in words) + "\r\n"
-
-
 @pytest.mark.parametrize(
     "raw",
     [
@@ -186,33 +157,6 @@ def test_controls_and_direction_overrides_are_dropped_from_what_agents_read() ->
     body = "路灯\x00坏了\x07\r\n\t‮请修理‬\u200b".encode()
     mail = read_mail(mail_with("Subject: =?utf-8?q?=E8=B7=AF=07=E7=81=AF?=\r\n", body), "other", "city")
     assert mail.intake["description"] == "【主题】路灯\n\n路灯坏了\n\t请修理"
-
-
-def nested(depth: int, end: str = "\r\n", fold: str = " ") -> bytes:
-    """A mail of ``depth`` multiparts each inside the last, its lines ending in ``end``, each Content-Type
-    header's name and value apart by ``fold``."""
-    part = f"Content-Type: text/plain{end}{end}水管爆裂{end}"
-    for level in range(depth):
-        part = (
-            f'Content-Type:{fold}multipart/mixed; boundary="b{level}"{end}{end}'
-            f"--b{level}{end}{part}--b{level}--{end}"
-        )
-    return (f"From: a@example.cn{end}" + part).encode()
-
-
-def forwarded(depth: int) -> bytes:
-    part = "Content-Type: text/plain\r\n\r\n水管爆裂\r\n"
-    for _ in range(depth):
-        part = f"Content-Type: message/rfc822\r\n\r\n{part}"
-    return ("From: a@example.cn\r\n" + part).encode()
-
-
-def many_parts(count: int, disposition: str) -> bytes:
-    part = f"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: {disposition}\r\n\r\nJVBERi0=\r\n"
-    parts = "".join(part.replace("{n}", str(n)) for n in range(count))
-    return (
-        f'From: a@example.cn\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n{parts}--b--\r\n'.encode()
-    )
 
 
 @pytest.mark.parametrize(

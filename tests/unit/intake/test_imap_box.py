@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from hotline.intake.imap_box import ImapAccount, ImapUrlError
 from hotline.kernel.runtime.config import ConfigError, Settings
 from hotline.plans import Plans
-from hotline.ticketing.imap_box import ImapAccount, ImapUrlError
 
 
 def test_an_imaps_url_names_the_server_user_and_folder() -> None:

@@ -8,7 +8,7 @@ to try later (451) and its mail server does, so nothing accepted is lost.
 Anyone on the network can reach it, so what one client may ask is bounded: a
 mail's size (552 while it streams in), the sessions open at once (421: try
 later; at most two of them one client's), the mails taken in from one sender in
-a day (550), and what reading a mail may cost (``ticketing.mail_intake``: 552
+a day (550), and what reading a mail may cost (``intake.mail_intake``: 552
 or 554). A refusal of the mail itself is permanent (5xx): the same bytes would
 be refused again. Mails are read one at a time, off the event loop. The log
 tells each mail's outcome, never an address (aiosmtpd's own log of every
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from aiosmtpd.smtp import SMTP, Envelope, Session, TLSSetupException
 
+from hotline.intake.mail_intake import MailRefused, sender_of
+from hotline.intake.mail_tls import server_tls
 from hotline.kernel.runtime.config import Settings
 from hotline.ticketing.errors import TicketError
-from hotline.ticketing.mail_intake import MailRefused, sender_of
-from hotline.ticketing.mail_tls import server_tls
 
 log = logging.getLogger(__name__)
 # aiosmtpd logs each command at INFO with the client's addresses, and a port check as a session.

@@ -11,9 +11,9 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from hotline.ticketing.mail_intake import MailIntake, MailRefused, read_mail
-from hotline.ticketing.mail_reader import MailReader
-from tests.unit.ticketing.test_mail_intake import nested, raw_mail
+from hotline.intake.mail_intake import MailIntake, MailRefused, read_mail
+from hotline.intake.mail_reader import MailReader
+from tests.unit.intake.mails import nested, raw_mail
 
 
 @pytest.fixture

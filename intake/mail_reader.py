@@ -1,4 +1,4 @@
-"""Where a mail's bytes become its intake (``ticketing.mail_intake.read_mail``): off the event loop.
+"""Where a mail's bytes become its intake (``intake.mail_intake.read_mail``): off the event loop.
 
 In a thread by default. The controller reads them in a process of its own:
 the parser holds a thread's share of the interpreter for long stretches (a
@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from hotline.ticketing.mail_intake import MailIntake, MailRefused, read_mail
+from hotline.intake.mail_intake import MailIntake, MailRefused, read_mail
 
 log = logging.getLogger(__name__)
 #: bytes, the category and region of an unclassified message → the mail's intake and files.

@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from hotline.intake.mailbox import TakeIn
 from hotline.ticketing.errors import TicketError
-from hotline.ticketing.mailbox import TakeIn
 
 log = logging.getLogger(__name__)
 TIMEOUT = 30.0

@@ -1,4 +1,4 @@
-"""Fakes shared by the unit tests."""
+"""Stands in for hotline's AmiClient where a test needs only what was asked of Asterisk."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hotline.ticketing.errors import TicketError, invalid
+from hotline.ticketing.service import GATEWAY_SUFFIX
 from hotline.ticketing.vocabulary import Channel
 
 CHANNELS = frozenset({Channel.SMS, Channel.WECHAT})
@@ -26,13 +27,10 @@ PASSED_ON = ("category", "region", "address", "attachments", "confidential", "sh
 
 
 def sign(secret: str, timestamp: str, body: bytes, path: str) -> str:
-    """The signature header value a gateway sends to ``path`` (also what tests and gateway authors use)."""
+    """The signature header value a gateway sends to ``path``; the hotline signs its own requests to the SMS
+    provider the same way (``notices.senders``), and tests and gateway authors use it too."""
     mac = hmac.new(secret.encode(), f"{timestamp}.{path}.".encode() + body, hashlib.sha256)
     return f"sha256={mac.hexdigest()}"
-
-
-#: Sources only a signed gateway request may use.
-GATEWAY_SUFFIX = "-gateway"
 
 
 def verify(secret: str, timestamp: str, signature: str, body: bytes, now: float, path: str) -> None:

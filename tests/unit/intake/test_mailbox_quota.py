@@ -12,8 +12,8 @@ import aiosmtplib
 import pytest
 from aiosmtpd.smtp import Envelope
 
-from hotline.ticketing.mail_intake import MailRefused
-from hotline.ticketing.mailbox import Mailbox, MailboxHandler, MailLimits, SenderQuota
+from hotline.intake.mail_intake import MailRefused
+from hotline.intake.mailbox import Mailbox, MailboxHandler, MailLimits, SenderQuota
 
 HOTLINE = "12345@hotline.local"
 
@@ -108,7 +108,7 @@ async def test_a_mail_the_parser_fails_on_is_refused_for_good_and_a_fault_of_our
     async def buggy(raw: bytes) -> tuple[str, bool]:
         raise AttributeError("a bug of ours")
 
-    caplog.set_level(logging.INFO, "ticketing.mailbox")
+    caplog.set_level(logging.INFO, "hotline.intake.mailbox")
     refused = await MailboxHandler([HOTLINE], unreadable).handle_DATA(None, None, envelope(mail(1)))  # type: ignore[arg-type]
     assert refused == "554 5.6.0 mail-unreadable"
     [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
