@@ -42,6 +42,5 @@ def setup(
         ami=[(name, feed.hear) for name in PHONE_EVENTS],
         tasks=[("acd", feed.run)],
         reconcile=[reconcile],
-        stop=[("callbacks", dispatcher.close)],
     )
     return Acd(dispatcher, feed, plugin)

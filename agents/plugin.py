@@ -53,8 +53,10 @@ def setup(
         await dispatcher.restore(roster.active_skills(), expect_state=not first_start)
 
     async def reconcile(_channels: Sequence[Message]) -> None:
-        await provisioner.catch_up()
         fallback.resync(dispatcher.agents())
+
+    # Endpoints written while Asterisk was away are reloaded at each login, before the phones are listed.
+    deps.ami.on_connect(provisioner.catch_up)
 
     plugin = Plugin(
         "agents",

@@ -228,11 +228,14 @@ class Controller:
         self.outbox.announce({"type": kind, **dataclasses.asdict(refusal)})
 
     async def _reconcile(self) -> None:
-        """After every AMI login: the calls rebuilt from what Asterisk has now, then each one's catch-up."""
+        """After every AMI login: the calls rebuilt from what Asterisk has now, then each one's catch-up
+        (one that fails is logged; the others still run)."""
         channels = await self.calls.reconcile(self.ami, self.clock)
-        for plugin in self.plugins:
-            for step in plugin.reconcile:
-                await step(channels)
         calls = len(self.calls.calls)
+        for step in (step for plugin in self.plugins for step in plugin.reconcile):
+            try:
+                await step(channels)
+            except Exception:
+                log.exception("reconcile: a capability's catch-up failed")
         await self.outbox.publish({"type": "controller.reconciled", "calls": calls, "at": time.time()})
         log.info("reconciled with asterisk", extra={"calls": calls})

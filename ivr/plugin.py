@@ -75,4 +75,6 @@ def setup(
     async def answer(session: AgiSession) -> None:
         await answer_hotline(session, services)
 
-    return Ivr(services, callbacks, Plugin("ivr", agi=[("ivr", answer)]))
+    # Callbacks ringing are the first calls a stop ends, before the screen pops they would open.
+    plugin = Plugin("ivr", agi=[("ivr", answer)], stop=[("callbacks", dispatcher.close)])
+    return Ivr(services, callbacks, plugin)
