@@ -9,6 +9,7 @@ call until it ends, as a caller on the line does; Ctrl-C hangs up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,10 +18,12 @@ from pathlib import Path
 from panoramisk.message import Message
 
 from hotline.ivr.prompts import speech_name
-from hotline.kernel.asterisk.ami import AmiClient
+from hotline.kernel.asterisk.ami import AmiClient, AmiError
 from hotline.lab.lab import Lab
 
 VALID_KEYS = set("0123456789*#ABCDabcdw")
+#: How long Ctrl-C waits for Asterisk to confirm the caller's hang-up before the command ends anyway.
+HANG_UP_SECONDS = 3.0
 
 
 class CallError(RuntimeError):
@@ -186,9 +189,9 @@ class Dialler:
         if on_line is not None:
             await on_line.wait()
 
-    async def hang_up(self, placed: PlacedCall) -> None:
+    async def hang_up(self, placed: PlacedCall, timeout: float | None = None) -> None:
         """The caller puts the phone down (Asterisk finds a channel by its uniqueid as by its name)."""
-        await self._pstn.action("Hangup", {"Channel": placed.caller_channel}, check=False)
+        await self._pstn.action("Hangup", {"Channel": placed.caller_channel}, check=False, timeout=timeout)
 
 
 async def place_call(lab: Lab, plan: CallPlan, answer_timeout: float = 30) -> PlacedCall:
@@ -206,5 +209,7 @@ async def call_and_hold(lab: Lab, plan: CallPlan, answered: Callable[[PlacedCall
         try:
             await dialler.ended(placed)
         except asyncio.CancelledError:
-            await dialler.hang_up(placed)
+            # Ctrl-C ends the command at once: a hang-up Asterisk is slow to confirm is not waited for.
+            with contextlib.suppress(AmiError):
+                await dialler.hang_up(placed, timeout=HANG_UP_SECONDS)
             raise

@@ -57,6 +57,9 @@ async def test_a_three_way_call_with_12315_goes_on_after_the_agent_leaves(
             await floor.wait_for(of_operation("call.conference", "joined"), 15)
             status, view = await api("GET", f"{base}/api/calls/{call_id}", agent_token)
             assert sorted(leg["role"] for leg in view["legs"]) == ["agent", "caller", "department"], view
+            # Asterisk's own word, read through pyst2: one bridge holds the three parties.
+            bridges = await agents.asterisk(system=True).listing("BridgeList")
+            assert any(b.get("BridgeNumChannels") == "3" for b in bridges), bridges
             await asyncio.sleep(PHASE)
 
             status, _ = await api("POST", f"{base}/api/calls/{call_id}/conference/leave", agent_token)
