@@ -2,7 +2,13 @@
 VENV ?= .venv
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: run test setup bootstrap bench clean-lab stt-model
+.PHONY: run test check durations setup bootstrap bench clean-lab stt-model
+
+# Test workers side by side (pytest-xdist), each with its own lab (hotline.lab.blocks), the longest tests
+# handed out first and one at a time (tests/conftest.py orders them; a group keeps the wheel's tests together).
+WORKERS ?= 5
+CHECK_WORKERS ?= 3
+PARALLEL = --dist loadgroup --no-loadscope-reorder
 
 setup: bootstrap $(STAMP)
 
@@ -22,7 +28,17 @@ test: setup
 	$(VENV)/bin/ruff check .
 	VENV=$(VENV) scripts/lint-layers
 	$(VENV)/bin/hotline lab build
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(WORKERS) $(PARALLEL)
+
+# The inner loop, between commits: lint, layers, the unit and integration tiers (no lab).
+check: setup
+	$(VENV)/bin/ruff check .
+	VENV=$(VENV) scripts/lint-layers
+	$(VENV)/bin/pytest -q -n $(CHECK_WORKERS) $(PARALLEL) tests/unit tests/integration
+
+# What this checkout learned of each test's time, for a fresh clone to order by (tests/conftest.py).
+durations:
+	cp var/test-durations.json tests/durations.json
 
 bench: setup
 	$(VENV)/bin/hotline lab build

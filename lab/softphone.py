@@ -40,8 +40,9 @@ class Softphone:
 
     @property
     def home(self) -> str:
-        """The phone's folder as baresip (inside the chroot) sees it."""
-        return f"/tmp/hotline-softphone-{self.account}"
+        """The phone's folder as baresip (inside the chroot) sees it; by port, as phones of labs side by side
+        may share an account."""
+        return f"/tmp/hotline-softphone-{self.sip_port}"
 
     @property
     def host_home(self) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -28,18 +27,18 @@ from pathlib import Path
 import pytest
 
 from hotline.kernel.runtime.config import read_env_file
+from hotline.lab.blocks import LISTENERS, LabBlock
+from tests.workers import lab_number
 
 REPO = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 #: Each installed package and the tree's folder it comes from ("hotline.acd" lives in acd/).
 PACKAGE_DIR: dict[str, str] = PYPROJECT["tool"]["setuptools"]["package-dir"]
-#: Listening ports for this test: below the kernel's ephemeral range (which the settings refuse) and apart
-#: from every port the lab (14xxx-18xxx, 25xxx-26xxx, RTP 10000-11999, 20000-21999) and the integration
-#: tier (15432, 16479) use, so this test runs beside them. Chosen free at random, so two runs can coexist.
-PORT_BAND = range(27000, 32768)
 #: A stopping controller frees its ports within this: each stop step is bounded (kernel/runtime/stopping.py).
 STOP_SECONDS = 15
 START_SECONDS = 60
+#: The wheel and its venv are built once a module: its tests run on one worker.
+pytestmark = pytest.mark.xdist_group("wheel")
 
 
 def source_files(folder: Path) -> list[Path]:
@@ -59,21 +58,6 @@ def expected_wheel_files() -> set[str]:
         for package, folder in PACKAGE_DIR.items()
         for path in source_files(REPO / folder)
     }
-
-
-def free_port(taken: set[int]) -> int:
-    """A port in the band that nothing listens on now (and that this test has not handed out yet)."""
-    for port in random.sample(PORT_BAND, 200):
-        if port in taken:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        taken.add(port)
-        return port
-    raise RuntimeError(f"no free port in {PORT_BAND.start}-{PORT_BAND.stop - 1}")
 
 
 def clean_env() -> dict[str, str]:
@@ -255,8 +239,12 @@ def test_installed_it_renders_the_asterisk_configuration(venv, tmp_path):
 def test_installed_it_serves_and_stops_on_sigterm(venv, tmp_path):
     """`hotline serve` from the wheel, on SQLite and its own Redis, without an Asterisk: it serves the API
     and the wallboard's files, reports itself degraded (no AMI), and stops at SIGTERM with exit code 0."""
-    taken: set[int] = set()
-    ports = {name: free_port(taken) for name in ("REDIS", "WEB", "FASTAGI", "AUDIOSOCKET", "SMTP", "AMI")}
+    # The spare half of this worker's lab block: apart from every lab and from other workers.
+    block = LabBlock(lab_number(), spare=True)
+    ports = {
+        name: block.port(LISTENERS[f"{name}_PORT"])
+        for name in ("REDIS", "WEB", "FASTAGI", "AUDIOSOCKET", "SMTP", "AMI")
+    }
     env = outside_env(
         tmp_path,
         **{f"HOTLINE_{name}_PORT": str(port) for name, port in ports.items()},

@@ -17,6 +17,7 @@ import asyncio
 import json
 from collections import Counter
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,8 @@ from hotline.kernel.api.users import Users
 from tests.integration.helpers import COMPLAINT, signed_call
 
 EXAMPLES_PER_OPERATION = 12
+#: The operations are fuzzed in this many shares (every fourth one in each), so test workers share the work.
+SHARES = 4
 #: Checks of one answer; the ones that replay a request without its token, or follow a resource's life
 #: over several calls, are the stateful test's business and the ticket API's own tests'.
 UNCHECKED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
@@ -36,8 +39,11 @@ UNCHECKED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
 REQUEST_LINE_LIMIT = 8190
 
 
-def fuzz(base_url: str, document: dict, tokens: dict[str, str], known: dict[str, str]) -> Counter[str]:
-    """Runs in a worker thread: schemathesis calls are blocking, the server lives on the test's loop."""
+def fuzz(
+    base_url: str, document: dict, tokens: dict[str, str], known: dict[str, str], share: int
+) -> Counter[str]:
+    """Runs in a worker thread: schemathesis calls are blocking, the server lives on the test's loop. Fuzzes
+    the operations of one share (their place in the description, modulo ``SHARES``)."""
     seen: Counter[str] = Counter()
     session = requests.Session()
     for role, token in tokens.items():
@@ -46,7 +52,9 @@ def fuzz(base_url: str, document: dict, tokens: dict[str, str], known: dict[str,
         config = {"headers": {"Authorization": f"Bearer {token}", "X-Hotline-Signature": "signed_call"}}
         config["checks"] = {name: {"enabled": False} for name in UNCHECKED}
         schema = schemathesis.openapi.from_dict(document, config=schemathesis.Config.from_dict(config))
-        for result in schema.get_all_operations():
+        for place, result in enumerate(schema.get_all_operations()):
+            if place % SHARES != share:
+                continue
             operation = result.ok()
             strategies = [
                 operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
@@ -112,7 +120,8 @@ def explained(case, response, failure) -> bool:
     return False
 
 
-async def test_every_operation_with_every_role_answers_as_the_description_says(api, engine):
+@pytest.mark.parametrize("share", range(SHARES))
+async def test_every_operation_with_every_role_answers_as_the_description_says(api, engine, share):
     client, tokens, _, _ = api
     users = Users(engine)  # an agent (1001), a supervisor and a unit come with the fixture
     tokens |= {"admin": await users.add("管理员", "admin"), "quality": await users.add("质检员", "quality")}
@@ -138,12 +147,13 @@ async def test_every_operation_with_every_role_answers_as_the_description_says(a
     }
     document = await (await client.get("/api/openapi.json")).json()
     base_url = str(client.make_url("")).rstrip("/")
-    seen = await asyncio.to_thread(fuzz, base_url, document, tokens, known)
+    seen = await asyncio.to_thread(fuzz, base_url, document, tokens, known, share)
     answered_as = {key.split()[1] for key in seen if key.startswith("as ") and key.endswith(" False")}
     assert answered_as == set(tokens), f"only 401 as {sorted(set(tokens) - answered_as)}"
     seen = Counter({key: count for key, count in seen.items() if not key.startswith("as ")})
     print(f"fuzzed {sum(seen.values())} requests over {len({k.rsplit(' ', 1)[0] for k in seen})} operations")
     operations = {key.rsplit(" ", 1)[0] for key in seen}
-    assert len(operations) == sum(len(methods) for methods in document["paths"].values())
+    described = sum(len(methods) for methods in document["paths"].values())
+    assert len(operations) == len(range(share, described, SHARES))
     reached = {key.rsplit(" ", 1)[0] for key, count in seen.items() if not key.endswith((" 401", " 404"))}
     assert reached == operations, f"never past 401/404: {sorted(operations - reached)}"

@@ -22,33 +22,16 @@ import pytest
 from redis import Redis as SyncRedis
 
 from hotline.kernel.asterisk.ami import AmiClient
+from hotline.lab.blocks import LabBlock
 from hotline.lab.chroot import chroot_path
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.lab import Lab
 from hotline.lab.settings import LabSettings, load_lab_settings
 from tests.lab.asterisk_state import AsteriskState
+from tests.workers import lab_number
 
-TEST_ENV = {
-    "HOTLINE_WEB_PORT": "18080",
-    "HOTLINE_FASTAGI_PORT": "14573",
-    "HOTLINE_AUDIOSOCKET_PORT": "14575",
-    "HOTLINE_SMTP_PORT": "14525",
-    "HOTLINE_REDIS_PORT": "16390",
-    "HOTLINE_AMI_PORT": "15038",
-    "HOTLINE_SIP_PORT": "15060",
-    "HOTLINE_RTP_START": "11000",
-    "HOTLINE_RTP_END": "11999",
-    "HOTLINE_CARRIER_PORT": "26060",
-    "HOTLINE_PSTN_BACKUP_TRUNK_PORT": "26062",
-    # Two carrier trunks, tried in this order for outbound calls (the PSTN plays both carriers); the second
-    # registers.
-    "HOTLINE_TRUNKS": "carrier=127.0.0.1:26060,backup=hotline@127.0.0.1:26062",
-    "HOTLINE_PSTN_AMI_PORT": "26038",
-    "HOTLINE_PSTN_PHONE_PORT": "26070",
-    "HOTLINE_PSTN_RTP_START": "21000",
-    "HOTLINE_PSTN_RTP_END": "21999",
-    "HOTLINE_ASTERISK_INSTANCE_DIR": "/var/lib/hotline-test/sut",
-    "HOTLINE_PSTN_INSTANCE_DIR": "/var/lib/hotline-test/pstn",
+#: What every test lab runs, apart from where (its block: hotline.lab.blocks).
+LAB_ENV = {
     "HOTLINE_AGENTS": "1001,1002,1003",
     "HOTLINE_LAB_PHONES": "1001,1002,1003,9001",
     "HOTLINE_FALLBACK_QUEUE_SECONDS": "30",
@@ -60,9 +43,7 @@ TEST_ENV = {
     "HOTLINE_WRAP_UP_SECONDS": "4",
     "HOTLINE_RING_SECONDS": "6",
 }
-
-
-TEST_HOME = Path(__file__).resolve().parents[2] / "var" / "test-lab"
+TESTS_HOME = Path(__file__).resolve().parents[2] / "var" / "test-lab"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,16 +51,44 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:asterisk.manager")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """A failing lab test names its lab's logs: workers run labs side by side, each with its own."""
+    report = yield
+    lab, controller = item.funcargs.get("lab"), item.funcargs.get("controller")  # type: ignore[attr-defined]
+    if report.failed and isinstance(lab, Lab):
+        logs = [
+            lab.state_dir / "*.log",
+            lab.sut.host_dir / "log" / "messages.log",
+            lab.pstn.host_dir / "log" / "messages.log",
+        ]
+        if isinstance(controller, ControllerProcess):
+            logs.append(controller.log_path)
+        report.sections.append(("lab logs", "\n".join(str(log) for log in logs)))
+    return report
+
+
 @pytest.fixture(scope="session")
-def lab_env() -> dict[str, str]:
-    """A fixed home, so a run that was killed leaves pid files the next run stops."""
-    home = TEST_HOME
+def block() -> LabBlock:
+    """This worker's lab: its ports and folders, apart from every other worker's."""
+    return LabBlock(lab_number())
+
+
+def block_environment(block: LabBlock) -> dict[str, str]:
+    """A lab's settings in its block, with a fixed home, so a run that was killed leaves pid files the next
+    run stops."""
     return {
-        **TEST_ENV,
-        "HOTLINE_HOME": str(home / "var"),
-        "HOTLINE_CONFIG_FILE": str(home / "hotline.env"),
+        **LAB_ENV,
+        **block.environment(TESTS_HOME / block.name),
         "HOTLINE_ASTERISK_ROOT": str(chroot_path()),
         "HOTLINE_IVR_MENU": str(Path(__file__).resolve().parents[2] / "lab" / "menu.toml"),
+    }
+
+
+@pytest.fixture(scope="session")
+def lab_env(block) -> dict[str, str]:
+    return {
+        **block_environment(block),
         # The second trunk registers (the lab's PSTN is its registrar); its password, as a carrier's.
         "HOTLINE_TRUNK_PASSWORD_BACKUP": secrets.token_urlsafe(12),
     }
@@ -103,6 +112,14 @@ def lab(settings) -> Iterator[Lab]:
     lab.down()
     listening = [name for name, port in lab.status()["ports"].items() if port.get("listening")]
     assert listening == [], f"lab down left these listening: {listening}"
+
+
+@pytest.fixture
+def scratch(lab, block) -> Path:
+    """The lab's scratch folder inside the chroot (``block.scratch``), seen from the host."""
+    folder = lab.root / block.scratch.lstrip("/")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

@@ -17,11 +17,9 @@ from hotline.recordings.files import duration_seconds
 from tests.lab.conftest import api, finished_wav, tone_share
 from tests.lab.helpers import caller
 
-SOFTPHONE_PORT = 16010
-
 
 async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_caller(
-    lab, controller, settings, agents, supervisor_token, tmp_path
+    lab, block, controller, settings, agents, supervisor_token, tmp_path
 ):
     account = str(random.randrange(20000, 30000))  # a new seat on every run, even on a kept database
     base = controller.base_url
@@ -37,7 +35,7 @@ async def test_a_seat_added_through_the_api_registers_a_softphone_and_answers_a_
         account,
         seat["sip_password"],
         f"{settings.bind_host}:{settings.sip_port}",
-        SOFTPHONE_PORT,
+        block.softphone_port,
         tmp_path,
     )
     added = time.monotonic()

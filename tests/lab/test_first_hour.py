@@ -23,7 +23,6 @@ from tests.lab.asterisk_state import AsteriskState
 from tests.lab.conftest import api
 
 REPO = Path(__file__).resolve().parents[2]
-SOFTPHONE_PORT = 16011
 
 
 def readme_first_hour() -> str:
@@ -106,7 +105,7 @@ async def test_ctrl_c_hangs_up_the_call_hotline_call_holds(lab, lab_env, control
 
 
 async def test_a_seat_added_through_the_api_is_in_a_restarted_asterisk_before_the_controller_is_back(
-    lab, controller, settings, supervisor_token, tmp_path
+    lab, block, controller, settings, supervisor_token, tmp_path
 ):
     """After a restart the seat was missing until the controller reloaded Asterisk (about 1.8 s after a
     `make run`); a softphone registering in that window got 401 and waited minutes. Now the rendered files
@@ -125,7 +124,7 @@ async def test_a_seat_added_through_the_api_is_in_a_restarted_asterisk_before_th
         account,
         seat["sip_password"],
         f"{settings.bind_host}:{settings.sip_port}",
-        SOFTPHONE_PORT,
+        block.softphone_port,
         tmp_path,
     )
     try:

@@ -12,7 +12,6 @@ from hotline.lab.imap import ImapServer
 from tests.lab.conftest import api
 from tests.unit.intake.mails import gbk_mail, utf8_mail_with_photo
 
-IMAP_PORT = 14143  # below the ephemeral range, apart from the lab's other ports
 USER, PASSWORD = "12345", "imap-test-password"
 
 
@@ -24,8 +23,8 @@ def this_runs_mails() -> list[bytes]:
     return [gbk_mail().replace(b"<gbk-1@example.cn>", f"<gbk-{run}@example.cn>".encode()), photo.as_bytes()]
 
 
-def unseen() -> list[bytes]:
-    connection = imaplib.IMAP4("127.0.0.1", IMAP_PORT, timeout=10)
+def unseen(port: int) -> list[bytes]:
+    connection = imaplib.IMAP4("127.0.0.1", port, timeout=10)
     try:
         connection.login(USER, PASSWORD)
         connection.select("INBOX")
@@ -34,9 +33,9 @@ def unseen() -> list[bytes]:
         connection.logout()
 
 
-async def all_read() -> None:
+async def all_read(port: int) -> None:
     async with asyncio.timeout(30):
-        while await asyncio.to_thread(unseen):
+        while await asyncio.to_thread(unseen, port):
             await asyncio.sleep(0.5)
 
 
@@ -47,15 +46,15 @@ async def email_tickets(base_url: str, token: str) -> list[dict]:
 
 
 async def test_mail_in_the_imap_mailbox_becomes_a_ticket_once_and_is_marked_seen(
-    lab, lab_env, controller, settings, supervisor_token, tmp_path
+    lab, lab_env, block, controller, settings, supervisor_token, tmp_path
 ):
-    server = ImapServer(lab.root, "/var/lib/hotline-test/imap", IMAP_PORT, tmp_path)
+    server = ImapServer(lab.root, f"{block.instance_root}/imap", block.imap_port, tmp_path)
     server.start(USER, PASSWORD)
     before = len(await email_tickets(controller.base_url, supervisor_token))
     controller.stop()
     env = {
         **lab_env,
-        "HOTLINE_IMAP_URL": f"imap://{USER}@127.0.0.1:{IMAP_PORT}/INBOX",
+        "HOTLINE_IMAP_URL": f"imap://{USER}@127.0.0.1:{block.imap_port}/INBOX",
         "HOTLINE_IMAP_PASSWORD": PASSWORD,
         "HOTLINE_IMAP_POLL_SECONDS": "1",
     }
@@ -68,13 +67,13 @@ async def test_mail_in_the_imap_mailbox_becomes_a_ticket_once_and_is_marked_seen
         async with asyncio.timeout(60):
             while len(await email_tickets(polling.base_url, supervisor_token)) < before + 2:
                 await asyncio.sleep(0.5)
-        await all_read()
+        await all_read(block.imap_port)
         # The same mails unread again (a mail server restored from a backup), read by a new controller.
         for raw in mails:
             server.deliver(USER, raw)
         polling.stop()
         polling.start()
-        await all_read()
+        await all_read(block.imap_port)
         await asyncio.sleep(2)
         tickets = await email_tickets(polling.base_url, supervisor_token)
         shown = [

@@ -20,50 +20,27 @@ from pathlib import Path
 
 import pytest
 
+from hotline.lab.blocks import LabBlock
 from hotline.lab.lab import Lab, LabError
 from hotline.lab.settings import load_lab_settings
-from tests.lab.conftest import TEST_ENV, TEST_HOME
-
-SQUAT_HOME = TEST_HOME.parent / "test-lab-squat"
-SQUAT_ENV = {
-    **TEST_ENV,
-    "HOTLINE_WEB_PORT": "18081",
-    "HOTLINE_FASTAGI_PORT": "14574",
-    "HOTLINE_AUDIOSOCKET_PORT": "14576",
-    "HOTLINE_SMTP_PORT": "14526",
-    "HOTLINE_REDIS_PORT": "16391",
-    "HOTLINE_AMI_PORT": "15039",
-    "HOTLINE_SIP_PORT": "15061",
-    "HOTLINE_RTP_START": "13000",
-    "HOTLINE_RTP_END": "13099",
-    "HOTLINE_CARRIER_PORT": "26061",
-    "HOTLINE_PSTN_BACKUP_TRUNK_PORT": "26063",
-    "HOTLINE_TRUNKS": "carrier=127.0.0.1:26061,backup=127.0.0.1:26063",
-    "HOTLINE_PSTN_AMI_PORT": "26039",
-    "HOTLINE_PSTN_PHONE_PORT": "26071",
-    "HOTLINE_PSTN_RTP_START": "23000",
-    "HOTLINE_PSTN_RTP_END": "23099",
-    "HOTLINE_ASTERISK_INSTANCE_DIR": "/var/lib/hotline-squat/sut",
-    "HOTLINE_PSTN_INSTANCE_DIR": "/var/lib/hotline-squat/pstn",
-    "HOTLINE_HOME": str(SQUAT_HOME / "var"),
-    "HOTLINE_CONFIG_FILE": str(SQUAT_HOME / "hotline.env"),
-}
+from tests.lab.conftest import block_environment
 
 
 @pytest.fixture
-def squat_env(lab, lab_env) -> Iterator[dict[str, str]]:
-    """The session lab's chroot and menu, this lab's own ports; stopped whatever happens."""
-    env = {**lab_env, **SQUAT_ENV}
+def squat_env(lab, lab_env, block) -> Iterator[dict[str, str]]:
+    """The session lab's chroot and menu, this lab's own ports (the spare half of the block); stopped
+    whatever happens."""
+    env = {**lab_env, **block_environment(LabBlock(block.number, spare=True))}
     yield env
     Lab(load_lab_settings(env)).down()
 
 
 @pytest.fixture
-def squatter() -> Iterator[socket.socket]:
+def squatter(squat_env) -> Iterator[socket.socket]:
     """Some other program holding the PSTN's AMI port, as a client socket did on a fresh machine."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", int(SQUAT_ENV["HOTLINE_PSTN_AMI_PORT"])))
+    sock.bind(("127.0.0.1", int(squat_env["HOTLINE_PSTN_AMI_PORT"])))
     sock.listen()
     yield sock
     sock.close()
@@ -88,7 +65,7 @@ def running(env: dict[str, str]) -> list[str]:
 def test_lab_up_refuses_a_taken_port_before_starting_anything(squat_env, squatter):
     result = hotline(squat_env, "lab", "up")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "tcp 26039 (PSTN AMI)" in result.stderr
+    assert f"tcp {squat_env['HOTLINE_PSTN_AMI_PORT']} (PSTN AMI)" in result.stderr
     assert f"pid {os.getpid()}" in result.stderr
     assert running(squat_env) == []
 
@@ -99,7 +76,9 @@ def test_a_listener_that_failed_to_bind_stops_the_whole_lab(squat_env, squatter,
     monkeypatch.setattr(Lab, "_check_ports_before_start", lambda self: None)
     lab = Lab(load_lab_settings(squat_env), log=lambda line: None)
     with pytest.raises(
-        LabError, match=rf"asterisk-pstn \(pid \d+\) is not listening on tcp 26039.*pid {os.getpid()}"
+        LabError,
+        match=rf"asterisk-pstn \(pid \d+\) is not listening on tcp {squat_env['HOTLINE_PSTN_AMI_PORT']}"
+        rf".*pid {os.getpid()}",
     ):
         lab.up()
     assert running(squat_env) == []
