@@ -7,6 +7,7 @@ import pytest
 
 from hotline.ticketing.guesses import (
     DEFAULT_KEYWORDS,
+    Gazetteer,
     KeywordsError,
     emergency_in,
     guess,
@@ -87,6 +88,15 @@ def test_the_category_from_the_words_its_name_lists_and_the_region_from_the_plac
     mayor = guess("我要找董市长反映问题", gazetteer=PLACES)
     assert "region" not in mayor and "category" not in mayor, "董市长 is the mayor Dong, cut as a word"
     assert "category" not in guess("城乡建设管理", gazetteer=PLACES), "a ticket takes a leaf topic"
+
+
+def test_a_place_one_directory_names_is_no_word_to_another_s():
+    """The dictionary is loaded once a process and shared; the places each directory teaches stay its own."""
+    said = "我住在马家店团结路，楼下饭店油烟很大"
+    assert PLACES.named_places(said) == ["马家店"]
+    other = Gazetteer.of([], [{"code": "x.road", "name": "店团结路", "level": 4}])
+    assert other.named_places(said) == ["店团结路"]
+    assert PLACES.named_places(said) == ["马家店"], "the other directory's road did not cut this one's town"
 
 
 def test_a_deployments_own_category_words_replace_those_its_name_lists(tmp_path: Path) -> None:
