@@ -152,7 +152,8 @@ class Dialler:
                 "LAB_DTMF": plan.dtmf,
                 "LAB_DTMF_AFTER": plan.dtmf_after,
                 "LAB_SAY": audio,
-                "LAB_SAY_AFTER": plan.say_after if audio else 0,
+                # Without speech, the end key still waits its turn: it ends a description being recorded.
+                "LAB_SAY_AFTER": plan.say_after if audio or plan.end_key else 0,
                 "LAB_END_KEY": plan.end_key,
                 "LAB_HOLD": plan.hold,
                 "LAB_TONE": plan.tone or "",

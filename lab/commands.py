@@ -56,7 +56,12 @@ def register(commands: Any) -> None:
     call.add_argument("--wav", type=Path, help="a WAV file to play instead of --say")
     call.add_argument("--hold", type=int, default=60, help="seconds to stay on the line")
     call.add_argument("--dtmf-after", type=float, default=3.0, help="seconds after answer before the keys")
-    call.add_argument("--say-after", type=float, default=9.0, help="seconds after the keys before speaking")
+    call.add_argument(
+        "--say-after",
+        type=float,
+        default=9.0,
+        help="seconds after the keys before speaking (with no speech, before the end key)",
+    )
     call.add_argument("--end-key", default="", help="a key to press after speaking, e.g. '#'")
     call.add_argument("--tone", type=int, default=None, help="then speak as a steady tone of this many Hz")
     call.set_defaults(handler=cmd_call)

@@ -151,7 +151,7 @@ async def registered_recording(
             entry = next((r for r in listed if r["kind"] == kind), None) if status == 200 else None
             if entry is not None:
                 break
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)
     async with (
         aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http,
         http.get(f"{base_url}/api/recordings/{entry['id']}/audio?reason=实验室测试") as response,
@@ -336,4 +336,4 @@ async def finished_wav(path: Path, measure: Callable[[Path], float]) -> float:
                         return measure(path)
             except (OSError, EOFError, wave.Error):
                 pass
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.1)

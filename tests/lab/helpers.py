@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from panoramisk.message import Message
+
 from hotline.ivr.prompts import prompt_path
+from hotline.kernel.asterisk.ami import AmiClient
 from hotline.lab.caller import CallPlan
 from hotline.recordings.files import duration_seconds
 
@@ -71,6 +76,45 @@ def newest(folder: Path, pattern: str, since: float) -> Path:
     found = [p for p in folder.glob(pattern) if p.stat().st_mtime >= since]
     assert found, f"no recording {pattern} in {folder}"
     return max(found, key=lambda p: p.stat().st_mtime)
+
+
+async def recorded(folder: Path, pattern: str, since: float, timeout: float = 15) -> Path:
+    """The latest recording matching ``pattern`` written since ``since``, once the PSTN has begun one (it
+    opens the file as it answers)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not [p for p in folder.glob(pattern) if p.stat().st_mtime >= since]:
+        await asyncio.sleep(0.1)
+    return newest(folder, pattern, since)
+
+
+class AmiEvents:
+    """Every event an AMI session hears from now on, kept to be waited for as the floor's are."""
+
+    def __init__(self, ami: AmiClient) -> None:
+        self.ami = ami
+        self.events: list[Message] = []
+        ami.on_event(self.events.append)
+
+    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 30) -> Message:
+        async with asyncio.timeout(timeout):
+            while True:
+                found = next((e for e in self.events if predicate(e)), None)
+                if found is not None:
+                    return found
+                await asyncio.sleep(0.05)
+
+    async def caught_up(self) -> None:
+        """Returns once every event Asterisk raised before now is in ``events``: Asterisk writes a session's
+        pending events before it reads the session's next action, and the reply comes behind them."""
+        await self.ami.action("Ping", idempotent=True)
+
+
+async def put_the_phone_down(agents, account: str) -> None:
+    """The agent hangs up their own phone (the lab's PSTN plays it)."""
+    async with agents.ami() as pstn:
+        channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
+        (phone,) = [c for c in channels if c.get("Exten") == account]
+        await pstn.action("Hangup", {"Channel": phone["Channel"]})
 
 
 def recordings(lab) -> Path:

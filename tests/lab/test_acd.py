@@ -229,8 +229,11 @@ async def test_a_killed_controller_leaves_callers_to_the_fallback_and_its_restar
         controller.kill()
         async with asyncio.timeout(60):
             while len(joined) < 2:
-                await asyncio.sleep(0.2)
-        await asyncio.sleep(5)
+                await asyncio.sleep(0.05)
+        # app_queue rings a member at once as a caller joins, then again each retry (2 s, queues.conf): a
+        # retry after the last caller joined, it has had its chances to ring someone. Nothing marks a round
+        # that rang no one.
+        await asyncio.sleep(2.5)
     finally:
         await ami.close()
     assert sorted(joined) == sorted(p.caller_number for p in plans), "both callers wait in the fallback queue"
@@ -310,7 +313,7 @@ async def test_an_agent_turning_ready_cuts_the_queue_announcement_short(lab, con
             async with asyncio.timeout(60):  # "press 1 for a callback, 2 for voicemail": 7 s of speech
                 while not prompts.playing("queue-exits"):
                     await asyncio.sleep(0.05)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.3)  # the agent turns ready while it plays
             ready_at = time.monotonic()
             await agents.command("1001", "ready")
             await stream.wait_for(

@@ -16,19 +16,20 @@ from hotline.lab.caller import place_call
 from hotline.workspace.screen_pop import ticket_draft
 from tests.integration.helpers import COMPLAINT
 from tests.lab.conftest import api, finished_wav
-from tests.lab.helpers import agent_is, newest, of_call, recordings
+from tests.lab.helpers import AmiEvents, agent_is, newest, of_call, put_the_phone_down, recordings
 from tests.lab.tone_calls import (
     AGENT_HZ,
     CALLER_HZ,
     DEPARTMENT_HZ,
     PHASE,
-    SPEAK_AFTER_THE_DESCRIPTION,
     all_quiet,
     everyone_speaks,
     last_heard,
     of_operation,
     police_heard_both,
-    put_the_phone_down,
+    roles,
+    roles_once,
+    speaking,
     tone_caller,
     voices,
 )
@@ -45,10 +46,9 @@ async def press(agents, account: str, keys: str) -> None:
 
 
 async def consult_from_the_phone(agents, floor, number: str) -> dict:
-    """``*8``, Asterisk's prompt, then the number; returns the floor's word that it answered."""
-    await press(agents, "1001", "*8")
-    await asyncio.sleep(1.5)  # "transfer": the number's digits follow the prompt
-    await press(agents, "1001", number)
+    """``*8`` and the number, keyed on over Asterisk's prompt ("transfer": a key ends it and is the number's
+    first); returns the floor's word that it answered."""
+    await press(agents, "1001", f"*8{number}")
     ringing = await floor.wait_for(
         lambda e: of_operation("call.transfer", "ringing")(e) and e["to"] == number, 20
     )
@@ -58,32 +58,28 @@ async def consult_from_the_phone(agents, floor, number: str) -> dict:
     )
 
 
-async def roles(base: str, token: str, call_id: str) -> list[str]:
-    status, view = await api("GET", f"{base}/api/calls/{call_id}", token)
-    assert status == 200, view
-    return sorted(leg["role"] for leg in view["legs"])
-
-
 async def test_from_the_phone_the_agent_asks_12315_goes_back_with_star_1_then_hands_over_to_12333(
     lab, agents, lab_env
 ):
     base = agents.base_url
     agent_token, plan, since = await everyone_speaks(agents, lab_env, "12333")
     try:
-        async with agents.floor() as floor:
+        async with agents.floor() as floor, agents.ami() as pstn:
+            lab_pstn = AmiEvents(pstn)
             await place_call(lab, plan)
             bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
             call_id = bridged["call_id"]
+            await lab_pstn.wait_for(speaking("1001"), 15)
 
             await consult_from_the_phone(agents, floor, "12315")
             assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
             await press(agents, "1001", "*1")
             called_off = await floor.wait_for(of_operation("call.transfer", "cancelled"), 15)
             assert (called_off["to"], called_off["cancelled_by"]) == ("12315", "1001"), called_off
-            await asyncio.sleep(2)
-            assert await roles(base, agent_token, call_id) == ["agent", "caller"]
+            assert await roles_once(base, agent_token, call_id, "agent", "caller") == ["agent", "caller"]
 
             await consult_from_the_phone(agents, floor, "12333")
+            await lab_pstn.wait_for(speaking("12333"), 15)
             await asyncio.sleep(PHASE)  # the agent tells 12333 about the caller, who waits on hold
             await press(agents, "1001", "*2")
             handed = await floor.wait_for(of_operation("call.transfer", "handed_over"), 15)
@@ -120,11 +116,12 @@ async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_se
     base = agents.base_url
     agent_token, plan, since = await everyone_speaks(agents, lab_env, "110")
     try:
-        async with agents.floor() as floor:
+        async with agents.floor() as floor, agents.ami() as pstn:
+            lab_pstn = AmiEvents(pstn)
             placed = await place_call(lab, plan)
             bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
             call_id = bridged["call_id"]
-            await asyncio.sleep(SPEAK_AFTER_THE_DESCRIPTION)
+            await lab_pstn.wait_for(speaking("1001"), 15)
 
             answered = await consult_from_the_phone(agents, floor, "110")
             assert answered["linkage"] == "110", answered
@@ -132,11 +129,14 @@ async def test_from_the_phone_the_agent_makes_a_three_way_call_with_110_which_se
             joined = await floor.wait_for(of_operation("call.conference", "joined"), 15)
             assert (joined["to"], joined["linkage"], joined["by"]) == ("110", "110", "1001"), joined
             assert await roles(base, agent_token, call_id) == ["agent", "caller", "department"]
+            await lab_pstn.wait_for(speaking("110"), 15)
             await asyncio.sleep(PHASE)
             await put_the_phone_down(agents, "1001")  # caller and 110 go on
             await floor.wait_for(of_operation("call.conference", "agent_left"), 15)
-            await asyncio.sleep(2)
-            assert await roles(base, agent_token, call_id) == ["caller", "department"]
+            assert await roles_once(base, agent_token, call_id, "caller", "department") == [
+                "caller",
+                "department",
+            ]
     finally:
         await all_quiet(agents, "110")
     await police_heard_both(lab, plan.caller_number, since)  # the number no one set: the dialplan chose it
@@ -157,13 +157,11 @@ async def test_from_the_phone_a_colleague_then_a_skill_gets_the_caller_through_t
     await agents.only_ready("1001", "1002", "1003")
     try:
         async with agents.floor() as floor:
-            await place_call(lab, plan := tone_caller())
+            await place_call(lab, plan := tone_caller(lab, agents.settings))
             bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
             call_id = bridged["call_id"]
             assert bridged["agent"] == "1001", bridged
-            await press(agents, "1001", "*8")
-            await asyncio.sleep(1.5)  # "transfer": 00 and the colleague's account follow the prompt
-            await press(agents, "1001", "001002")
+            await press(agents, "1001", "*8001002")  # 00 and the colleague's account, over the prompt
             handed = await floor.wait_for(
                 lambda e: of_operation("call.transfer", "queued")(e) and e["call_id"] == call_id, 20
             )
@@ -174,9 +172,7 @@ async def test_from_the_phone_a_colleague_then_a_skill_gets_the_caller_through_t
             assert again["agent"] == "1002"
             await floor.wait_for(agent_is("1002", "talking"), 30)
 
-            await press(agents, "1002", "*8")
-            await asyncio.sleep(1.5)
-            await press(agents, "1002", "0012315")  # the skill 12315, which 1003 has
+            await press(agents, "1002", "*80012315")  # the skill 12315, which 1003 has
             await floor.wait_for(agent_is("1003", "talking"), 40)
             offered = [
                 e["agent"] for e in floor.events if e.get("type") == "acd.offered" and e["call_id"] == call_id

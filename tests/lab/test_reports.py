@@ -30,7 +30,7 @@ async def owed_callbacks_made(agents) -> None:
             states = await agents.states()
             if not waiting and all(states[a]["state"] not in ("ringing", "talking") for a in every):
                 return
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.3)
 
 
 async def day_report(agents) -> dict:

@@ -7,15 +7,27 @@ import os
 import signal
 import time
 
+import aiohttp
 import pytest
 
 from hotline.lab.caller import place_call
 from tests.lab.asterisk_state import AsteriskState
 from tests.lab.conftest import EventStream, api, floor_url
-from tests.lab.helpers import caller, of_call
+from tests.lab.helpers import caller, of_call, put_the_phone_down
 
 #: A crash, and an operator's (or systemd's) stop.
 SIGNALS = pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+
+
+def append_only_file(settings) -> bytes:
+    """What Redis has written to its append-only file: the kernel keeps it, however Redis ends."""
+    return b"".join(p.read_bytes() for p in (settings.home / "redis").glob("appendonlydir/*.incr.aof"))
+
+
+async def health(base_url: str) -> dict[str, bool]:
+    """The controller's own word on what it reaches (AMI, Redis, the database)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{base_url}/healthz") as response:
+        return (await response.json())["checks"]
 
 
 @SIGNALS
@@ -24,22 +36,26 @@ async def test_redis_stopped_under_a_call_keeps_agent_states_and_the_event_histo
 ):
     """Redis once ran without persistence: after a restart an agent on a 用餐 break came back signed out and
     the event history (``?since=``) was gone."""
-    await agents.phone("1002", talk_seconds=15)
-    await agents.only_ready("1002")
+    await agents.only_ready("1002")  # its phone talks until the agent puts it down
     await agents.command("1001", "login")
     await agents.command("1001", "break", reason="用餐")
     plan = caller(hold=40)
     async with agents.floor() as stream:
         await place_call(lab, plan)
         bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
-    await asyncio.sleep(1.5)  # Redis writes its append-only file every second
+    async with asyncio.timeout(10):  # the call's events so far are in Redis's file
+        while bridged["call_id"].encode() not in await asyncio.to_thread(append_only_file, settings):
+            await asyncio.sleep(0.1)
     os.kill(lab.redis.pid(), stop_signal)
     async with asyncio.timeout(10):
         while lab.redis.pid() is not None:
             await asyncio.sleep(0.1)
-    await asyncio.sleep(2)  # the call goes on while Redis is away
+    async with asyncio.timeout(10):  # the call goes on with the controller finding Redis away
+        while (await health(controller.base_url))["redis"]:
+            await asyncio.sleep(0.1)
     await asyncio.to_thread(lab.up)  # Redis again, from its own files
     back = time.monotonic()
+    await put_the_phone_down(agents, "1002")  # the call ends now Redis is back
     async with EventStream(floor_url(controller.base_url, agents.token) + "&since=0") as history:
         # Published while Redis was away or after: the outbox kept it and wrote it when Redis came back.
         replayed = time.monotonic() - back
@@ -76,13 +92,20 @@ async def test_the_system_asterisk_stopped_under_a_call_says_so_and_answers_agai
         back = time.monotonic()
         ended = await stream.wait_for(of_call(plan.caller_number, "call.hangup"), 30)
         published = time.monotonic() - back
+        await stream.wait_for(lambda e: e.get("type") == "controller.reconciled", 30)
     assert ended["cause"] == ("Asterisk restarted" if stop_signal == signal.SIGKILL else "Normal Clearing")
     print(f"the call's end was published {published:+.1f} s from Asterisk being back ({ended['cause']})")
     assert (await agents.states())["1001"]["state"] != "talking"
 
     await agents.phone("1001", talk_seconds=3)
     await agents.only_ready("1001")
-    await asyncio.sleep(max(0.0, 10 - (time.monotonic() - back)))
+    # The controller caught up with Asterisk (above) and reaches it; the phone's contact survived.
+    async with asyncio.timeout(10):
+        while not (
+            all((await health(controller.base_url)).values())
+            and await agents.asterisk(system=True).registered("1001")
+        ):
+            await asyncio.sleep(0.2)
     after = caller(hold=20)
     async with agents.floor() as stream:
         placed = time.monotonic() - back
@@ -117,10 +140,12 @@ async def test_a_stopped_controller_hands_callers_to_the_fallback_in_order_and_i
         await agents.command("1002", "break", reason="小休")  # nobody answers: both callers wait
         first, second = caller(hold=90), caller(hold=90)
         async with agents.floor() as stream:
+            # The fallback ranks callers by the whole second they arrived (ivr/flows.py fallback_priority):
+            # the first is queued after its greeting's key, over a second after it arrived, so the second
+            # arrives in a later second.
             for plan in (first, second):
                 await place_call(lab, plan)
                 await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 60)
-                await asyncio.sleep(1.5)
         called: list[str] = []
         system.on_event(
             lambda e: called.append(str(e["Interface"])) if e.get("Event") == "AgentCalled" else None
@@ -159,8 +184,7 @@ async def test_a_controller_stopped_mid_conversation_leaves_the_agent_talking_as
     lab, controller, settings, agents, stop
 ):
     """A SIGTERM once put talking agents into wrap-up while their calls went on."""
-    await agents.phone("1001", talk_seconds=25)
-    await agents.only_ready("1001")
+    await agents.only_ready("1001")  # its phone talks until the agent puts it down
     plan = caller(hold=60)
     async with agents.floor() as stream:
         await place_call(lab, plan)
@@ -169,7 +193,8 @@ async def test_a_controller_stopped_mid_conversation_leaves_the_agent_talking_as
     await asyncio.to_thread(controller.start)
     states = await agents.states()
     assert states["1001"]["state"] == "talking", "the conversation went on, and the ACD knows it"
-    async with agents.floor() as stream:  # the agent hangs up after 25 s: then, and only then, wrap-up
+    async with agents.floor() as stream:  # the agent hangs up: then, and only then, wrap-up
+        await put_the_phone_down(agents, "1001")
         changed = await stream.wait_for(
             lambda e: e.get("type") == "agent.state" and e.get("agent") == "1001", 40
         )
@@ -199,9 +224,13 @@ async def test_an_agent_whose_phone_lost_its_contact_is_shown_why_and_offered_no
             assert "未注册" in seen["phone_note"], seen
             plan = caller(hold=60)
             await place_call(lab, plan)
-            await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 60)
-            await asyncio.sleep(3)
-            offered = [e for e in stream.events if e.get("type") == "acd.offered"]
+            queued = await stream.wait_for(of_call(plan.caller_number, "acd.queued"), 60)
+            # The ACD chose as the caller joined: it waits, offered to no one.
+            status, waiting = await api("GET", f"{controller.base_url}/api/acd/queue", agents.token)
+            assert status == 200, waiting
+            [entry] = [c for c in waiting if c["call_id"] == queued["call_id"]]
+            assert not entry["offered_to"], entry
+            offered = [e for e in stream.events if e.get("type") in ("acd.assigned", "acd.offered")]
             assert not offered, "nothing rang a phone that cannot ring"
             await asyncio.to_thread(lab.pstn.cli, "pjsip send register phone1001")
             bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 40)

@@ -16,6 +16,7 @@ from hotline.kernel.api.web import MAX_SOCKETS_PER_USER
 from hotline.kernel.runtime.db import create_engine
 from hotline.lab.caller import CallPlan, place_call
 from tests.lab.conftest import floor_url
+from tests.lab.helpers import AmiEvents
 
 SOCKETS = 500
 numbers = (f"1360000{n:04d}" for n in itertools.count(1))
@@ -24,9 +25,8 @@ numbers = (f"1360000{n:04d}" for n in itertools.count(1))
 async def test_a_forged_originate_cannot_dial_a_foreign_number(lab, controller, settings, agents):
     """Even with the controller bypassed, the dialplan's own check stops the call before the carrier."""
     number = "0088216123456"
-    reached_carrier: list[Message] = []
     async with agents.ami() as pstn, agents.ami(system=True) as system, agents.floor() as floor:
-        pstn.on_event(lambda e: reached_carrier.append(e) if e.get("Exten") == number else None)
+        carrier, dialplan = AmiEvents(pstn), AmiEvents(system)
         await system.originate(
             {
                 "Channel": "PJSIP/1001",
@@ -41,8 +41,13 @@ async def test_a_forged_originate_cannot_dial_a_foreign_number(lab, controller, 
         refused = await floor.wait_for(
             lambda e: e.get("type") == "security.outbound_refused" and e.get("number") == number, timeout=15
         )
-        await asyncio.sleep(2)  # time for an INVITE to reach the carrier, had one been sent
+        # The dialplan hangs the forged call up after refusing it: a Dial would have come before that.
+        await dialplan.wait_for(
+            lambda e: e.get("Event") == "Hangup" and str(e.get("Channel")).startswith("PJSIP/1001-"), 15
+        )
+        await carrier.caught_up()
     assert refused["where"] == "dialplan"
+    reached_carrier = [e for e in carrier.events if e.get("Exten") == number]
     assert reached_carrier == [], "the foreign number reached the carrier"
 
 

@@ -7,16 +7,15 @@ keeps the FastAGI key out and is readable by Asterisk's group alone.
 
 from __future__ import annotations
 
-import asyncio
 import stat
 from collections.abc import Iterator
 
 import pytest
-from panoramisk.message import Message
 
 from hotline.lab.caller import CallPlan, place_call
 from hotline.lab.controller import ControllerProcess
 from tests.lab.conftest import EventStream, floor_url
+from tests.lab.helpers import AmiEvents
 from tests.lab.sip_probe import SipProbe
 
 FORGED_CALLER = "13812345678"
@@ -42,21 +41,24 @@ async def test_a_stranger_writing_carrier_in_from_is_challenged_and_nothing_is_d
 ):
     """The probe's INVITE from the carrier's host but not its port, claiming From: carrier and a forged
     P-Asserted-Identity, was answered, ran the IVR and had the system dial 110 with the forged number."""
-    system_channels: list[Message] = []
-    dialled_out: list[Message] = []
     async with agents.ami(system=True) as system, agents.ami() as pstn, agents.floor() as floor:
-        system.on_event(lambda e: system_channels.append(e) if e.get("Event") == "Newchannel" else None)
-        pstn.on_event(lambda e: dialled_out.append(e) if e.get("Event") == "Newchannel" else None)
+        system_events, pstn_events = AmiEvents(system), AmiEvents(pstn)
         async with SipProbe(STRANGER_ON_THE_CARRIERS_HOST, system_sip(settings)) as stranger:
             answer = await stranger.invite(
                 "12345",
                 from_user="carrier",
                 headers=(f"P-Asserted-Identity: <sip:{FORGED_CALLER}@{settings.bind_host}>",),
             )
-        await asyncio.sleep(3)  # time for a call, had one begun, to reach the floor and the carrier
+        # A channel comes before an INVITE's final answer: once that answer is in and both Asterisks'
+        # events up to now too, no channel of this INVITE can still come (nor, without one, a floor event
+        # or a call out).
+        await system_events.caught_up()
+        await pstn_events.caught_up()
     assert answer is not None and answer.status in (401, 403, 407), answer
     assert [e for e in floor.events if e.get("caller_number") == FORGED_CALLER] == []
+    system_channels = [e for e in system_events.events if e.get("Event") == "Newchannel"]
     assert system_channels == [], "the INVITE became a channel"
+    dialled_out = [e for e in pstn_events.events if e.get("Event") == "Newchannel"]
     assert dialled_out == [], "the system dialled out"
 
 

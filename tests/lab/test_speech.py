@@ -29,16 +29,15 @@ from tests.lab.korean_speech import MODEL, SPOKEN, edit_distance, offline
 
 
 async def test_the_callers_description_reaches_the_agents_screen_as_the_models_text(
-    lab, lab_env, controller, settings, agents, supervisor_token, tmp_path
+    lab, lab_env, block, scratch, controller, settings, agents, supervisor_token, tmp_path
 ):
-    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-stt-source", lab.run, "ko")
-    source = lab.root / "tmp/hotline-stt-source.wav"
+    made = block.scratch
+    await asyncio.to_thread(synthesize, SPOKEN, f"{made}/stt-source", lab.run, "ko")
+    source = scratch / "stt-source.wav"
     # The lab's trunk speaks A-law (G.711), as carriers do: the offline text is of what survives it.
-    lab.run(["sox", "/tmp/hotline-stt-source.wav", "-e", "a-law", "/tmp/hotline-stt-alaw.wav"])
-    lab.run(
-        ["sox", "/tmp/hotline-stt-alaw.wav", "-e", "signed-integer", "-b", "16", "/tmp/hotline-stt-line.wav"]
-    )
-    expected = await asyncio.to_thread(offline, lab.root / "tmp/hotline-stt-line.wav", {**lab_env})
+    lab.run(["sox", f"{made}/stt-source.wav", "-e", "a-law", f"{made}/stt-alaw.wav"])
+    lab.run(["sox", f"{made}/stt-alaw.wav", "-e", "signed-integer", "-b", "16", f"{made}/stt-line.wav"])
+    expected = await asyncio.to_thread(offline, scratch / "stt-line.wav", {**lab_env})
     assert expected["text"] and expected["real_time_factor"] < 1.0, expected
 
     controller.stop()  # the same ports, now with speech-to-text on
@@ -118,19 +117,22 @@ async def test_the_callers_description_reaches_the_agents_screen_as_the_models_t
     assert heard["id"] in [r["id"] for r in found[1]], found
 
 
-async def test_a_description_heard_live_frame_by_frame_gives_the_text_of_its_recording(lab):
+async def test_a_description_heard_live_frame_by_frame_gives_the_text_of_its_recording(lab, block, scratch):
     """What the worker makes of a caller's words as they come, 20 ms at a time with the line's quiet
     around them, is what it makes of the recording: the agent reads the same text a reviewer would get."""
-    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-stt-frames", lab.run, "ko")
-    lab.run(["sox", "/tmp/hotline-stt-frames.wav", "-e", "a-law", "/tmp/hotline-stt-frames-alaw.wav"])
-    line = "/tmp/hotline-stt-frames-line.wav"
-    lab.run(["sox", "/tmp/hotline-stt-frames-alaw.wav", "-e", "signed-integer", "-b", "16", line])
-    with wave.open(str(lab.root / line.lstrip("/")), "rb") as audio:
+    made = block.scratch
+    await asyncio.to_thread(synthesize, SPOKEN, f"{made}/stt-frames", lab.run, "ko")
+    lab.run(["sox", f"{made}/stt-frames.wav", "-e", "a-law", f"{made}/stt-frames-alaw.wav"])
+    lab.run(
+        ["sox", f"{made}/stt-frames-alaw.wav", "-e", "signed-integer", "-b", "16", f"{made}/stt-line.wav"]
+    )
+    line = scratch / "stt-line.wav"
+    with wave.open(str(line), "rb") as audio:
         spoken = audio.readframes(audio.getnframes())
     quiet = bytes(2 * STREAM_RATE)  # a second of the line's silence before and after
     workers = VoskWorkers(MODEL, workers=2)
     try:
-        recorded = await workers.transcribe(lab.root / line.lstrip("/"))
+        recorded = await workers.transcribe(line)
         so_far: list[str] = []
         stream = workers.stream(so_far.append)
         heard = quiet + spoken + quiet

@@ -16,10 +16,11 @@ from pathlib import Path
 from hotline.lab.caller import place_call
 from hotline.lab.controller import api_token
 from tests.lab.conftest import api, finished_wav, tone_share
-from tests.lab.helpers import caller, newest, of_call
+from tests.lab.helpers import AmiEvents, caller, newest, of_call
+from tests.lab.tone_calls import speaking
 
 AGENT_HZ, SUPERVISOR_HZ = 600.0, 1400.0
-PHASE = 8.0  # seconds in each mode; each is measured from 2 s in to 1 s before its end
+PHASE = 6.0  # seconds in each mode; each is measured from 2 s in to 1 s before its end
 
 
 def monitor_event(action: str, actor: str = ""):
@@ -47,12 +48,14 @@ async def test_a_supervisor_listens_whispers_and_barges_and_each_mode_reaches_th
     await agents.only_ready("1001")
     plan = caller(hold=90)
     try:
-        async with agents.floor() as stream:
+        async with agents.floor() as stream, agents.ami() as pstn:
+            lab_pstn = AmiEvents(pstn)
             placed = await place_call(lab, plan)
             caller_began = time.monotonic()
             bridged = await stream.wait_for(of_call(plan.caller_number, "call.bridged"), 60)
             agent_began = time.monotonic()
             call_id = bridged["call_id"]
+            await lab_pstn.wait_for(speaking("1001"), 15)
 
             agent_token = await asyncio.to_thread(api_token, lab_env, "lab-agent-1001", "agent")
             start, listen = f"{base}/api/calls/{call_id}/monitor", {"mode": "listen", "phone": "9001"}
@@ -63,7 +66,9 @@ async def test_a_supervisor_listens_whispers_and_barges_and_each_mode_reaches_th
             one = f"{base}/api/monitors/{monitor['monitor_id']}"
             assert status == 201 and monitor["state"] == "calling", monitor
             await stream.wait_for(monitor_event("connected"), 30)
-            listen_at = supervisor_began = time.monotonic()
+            supervisor_began = time.monotonic()
+            await lab_pstn.wait_for(speaking("9001"), 15)  # its greeting said, the supervisor's phone speaks
+            listen_at = time.monotonic()
             await asyncio.sleep(PHASE)
 
             status, switched = await api("PATCH", one, supervisor_token, {"mode": "whisper"})

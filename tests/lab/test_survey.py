@@ -10,13 +10,19 @@ from hotline.lab.controller import ControllerProcess, api_token
 from hotline.workspace.screen_pop import ticket_draft
 from tests.integration.helpers import COMPLAINT
 from tests.lab.conftest import api
-from tests.lab.helpers import agent_is, caller, fresh_number, of_call
+from tests.lab.helpers import AmiEvents, agent_is, caller, fresh_number, of_call
 
 LAB_MENU = Path(__file__).resolve().parents[2] / "lab" / "menu.toml"
 
 
 def surveyed(call_id: str):
     return lambda e: e.get("type") == "ivr.survey" and e.get("call_id") == call_id
+
+
+def asking(event) -> bool:
+    """The IVR begins the survey's question (its STREAM FILE, which the rating's key ends)."""
+    command = str(event.get("Command", "")).upper()
+    return event.get("Event") == "AGIExecStart" and command.startswith("STREAM FILE") and "/SURVEY" in command
 
 
 async def test_the_caller_presses_3_after_the_agent_hangs_up_and_the_ticket_and_record_say_dissatisfied(
@@ -35,12 +41,13 @@ async def test_the_caller_presses_3_after_the_agent_hangs_up_and_the_ticket_and_
     try:
         await agents.phone("1001", talk_seconds=4)  # the agent's phone hangs up after a short talk
         await agents.only_ready("1001")
-        async with agents.floor() as floor:
+        async with agents.floor() as floor, agents.ami(system=True) as system:
+            ivr = AmiEvents(system)
             placed = await place_call(lab, plan)
             bridged = await floor.wait_for(of_call(plan.caller_number, "call.bridged"), 90)
             call_id = bridged["call_id"]
             await floor.wait_for(agent_is("1001", "wrap_up"), 30)  # the agent hung up; the caller stays
-            await asyncio.sleep(2)  # the question is being asked
+            await ivr.wait_for(asking, 15)  # the question is being asked
             async with agents.ami() as pstn:
                 channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
                 (line,) = [c for c in channels if c.get("Uniqueid") == placed.caller_channel]

@@ -11,7 +11,7 @@ import time
 from hotline.lab.controller import ControllerProcess, api_token
 from hotline.lab.network import silenced
 from tests.lab.conftest import api
-from tests.lab.helpers import newest, recordings
+from tests.lab.helpers import recorded, recordings
 
 
 def trunk_became(trunk: str, status: str):
@@ -67,16 +67,14 @@ async def test_when_the_first_carrier_stops_answering_calls_out_go_through_the_s
                 "13922223333",
                 "backup",
             )
-            await asyncio.sleep(2)
-            assert newest(recordings(lab), f"callee-13922223333-from-12345-*-port-{second}.wav", since)
+            await recorded(recordings(lab), f"callee-13922223333-from-12345-*-port-{second}.wav", since)
             await agents.hang_up_everything()
         seen, answering_at = len(floor.events), time.monotonic()
         await after(floor, seen, trunk_became("carrier", "reachable"), 30)
         back = time.monotonic() - answering_at
         since = time.time() - 1
         await dial_citizen(agents, token, floor, "13922224444")
-        await asyncio.sleep(2)
-        assert newest(recordings(lab), f"callee-13922224444-from-12345-*-port-{first}.wav", since)
+        await recorded(recordings(lab), f"callee-13922224444-from-12345-*-port-{first}.wav", since)
         await agents.hang_up_everything()
     print(f"carrier silent: unreachable after {noticed:.1f} s; answering again: reachable after {back:.1f} s")
 

@@ -20,7 +20,6 @@ from tests.lab.helpers import caller, fresh_number
 from tests.lab.korean_speech import MODEL, SPOKEN, edit_distance, offline
 
 ON_DUTY = "zhiban@hotline.local"
-RELAY_PORT = 14587  # below the ephemeral range, apart from the lab's other ports
 AUDIBLE_DBFS = -45.0
 ZHIJIANG = PRESETS_DIR / "zhijiang.toml"
 
@@ -46,15 +45,15 @@ async def voicemail_tickets(
             assert status == 200, tickets
             if len(tickets) >= wanted:
                 return tickets
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.3)
 
 
 async def test_an_after_hours_voicemail_becomes_a_ticket_with_its_recording_transcript_and_an_email(
-    lab, lab_env, controller, settings, agents, supervisor_token, tmp_path
+    lab, lab_env, block, scratch, controller, settings, agents, supervisor_token, tmp_path
 ):
-    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-vm-source", lab.run, "ko")
-    source = lab.root / "tmp/hotline-vm-source.wav"
-    relay = Relay(RELAY_PORT)
+    await asyncio.to_thread(synthesize, SPOKEN, f"{block.scratch}/vm-source", lab.run, "ko")
+    source = scratch / "vm-source.wav"
+    relay = Relay(block.mail_relay_port)
     await relay.up()
     await agents.only_ready()
     controller.stop()  # the same ports: after hours, speech-to-text on, notices out through the relay
@@ -63,7 +62,7 @@ async def test_an_after_hours_voicemail_becomes_a_ticket_with_its_recording_tran
             **lab_env,
             "HOTLINE_TICKET_POLICY": str(closed_now(tmp_path)),
             "HOTLINE_STT_MODEL": str(MODEL),
-            "HOTLINE_MAIL_RELAY": f"127.0.0.1:{RELAY_PORT}",
+            "HOTLINE_MAIL_RELAY": f"127.0.0.1:{block.mail_relay_port}",
             "HOTLINE_ON_DUTY_MAILBOXES": ON_DUTY,
         },
         settings,
@@ -131,14 +130,14 @@ async def test_voicemails_left_while_the_controller_is_stopped_become_exactly_tw
     await agents.only_ready()
     await asyncio.to_thread(controller.stop)
     # The dialplan's fallback: its prompt (9 s), the queue nobody answers (30 s here), the voicemail prompt
-    # (14 s), then the message, as a steady tone until the caller hangs up.
-    callers = [caller(caller_number=fresh_number(), tone=tone, hold=70) for tone in (700, 900)]
+    # (11 s), then the message, as a steady tone until the caller hangs up: some 8 s of it.
+    callers = [caller(caller_number=fresh_number(), tone=tone, hold=60) for tone in (700, 900)]
     for plan in callers:
         await place_call(lab, plan)
     inbox = settings.host_path(settings.voicemail_inbox)
     async with asyncio.timeout(120):
         while len(list(inbox.glob("msg*.txt"))) < 2:
-            await asyncio.sleep(1)
+            await asyncio.sleep(0.3)
     await asyncio.to_thread(controller.start)
     async with asyncio.timeout(60):  # emptied once both tickets hold their recordings
         while list(inbox.glob("msg*")):

@@ -138,17 +138,16 @@ async def test_the_wallboard_shows_a_new_waiting_caller_and_an_agents_break_as_t
 
 
 async def test_an_emergency_heard_in_a_waiting_callers_words_alerts_the_wallboard(
-    lab, lab_env, controller, settings, agents, supervisor_token, tmp_path
+    lab, lab_env, block, scratch, controller, settings, agents, supervisor_token, tmp_path
 ):
     """The caller's description, transcribed while they wait, holds a word of the deployment's emergency list:
     the supervisors' wallboard offers 119 before any agent has answered. The caller speaks Korean (the only
     model here), so the list is made of words the same model hears in that speech offline."""
-    await asyncio.to_thread(synthesize, SPOKEN, "/tmp/hotline-alert-source", lab.run, "ko")
-    lab.run(["sox", "/tmp/hotline-alert-source.wav", "-e", "a-law", "/tmp/hotline-alert-alaw.wav"])
-    lab.run(
-        ["sox", "/tmp/hotline-alert-alaw.wav", "-e", "signed-integer", "-b", "16", "/tmp/hotline-alert.wav"]
-    )
-    heard = await asyncio.to_thread(offline, lab.root / "tmp/hotline-alert.wav", {**lab_env})
+    made = block.scratch
+    await asyncio.to_thread(synthesize, SPOKEN, f"{made}/alert-source", lab.run, "ko")
+    lab.run(["sox", f"{made}/alert-source.wav", "-e", "a-law", f"{made}/alert-alaw.wav"])
+    lab.run(["sox", f"{made}/alert-alaw.wav", "-e", "signed-integer", "-b", "16", f"{made}/alert.wav"])
+    heard = await asyncio.to_thread(offline, scratch / "alert.wav", {**lab_env})
     words = sorted({word for word in heard["text"].split() if len(word) >= 2})
     assert words, heard
     keywords = tmp_path / "keywords.toml"
@@ -174,7 +173,7 @@ async def test_an_emergency_heard_in_a_waiting_callers_words_alerts_the_wallboar
                 await page.wait_for_selector("#link.up")
                 plan = caller_plan(
                     say="",
-                    wav=lab.root / "tmp/hotline-alert-source.wav",
+                    wav=scratch / "alert-source.wav",
                     say_after=speak_after_the_beep(lab, settings),
                     hold=60,
                 )

@@ -9,16 +9,28 @@ import wave
 from pathlib import Path
 
 from hotline.lab.controller import api_token
-from tests.lab.conftest import finished_wav, tone_share
-from tests.lab.helpers import caller, newest, recordings
+from tests.lab.conftest import api, finished_wav, tone_share
+from tests.lab.helpers import caller, newest, recordings, speak_after_the_beep
 
 CALLER_HZ, AGENT_HZ, DEPARTMENT_HZ = 1000.0, 600.0, 1400.0
-PHASE = 7.0  # seconds all three talk, then seconds caller and department talk alone
-SPEAK_AFTER_THE_DESCRIPTION = 12.0  # the caller's tone starts once the description is recorded ('#')
+#: Seconds all three talk, then seconds caller and department talk alone; the last PHASE - 2 are measured.
+PHASE = 5.0
 
 
-def tone_caller(**overrides):
-    return caller(say_after=SPEAK_AFTER_THE_DESCRIPTION, end_key="#", tone=int(CALLER_HZ), **overrides)
+def tone_caller(lab, settings, **overrides):
+    """A caller who skips the greeting, ends a silent description with '#' after the beep, then speaks as a
+    steady CALLER_HZ tone: speaking already when an agent answers."""
+    return caller(
+        say_after=speak_after_the_beep(lab, settings), end_key="#", tone=int(CALLER_HZ), **overrides
+    )
+
+
+def speaking(number: str):
+    """Matches the lab PSTN's word that this phone or line has said its greeting and speaks now, as its tone
+    (lab/pstn/extensions.conf)."""
+    return lambda e: (
+        e.get("Event") == "UserEvent" and e.get("UserEvent") == "LabSpeaks" and e.get("Number") == number
+    )
 
 
 def of_operation(kind: str, state: str):
@@ -37,15 +49,23 @@ async def everyone_speaks(agents, lab_env, department: str):
     await department_speaks(agents, department, DEPARTMENT_HZ)
     await agents.only_ready("1001")
     agent_token = await asyncio.to_thread(api_token, lab_env, "1001", "agent")
-    return agent_token, tone_caller(), time.time() - 1
+    return agent_token, tone_caller(agents.lab, agents.settings), time.time() - 1
 
 
-async def put_the_phone_down(agents, account: str) -> None:
-    """The agent hangs up their own phone (the lab's PSTN plays it)."""
-    async with agents.ami() as pstn:
-        channels = (await pstn.action("CoreShowChannels", idempotent=True)).events
-        (phone,) = [c for c in channels if c.get("Exten") == account]
-        await pstn.action("Hangup", {"Channel": phone["Channel"]})
+async def roles(base: str, token: str, call_id: str) -> list[str]:
+    """Who is on the call now, as the API shows its legs."""
+    status, view = await api("GET", f"{base}/api/calls/{call_id}", token)
+    assert status == 200, view
+    return sorted(leg["role"] for leg in view["legs"])
+
+
+async def roles_once(base: str, token: str, call_id: str, *expected: str, timeout: float = 10) -> list[str]:
+    """The call's roles once they are ``expected`` (the controller follows Asterisk's events), or as they
+    stand when ``timeout`` has passed."""
+    deadline = time.monotonic() + timeout
+    while (now := await roles(base, token, call_id)) != sorted(expected) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return now
 
 
 async def all_quiet(agents, department: str) -> None:
