@@ -22,6 +22,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
 from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 
@@ -39,13 +40,14 @@ UNCHECKED = ("ignored_auth", "use_after_free", "ensure_resource_availability")
 REQUEST_LINE_LIMIT = 8190
 
 
-def fuzz(
-    base_url: str, document: dict, tokens: dict[str, str], known: dict[str, str], share: int
-) -> Counter[str]:
-    """Runs in a worker thread: schemathesis calls are blocking, the server lives on the test's loop. Fuzzes
-    the operations of one share (their place in the description, modulo ``SHARES``)."""
-    seen: Counter[str] = Counter()
-    session = requests.Session()
+def fuzz_plan(
+    document: dict, tokens: dict[str, str], known: dict[str, str], share: int
+) -> list[tuple[str, str, str, SearchStrategy]]:
+    """Each role's strategy for each operation of one share (their place in the description, modulo
+    ``SHARES``): (role, token, operation, strategy). Made on the test's thread: schemathesis imports its
+    modules as it first needs them, and pytest rewrites them as they come, which Python 3.11 does not
+    do safely on two threads at once ("AST constructor recursion depth mismatch")."""
+    plan = []
     for role, token in tokens.items():
         # The credentials are the run's, as ``st run -H`` gives them: never drawn, nor left out as invalid
         # data. A gateway's signature is made for each request's bytes (``signed_call``).
@@ -63,7 +65,16 @@ def fuzz(
             if names:
                 fixed = {name: known[name] for name in names if name in known}
                 strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
-            check(st.one_of(strategies), operation.label, role, token, base_url, session, seen)()
+            plan.append((role, token, operation.label, st.one_of(strategies)))
+    return plan
+
+
+def fuzz(base_url: str, plan: list[tuple[str, str, str, SearchStrategy]]) -> Counter[str]:
+    """Runs in a worker thread: schemathesis calls are blocking, the server lives on the test's loop."""
+    seen: Counter[str] = Counter()
+    session = requests.Session()
+    for role, token, label, strategy in plan:
+        check(strategy, label, role, token, base_url, session, seen)()
     return seen
 
 
@@ -147,7 +158,7 @@ async def test_every_operation_with_every_role_answers_as_the_description_says(a
     }
     document = await (await client.get("/api/openapi.json")).json()
     base_url = str(client.make_url("")).rstrip("/")
-    seen = await asyncio.to_thread(fuzz, base_url, document, tokens, known, share)
+    seen = await asyncio.to_thread(fuzz, base_url, fuzz_plan(document, tokens, known, share))
     answered_as = {key.split()[1] for key in seen if key.startswith("as ") and key.endswith(" False")}
     assert answered_as == set(tokens), f"only 401 as {sorted(set(tokens) - answered_as)}"
     seen = Counter({key: count for key, count in seen.items() if not key.startswith("as ")})

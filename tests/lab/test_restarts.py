@@ -99,13 +99,9 @@ async def test_the_system_asterisk_stopped_under_a_call_says_so_and_answers_agai
 
     await agents.phone("1001", talk_seconds=3)
     await agents.only_ready("1001")
-    # The controller caught up with Asterisk (above) and reaches it; the phone's contact survived.
-    async with asyncio.timeout(10):
-        while not (
-            all((await health(controller.base_url)).values())
-            and await agents.asterisk(system=True).registered("1001")
-        ):
-            await asyncio.sleep(0.2)
+    # What the test promises a centre: 10 s after Asterisk is back, a caller is answered (not as soon as
+    # the controller says it is healthy, which under load comes before the phone can be offered a call).
+    await asyncio.sleep(max(0.0, 10 - (time.monotonic() - back)))
     after = caller(hold=20)
     async with agents.floor() as stream:
         placed = time.monotonic() - back

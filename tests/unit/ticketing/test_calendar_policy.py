@@ -166,6 +166,14 @@ def test_an_administrators_own_policy_file(tmp_path) -> None:
     assert plan.sign.at == at("2026-11-23T09:30")
 
 
+@pytest.fixture(autouse=True)
+def own_home(tmp_path, monkeypatch) -> None:
+    """The CLI reads the stored calendar from its home's database: this test's own, not the checkout's
+    (tests on other workers run the same commands at the same time)."""
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(tmp_path / "hotline.env"))
+
+
 def test_cli_prints_every_deadline_as_json(capsys) -> None:
     argv = ["policy", "deadline", "--preset", "yunnan", "--type", "投诉", "--accepted", "2026-09-30T19:00"]
     assert main([*argv, "--json"]) == 0
