@@ -104,10 +104,6 @@ def lab(settings) -> Iterator[Lab]:
     lab = Lab(settings, log=lambda line: print(line, file=sys.stderr))
     lab.down()
     lab.up()
-    # Redis keeps its data across restarts now; each test session still starts from an empty one.
-    redis = SyncRedis.from_url(settings.effective_redis_url)
-    redis.flushall()
-    redis.close()
     yield lab
     lab.down()
     listening = [name for name, port in lab.status()["ports"].items() if port.get("listening")]
@@ -124,6 +120,11 @@ def scratch(lab, block) -> Path:
 
 @pytest.fixture
 def controller(lab, lab_env, settings, tmp_path) -> Iterator[ControllerProcess]:
+    """The controller on an empty Redis: Redis keeps the live state across restarts (agents' states,
+    callbacks' places), and no test may find another's there, whichever ran before it on this lab."""
+    redis = SyncRedis.from_url(settings.effective_redis_url)
+    redis.flushall()
+    redis.close()
     process = ControllerProcess(lab_env, settings, tmp_path / "controller.log")
     process.start()
     yield process

@@ -98,7 +98,8 @@ async def test_first_call_reaches_an_agent_with_events_and_recordings(
     assert sorted(record["recording_ids"]) == sorted(r["id"] for r in listed)
 
 
-async def test_with_the_controller_stopped_an_agent_still_answers(lab, controller, settings):
+async def test_with_the_controller_stopped_an_agent_still_answers(lab, controller, settings, agents):
+    await agents.only_ready("1001", "1002")  # in Asterisk's fallback queue, which answers without us
     controller.stop()
     ami = AmiClient(settings.bind_host, settings.ami_port, settings.ami_user, settings.ami_secret)
     bridged: list[str] = []

@@ -91,15 +91,23 @@ async def test_ctrl_c_hangs_up_the_call_hotline_call_holds(lab, lab_env, control
             "13800138077",
             "--hold",
             "120",
-            env={**os.environ, **lab_env},
+            # On SIGABRT Python prints where each of its threads waits (faulthandler).
+            env={**os.environ, **lab_env, "PYTHONFAULTHANDLER": "1"},
             stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         assert caller.stdout is not None
         call_id = (await asyncio.wait_for(caller.stdout.readline(), 60)).decode().strip()
         await asyncio.sleep(1)
         assert caller.returncode is None, "it holds"
         caller.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(caller.wait(), 15)
+        try:
+            code = await asyncio.wait_for(caller.wait(), 15)
+        except TimeoutError:
+            caller.send_signal(signal.SIGABRT)
+            _, stuck = await caller.communicate()
+            where = stuck.decode()[-6000:]
+            raise AssertionError(f"still running 15 s after Ctrl-C, waiting here:\n{where}") from None
         hangup = await stream.wait_for(of_call(call_id, "call.hangup"), timeout=15)
     assert code == 130 and hangup["call_id"] == call_id
 
