@@ -39,12 +39,14 @@ def guess(name: str) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every worker sorts the same collection the same way (xdist requires it): by time, then by name."""
+    """Every worker sorts the same collection the same way (xdist requires it): the lab tier first, then
+    by time, then by name. The lab's tests mostly wait on calls, but their audio and live speech-to-text
+    keep time: run beside the CPU-bound property tests on two cores, a live transcript fell behind."""
     known = known_durations()
 
-    def longest_first(item: pytest.Item) -> tuple[float, str]:
+    def longest_first(item: pytest.Item) -> tuple[bool, float, str]:
         name = test_name(item.nodeid)
-        return -known.get(name, guess(name)), name
+        return not name.startswith("tests/lab/"), -known.get(name, guess(name)), name
 
     items.sort(key=longest_first)
 

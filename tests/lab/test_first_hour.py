@@ -33,6 +33,10 @@ def readme_first_hour() -> str:
     return blocks[first] + blocks[first + 1]
 
 
+def hear_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def of_call(call_id: str, kind: str):
     return lambda event: event.get("call_id") == call_id and event.get("type") == kind
 
@@ -95,6 +99,9 @@ async def test_ctrl_c_hangs_up_the_call_hotline_call_holds(lab, lab_env, control
             env={**os.environ, **lab_env, "PYTHONFAULTHANDLER": "1"},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            # As in a terminal: a test run started in the background (`make test &`, CI runners) passes on
+            # SIGINT ignored, and a Python started so never hears Ctrl-C.
+            preexec_fn=hear_ctrl_c,
         )
         assert caller.stdout is not None
         call_id = (await asyncio.wait_for(caller.stdout.readline(), 60)).decode().strip()

@@ -124,9 +124,9 @@ async def test_a_description_heard_live_frame_by_frame_gives_the_text_of_its_rec
     await asyncio.to_thread(synthesize, SPOKEN, f"{made}/stt-frames", lab.run, "ko")
     lab.run(["sox", f"{made}/stt-frames.wav", "-e", "a-law", f"{made}/stt-frames-alaw.wav"])
     lab.run(
-        ["sox", f"{made}/stt-frames-alaw.wav", "-e", "signed-integer", "-b", "16", f"{made}/stt-line.wav"]
+        ["sox", f"{made}/stt-frames-alaw.wav", "-e", "signed-integer", "-b", "16", f"{made}/frames-line.wav"]
     )
-    line = scratch / "stt-line.wav"
+    line = scratch / "frames-line.wav"
     with wave.open(str(line), "rb") as audio:
         spoken = audio.readframes(audio.getnframes())
     quiet = bytes(2 * STREAM_RATE)  # a second of the line's silence before and after
