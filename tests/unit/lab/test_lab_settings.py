@@ -31,20 +31,25 @@ def test_the_lab_reads_the_systems_file_and_keeps_its_secret_there(tmp_path):
     assert oct(os.stat(path).st_mode)[-3:] == "600"
 
 
+#: A stand-in for the kernel's ephemeral range, holding none of the defaults: the ports the tests put in it
+#: stay below the real range, where no configuration of this project may name a port.
+STAND_IN_RANGE = (12000, 14999)
+
+
 def test_a_lab_port_in_the_ephemeral_range_is_refused(tmp_path, monkeypatch):
     """A client socket may hold such a port; the lab's Asterisk would then run without that listener."""
-    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
-    with pytest.raises(ConfigError, match=r"HOTLINE_PSTN_AMI_PORT.*ephemeral port range 32768-60999"):
-        load_lab_settings({"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_PSTN_AMI_PORT": "35038"})
+    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: STAND_IN_RANGE)
+    with pytest.raises(ConfigError, match=r"HOTLINE_PSTN_AMI_PORT.*ephemeral port range 12000-14999"):
+        load_lab_settings({"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_PSTN_AMI_PORT": "13038"})
 
 
 def test_the_carriers_port_is_the_labs_to_bind_not_a_deployments(tmp_path, monkeypatch):
     """A deployment's carrier sends from its own host, from whatever port it likes; in the lab the PSTN
     listens there as the carrier, on this host."""
-    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: (32768, 60999))
-    env = {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_CARRIER_PORT": "40000"}
-    assert load_settings(env).carrier_port == 40000
-    with pytest.raises(ConfigError, match="HOTLINE_CARRIER_PORT=40000 lies in the kernel's ephemeral"):
+    monkeypatch.setattr("hotline.kernel.runtime.config.ephemeral_port_range", lambda: STAND_IN_RANGE)
+    env = {"HOTLINE_CONFIG_FILE": str(tmp_path / "h.env"), "HOTLINE_CARRIER_PORT": "14000"}
+    assert load_settings(env).carrier_port == 14000
+    with pytest.raises(ConfigError, match="HOTLINE_CARRIER_PORT=14000 lies in the kernel's ephemeral"):
         load_lab_settings(env)
 
 
